@@ -1,0 +1,114 @@
+/*
+ * vm-list — list the VMs in STATE/vms/ with their state.
+ *
+ * Request: {"v":1}.  Result: {"vms":[{"name","state",...}]} sorted by
+ * name.  A VM is "running" exactly while someone holds its lock
+ * (RUN/vms/<name>/lock, held by the process that runs its VMM),
+ * "stopped" otherwise, and "broken" when its vm.json cannot be read
+ * (a crash mid-create; `vm prune` removes those).  No VMs: an empty list.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <skalibs/strerr.h>
+
+#include "banger.h"
+
+static const char *const allowed[] = { NULL };
+/* Fields of vm.json worth a line in the listing. */
+static const char *const shown[] = { "ip", "image", "kernel", "vcpu",
+	"memory_mib", "disk_bytes", "created_at", NULL };
+
+static int
+cmp_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static cJSON *
+describe(int vmsfd, const char *name)
+{
+	char lock[PATH_MAX], rel[BG_NAME_MAX + 16];
+	cJSON *o = cJSON_CreateObject(), *st = NULL;
+	size_t i;
+	int held;
+
+	if (o == NULL)
+		return NULL;
+	cJSON_AddStringToObject(o, "name", name);
+	snprintf(rel, sizeof(rel), "%s/vm.json", name);
+	if (bg_json_read_file(vmsfd, rel, BG_REQ_MAX, &st) < 0) {
+		cJSON_AddStringToObject(o, "state", "broken");
+		return o;
+	}
+	held = bg_path_build(lock, sizeof(lock), BG_DIR_RUN, "vms", name,
+	    "lock") < 0 ? -EINVAL : bg_lock_held(lock);
+	cJSON_AddStringToObject(o, "state", held == 1 ? "running" : "stopped");
+	for (i = 0; shown[i] != NULL; i++) {
+		cJSON *f = cJSON_GetObjectItemCaseSensitive(st, shown[i]);
+
+		if (f != NULL)
+			cJSON_AddItemToObject(o, shown[i],
+			    cJSON_Duplicate(f, 1));
+	}
+	cJSON_Delete(st);
+	return o;
+}
+
+int
+main(void)
+{
+	struct bg_helper h;
+	struct bg_err err = { { 0 }, { 0 } };
+	char dir[PATH_MAX];
+	char **names = NULL;
+	size_t n = 0, i;
+	cJSON *res, *arr;
+	DIR *d = NULL;
+	int r;
+
+	PROG = "banger-vm-list";
+	r = bg_helper_begin(&h, "vm-list", false);
+	if (r)
+		return r;
+	if (bg_helper_check_keys(h.req, allowed, &err) < 0)
+		return bg_helper_fail(&h, &err);
+	res = cJSON_CreateObject();
+	arr = cJSON_AddArrayToObject(res, "vms");
+	r = bg_path_build(dir, sizeof(dir), BG_DIR_STATE, "vms", NULL, NULL);
+	if (r >= 0) {
+		d = opendir(dir);
+		if (d == NULL && errno != ENOENT)
+			r = -errno;
+	}
+	if (r < 0) {
+		cJSON_Delete(res);
+		bg_err_set(&err, "temporary", "cannot read %s: %s", dir,
+		    strerror(-r));
+		return bg_helper_fail(&h, &err);
+	}
+	for (struct dirent *e; d != NULL && (e = readdir(d)) != NULL;) {
+		if (!bg_name_valid(e->d_name))
+			continue;
+		char **nn = realloc(names, (n + 1) * sizeof(*names));
+		if (nn == NULL || (nn[n] = strdup(e->d_name)) == NULL)
+			strerr_diefu1sys(111, "allocate");
+		names = nn;
+		n++;
+	}
+	qsort(names, n, sizeof(*names), cmp_name);
+	for (i = 0; i < n; i++) {
+		cJSON_AddItemToArray(arr, describe(dirfd(d), names[i]));
+		free(names[i]);
+	}
+	free(names);
+	if (d != NULL)
+		closedir(d);
+	return bg_helper_ok(&h, res);
+}

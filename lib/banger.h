@@ -1,0 +1,287 @@
+/*
+ * banger.h — the interface of libbanger, the code every helper and the
+ * CLI share.  Conventions (shared/STYLE.md): functions return 0 or a
+ * positive count on success and -errno on failure; they never exit and
+ * never log.  Where a caller needs words for the user, a function takes
+ * a struct bg_err * and fills it (code + message) on failure.
+ */
+#ifndef BANGER_H
+#define BANGER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <cjson/cJSON.h>
+
+/* Exit codes (execline/s6). */
+#define BG_EXIT_OK 0
+#define BG_EXIT_NO 1     /* an expected "no": not found, busy, denied */
+#define BG_EXIT_USAGE 100 /* bad usage or request: don't retry */
+#define BG_EXIT_BUG 101
+#define BG_EXIT_TEMP 111 /* temporary failure: a syscall failed */
+
+/* Limits. */
+#define BG_NAME_MAX 63
+#define BG_VERB_MAX 32
+#define BG_REQ_MAX 65536          /* one request line, newline excluded */
+#define BG_ANSWER_LINE_MAX (1 << 20) /* one answer line read by clients */
+#define BG_READ_TIMEOUT_MS 10000  /* deadline for reading a request */
+
+/* ---- errors (lib/err.c) ------------------------------------------ */
+
+/*
+ * A machine code (the protocol's error.code, e.g. "not_found") and a
+ * sentence for the user that names the thing and what to do next.
+ */
+struct bg_err {
+	char code[32];
+	char msg[1024];
+};
+
+void bg_err_set(struct bg_err *err, const char *code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* The exit code for a protocol error code (one table for CLI and helpers). */
+int bg_exit_for_code(const char *code);
+
+/* ---- names (lib/name.c) ------------------------------------------ */
+
+/* [a-z0-9][a-z0-9-]{0,62}: safe as one path component everywhere. */
+bool bg_name_valid(const char *s);
+/* [a-z0-9-]{1,32}: a protocol verb. */
+bool bg_verb_valid(const char *s);
+
+/* ---- paths (lib/path.c) ------------------------------------------ */
+
+/*
+ * Every root is compiled in; BANGER_ROOT=DIR (absolute, no "..")
+ * prefixes all of them so tests run on a private tree.
+ */
+enum bg_dir {
+	BG_DIR_ETC,     /* /etc/banger */
+	BG_DIR_STATE,   /* /var/lib/banger */
+	BG_DIR_CACHE,   /* /var/cache/banger */
+	BG_DIR_RUN,     /* /run/banger */
+	BG_DIR_ROOTRUN, /* /run/banger-root */
+};
+
+/* The root directory d, with BANGER_ROOT applied. -EINVAL on a bad BANGER_ROOT. */
+int bg_path_dir(enum bg_dir d, char *buf, size_t n);
+/*
+ * dir d + "/" + sub (a fixed, compiled-in relative path, may be NULL)
+ * + "/" + name (validated with bg_name_valid, may be NULL) + "/" + file
+ * (fixed, may be NULL).  -EINVAL for an invalid name, -ENAMETOOLONG.
+ */
+int bg_path_build(char *buf, size_t n, enum bg_dir d, const char *sub,
+    const char *name, const char *file);
+/* The owner socket: $BANGER_SOCKET or RUN/bangerd.sock. */
+int bg_path_socket(char *buf, size_t n);
+/* The root socket: $BANGER_ROOT_SOCKET or ROOTRUN/bangerd-root.sock. */
+int bg_path_root_socket(char *buf, size_t n);
+/*
+ * Directory of the helpers: $BANGER_LIBEXECDIR (absolute) or the
+ * compiled-in BG_LIBEXECDIR.
+ */
+int bg_path_libexec(char *buf, size_t n);
+/* mkdir -p with mode for each created component. */
+int bg_mkdir_p(const char *path, mode_t mode);
+
+/* ---- I/O (lib/io.c) ---------------------------------------------- */
+
+int64_t bg_now_ms(void);
+/* read() that waits at most until deadline_ms (bg_now_ms() clock); -ETIMEDOUT. */
+ssize_t bg_read_deadline(int fd, void *buf, size_t n, int64_t deadline_ms);
+/* Write all of buf, retrying on EINTR/short writes. */
+int bg_write_all(int fd, const void *buf, size_t n);
+/* Read a whole file of at most cap bytes (NUL-terminated). -EFBIG if larger. */
+int bg_read_file(int dirfd, const char *path, size_t cap, char **out, size_t *len);
+/* Clear FD_CLOEXEC so fd survives exec (the lock-across-exec pattern). */
+int bg_fd_inherit(int fd);
+
+/* ---- atomic writes (lib/atomic.c) -------------------------------- */
+
+/* temp file in the same dir, write, fsync, rename, fsync dir. */
+int bg_atomic_write(int dirfd, const char *name, const void *buf, size_t len,
+    mode_t mode);
+int bg_atomic_write_path(const char *path, const void *buf, size_t len,
+    mode_t mode);
+
+/* ---- locks (lib/lock.c) ------------------------------------------ */
+
+#define BG_LOCK_NB 1
+/* open (creating, 0600) and flock(LOCK_EX) path; returns an O_CLOEXEC fd. -EWOULDBLOCK if busy and NB. */
+int bg_lock_path(const char *path, int flags);
+/* 1 if someone holds the lock on path, 0 if free or absent, -errno. */
+int bg_lock_held(const char *path);
+/* STATE/lock: names, IPs, tap numbers. */
+int bg_lock_global(int flags);
+/* RUN/vms/<name>/lock, held by the process running the VM. */
+int bg_lock_vm(const char *name, int flags);
+
+/* ---- JSON files (lib/json.c) ------------------------------------- */
+
+int bg_json_read_file(int dirfd, const char *path, size_t cap, cJSON **out);
+int bg_json_write_file(int dirfd, const char *name, const cJSON *obj, mode_t mode);
+
+/* ---- wire protocol (lib/proto.c) --------------------------------- */
+
+/*
+ * Read the verb line byte by byte (no read-ahead: the rest stays on fd
+ * for the helper).  verb must hold BG_VERB_MAX + 1 bytes.
+ */
+int bg_proto_read_verb(int fd, char *verb, int64_t deadline_ms, struct bg_err *err);
+/*
+ * Read one request line (≤ BG_REQ_MAX), parse exactly one JSON object,
+ * check "v" (absent or 1).  Fills err with code "bad_request".
+ */
+int bg_proto_read_request(int fd, int64_t deadline_ms, cJSON **out, struct bg_err *err);
+/* {"event":EVENT, ...fields}: fields (may be NULL) is consumed. */
+int bg_proto_event(int fd, const char *event, cJSON *fields);
+/* {"event":"log","message":...} */
+int bg_proto_log(int fd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* {"event":"progress","what":...,"done":N,"total":M} */
+int bg_proto_progress(int fd, const char *what, uint64_t done, uint64_t total);
+/* Read (never wait) what a client already sent, so closing is clean. */
+void bg_proto_drain(int fd);
+/* Final lines.  result is consumed (NULL means {}). */
+int bg_proto_ok(int fd, cJSON *result);
+int bg_proto_fail(int fd, const struct bg_err *err);
+
+/* Client side: reads answer lines (≤ BG_ANSWER_LINE_MAX). */
+struct bg_linereader {
+	int fd;
+	char *buf;
+	size_t len, off;
+	size_t cap;
+};
+void bg_linereader_init(struct bg_linereader *lr, int fd);
+/* 1 and *line (NUL-terminated, valid until the next call) per line, 0 at EOF, -errno. */
+int bg_linereader_next(struct bg_linereader *lr, char **line, int64_t deadline_ms);
+void bg_linereader_free(struct bg_linereader *lr);
+/* Connect to a unix stream socket (O_CLOEXEC).  -errno. */
+int bg_unix_connect(const char *path);
+
+/* ---- identity (lib/peer.c) --------------------------------------- */
+
+/* SO_PEERCRED of fd; -ENOTSOCK when fd is not a unix socket (pipe, tty). */
+int bg_peer_cred(int fd, uid_t *uid, gid_t *gid, pid_t *pid);
+/*
+ * The owner uid: owner_uid in ETC/install.toml, else (not installed)
+ * the uid this process runs as.  require_install: fail with -ENOENT
+ * instead of falling back (root helpers).
+ */
+int bg_owner_uid(uid_t *out, bool require_install, struct bg_err *err);
+/*
+ * Allow fd's peer if it is the owner or root; a non-socket fd (a pipe
+ * from whoever ran us) is allowed.  -EPERM with err filled otherwise.
+ */
+int bg_peer_check(int fd, bool require_install, struct bg_err *err);
+
+/* ---- helper scaffolding (lib/helper.c) --------------------------- */
+
+struct bg_helper {
+	const char *verb;
+	cJSON *req;      /* the request object (owned) */
+	uid_t peer_uid;  /* SO_PEERCRED uid, or getuid() on a pipe */
+	bool peer_is_socket;
+};
+/*
+ * The start of every helper's main(): checks stdin's peer, reads and
+ * parses the request.  On failure it has already written the final
+ * error line to stdout and returns the exit code to return from main;
+ * on success returns 0.
+ */
+int bg_helper_begin(struct bg_helper *h, const char *verb, bool root_side);
+/* Refuse keys of req that are not in allowed (NULL-terminated).  Fills err. */
+int bg_helper_check_keys(const cJSON *req, const char *const *allowed, struct bg_err *err);
+/* Write the final ok line, free h; returns 0 or 111 if stdout failed. */
+int bg_helper_ok(struct bg_helper *h, cJSON *result);
+/* Write the final error line, free h; returns bg_exit_for_code(err->code). */
+int bg_helper_fail(struct bg_helper *h, const struct bg_err *err);
+
+/* ---- TOML (lib/toml.c) ------------------------------------------- */
+
+enum bg_toml_type {
+	BG_TOML_TABLE,
+	BG_TOML_ARRAY,
+	BG_TOML_STRING,
+	BG_TOML_INT,
+	BG_TOML_BOOL,
+};
+
+/* A node of the parsed document.  Tables and arrays keep children in order. */
+struct bg_toml {
+	enum bg_toml_type type;
+	int line, col;          /* 1-based, where the key (or header) starts */
+	char *key;              /* in the parent table; NULL in arrays and root */
+	char *s;                /* STRING (UTF-8, NUL-free) */
+	long long i;            /* INT */
+	bool b;                 /* BOOL */
+	struct bg_toml *child, *last, *next;
+	size_t n;               /* children */
+	int flags;              /* parser bookkeeping */
+};
+
+/* Parse; on error err->msg is "FILE:LINE:COL: message", code "bad_config". */
+int bg_toml_parse(const char *text, size_t len, const char *filename,
+    struct bg_toml **out, struct bg_err *err);
+int bg_toml_parse_file(const char *path, struct bg_toml **out, struct bg_err *err);
+void bg_toml_free(struct bg_toml *t);
+const struct bg_toml *bg_toml_get(const struct bg_toml *table, const char *key);
+/*
+ * s for a message: control characters (C0, DEL, C1) become '?', and it
+ * is cut at a character boundary with "..." to fit n.  Returns buf.
+ */
+const char *bg_toml_printable(const char *s, char *buf, size_t n);
+
+/* ---- config (lib/config.c) --------------------------------------- */
+
+enum bg_prov {
+	BG_PROV_BUILTIN,
+	BG_PROV_HOST,
+	BG_PROV_CONFIG,
+	BG_PROV_FLAG,
+};
+const char *bg_prov_name(enum bg_prov p); /* "built-in", "host", "config", "flag" */
+
+struct bg_file_sync {
+	char *host;   /* as written (~/ or absolute); checked later, at create */
+	char *guest;  /* as written (~/ or /root/) */
+	unsigned mode;
+	bool has_mode;
+	int line;
+};
+
+struct bg_config {
+	char *path;                  /* the file read (or that would be) */
+	bool present;                /* the file existed */
+	char *default_image_name;    /* default "debian-bookworm" */
+	char *ssh_key_path;          /* expanded, absolute */
+	char *firecracker_bin;       /* NULL: look on PATH */
+	char vmm[16];                /* auto | firecracker | qemu */
+	char qemu_accel[8];          /* auto | kvm | tcg */
+	long vcpu;
+	enum bg_prov vcpu_prov;
+	long memory_mib;
+	enum bg_prov memory_prov;
+	uint64_t disk_bytes;
+	enum bg_prov disk_prov;
+	struct bg_file_sync *file_sync;
+	size_t n_file_sync;
+	char **warnings;             /* "FILE:LINE:COL: unknown key 'x'" */
+	size_t n_warnings;
+};
+
+/* ~/.config/banger/config.toml ($HOME must be set and absolute). */
+int bg_config_default_path(char *buf, size_t n);
+/* Load path (NULL: default path).  A missing file is not an error. */
+int bg_config_load(struct bg_config *c, const char *path, struct bg_err *err);
+void bg_config_free(struct bg_config *c);
+/* Host heuristics, pure: vcpu = cpus/4 capped at 4, memory = ram/8 capped at 8 GiB, floors. */
+void bg_config_heuristics(long host_cpus, uint64_t host_ram_mib, long *vcpu,
+    enum bg_prov *vcpu_prov, long *memory_mib, enum bg_prov *memory_prov);
+/* "16G", "512M", "1T", "1073741824": bytes.  -EINVAL, -ERANGE. */
+int bg_size_parse(const char *s, uint64_t *out);
+
+#endif

@@ -1,0 +1,78 @@
+/*
+ * helper.c — the first and last steps every helper's main() shares:
+ * check who is calling, read the request, and write the final line.
+ */
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "banger.h"
+
+int
+bg_helper_begin(struct bg_helper *h, const char *verb, bool root_side)
+{
+	struct bg_err err = { { 0 }, { 0 } };
+	int r;
+
+	memset(h, 0, sizeof(*h));
+	h->verb = verb;
+	r = bg_peer_cred(0, &h->peer_uid, NULL, NULL);
+	h->peer_is_socket = r == 0;
+	if (!h->peer_is_socket)
+		h->peer_uid = getuid();
+	r = bg_peer_check(0, root_side, &err);
+	if (r < 0)
+		return bg_helper_fail(h, &err);
+	r = bg_proto_read_request(0, bg_now_ms() + BG_READ_TIMEOUT_MS, &h->req,
+	    &err);
+	if (r < 0)
+		return bg_helper_fail(h, &err);
+	return 0;
+}
+
+int
+bg_helper_check_keys(const cJSON *req, const char *const *allowed,
+    struct bg_err *err)
+{
+	const cJSON *it;
+	size_t i;
+
+	cJSON_ArrayForEach(it, req) {
+		if (strcmp(it->string, "v") == 0)
+			continue;
+		for (i = 0; allowed[i] != NULL; i++)
+			if (strcmp(it->string, allowed[i]) == 0)
+				break;
+		if (allowed[i] == NULL) {
+			bg_err_set(err, "bad_request",
+			    "unknown request key \"%.64s\"", it->string);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+static void
+helper_free(struct bg_helper *h)
+{
+	cJSON_Delete(h->req);
+	h->req = NULL;
+}
+
+int
+bg_helper_ok(struct bg_helper *h, cJSON *result)
+{
+	int r = bg_proto_ok(1, result);
+
+	helper_free(h);
+	return r < 0 ? BG_EXIT_TEMP : BG_EXIT_OK;
+}
+
+int
+bg_helper_fail(struct bg_helper *h, const struct bg_err *err)
+{
+	bg_proto_fail(1, err);
+	bg_proto_drain(0);
+	helper_free(h);
+	return bg_exit_for_code(err->code);
+}

@@ -1,0 +1,169 @@
+#!/bin/sh
+# The helper chain: dispatch and vm-list through a pipe, through
+# systemd-socket-activate --accept --inetd and through s6-ipcserver,
+# and SO_PEERCRED refusal of a foreign uid.
+. "${0%/*}/lib.sh"
+
+X=$B/libexec/banger
+SOCK=$TRASH/d.sock
+STATE=$BANGER_ROOT/var/lib/banger
+
+# ask SOCKET REQUEST-TEXT: send it over a real connection, print the answer.
+ask() {
+	s6-ipcclient "$1" sh -c 'trap "" PIPE; printf "%b" "$0" >&7; cat <&6; exit 0' "$2"
+}
+
+# ask_eof SOCKET TEXT: the same, then shut down the write side (EOF).
+ask_eof() {
+	perl -MIO::Socket::UNIX -e '
+		my $s = IO::Socket::UNIX->new(Peer => $ARGV[0]) or die "connect: $!";
+		print $s $ARGV[1]; shutdown($s, 1); print while <$s>;' "$1" "$2"
+}
+
+wait_sock() {
+	i=0
+	while [ ! -S "$1" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+	[ -S "$1" ]
+}
+
+test_expect_success 'vm-list in a pipe, no VMs' '
+	printf "{}\n" | "$X/vm-list" >out &&
+	echo "{\"ok\":true,\"result\":{\"vms\":[]}}" >want &&
+	test_cmp want out
+'
+
+test_expect_success 'vm-list rejects unknown request keys (exit 100)' '
+	printf "{\"v\":1,\"bogus\":1}\n" | must_fail 100 "$X/vm-list" >out &&
+	grep -q "\"code\":\"bad_request\"" out && grep -q bogus out
+'
+
+test_expect_success 'vm-list rejects garbage and oversize requests (exit 100)' '
+	printf "not json\n" | must_fail 100 "$X/vm-list" >out &&
+	grep -q "not one valid JSON object" out &&
+	head -c 70000 /dev/zero | tr "\0" x | must_fail 100 "$X/vm-list" >out &&
+	grep -q "larger than 65536" out
+'
+
+test_expect_success 'vm-list shows stopped, running and broken VMs' '
+	mkdir -p "$STATE/vms/b" "$STATE/vms/a" "$STATE/vms/c" "$STATE/vms/Bad.Name" &&
+	echo "{\"name\":\"a\",\"ip\":\"172.16.0.2\",\"image\":\"test\"}" >"$STATE/vms/a/vm.json" &&
+	echo "{\"name\":\"b\",\"ip\":\"172.16.0.3\"}" >"$STATE/vms/b/vm.json" &&
+	echo "{broken" >"$STATE/vms/c/vm.json" &&
+	mkdir -p "$BANGER_ROOT/run/banger/vms/b" &&
+	flock "$BANGER_ROOT/run/banger/vms/b/lock" sh -c "trap \"\" PIPE; printf \"{}\n\" | \"$X/vm-list\"" >out &&
+	echo "{\"ok\":true,\"result\":{\"vms\":[{\"name\":\"a\",\"state\":\"stopped\",\"ip\":\"172.16.0.2\",\"image\":\"test\"},{\"name\":\"b\",\"state\":\"running\",\"ip\":\"172.16.0.3\"},{\"name\":\"c\",\"state\":\"broken\"}]}}" >want &&
+	test_cmp want out &&
+	printf "{}\n" | "$X/vm-list" | grep -q "\"name\":\"b\",\"state\":\"stopped\"" &&
+	rm -rf "$STATE/vms"
+'
+
+test_expect_success 'dispatch routes a verb read from a pipe' '
+	printf "vm-list\n{}\n" | "$X/dispatch" >out &&
+	echo "{\"ok\":true,\"result\":{\"vms\":[]}}" >want &&
+	test_cmp want out
+'
+
+test_expect_success 'dispatch: unknown verb is unknown_verb, exit 100' '
+	printf "frobnicate\n{}\n" | must_fail 100 "$X/dispatch" >out &&
+	grep -q "^{\"ok\":false,\"error\":{\"code\":\"unknown_verb\"" out &&
+	test $(wc -l <out) = 1
+'
+
+test_expect_success 'dispatch: a verb without a helper is not_implemented' '
+	printf "vm-create\n{}\n" | must_fail 100 "$X/dispatch" >out &&
+	grep -q "\"code\":\"not_implemented\"" out
+'
+
+test_expect_success 'dispatch: bad verb lines' '
+	printf "../../bin/sh\n{}\n" | must_fail 100 "$X/dispatch" >out &&
+	grep -q "must match" out &&
+	printf "abcdefghijabcdefghijabcdefghijabcdefghij\n" | must_fail 100 "$X/dispatch" >out &&
+	grep -q "longer than 32" out &&
+	printf "vm-li" | must_fail 100 "$X/dispatch" >out &&
+	grep -q "ended before" out &&
+	printf "" | must_fail 100 "$X/dispatch" >out
+'
+
+test_expect_success 'dispatch: BANGER_LIBEXECDIR must be absolute' '
+	printf "vm-list\n{}\n" | BANGER_LIBEXECDIR=rel must_fail 101 "$X/dispatch" >out &&
+	grep -q "bad helper directory" out
+'
+
+test_expect_success 'systemd-socket-activate --accept --inetd: real socket' '
+	{ systemd-socket-activate --accept --inetd -E BANGER_ROOT -E BANGER_LIBEXECDIR \
+		-l "$SOCK" "$X/dispatch" >/dev/null 2>sa.err & } &&
+	echo $! >sa.pid &&
+	wait_sock "$SOCK" &&
+	ask "$SOCK" "vm-list\n{\"v\":1}\n" >out &&
+	echo "{\"ok\":true,\"result\":{\"vms\":[]}}" >want &&
+	test_cmp want out &&
+	ask "$SOCK" "vm-list\n{\"v\":1}\n" >out2 && test_cmp want out2 &&
+	ask "$SOCK" "nope\n{}\n" >out3 &&
+	grep -q unknown_verb out3 &&
+	ask "$SOCK" "vm-list\n{}{}\n" >out4 &&
+	grep -q "not one valid JSON object" out4 &&
+	kill $(cat sa.pid)
+'
+at_exit 'kill $(cat "$TRASH"/*.pid) 2>/dev/null'
+
+test_expect_success 's6-ipcserver: real socket, 0600' '
+	rm -f "$SOCK" &&
+	{ s6-ipcserver -a 0600 "$SOCK" "$X/dispatch" >/dev/null 2>s6.err & } &&
+	echo $! >s6.pid &&
+	wait_sock "$SOCK" &&
+	test "$(stat -c %a "$SOCK")" = 600 &&
+	ask "$SOCK" "vm-list\n{}\n" >out &&
+	echo "{\"ok\":true,\"result\":{\"vms\":[]}}" >want &&
+	test_cmp want out
+'
+
+test_expect_success 'a truncated request over a socket is refused' '
+	ask_eof "$SOCK" "vm-list
+{\"v\":1}" >out &&
+	grep -q "\"code\":\"bad_request\".*truncated" out
+'
+
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
+	NOBODY=65534
+	test_expect_success 'SO_PEERCRED: a foreign uid is refused' '
+		rm -f "$SOCK" && kill $(cat s6.pid) &&
+		{ s6-ipcserver -a 0666 "$SOCK" "$X/dispatch" >/dev/null 2>s6.err & } &&
+		echo $! >s6b.pid &&
+		wait_sock "$SOCK" &&
+		setpriv --reuid=$NOBODY --regid=$NOBODY --clear-groups \
+			s6-ipcclient "$SOCK" sh -c "trap \"\" PIPE; printf \"vm-list\n{}\n\" >&7; cat <&6; exit 0" >out &&
+		grep -q "^{\"ok\":false,\"error\":{\"code\":\"permission_denied\"" out &&
+		grep -q "uid $NOBODY refused" out &&
+		grep -q "refused" s6.err
+	'
+	test_expect_success 'SO_PEERCRED: root and the installed owner are served' '
+		ask "$SOCK" "vm-list\n{}\n" | grep -q "\"ok\":true" &&
+		mkdir -p "$BANGER_ROOT/etc/banger" &&
+		echo "owner_uid = $NOBODY" >"$BANGER_ROOT/etc/banger/install.toml" &&
+		setpriv --reuid=$NOBODY --regid=$NOBODY --clear-groups \
+			s6-ipcclient "$SOCK" sh -c "trap \"\" PIPE; printf \"vm-list\n{}\n\" >&7; cat <&6; exit 0" >out &&
+		grep -q "\"ok\":true" out &&
+		echo "owner_uid = 4242" >"$BANGER_ROOT/etc/banger/install.toml" &&
+		setpriv --reuid=$NOBODY --regid=$NOBODY --clear-groups \
+			s6-ipcclient "$SOCK" sh -c "trap \"\" PIPE; printf \"vm-list\n{}\n\" >&7; cat <&6; exit 0" >out &&
+		grep -q "uid $NOBODY refused.*(uid 4242)" out &&
+		rm "$BANGER_ROOT/etc/banger/install.toml"
+	'
+	test_expect_success 'helpers re-check the peer themselves' '
+		setpriv --reuid=$NOBODY --regid=$NOBODY --clear-groups \
+			s6-ipcclient "$SOCK" sh -c "trap \"\" PIPE; printf \"vm-list\n{}\n\" >&7; cat <&6; exit 0" >/dev/null &&
+		rm -f "$SOCK.2" &&
+		{ s6-ipcserver -a 0666 "$SOCK.2" "$X/vm-list" >/dev/null 2>&1 & } &&
+		echo $! >s6c.pid &&
+		wait_sock "$SOCK.2" &&
+		setpriv --reuid=$NOBODY --regid=$NOBODY --clear-groups \
+			s6-ipcclient "$SOCK.2" sh -c "trap \"\" PIPE; printf \"{}\n\" >&7; cat <&6; exit 0" >out &&
+		grep -q permission_denied out
+	'
+else
+	test_skip 'SO_PEERCRED refusal of a foreign uid' 'needs root and setpriv'
+	test_skip 'SO_PEERCRED: root and the installed owner are served' 'needs root'
+	test_skip 'helpers re-check the peer themselves' 'needs root'
+fi
+
+test_done

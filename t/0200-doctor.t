@@ -1,0 +1,314 @@
+#!/bin/sh
+# t/0200-doctor.t — the doctor helper: every check present, exit 1 when
+# one fails, PATH lookups, Firecracker/QEMU version probes, config
+# errors and provenance.  JSON is read with perl's core JSON::PP (perl
+# is a build dependency; jq and python3 may be absent).
+
+. "${0%/*}/lib.sh"
+
+D=$B/libexec/banger/doctor
+PERL=$(command -v perl)
+REAL_PATH=$PATH
+
+# checks FILE: validate the answer, print "name<TAB>status<TAB>detail<TAB>fix"
+# per check and "failed<TAB>N" last.  Dies on anything malformed.
+cat > "$TRASH/checks.pl" <<'EOF'
+use strict;
+use warnings;
+use JSON::PP;
+my @lines = <STDIN>;
+die "no answer\n" unless @lines;
+my $last = decode_json(pop @lines);
+for (@lines) {
+	my $e = decode_json($_);
+	die "not an event line: $_" unless exists $e->{event};
+}
+die "not ok: $lines[-1]\n" unless $last->{ok};
+my $r = $last->{result};
+die "checks is not an array\n" unless ref $r->{checks} eq 'ARRAY';
+my $nfail = 0;
+for my $c (@{$r->{checks}}) {
+	die "bad status '$c->{status}'\n" unless $c->{status} =~ /^(pass|warn|fail)$/;
+	die "$c->{name}: no detail\n" unless length($c->{detail} // '');
+	die "$c->{name}: $c->{status} without a fix\n"
+	    if $c->{status} ne 'pass' && !length($c->{fix} // '');
+	die "$c->{name}: fix on a pass line\n"
+	    if $c->{status} eq 'pass' && exists $c->{fix};
+	$nfail++ if $c->{status} eq 'fail';
+	print join("\t", $c->{name}, $c->{status}, $c->{detail}, $c->{fix} // ''), "\n";
+}
+die "failed is $r->{failed}, $nfail checks failed\n" unless $r->{failed} == $nfail;
+print "failed\t$r->{failed}\n";
+EOF
+
+# doctor [ENV=VALUE...]: run it on {} into out/rc, parse into checks.
+doctor() {
+	printf '{}\n' | env "$@" "$D" > out
+	echo $? > rc
+	"$PERL" "$TRASH/checks.pl" < out > checks
+}
+# status NAME: the status of the (first) check NAME.
+status() { awk -F '\t' -v n="$1" '$1 == n { print $2; exit }' checks; }
+detail() { awk -F '\t' -v n="$1" '$1 == n { print $3; exit }' checks; }
+fix() { awk -F '\t' -v n="$1" '$1 == n { print $4; exit }' checks; }
+want() {
+	_s=$(status "$1")
+	[ "$_s" = "$2" ] && return 0
+	echo "$1: status '$_s', want '$2' ($(detail "$1"))" >&2
+	return 1
+}
+
+# Config files: one HOME each.
+cfg() {
+	mkdir -p "$TRASH/$1/.config/banger" &&
+	cat > "$TRASH/$1/.config/banger/config.toml"
+}
+
+# A bin dir with links to only some tools (PATH then has nothing else).
+mkbin() {
+	_dir=$1
+	shift
+	mkdir -p "$_dir" && for t in "$@"; do
+		p=$(PATH=$REAL_PATH:/usr/sbin:/sbin command -v "$t") &&
+		    ln -sf "$p" "$_dir/$t" || return 1
+	done
+}
+
+# A fake firecracker that prints its version the way the real one does.
+mkdir -p "$TRASH/fc" && printf '#!/bin/sh\necho "Firecracker v1.7.0"\necho "extra line"\n' \
+    > "$TRASH/fc/firecracker" && chmod 0755 "$TRASH/fc/firecracker"
+
+if [ ! -x "$D" ]; then
+	test_expect_success 'doctor is built' "test -x '$D'"
+	# The CLI runs the helper locally and prints one line per check.
+if [ -x "$B/bin/banger" ]; then
+	test_expect_success 'banger doctor: one PASS/WARN/FAIL line per check' '
+		doctor && cut -f 1 checks | grep -v "^failed$" > names &&
+		"$B/bin/banger" doctor > human; st=$?
+		test $st = $(cat rc) &&
+		grep -v "^      fix: " human |
+		    sed -n "s/^\(PASS\|WARN\|FAIL\)  \([^ ]*\) .*/\2/p" > human.names &&
+		test_cmp names human.names &&
+		test $(grep -vc "^      fix: " human) = $(wc -l < names)
+	'
+
+	test_expect_success 'banger doctor: a missing tool is a FAIL line, exit 1' '
+		must_fail 1 env PATH="$TRASH/bin1" "$B/bin/banger" doctor > human &&
+		grep -q "^FAIL  git " human &&
+		grep -q "^      fix: sudo apt-get install git$" human
+	'
+else
+	test_skip 'banger doctor prints PASS/WARN/FAIL lines' 'build/bin/banger not built'
+fi
+
+test_done
+fi
+
+test_expect_success 'answers one ok line; exit 1 exactly when a check failed' '
+	doctor && test $(wc -l < out) = 1 &&
+	n=$(awk -F "\t" "\$1 == \"failed\" { print \$2 }" checks) &&
+	if [ "$n" = 0 ]; then test $(cat rc) = 0; else test $(cat rc) = 1; fi
+'
+
+test_expect_success 'every check is present, in order' '
+	doctor &&
+	cut -f 1 checks | grep -v "^failed$" | uniq > names &&
+	printf "%s\n" arch kvm firecracker qemu ip nft ssh ssh-keygen mkfs.ext4 \
+	    git config vm_defaults > names.want &&
+	test_cmp names.want names
+'
+
+test_expect_success 'arch' '
+	doctor &&
+	if [ "$(uname -m)" = x86_64 ]; then
+		want arch pass && test "$(detail arch)" = x86_64
+	else
+		want arch fail
+	fi
+'
+
+test_expect_success 'kvm: a result with the device named' '
+	doctor &&
+	case $(status kvm) in pass|warn|fail) ;; *) exit 1 ;; esac &&
+	detail kvm | grep -q "/dev/kvm"
+'
+
+test_expect_success 'kvm not required (qemu_accel = "tcg"): never fails' '
+	printf "qemu_accel = \"tcg\"\n" | cfg hk1 &&
+	doctor HOME="$TRASH/hk1" && test "$(status kvm)" != fail
+'
+
+test_expect_success 'kvm required (qemu_accel = "kvm"): pass or fail, no warn' '
+	printf "qemu_accel = \"kvm\"\n" | cfg hk2 &&
+	doctor HOME="$TRASH/hk2" &&
+	case $(status kvm) in pass) ;; fail) test $(cat rc) = 1 ;; *) exit 1 ;; esac
+'
+
+test_expect_success 'a missing tool fails with its package, exit 1' '
+	mkbin bin1 ssh ssh-keygen qemu-system-x86_64 &&
+	doctor PATH="$TRASH/bin1" &&
+	want git fail && fix git | grep -q "apt-get install git" &&
+	want ssh pass && test "$(detail ssh)" = "$TRASH/bin1/ssh" &&
+	test $(cat rc) = 1
+'
+
+test_expect_success 'ip and nft are found in /usr/sbin without PATH' '
+	test -x /usr/sbin/ip || test -x /sbin/ip || exit 0
+	mkbin bin2 git &&
+	doctor PATH="$TRASH/bin2" &&
+	want ip pass && want git pass
+'
+
+test_expect_success 'ssh-keygen and mkfs.ext4 missing name their packages' '
+	mkdir -p empty && doctor PATH="$TRASH/empty" &&
+	want ssh-keygen fail && fix ssh-keygen | grep -q openssh-client &&
+	want ssh fail && fix ssh | grep -q openssh-client &&
+	{ [ -x /usr/sbin/mkfs.ext4 ] || [ -x /sbin/mkfs.ext4 ] ||
+	    fix mkfs.ext4 | grep -q e2fsprogs; }
+'
+
+test_expect_success 'relative PATH entries are ignored' '
+	mkdir -p rel && ln -sf "$TRASH/fc/firecracker" rel/firecracker &&
+	doctor PATH="rel:$REAL_PATH" && test "$(status firecracker)" != pass
+'
+
+test_expect_success 'firecracker on PATH: pass with its version line' '
+	doctor PATH="$TRASH/fc:$REAL_PATH" &&
+	want firecracker pass &&
+	test "$(detail firecracker)" = "Firecracker v1.7.0 ($TRASH/fc/firecracker)"
+'
+
+test_expect_success 'no firecracker, vmm auto: warn, banger will use QEMU' '
+	mkbin bin3 qemu-system-x86_64 ssh ssh-keygen git &&
+	doctor PATH="$TRASH/bin3" &&
+	want firecracker warn && detail firecracker | grep -q "use QEMU" &&
+	want qemu pass
+'
+
+test_expect_success 'no firecracker and no qemu, vmm auto: qemu fails' '
+	mkbin bin4 ssh ssh-keygen git &&
+	doctor PATH="$TRASH/bin4" &&
+	want firecracker warn && want qemu fail &&
+	fix qemu | grep -q qemu-system-x86 && test $(cat rc) = 1
+'
+
+test_expect_success 'firecracker found, qemu missing: qemu only warns' '
+	mkbin bin5 ssh ssh-keygen git && ln -sf "$TRASH/fc/firecracker" bin5/ &&
+	doctor PATH="$TRASH/bin5" &&
+	want firecracker pass && want qemu warn
+'
+
+test_expect_success 'a firecracker that hangs is killed, not waited for' '
+	mkdir -p hang && printf "#!/bin/sh\nsleep 30\n" > hang/firecracker &&
+	chmod 0755 hang/firecracker &&
+	t0=$(date +%s) && doctor PATH="$TRASH/hang:$REAL_PATH" &&
+	t1=$(date +%s) && test $((t1 - t0)) -lt 10 &&
+	want firecracker warn && detail firecracker | grep -q "did not finish" &&
+	! pgrep -f "$TRASH/hang/firecracker"
+'
+
+test_expect_success 'a firecracker that fails is reported with its exit code' '
+	mkdir -p bad && printf "#!/bin/sh\nexit 3\n" > bad/firecracker &&
+	chmod 0755 bad/firecracker &&
+	doctor PATH="$TRASH/bad:$REAL_PATH" &&
+	want firecracker warn && detail firecracker | grep -q "exited 3"
+'
+
+test_expect_success 'a non-executable firecracker is not found' '
+	mkdir -p noexec && cp "$TRASH/fc/firecracker" noexec/ &&
+	chmod 0644 noexec/firecracker &&
+	doctor PATH="$TRASH/noexec:$REAL_PATH" && want firecracker warn
+'
+
+test_expect_success 'no config file: pass, defaults' '
+	doctor HOME="$TRASH/nocfg" && want config pass &&
+	detail config | grep -q "no config file" && want vm_defaults pass
+'
+
+test_expect_success 'firecracker_bin in config is used' '
+	printf "firecracker_bin = \"%s\"\n" "$TRASH/fc/firecracker" | cfg h1 &&
+	doctor HOME="$TRASH/h1" &&
+	want config pass &&
+	test "$(detail config)" = "$TRASH/h1/.config/banger/config.toml" &&
+	want firecracker pass
+'
+
+test_expect_success 'vmm = "firecracker" without firecracker: fail, exit 1' '
+	printf "vmm = \"firecracker\"\n" | cfg h2 &&
+	mkbin bin6 qemu-system-x86_64 ssh ssh-keygen git &&
+	doctor HOME="$TRASH/h2" PATH="$TRASH/bin6" &&
+	want firecracker fail && test $(cat rc) = 1
+'
+
+test_expect_success 'vmm = "qemu" without qemu: fail' '
+	printf "vmm = \"qemu\"\n" | cfg h3 &&
+	doctor HOME="$TRASH/h3" PATH="$TRASH/bin4" &&
+	want firecracker warn && detail firecracker | grep -q "not needed" &&
+	want qemu fail && test $(cat rc) = 1
+'
+
+test_expect_success 'a broken config fails with FILE:LINE:COL, exit 1' '
+	printf "vmm = \"qemu\"\n[vm_defaults\nvcpu = 2\n" | cfg h4 &&
+	doctor HOME="$TRASH/h4" &&
+	want config fail &&
+	detail config | grep -Eq "config\.toml:[0-9]+:[0-9]+:" &&
+	want vm_defaults warn && test $(cat rc) = 1
+'
+
+test_expect_success 'vm_defaults from config show provenance "config"' '
+	printf "[vm_defaults]\nvcpu = 3\nmemory_mib = 1536\ndisk_size = \"16G\"\n" | cfg h5 &&
+	doctor HOME="$TRASH/h5" && want vm_defaults pass &&
+	test "$(detail vm_defaults)" = \
+	    "vcpu 3 (config), memory 1536 MiB (config), disk 16 GiB (config)"
+'
+
+test_expect_success 'vm_defaults without config name their sources' '
+	doctor HOME="$TRASH/nocfg" &&
+	detail vm_defaults |
+	    grep -Eq "^vcpu [0-9]+ \((built-in|host)\), memory [0-9]+ MiB \((built-in|host)\), disk [0-9]+ [GM]iB \(built-in\)$"
+'
+
+test_expect_success 'an unknown config key is a warn line named config' '
+	printf "vmm = \"auto\"\nfrobnicate = 1\n" | cfg h6 &&
+	doctor HOME="$TRASH/h6" &&
+	grep -q "^config	pass	" checks &&
+	grep "^config	warn	" checks | grep -q frobnicate
+'
+
+test_expect_success 'a junk request exits 100 with bad_request' '
+	printf "junk\n" | must_fail 100 "$D" > out &&
+	grep -q "\"ok\":false" out && grep -q bad_request out
+'
+
+test_expect_success 'an unknown request key exits 100' '
+	printf "{\"v\":1,\"force\":true}\n" | must_fail 100 "$D" > out &&
+	grep -q bad_request out
+'
+
+test_expect_success 'request {"v":1} is accepted' '
+	printf "{\"v\":1}\n" | "$D" > out; test $? -le 1 &&
+	"$PERL" "$TRASH/checks.pl" < out > /dev/null
+'
+
+# The CLI runs the helper locally and prints one line per check.
+if [ -x "$B/bin/banger" ]; then
+	test_expect_success 'banger doctor: one PASS/WARN/FAIL line per check' '
+		doctor && cut -f 1 checks | grep -v "^failed$" > names &&
+		"$B/bin/banger" doctor > human; st=$?
+		test $st = $(cat rc) &&
+		grep -v "^      fix: " human |
+		    sed -n "s/^\(PASS\|WARN\|FAIL\)  \([^ ]*\) .*/\2/p" > human.names &&
+		test_cmp names human.names &&
+		test $(grep -vc "^      fix: " human) = $(wc -l < names)
+	'
+
+	test_expect_success 'banger doctor: a missing tool is a FAIL line, exit 1' '
+		must_fail 1 env PATH="$TRASH/bin1" "$B/bin/banger" doctor > human &&
+		grep -q "^FAIL  git " human &&
+		grep -q "^      fix: sudo apt-get install git$" human
+	'
+else
+	test_skip 'banger doctor prints PASS/WARN/FAIL lines' 'build/bin/banger not built'
+fi
+
+test_done

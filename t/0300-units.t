@@ -1,0 +1,225 @@
+#!/bin/sh
+# t/0300-units.t — the systemd units built from units/*.in.
+#
+# systemd-analyze verify works offline (systemd need not be PID 1): it
+# parses the files, loads the socket's service and checks that
+# ExecStart= is executable.  It exits 0 on unknown keys and bad values
+# ("Unknown key ..., ignoring"), so verify_units also fails on any such
+# line.  The placeholders `system install` fills in (@OWNER@,
+# @OWNER_GROUP@) become root, and ExecStart= points at stand-ins in the
+# trash directory, since the helpers are not installed.
+
+. "${0%/*}/lib.sh"
+
+UNITS="banger.socket banger@.service banger-root.socket banger-root@.service
+banger-dns.socket banger-dns.service"
+U=$TRASH/units
+FAKE=$TRASH/libexec
+SA=$(command -v systemd-analyze)
+
+# verify_units FILE...: 0 when systemd accepts the units without a word.
+verify_units() {
+	_out=$("$SA" verify --man=no "$@" 2>&1)
+	_st=$?
+	[ -n "$_out" ] && printf '%s\n' "$_out" >&2
+	[ $_st = 0 ] || return 1
+	if printf '%s\n' "$_out" |
+	    grep -Eq 'Unknown|Invalid|Failed|[Ii]gnoring|not executable|cannot|not safe'; then
+		return 1
+	fi
+	return 0
+}
+
+# prop FILE KEY: the value of the last KEY= line (systemd: last one wins).
+prop() {
+	awk -v k="$2" 'index($0, k "=") == 1 { v = substr($0, length(k) + 2) }
+	    END { print v }' "$1"
+}
+
+# has FILE KEY VALUE: prop equals VALUE exactly.
+has() {
+	_v=$(prop "$1" "$2")
+	[ "$_v" = "$3" ] && return 0
+	echo "$1: $2='$_v', want '$3'" >&2
+	return 1
+}
+
+# has_exec FILE NAME: ExecStart= is an absolute path to helper NAME.
+has_exec() {
+	_v=$(prop "$1" ExecStart)
+	case $_v in
+	/*/"$2") return 0 ;;
+	esac
+	echo "$1: ExecStart='$_v', want LIBEXECDIR/$2" >&2
+	return 1
+}
+
+# Stand-in copies of the units: placeholders filled, ExecStart= at $FAKE.
+prepare() {
+	mkdir -p "$U" "$FAKE" || return 1
+	for f in $UNITS; do
+		[ -f "$B/units/$f" ] || { echo "missing $B/units/$f (run make)" >&2; return 1; }
+		sed -e 's/@OWNER@/root/g' -e 's/@OWNER_GROUP@/root/g' \
+		    -e "s|^ExecStart=\\(.*/\\)\\([^/ ]*\\)\$|ExecStart=$FAKE/\\2|" \
+		    "$B/units/$f" > "$U/$f" || return 1
+	done
+	for h in $(sed -n 's|^ExecStart=.*/||p' "$U"/*); do
+		printf '#!/bin/sh\nexit 0\n' > "$FAKE/$h" && chmod 0755 "$FAKE/$h" ||
+		    return 1
+	done
+}
+
+if [ -z "$SA" ]; then
+	test_skip 'systemd units' 'systemd-analyze not installed (package systemd)'
+	test_done
+fi
+
+test_expect_success 'every unit is built and prepared' 'prepare'
+
+test_expect_success 'build/units has only the install-time placeholders' '
+	! grep -n "@LIBEXECDIR@\|@BINDIR@" "$B"/units/* &&
+	! grep -on "@[A-Z_]*@" "$B"/units/* | grep -v "@OWNER@\|@OWNER_GROUP@"
+'
+
+test_expect_success 'each unit starts with a comment naming it' '
+	for f in $UNITS; do
+		head -n 1 "$B/units/$f" | grep -q "^# $f — " ||
+		    { echo "$f: first line is not \"# $f — ...\""; exit 1; }
+	done
+'
+
+for f in $UNITS; do
+	test_expect_success "systemd-analyze verify accepts $f" "verify_units '$U/$f'"
+done
+
+test_expect_success 'verify accepts all units together' '
+	verify_units "$U"/*.socket "$U"/*.service
+'
+
+# The checker must be able to fail.
+test_expect_success 'verify_units rejects a typo in a key' '
+	mkdir -p bad1 && cp "$U"/banger.socket "$U"/banger@.service bad1/ &&
+	sed -i "s/^StandardInput=socket/StandardInptu=socket/" bad1/banger@.service &&
+	must_fail 1 verify_units bad1/banger@.service
+'
+
+test_expect_success 'verify_units rejects a bad value' '
+	mkdir -p bad2 && cp "$U"/banger.socket "$U"/banger@.service bad2/ &&
+	sed -i "s/^Accept=yes/Accept=maybe/" bad2/banger.socket &&
+	must_fail 1 verify_units bad2/banger.socket
+'
+
+test_expect_success 'verify_units rejects a missing ExecStart binary' '
+	mkdir -p bad3 && sed "s|^ExecStart=.*|ExecStart=$TRASH/nope/dispatch|" \
+	    "$U"/banger@.service > bad3/banger@.service &&
+	must_fail 1 verify_units bad3/banger@.service
+'
+
+test_expect_success 'verify_units rejects a socket without its service' '
+	mkdir -p bad4 && cp "$U"/banger.socket bad4/ &&
+	must_fail 1 verify_units bad4/banger.socket
+'
+
+# Properties that matter (read from build/units, placeholders intact).
+S=$B/units
+test_expect_success 'banger.socket: owner-only, one process per connection' '
+	has "$S/banger.socket" ListenStream /run/banger/bangerd.sock &&
+	has "$S/banger.socket" Accept yes &&
+	has "$S/banger.socket" SocketUser @OWNER@ &&
+	has "$S/banger.socket" SocketMode 0600 &&
+	has "$S/banger.socket" DirectoryMode 0755 &&
+	test -n "$(prop "$S/banger.socket" MaxConnections)"
+'
+
+for f in banger.socket banger-root.socket; do
+	test_expect_success "$f: trigger limit raised above the default 200/2s" "
+		iv=\$(prop '$S/$f' TriggerLimitIntervalSec) &&
+		burst=\$(prop '$S/$f' TriggerLimitBurst) &&
+		test \"\$iv\" = 1s && test \"\$burst\" -ge 1000
+	"
+done
+
+test_expect_success 'banger@.service: the owner, the connection on stdio' '
+	f=$S/banger@.service &&
+	has $f User @OWNER@ &&
+	has_exec $f dispatch &&
+	has $f StandardInput socket &&
+	has $f StandardOutput socket &&
+	has $f StandardError journal
+'
+
+test_expect_success 'banger@.service: sandbox' '
+	f=$S/banger@.service &&
+	has $f ProtectSystem strict &&
+	has $f ProtectHome read-only &&
+	has $f PrivateTmp yes &&
+	has $f NoNewPrivileges yes &&
+	has $f CapabilityBoundingSet "" &&
+	has $f ReadWritePaths "/var/lib/banger /var/cache/banger /run/banger" &&
+	has $f RestrictAddressFamilies "AF_UNIX AF_INET AF_INET6" &&
+	has $f DeviceAllow "/dev/kvm rw"
+'
+
+test_expect_success 'banger@.service: stopping an instance keeps /run/banger' '
+	has "$S/banger@.service" RuntimeDirectory banger &&
+	has "$S/banger@.service" RuntimeDirectoryPreserve yes
+'
+
+test_expect_success 'banger-root.socket: root and the owner group, then SO_PEERCRED' '
+	f=$S/banger-root.socket &&
+	has $f ListenStream /run/banger-root/bangerd-root.sock &&
+	has $f Accept yes &&
+	has $f SocketUser root &&
+	has $f SocketGroup @OWNER_GROUP@ &&
+	has $f SocketMode 0660 &&
+	has $f DirectoryMode 0755
+'
+
+test_expect_success 'banger-root@.service: root, exactly the 11 capabilities' '
+	f=$S/banger-root@.service &&
+	test -z "$(prop $f User)" &&
+	has_exec $f root-dispatch &&
+	has $f StandardInput socket &&
+	has $f StandardOutput socket &&
+	has $f NoNewPrivileges yes &&
+	test $(grep -c "^CapabilityBoundingSet=" $f) = 1 &&
+	prop $f CapabilityBoundingSet | tr " " "\n" | sort > caps.got &&
+	printf "%s\n" CAP_CHOWN CAP_DAC_OVERRIDE CAP_FOWNER CAP_KILL CAP_MKNOD \
+	    CAP_NET_ADMIN CAP_NET_RAW CAP_SETGID CAP_SETUID CAP_SYS_ADMIN \
+	    CAP_SYS_CHROOT | sort > caps.want &&
+	test_cmp caps.want caps.got
+'
+
+test_expect_success 'banger-dns: datagram on the bridge, one service, owner' '
+	has "$S/banger-dns.socket" ListenDatagram 172.16.0.1:53 &&
+	has "$S/banger-dns.socket" FreeBind yes &&
+	has "$S/banger-dns.socket" Accept no &&
+	has "$S/banger-dns.service" User @OWNER@ &&
+	has_exec "$S/banger-dns.service" dns-answer
+'
+
+# systemd's own rating of the sandbox: a regression guard.  The root
+# helper keeps real privileges, so its bar is lower.
+exposure() {
+	"$SA" security --offline=yes "$1" 2>/dev/null |
+	    sed -n 's/.*Overall exposure level for [^:]*: \([0-9.]*\).*/\1/p'
+}
+for pair in banger@.service:3.0 banger-dns.service:3.0 banger-root@.service:6.0; do
+	f=${pair%:*} max=${pair#*:}
+	test_expect_success "$f: systemd-analyze security exposure <= $max" "
+		e=\$(exposure '$U/$f') && test -n \"\$e\" &&
+		awk -v e=\"\$e\" -v m=$max 'BEGIN { exit !(e <= m) }' ||
+		{ echo \"exposure \$e\"; exit 1; }
+	"
+done
+
+# The ExecStart= names must be helpers that exist in the tree.
+for h in dispatch root-dispatch dns-answer; do
+	if [ -f "$TOP/helpers/$h.c" ]; then
+		test_expect_success "ExecStart helper $h exists" "test -f '$TOP/helpers/$h.c'"
+	else
+		test_skip "ExecStart helper $h exists" "helpers/$h.c not written yet"
+	fi
+done
+
+test_done
