@@ -87,10 +87,12 @@ bg_peer_check(int fd, bool require_install, struct bg_err *err)
 		    strerror(-r));
 		return r;
 	}
+	if (peer == 0)
+		return 0;
 	r = bg_owner_uid(&owner, require_install, err);
 	if (r < 0)
 		return r;
-	if (peer == 0 || peer == owner)
+	if (peer == owner)
 		return 0;
 	bg_err_set(err, "permission_denied",
 	    "connection from uid %u refused: this banger serves only its owner (uid %u) and root",

@@ -5,6 +5,7 @@
 #   must_fail CODE cmd...     exact exit code; >128 (a crash) never passes
 #   test_cmp expected actual
 #   test_skip 'title' 'reason'  (a failure when BANGER_NO_SKIP=1, as in CI)
+#   test_todo 'title' 'reason'  (known missing; TAP TODO)
 #   at_exit 'cmd'             run at exit, even when the script dies
 #   test_done
 #
@@ -90,6 +91,13 @@ test_skip() {
 		_t_n=$((_t_n + 1))
 		echo "ok $_t_n # SKIP $1: $2"
 	fi
+}
+
+# test_todo 'title' 'reason': known missing, reported as TAP TODO (not a
+# pass, not a failure, not a skip): prove lists it as a TODO.
+test_todo() {
+	_t_n=$((_t_n + 1))
+	echo "not ok $_t_n - $1 # TODO $2"
 }
 
 test_done() {

@@ -159,6 +159,22 @@ main(void)
 		is_int(bg_linereader_next(&lr, &line, bg_now_ms() + 1000), 0, "EOF after final line");
 		bg_linereader_free(&lr);
 		close(sp[1]);
+		/* The hand-written error line escapes what JSON requires. */
+		socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp);
+		bg_err_set(&e2, "bad_request", "tab\there \\ \x01 \"q\" caf\xc3\xa9");
+		bg_proto_fail(sp[0], &e2);
+		close(sp[0]);
+		bg_linereader_init(&lr, sp[1]);
+		bg_linereader_next(&lr, &line, bg_now_ms() + 1000);
+		is_str(line, "{\"ok\":false,\"error\":{\"code\":\"bad_request\",\"message\":\"tab\\u0009here \\\\ \\u0001 \\\"q\\\" caf\xc3\xa9\"}}", "error line escaping");
+		{
+			cJSON *pj = cJSON_Parse(line);
+			is_str(pj ? cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetObjectItem(pj, "error"), "message")) : NULL,
+			    "tab\there \\ \x01 \"q\" caf\xc3\xa9", "error line parses back to the message");
+			cJSON_Delete(pj);
+		}
+		bg_linereader_free(&lr);
+		close(sp[1]);
 	}
 	is_int(bg_exit_for_code("not_found"), 1, "not_found exits 1");
 	is_int(bg_exit_for_code("unknown_verb"), 100, "unknown_verb exits 100");

@@ -1,0 +1,45 @@
+/*
+ * proto-fail.c — the final error line
+ * {"ok":false,"error":{"code":"...","message":"..."}}, written by hand
+ * (no cJSON) so that the dispatcher, which only ever answers errors
+ * itself, links statically against libc and skalibs alone and starts
+ * fast (bench/request-latency).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "banger.h"
+
+/* Append s as JSON string content; control characters as \u00XX. */
+static size_t
+escape(char *out, size_t n, size_t at, const char *s)
+{
+	for (; *s != '\0' && at + 7 < n; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\') {
+			out[at++] = '\\';
+			out[at++] = (char)c;
+		} else if (c < 0x20 || c == 0x7f)
+			at += (size_t)snprintf(out + at, n - at, "\\u%04x", c);
+		else
+			out[at++] = (char)c;
+	}
+	return at;
+}
+
+int
+bg_proto_fail(int fd, const struct bg_err *err)
+{
+	char line[sizeof(err->msg) * 6 + sizeof(err->code) * 6 + 64];
+	size_t at = 0;
+
+	at += (size_t)snprintf(line, sizeof(line), "%s",
+	    "{\"ok\":false,\"error\":{\"code\":\"");
+	at = escape(line, sizeof(line), at, err->code[0] ? err->code : "internal");
+	at += (size_t)snprintf(line + at, sizeof(line) - at, "%s",
+	    "\",\"message\":\"");
+	at = escape(line, sizeof(line), at, err->msg);
+	at += (size_t)snprintf(line + at, sizeof(line) - at, "%s", "\"}}\n");
+	return bg_write_all(fd, line, at);
+}

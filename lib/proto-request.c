@@ -1,0 +1,109 @@
+/*
+ * proto-request.c — read and parse the request: one JSON object on one
+ * line, at most BG_REQ_MAX bytes, within a deadline.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "banger.h"
+
+/*
+ * Read up to and including the first newline, at most BG_REQ_MAX bytes
+ * before it.  Bytes after the newline in the same read are an error
+ * (a second request) — a client sends one request per connection.
+ */
+static int
+read_line(int fd, int64_t deadline_ms, char *buf, size_t *len,
+    struct bg_err *err)
+{
+	size_t have = 0;
+
+	for (;;) {
+		ssize_t r = bg_read_deadline(fd, buf + have,
+		    BG_REQ_MAX + 1 - have, deadline_ms);
+		char *nl;
+
+		if (r < 0) {
+			if (r == -ETIMEDOUT)
+				bg_err_set(err, "bad_request",
+				    "the request did not arrive in time");
+			else
+				bg_err_set(err, "bad_request",
+				    "reading the request failed: %s",
+				    strerror((int)-r));
+			return (int)r;
+		}
+		if (r == 0) {
+			bg_err_set(err, "bad_request", have == 0 ?
+			    "the request is empty: send one JSON object on one line" :
+			    "the request is truncated: it must end with a newline");
+			return -EPROTO;
+		}
+		nl = memchr(buf + have, '\n', (size_t)r);
+		have += (size_t)r;
+		if (nl != NULL) {
+			if ((size_t)(nl - buf) + 1 != have) {
+				bg_err_set(err, "bad_request",
+				    "extra data after the request line: send one JSON object per connection");
+				return -EPROTO;
+			}
+			*len = (size_t)(nl - buf);
+			buf[*len] = '\0';
+			return 0;
+		}
+		if (have > BG_REQ_MAX) {
+			bg_err_set(err, "bad_request",
+			    "the request is larger than %d bytes", BG_REQ_MAX);
+			return -EMSGSIZE;
+		}
+	}
+}
+
+int
+bg_proto_read_request(int fd, int64_t deadline_ms, cJSON **out,
+    struct bg_err *err)
+{
+	char *buf = malloc(BG_REQ_MAX + 2);
+	const cJSON *v;
+	cJSON *j;
+	size_t len = 0;
+	int r;
+
+	if (buf == NULL) {
+		bg_err_set(err, "temporary", "out of memory");
+		return -ENOMEM;
+	}
+	r = read_line(fd, deadline_ms, buf, &len, err);
+	if (r < 0) {
+		free(buf);
+		return r;
+	}
+	j = memchr(buf, '\0', len) ? NULL :
+	    cJSON_ParseWithLengthOpts(buf, len + 1, NULL, 1);
+	free(buf);
+	if (j == NULL) {
+		bg_err_set(err, "bad_request",
+		    "the request is not one valid JSON object");
+		return -EBADMSG;
+	}
+	if (!cJSON_IsObject(j)) {
+		cJSON_Delete(j);
+		bg_err_set(err, "bad_request", "the request must be a JSON object");
+		return -EBADMSG;
+	}
+	v = cJSON_GetObjectItemCaseSensitive(j, "v");
+	if (v != NULL && !(cJSON_IsNumber(v) && v->valuedouble == 1)) {
+		cJSON_Delete(j);
+		bg_err_set(err, "bad_request",
+		    "unsupported protocol version: this banger speaks \"v\":1");
+		return -EPROTO;
+	}
+	*out = j;
+	return 0;
+}

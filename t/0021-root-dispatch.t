@@ -1,0 +1,88 @@
+#!/bin/sh
+# root-dispatch: the root socket serves the installed owner and root
+# only, each only the verbs its access file allows.
+. "${0%/*}/lib.sh"
+
+X=$B/libexec/banger
+SOCK=$TRASH/r.sock
+ETC=$BANGER_ROOT/etc/banger
+OWNER=65534
+OTHER=4242
+
+wait_sock() {
+	i=0
+	while [ ! -S "$1" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+	[ -S "$1" ]
+}
+# as UID TEXT: send TEXT over the root socket as UID, print the answer.
+as() {
+	setpriv --reuid="$1" --regid="$1" --clear-groups s6-ipcclient "$SOCK" \
+		sh -c 'trap "" PIPE; printf "%b" "$0" >&7; cat <&6; exit 0' "$2"
+}
+
+test_expect_success 'pipe: unknown root verb (exit 100)' '
+	printf "vm-list\n{}\n" | must_fail 100 "$X/root-dispatch" >out &&
+	grep -q "\"code\":\"unknown_verb\"" out
+'
+test_expect_success 'pipe: ../ and oversize verbs refused (exit 100)' '
+	printf "../tap-add\n{}\n" | must_fail 100 "$X/root-dispatch" >out &&
+	grep -q "must match" out &&
+	head -c 5000 /dev/zero | tr "\0" a | must_fail 100 "$X/root-dispatch" >out &&
+	grep -q "longer than 32" out
+'
+test_expect_success 'pipe as root: a known verb without helper is not_implemented' '
+	printf "tap-add\n{}\n" | must_fail 100 "$X/root-dispatch" >out &&
+	grep -q "\"code\":\"not_implemented\"" out
+'
+test_expect_success 'root-dispatch execs root-<verb> with a clean environment' '
+	mkdir -p lx &&
+	cp "$X/root-dispatch" lx/ &&
+	printf "#!/bin/sh\nenv | sort\n" >lx/root-net-setup && chmod +x lx/root-net-setup &&
+	printf "net-setup\n{}\n" | SECRET=x BANGER_LIBEXECDIR="$TRASH/lx" lx/root-dispatch >out &&
+	! grep -q SECRET out && grep -q "^PATH=/usr/sbin:/usr/bin:/sbin:/bin$" out &&
+	grep -q "^BANGER_ROOT=$BANGER_ROOT$" out
+'
+
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
+	test_expect_success 'socket: not installed, a non-root uid is refused' '
+		{ s6-ipcserver -a 0666 "$SOCK" "$X/root-dispatch" >/dev/null 2>s6.err & } &&
+		echo $! >s6.pid &&
+		wait_sock "$SOCK" &&
+		as $OWNER "tap-add\n{}\n" >out &&
+		grep -q "\"code\":\"permission_denied\".*not installed" out
+	'
+	at_exit 'kill $(cat "$TRASH"/s6.pid)'
+	test_expect_success 'socket: root is served' '
+		as 0 "tap-add\n{}\n" >out &&
+		grep -q "\"code\":\"not_implemented\"" out
+	'
+	test_expect_success 'socket: the owner without an access file is denied' '
+		mkdir -p "$ETC" && echo "owner_uid = $OWNER" >"$ETC/install.toml" &&
+		as $OWNER "tap-add\n{}\n" >out &&
+		grep -q "\"code\":\"permission_denied\".*may not use the root verb" out
+	'
+	test_expect_success 'socket: the owner gets exactly its allowed verbs' '
+		mkdir -p "$ETC/access/uid/$OWNER" &&
+		printf "tap-add\ntap-del\n" >"$ETC/access/uid/$OWNER/allow" &&
+		as $OWNER "tap-add\n{}\n" >out &&
+		grep -q "\"code\":\"not_implemented\"" out &&
+		as $OWNER "net-setup\n{}\n" >out &&
+		grep -q "may not use the root verb \\\\\"net-setup" out
+	'
+	test_expect_success 'socket: a foreign uid is refused even with rules' '
+		mkdir -p "$ETC/access/uid/$OTHER" &&
+		echo tap-add >"$ETC/access/uid/$OTHER/allow" &&
+		as $OTHER "tap-add\n{}\n" >out &&
+		grep -q "uid $OTHER refused" out
+	'
+	test_expect_success 'socket: ../ names and oversize verbs from the owner' '
+		as $OWNER "../../bin/sh\n{}\n" >out && grep -q bad_request out &&
+		as $OWNER "$(head -c 200 /dev/zero | tr "\0" a)\n" >out &&
+		grep -q "longer than 32" out
+	'
+else
+	for t in 'not installed refusal' 'root served' 'owner denied' 'owner allowed' 'foreign uid' 'bad names'; do
+		test_skip "socket: $t" 'needs root and setpriv'
+	done
+fi
+test_done
