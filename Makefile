@@ -14,7 +14,7 @@ UNITDIR     ?= /etc/systemd/system
 B           := build
 
 CC          ?= cc
-PKGS        := libsystemd libcjson libarchive libzstd
+PKGS        := libsystemd libcjson libarchive libzstd libnftables
 PKG_CFLAGS  := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS    := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -43,11 +43,13 @@ UNIT_SRC    := $(sort $(wildcard t/unit/*.c))
 UNITS_T     := $(UNIT_SRC:t/unit/%.c=$(B)/t/%)
 BENCH_SRC   := $(sort $(wildcard bench/*.c))
 BENCH_BIN   := $(BENCH_SRC:bench/%.c=$(B)/bench/%)
+IMG_SRC     := $(sort $(wildcard images/*/*.c))
+IMG_BIN     := $(foreach f,$(IMG_SRC),$(B)/images/bin/$(basename $(notdir $(f))))
 UNIT_FILES  := $(sort $(wildcard units/*.in))
 UNITS_OUT   := $(UNIT_FILES:units/%.in=$(B)/units/%)
 
-.PHONY: all build check test deps deps-check clean install lint
-all build: $(B)/bin/banger $(HELPERS) lib/libbanger.a $(UNITS_T) $(BENCH_BIN) $(UNITS_OUT)
+.PHONY: all build check test deps deps-check clean install lint images
+all build: $(B)/bin/banger $(HELPERS) lib/libbanger.a $(UNITS_T) $(BENCH_BIN) $(UNITS_OUT) $(IMG_BIN)
 
 $(B)/obj/lib/%.o: lib/%.c $(LIB_HDR)
 	@mkdir -p $(@D)
@@ -82,6 +84,23 @@ $(B)/libexec/banger/dispatch $(B)/libexec/banger/root-dispatch: \
 $(B)/t/%: t/unit/%.c t/unit/tap.h $(LIB_SRC) $(LIB_HDR)
 	@mkdir -p $(@D)
 	$(CC) $(WARN) $(DEFS) -Ilib -It/unit $(PKG_CFLAGS) $(SAN) -o $@ $< $(LIB_SRC) $(LIBS)
+
+# Programs of the image recipes (images/<recipe>/<prog>.c): guest-side
+# ones such as banger-init must be static; host-side ones are too, for
+# simplicity.  They do not link libbanger: the guest has none of it.
+define img_rule
+$(B)/images/bin/$(basename $(notdir $(1))): $(1)
+	@mkdir -p $$(@D)
+	$$(CC) $$(WARN) -D_GNU_SOURCE $$(CFLAGS) $$(HARDEN) -static-pie \
+	    -Wl,-z,relro,-z,now -Wl,-z,noexecstack -o $$@ $$<
+endef
+$(foreach f,$(IMG_SRC),$(eval $(call img_rule,$(f))))
+
+# The kernel bundle and the test image, built from Debian's packages
+# (apt-get download, no root needed) into build/images/.
+images: all
+	sh images/kernel/build.sh $(B)/images/kernel
+	sh images/test/build.sh $(B)/images/test
 
 $(B)/bench/%: bench/%.c lib/libbanger.a
 	@mkdir -p $(@D)

@@ -172,6 +172,8 @@ int bg_peer_cred(int fd, uid_t *uid, gid_t *gid, pid_t *pid);
  * instead of falling back (root helpers).
  */
 int bg_owner_uid(uid_t *out, bool require_install, struct bg_err *err);
+/* The same with the owner's gid (owner_gid in install.toml, else = uid). */
+int bg_owner(uid_t *uid, gid_t *gid, bool require_install, struct bg_err *err);
 /*
  * Allow fd's peer if it is the owner or root; a non-socket fd (a pipe
  * from whoever ran us) is allowed.  -EPERM with err filled otherwise.
@@ -199,6 +201,31 @@ int bg_helper_check_keys(const cJSON *req, const char *const *allowed, struct bg
 int bg_helper_ok(struct bg_helper *h, cJSON *result);
 /* Write the final error line, free h; returns bg_exit_for_code(err->code). */
 int bg_helper_fail(struct bg_helper *h, const struct bg_err *err);
+
+/* ---- host network (lib/net-*.c; root side) ---------------------- */
+
+#define BG_BRIDGE "br-fc"
+#define BG_BRIDGE_ADDR "172.16.0.1"
+#define BG_BRIDGE_PREFIX 24
+#define BG_SUBNET "172.16.0.0/24"
+#define BG_TAP_PREFIX "bgtap"
+#define BG_NET_INDEX_MIN 2   /* .2 .. .254: guest addresses and tap numbers */
+#define BG_NET_INDEX_MAX 254
+
+/* "bgtapN" for N in BG_NET_INDEX_MIN..MAX, else -EINVAL. */
+int bg_net_tap_name(int index, char *buf, size_t n);
+/* Create the bridge if missing, set its address, bring it up.  Idempotent. */
+int bg_net_bridge_ensure(const char *name, const char *addr, int prefix);
+/* Persistent tap owned by uid:gid, attached to bridge, up.  Idempotent. */
+int bg_net_tap_ensure(const char *name, uid_t uid, gid_t gid, const char *bridge);
+/* Remove a persistent tap; 0 if it did not exist. */
+int bg_net_tap_delete(const char *name);
+/* 1 if the interface exists, 0 if not. */
+int bg_net_link_exists(const char *name);
+/* net.ipv4.ip_forward = 1 (in the current network namespace). */
+int bg_net_ip_forward(void);
+/* banger's own nftables table: NAT masquerade + forward accept.  Idempotent. */
+int bg_net_nft_ensure(const char *bridge, const char *subnet, struct bg_err *err);
 
 /* ---- TOML (lib/toml.c) ------------------------------------------- */
 

@@ -35,9 +35,33 @@ bg_peer_cred(int fd, uid_t *uid, gid_t *gid, pid_t *pid)
 int
 bg_owner_uid(uid_t *out, bool require_install, struct bg_err *err)
 {
+	return bg_owner(out, NULL, require_install, err);
+}
+
+/* A uid or gid from install.toml: an integer below 2^32 - 1. */
+static int
+id_of(const struct bg_toml *t, const char *key, const char *path,
+    long long *out, struct bg_err *err)
+{
+	const struct bg_toml *u = bg_toml_get(t, key);
+
+	if (u == NULL || u->type != BG_TOML_INT || u->i < 0 ||
+	    u->i >= (long long)UINT32_MAX) {
+		bg_err_set(err, "internal",
+		    "%s: %s is missing or not a number; rerun sudo banger system install",
+		    path, key);
+		return -EINVAL;
+	}
+	*out = u->i;
+	return 0;
+}
+
+int
+bg_owner(uid_t *uid, gid_t *gid, bool require_install, struct bg_err *err)
+{
 	char path[PATH_MAX];
 	struct bg_toml *t = NULL;
-	const struct bg_toml *u;
+	long long u, g;
 	int r;
 
 	r = bg_path_build(path, sizeof(path), BG_DIR_ETC, NULL, NULL,
@@ -49,7 +73,9 @@ bg_owner_uid(uid_t *out, bool require_install, struct bg_err *err)
 	}
 	r = bg_toml_parse_file(path, &t, err);
 	if (r == -ENOENT && !require_install) {
-		*out = geteuid();
+		*uid = geteuid();
+		if (gid)
+			*gid = getegid();
 		return 0;
 	}
 	if (r == -ENOENT) {
@@ -60,17 +86,17 @@ bg_owner_uid(uid_t *out, bool require_install, struct bg_err *err)
 	}
 	if (r < 0)
 		return r;
-	u = bg_toml_get(t, "owner_uid");
-	if (u == NULL || u->type != BG_TOML_INT || u->i < 0 ||
-	    u->i >= (long long)UINT32_MAX) {
-		bg_err_set(err, "internal",
-		    "%s: owner_uid is missing or not a uid; rerun sudo banger system install",
-		    path);
-		bg_toml_free(t);
-		return -EINVAL;
-	}
-	*out = (uid_t)u->i;
+	r = id_of(t, "owner_uid", path, &u, err);
+	/* owner_gid is optional: the owner's uid doubles as its group. */
+	g = u;
+	if (r == 0 && gid != NULL && bg_toml_get(t, "owner_gid") != NULL)
+		r = id_of(t, "owner_gid", path, &g, err);
 	bg_toml_free(t);
+	if (r < 0)
+		return r;
+	*uid = (uid_t)u;
+	if (gid)
+		*gid = (gid_t)g;
 	return 0;
 }
 

@@ -1,0 +1,209 @@
+/*
+ * initrd-init — /init of the kernel bundle's initrd (images/kernel).
+ *
+ * Runs as PID 1 from the initramfs: mounts devtmpfs on /dev first (there
+ * is no console before it), then /proc and /sys; loads the modules listed
+ * in /modules.order (absolute paths inside the initrd, in load order) with
+ * finit_module(2), deleting each file once loaded to give its memory back;
+ * waits for the root device; mounts it ext4 read-write on /newroot; moves
+ * /dev, /proc and /sys into it; switches root (chdir /newroot, mount
+ * --move . /, chroot .) and execs /sbin/banger-init, or /sbin/init when the
+ * image has no banger-init, passing on its arguments and environment.
+ *
+ * Kernel command line keys it reads (see docs/kernel-bundle.md):
+ *   banger.root=DEV        root device (default /dev/vda)
+ *   banger.rootwait=SECS   how long to wait for it (default 10, max 300)
+ *
+ * On any failure it says what failed on the console, waits a second and
+ * reboots: with QEMU -no-reboot, or Firecracker and reboot=k, the VM ends
+ * instead of hanging (a power-off does not end QEMU microvm).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/reboot.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#define NEWROOT	"/newroot"
+
+extern char **environ;
+
+static void __attribute__((noreturn, format(printf, 1, 2)))
+fatal(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("banger-initrd: FATAL: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs("\nbanger-initrd: rebooting (the VM stops) in 1 s\n", stderr);
+	fflush(stderr);
+	sync();
+	sleep(1);
+	reboot(RB_AUTOBOOT);
+	for (;;)
+		pause();
+}
+
+static void
+mountfs(const char *src, const char *dir, const char *type,
+    unsigned long flags, const char *data)
+{
+	if (mkdir(dir, 0755) == -1 && errno != EEXIST)
+		fatal("mkdir %s: %s", dir, strerror(errno));
+	if (mount(src, dir, type, flags, data) == -1)
+		fatal("mount %s (%s) on %s: %s", src, type, dir,
+		    strerror(errno));
+}
+
+/* The value of KEY= in the kernel command line, copied into BUF. */
+static const char *
+cmdline(const char *key, char *buf, size_t len)
+{
+	static char line[4096];
+	static int loaded;
+	size_t klen = strlen(key), n;
+	char *p;
+	FILE *f;
+
+	if (!loaded) {
+		loaded = 1;
+		if ((f = fopen("/proc/cmdline", "re")) != NULL) {
+			if (fgets(line, sizeof(line), f) == NULL)
+				line[0] = '\0';
+			fclose(f);
+		}
+	}
+	for (p = line; *p; p += n) {
+		p += strspn(p, " \t\n");
+		n = strcspn(p, " \t\n");
+		if (n > klen && strncmp(p, key, klen) == 0 && p[klen] == '=') {
+			if (n - klen - 1 >= len)
+				fatal("%s= is too long", key);
+			memcpy(buf, p + klen + 1, n - klen - 1);
+			buf[n - klen - 1] = '\0';
+			return buf;
+		}
+	}
+	return NULL;
+}
+
+static void
+load_modules(void)
+{
+	char line[4096];
+	size_t n;
+	FILE *f;
+	int fd;
+
+	if ((f = fopen("/modules.order", "re")) == NULL)
+		fatal("/modules.order: %s", strerror(errno));
+	while (fgets(line, sizeof(line), f) != NULL) {
+		n = strcspn(line, "\n");
+		line[n] = '\0';
+		if (n == 0 || line[0] == '#')
+			continue;
+		if ((fd = open(line, O_RDONLY | O_CLOEXEC)) == -1)
+			fatal("module %s: %s", line, strerror(errno));
+		if (syscall(SYS_finit_module, fd, "", 0) == -1 &&
+		    errno != EEXIST)
+			fatal("loading module %s: %s", line, strerror(errno));
+		close(fd);
+		unlink(line);
+	}
+	fclose(f);
+}
+
+static void
+wait_for(const char *dev, long secs)
+{
+	struct timespec t = { 0, 10 * 1000 * 1000 };
+	struct stat st;
+	long i;
+
+	for (i = 0; i < secs * 100; i++) {
+		if (stat(dev, &st) == 0) {
+			if (!S_ISBLK(st.st_mode))
+				fatal("%s is not a block device", dev);
+			return;
+		}
+		nanosleep(&t, NULL);
+	}
+	fatal("root device %s did not appear within %ld s (is a "
+	    "virtio-blk disk attached?)", dev, secs);
+}
+
+static void
+move(const char *dir)
+{
+	char to[64];
+
+	snprintf(to, sizeof(to), NEWROOT "%s", dir);
+	if (mkdir(to, 0755) == -1 && errno != EEXIST)
+		fatal("mkdir %s: %s", to, strerror(errno));
+	if (mount(dir, to, NULL, MS_MOVE, NULL) == -1)
+		fatal("mount --move %s %s: %s", dir, to, strerror(errno));
+}
+
+int
+main(int argc, char **argv)
+{
+	static const char *const inits[] = { "/sbin/banger-init", "/sbin/init" };
+	char root[256], wait[16], *end;
+	const char *init = NULL;
+	long secs = 10;
+	size_t i;
+	int fd;
+
+	(void)argc;
+	mountfs("devtmpfs", "/dev", "devtmpfs", MS_NOSUID, "mode=0755");
+	if ((fd = open("/dev/console", O_RDWR | O_NOCTTY)) != -1) {
+		dup2(fd, 0);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		if (fd > 2)
+			close(fd);
+	}
+	setvbuf(stderr, NULL, _IOLBF, 0);
+	mountfs("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+	mountfs("sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+	    NULL);
+
+	if (cmdline("banger.root", root, sizeof(root)) == NULL)
+		strcpy(root, "/dev/vda");
+	if (root[0] != '/')
+		fatal("banger.root=%s: not a device path", root);
+	if (cmdline("banger.rootwait", wait, sizeof(wait)) != NULL) {
+		errno = 0;
+		secs = strtol(wait, &end, 10);
+		if (errno || *end || secs < 0 || secs > 300)
+			fatal("banger.rootwait=%s: not 0-300 seconds", wait);
+	}
+
+	load_modules();
+	wait_for(root, secs);
+	mountfs(root, NEWROOT, "ext4", 0, NULL);
+	move("/dev");
+	move("/proc");
+	move("/sys");
+	if (chdir(NEWROOT) == -1 || mount(".", "/", NULL, MS_MOVE, NULL) == -1 ||
+	    chroot(".") == -1 || chdir("/") == -1)
+		fatal("switching root to %s: %s", root, strerror(errno));
+	/* Only now: /sbin/init is often a symlink, absolute in the new root. */
+	for (i = 0; i < sizeof(inits) / sizeof(inits[0]) && !init; i++)
+		if (access(inits[i], X_OK) == 0)
+			init = inits[i];
+	if (init == NULL)
+		fatal("%s has neither /sbin/banger-init nor /sbin/init", root);
+	argv[0] = (char *)init;
+	execve(init, argv, environ);
+	fatal("exec %s: %s", init, strerror(errno));
+}

@@ -1,0 +1,295 @@
+#!/bin/sh
+# t/0310-units-systemd.t — banger's units under a real systemd.
+#
+# systemd is not PID 1 on the build machines, so this boots one as PID 1
+# of a systemd-nspawn container (t/nspawn.sh): a cached debootstrap
+# minbase tree, copied per run, with the built helpers, the CLI and the
+# units installed the way `banger system install` does (placeholders
+# filled for a test owner, sockets enabled).  Then, from inside the
+# container: the sockets listen with the modes the units say, the CLI
+# gets an answer through banger.socket -> banger@.service -> dispatch ->
+# vm-list under the unit's sandbox, a burst of connections does not trip
+# the trigger limit (and a copy of the socket without our limits does),
+# other users are kept out at the socket and at SO_PEERCRED, and the
+# owner's root verbs reach root-dispatch.  Needs root, systemd-nspawn
+# and debootstrap (with Debian's mirror); the first run builds the cache
+# (~40 s), later runs take a few seconds.  See docs/testing.md.
+
+. "${0%/*}/lib.sh"
+. "${0%/*}/nspawn.sh"
+
+INCLUDE=systemd,dbus,systemd-sysv,libcjson1
+UNITS="banger.socket banger@.service banger-root.socket banger-root@.service
+banger-dns.socket banger-dns.service"
+SOCKETS="banger.socket banger-root.socket banger-dns.socket"
+OWNER=owner OWNER_UID=1500 OWNER_GROUP=ownergrp
+CT=$TRASH/ct
+CLIENT=/usr/local/lib/banger-t/client
+SOCK=/run/banger/bangerd.sock
+RSOCK=/run/banger-root/bangerd-root.sock
+LIMITSOCK=/run/banger-t-limit.sock
+
+why=$(ns_missing)
+if [ -n "$why" ]; then
+	test_skip 'banger units under a real systemd (nspawn)' "$why"
+	test_done
+fi
+at_exit ns_stop
+
+# ---- the container tree ---------------------------------------------
+
+_t0=$(date +%s)
+ns_tree "$INCLUDE" >"$TRASH/tree.log" 2>&1
+tree_st=$?
+grep '^# ' "$TRASH/tree.log"
+test_expect_success "a $(ns_suite) minbase tree with systemd (cached in build/cache)" '
+	[ $tree_st = 0 ] || { cat tree.log; false; }
+'
+[ $tree_st = 0 ] || test_done
+echo "# tree ready in $(($(date +%s) - _t0)) s: $NS_TREE"
+
+# The units' helper directory, as make filled it in.
+LIBEXEC=$(sed -n 's|^ExecStart=\(/.*\)/dispatch$|\1|p' "$B/units/banger@.service" 2>/dev/null)
+
+# install_banger: what `banger system install --owner owner` does, into
+# the per-run copy $CT.  Plus one control socket, banger-t-limit.socket:
+# banger.socket without its TriggerLimit settings, on its own path.
+install_banger() {
+	for f in $UNITS; do
+		[ -f "$B/units/$f" ] || { echo "missing $B/units/$f (run make)" >&2; return 1; }
+	done
+	for f in bin/banger libexec/banger/dispatch libexec/banger/root-dispatch \
+	    libexec/banger/vm-list; do
+		[ -x "$B/$f" ] || { echo "missing $B/$f (run make)" >&2; return 1; }
+	done
+	[ -n "$LIBEXEC" ] || { echo "no ExecStart=.../dispatch in banger@.service" >&2; return 1; }
+	cp -a "$NS_TREE" "$CT" &&
+	chroot "$CT" groupadd -g $OWNER_UID $OWNER_GROUP &&
+	chroot "$CT" useradd -m -u $OWNER_UID -g $OWNER_GROUP $OWNER &&
+	chroot "$CT" useradd -m -u 1501 -U other &&
+	chroot "$CT" useradd -m -u 1502 -U -G $OWNER_GROUP member &&
+	install -d -m 0755 "$CT$LIBEXEC" "$CT/usr/local/bin" \
+	    "$CT/etc/banger/access/uid/$OWNER_UID" "$CT${CLIENT%/*}" &&
+	install -m 0755 "$B"/libexec/banger/* "$CT$LIBEXEC/" &&
+	install -m 0755 "$B/bin/banger" "$CT/usr/local/bin/banger" &&
+	printf 'owner_uid = %s\n' $OWNER_UID > "$CT/etc/banger/install.toml" &&
+	install -m 0644 "$TOP/conf/access/owner.allow" \
+	    "$CT/etc/banger/access/uid/$OWNER_UID/allow" || return 1
+	for f in $UNITS; do
+		sed -e "s/@OWNER@/$OWNER/g" -e "s/@OWNER_GROUP@/$OWNER_GROUP/g" \
+		    "$B/units/$f" > "$CT/etc/systemd/system/$f" || return 1
+	done
+	sed -e '/^TriggerLimit/d' -e "s|^ListenStream=.*|ListenStream=$LIMITSOCK|" \
+	    "$CT/etc/systemd/system/banger.socket" \
+	    > "$CT/etc/systemd/system/banger-t-limit.socket" &&
+	cp "$CT/etc/systemd/system/banger@.service" \
+	    "$CT/etc/systemd/system/banger-t-limit@.service" || return 1
+	if grep -n '@[A-Z_]*@' "$CT"/etc/systemd/system/banger*; then
+		echo "placeholders left in the installed units" >&2
+		return 1
+	fi
+	systemctl --root="$CT" enable $SOCKETS banger-t-limit.socket || return 1
+	# A raw client: perl-base (in minbase) has IO::Socket::UNIX.
+	# client SOCKET VERB JSON [COUNT]: COUNT connections in a row, each
+	# must end with a final line; prints the last answer.  111: connect
+	# failed.
+	cat > "$CT$CLIENT" <<'EOF'
+#!/usr/bin/perl
+use strict;
+use warnings;
+use IO::Socket::UNIX;
+my ($path, $verb, $req, $count) = @ARGV;
+$count ||= 1;
+my $answer = '';
+for my $i (1 .. $count) {
+	my $s = IO::Socket::UNIX->new(Type => SOCK_STREAM(), Peer => $path);
+	if (!$s) {
+		print STDERR "client: connect $path: $! (after ", $i - 1, " connections)\n";
+		exit 111;
+	}
+	$s->autoflush(1);
+	print $s "$verb\n$req\n";
+	local $/;
+	$answer = <$s> // '';
+	close $s;
+	if ($answer !~ /^\{"ok":(true|false),/m) {
+		print STDERR "client: connection $i: no final line: '$answer'\n";
+		exit 1;
+	}
+}
+print $answer;
+EOF
+	chmod 0755 "$CT$CLIENT"
+}
+
+# is_json_answer FILE PERL-CONDITION: FILE's last line is a final answer
+# and the condition holds for $a (the decoded line).
+answer_is() {
+	perl -MJSON::PP -e '
+	    my @l = <STDIN>; die "no answer\n" unless @l;
+	    my $a = decode_json($l[-1]);
+	    my $ok = eval $ARGV[0]; die $@ if $@;
+	    exit 0 if $ok;
+	    print STDERR "unexpected answer: $l[-1]"; exit 1' "$2" < "$1"
+}
+
+test_expect_success 'install into a copy: helpers, CLI, units for the owner, sockets enabled' '
+	install_banger
+'
+[ -d "$CT/etc/banger" ] || test_done
+
+# ---- boot ------------------------------------------------------------
+
+_t0=$(date +%s%N)
+ns_boot "$CT" 2>"$TRASH/boot.err"
+boot_st=$?
+test_expect_success 'systemd boots as PID 1 of the container' '
+	[ $boot_st = 0 ] || { cat boot.err; false; }
+'
+if [ $boot_st != 0 ]; then
+	ns_stop
+	test_done
+fi
+echo "# booted to '$NS_STATE' in $((($(date +%s%N) - _t0) / 1000000)) ms (container pid 1 is host pid $NS_LEADER)"
+if [ "$NS_STATE" = degraded ]; then
+	ns_run systemctl --failed --no-legend --plain | sed 's/^/# failed: /'
+fi
+
+test_expect_success 'systemd loaded every banger unit without a complaint' '
+	for u in $UNITS; do
+		st=$(ns_run systemctl show -P LoadState "$u") &&
+		[ "$st" = loaded ] || { echo "$u: LoadState=$st"; return 1; }
+	done &&
+	ns_run journalctl --sync &&
+	ns_run journalctl -b -o cat _PID=1 > pid1.log &&
+	! grep -i "banger" pid1.log | grep -Ei "ignoring|unknown|invalid|bad |failed|error"
+'
+
+test_expect_success 'the three sockets are active and listening' '
+	for s in $SOCKETS; do
+		st=$(ns_run systemctl is-active "$s")
+		[ "$st" = active ] || { echo "$s is $st"; ns_run systemctl status --no-pager "$s"; return 1; }
+	done &&
+	ns_run systemctl show -P Listen banger-dns.socket | grep -Fx "172.16.0.1:53 (Datagram)"
+'
+
+test_expect_success "owner socket: $OWNER, 0600, in a 0755 /run/banger" '
+	st=$(ns_run stat -c "%U %a %F" $SOCK) &&
+	[ "$st" = "$OWNER 600 socket" ] || { echo "$SOCK: $st"; false; } &&
+	st=$(ns_run stat -c "%a" /run/banger) &&
+	[ "$st" = 755 ] || { echo "/run/banger: $st"; false; }
+'
+
+test_expect_success "root socket: root:$OWNER_GROUP 0660, in a root 0755 /run/banger-root" '
+	st=$(ns_run stat -c "%U:%G %a %F" $RSOCK) &&
+	[ "$st" = "root:$OWNER_GROUP 660 socket" ] || { echo "$RSOCK: $st"; false; } &&
+	st=$(ns_run stat -c "%U %a" /run/banger-root) &&
+	[ "$st" = "root 755" ] || { echo "/run/banger-root: $st"; false; }
+'
+
+# ---- the owner side ----------------------------------------------------
+
+test_expect_success 'owner: banger vm list --json answers through banger@.service' '
+	ns_as $OWNER banger vm list --json > list.out 2> list.err ||
+	    { cat list.err; ns_run journalctl -b --no-pager -n 30; false; } &&
+	answer_is list.out "ref(\$a->{vms}) eq q(ARRAY) && !@{\$a->{vms}}"
+'
+
+test_expect_success 'owner: vm list as a table' '
+	ns_as $OWNER banger vm list > table.out 2>&1 || { cat table.out; false; }
+'
+
+test_expect_success 'the instance made the state directories for the owner and left the socket' '
+	for d in /run/banger /var/lib/banger /var/cache/banger; do
+		st=$(ns_run stat -c "%U" $d) &&
+		[ "$st" = $OWNER ] || { echo "$d is owned by $st"; return 1; }
+	done &&
+	st=$(ns_run stat -c "%U %a" $SOCK) &&
+	[ "$st" = "$OWNER 600" ] || { echo "$SOCK: $st"; false; }
+'
+
+test_expect_success 'instances are gone once they answered (CollectMode, no failed units)' '
+	sleep 0.2 &&
+	ns_run systemctl list-units --all --no-legend --plain "banger@*" "banger-root@*" > inst.out &&
+	! grep . inst.out &&
+	ns_run systemctl list-units --failed --no-legend --plain > failed.out &&
+	! grep . failed.out
+'
+
+test_expect_success 'root may use the owner socket too' '
+	ns_run banger vm list --json > root.out 2>&1 || { cat root.out; false; } &&
+	answer_is root.out "ref(\$a->{vms}) eq q(ARRAY)"
+'
+
+test_expect_success 'another user cannot connect to the owner socket (0600): exit 111' '
+	must_fail 111 ns_as other banger vm list --json > other.out 2> other.err &&
+	grep -q "cannot connect to $SOCK: Permission denied" other.err ||
+	    { cat other.err; false; }
+'
+
+# 300 requests in a row, as fast as one client goes.  systemd's default
+# trigger limit (200 in 2 s) would put banger.socket into the failed
+# state; the control socket, banger.socket without our TriggerLimit
+# settings, shows that this load reaches it.
+_t0=$(date +%s%N)
+ns_as $OWNER $CLIENT $SOCK vm-list '{}' 300 > "$TRASH/burst.out" 2> "$TRASH/burst.err"
+burst_st=$?
+burst_ms=$((($(date +%s%N) - _t0) / 1000000))
+echo "# 300 sequential requests through banger.socket: $burst_ms ms"
+test_expect_success '300 requests in a row: all answered, banger.socket still active' '
+	[ $burst_st = 0 ] || { cat burst.err; false; } &&
+	st=$(ns_run systemctl is-active banger.socket) &&
+	[ "$st" = active ] || { echo "banger.socket is $st"; ns_run systemctl status --no-pager banger.socket; false; }
+'
+
+test_expect_success 'control: the same burst trips systemd'"'"'s default trigger limit' '
+	ns_as $OWNER $CLIENT $LIMITSOCK vm-list "{}" 1000 > limit.out 2> limit.err
+	st=$? &&
+	res=$(ns_run systemctl show -P Result banger-t-limit.socket) &&
+	echo "client exit $st; $(cat limit.err); Result=$res" &&
+	[ $st != 0 ] && [ "$res" = trigger-limit-hit ]
+'
+
+# ---- the root side -------------------------------------------------------
+
+test_expect_success 'owner: a root verb reaches root-dispatch (not_implemented)' '
+	ns_as $OWNER $CLIENT $RSOCK tap-add "{}" > tap.out 2> tap.err ||
+	    { cat tap.err; false; } &&
+	answer_is tap.out "!\$a->{ok} && \$a->{error}{code} eq q(not_implemented)"
+'
+
+test_expect_success 'another user cannot connect to the root socket (0660 root:group)' '
+	must_fail 111 ns_as other $CLIENT $RSOCK tap-add "{}" 2> rother.err &&
+	grep -q "Permission denied" rother.err || { cat rother.err; false; }
+'
+
+test_expect_success 'a member of the owner group connects but root-dispatch refuses it' '
+	ns_as member $CLIENT $RSOCK tap-add "{}" > member.out 2> member.err ||
+	    { cat member.err; false; } &&
+	answer_is member.out "!\$a->{ok} && \$a->{error}{code} eq q(permission_denied) && \$a->{error}{message} =~ /uid 1502/"
+'
+
+test_expect_success 'journal: banger said nothing, banger-root only the refusal' '
+	ns_run journalctl --sync &&
+	{ ns_run journalctl -b -o cat -t banger > j-banger.log || :; } &&
+	{ ns_run journalctl -b -o cat -t banger-root > j-root.log || :; } &&
+	! grep . j-banger.log &&
+	grep -q "uid 1502" j-root.log &&
+	! grep -v "uid 1502" j-root.log &&
+	ns_run journalctl -b -o cat _PID=1 > pid1.log &&
+	! grep -E "banger(@|-root@|\.socket|-root\.socket|-dns)" pid1.log |
+	    grep -Ei "failed|error|ignoring|limit"
+'
+
+# ---- shutdown --------------------------------------------------------------
+
+ns_stop 2> "$TRASH/stop.err"
+stop_st=$?
+test_expect_success 'the container powers off cleanly and leaves nothing behind' '
+	[ $stop_st = 0 ] || { cat stop.err; false; } &&
+	[ "$NS_EXIT" = 0 ] || { echo "systemd-nspawn exited $NS_EXIT"; tail -n 20 nspawn.log; false; } &&
+	ns_leftovers > left.out &&
+	! grep . left.out
+'
+
+test_done

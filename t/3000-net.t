@@ -1,0 +1,109 @@
+#!/bin/sh
+# Root network helpers in a private network namespace: net-setup
+# (bridge, ip_forward, banger's nft table), tap-add, tap-del.
+# Nothing here touches the host's own network.
+. "${0%/*}/lib.sh"
+
+X=$B/libexec/banger
+NS=banger-t3000-$$
+OWNER=65534
+
+if [ "$(id -u)" != 0 ] || ! command -v ip >/dev/null || ! command -v nft >/dev/null; then
+	test_skip 'network helpers' 'needs root, ip and nft'
+	test_done
+fi
+ip netns add "$NS" || { test_expect_success 'create a network namespace' 'false'; test_done; }
+at_exit "ip netns del $NS"
+mkdir -p "$BANGER_ROOT/etc/banger"
+echo "owner_uid = $OWNER" >"$BANGER_ROOT/etc/banger/install.toml"
+in_ns() { ip netns exec "$NS" "$@"; }
+req() { printf '%s\n' "$2" | in_ns "$X/$1"; }
+
+test_expect_success 'net-setup creates bridge, forwarding and nft table' '
+	req root-net-setup "{}" >out &&
+	echo "{\"ok\":true,\"result\":{\"bridge\":\"br-fc\",\"address\":\"172.16.0.1/24\"}}" >want &&
+	test_cmp want out &&
+	in_ns ip -4 -o addr show dev br-fc | grep -q "inet 172.16.0.1/24" &&
+	in_ns ip -o link show br-fc | grep -q "state \(UP\|UNKNOWN\)\|<.*UP.*>" &&
+	test "$(in_ns cat /proc/sys/net/ipv4/ip_forward)" = 1 &&
+	in_ns nft list table ip banger >rules &&
+	grep -q "ip saddr 172.16.0.0/24 ip daddr != 172.16.0.0/24 masquerade" rules &&
+	grep -q "iifname \"br-fc\" accept" rules
+'
+test_expect_success 'net-setup is idempotent (one table, same rules)' '
+	in_ns nft list table ip banger >before &&
+	req root-net-setup "{}" >out && grep -q "\"ok\":true" out &&
+	req root-net-setup "{\"v\":1}" >out && grep -q "\"ok\":true" out &&
+	in_ns nft list table ip banger >after &&
+	test_cmp before after &&
+	test $(in_ns nft list tables | grep -c "table ip banger") = 1
+'
+test_expect_success 'net-setup leaves other tables alone' '
+	in_ns nft add table ip other && in_ns nft add chain ip other c &&
+	req root-net-setup "{}" >out && grep -q "\"ok\":true" out &&
+	in_ns nft list table ip other | grep -q "chain c"
+'
+test_expect_success 'net-setup refuses request keys (exit 100)' '
+	printf "{\"bridge\":\"eth0\"}\n" | must_fail 100 in_ns "$X/root-net-setup" >out &&
+	grep -q "unknown request key" out
+'
+test_expect_success 'tap-add creates a persistent tap owned by the owner, on the bridge' '
+	req root-tap-add "{\"index\":5}" >out &&
+	echo "{\"ok\":true,\"result\":{\"tap\":\"bgtap5\"}}" >want && test_cmp want out &&
+	test "$(in_ns cat /sys/class/net/bgtap5/owner)" = $OWNER &&
+	test "$(in_ns cat /sys/class/net/bgtap5/group)" = $OWNER &&
+	in_ns ip -o link show bgtap5 | grep -q "master br-fc"
+'
+test_expect_success 'tap-add is idempotent' '
+	req root-tap-add "{\"index\":5}" | grep -q "\"ok\":true" &&
+	test $(in_ns ip -o link show | grep -c bgtap5) = 1
+'
+test_expect_success 'tap-add refuses bad indexes (exit 100)' '
+	for bad in 0 1 255 -3 1.5 1e9 "\"5\"" "\"../x\"" null "[5]"; do
+		printf "{\"index\":%s}\n" "$bad" | must_fail 100 in_ns "$X/root-tap-add" >out &&
+		grep -q "must be an integer from 2 to 254" out || { echo "index $bad"; return 1; }
+	done &&
+	printf "{}\n" | must_fail 100 in_ns "$X/root-tap-add" >out &&
+	printf "{\"index\":5,\"name\":\"eth0\"}\n" | must_fail 100 in_ns "$X/root-tap-add" >out &&
+	grep -q "unknown request key" out
+'
+test_expect_success 'tap-add refuses oversized requests (exit 100)' '
+	{ printf "{\"index\":5,\"x\":\""; head -c 70000 /dev/zero | tr "\0" a; printf "\"}\n"; } |
+	must_fail 100 in_ns "$X/root-tap-add" >out &&
+	grep -q "larger than 65536" out
+'
+test_expect_success 'tap-add without install.toml refuses (no owner to give the tap to)' '
+	mv "$BANGER_ROOT/etc/banger/install.toml" it.toml &&
+	printf "{\"index\":6}\n" | must_fail 1 in_ns "$X/root-tap-add" >out;
+	st=$?; mv it.toml "$BANGER_ROOT/etc/banger/install.toml" && test $st = 0 &&
+	grep -q "not installed" out && ! in_ns ip link show bgtap6 2>/dev/null
+'
+test_expect_success 'tap-del removes the tap, and again is fine' '
+	req root-tap-del "{\"index\":5}" >out &&
+	echo "{\"ok\":true,\"result\":{\"tap\":\"bgtap5\",\"removed\":true}}" >want && test_cmp want out &&
+	! in_ns ip link show bgtap5 2>/dev/null &&
+	req root-tap-del "{\"index\":5}" >out &&
+	echo "{\"ok\":true,\"result\":{\"tap\":\"bgtap5\",\"removed\":false}}" >want && test_cmp want out
+'
+test_expect_success 'tap-del will not remove a non-tap interface of that name' '
+	in_ns ip link add bgtap7 type bridge &&
+	printf "{\"index\":7}\n" | must_fail 111 in_ns "$X/root-tap-del" >out &&
+	in_ns ip link show bgtap7 >/dev/null
+'
+test_expect_success 'through root-dispatch on a socket: owner served, foreign uid refused' '
+	mkdir -p "$BANGER_ROOT/etc/banger/access/uid/$OWNER" &&
+	cp "$TOP/conf/access/owner.allow" "$BANGER_ROOT/etc/banger/access/uid/$OWNER/allow" &&
+	{ ip netns exec "$NS" s6-ipcserver -a 0666 "$TRASH/r.sock" "$X/root-dispatch" >/dev/null 2>&1 & } &&
+	echo $! >s6.pid &&
+	i=0; while [ ! -S r.sock ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i+1)); done &&
+	setpriv --reuid=$OWNER --regid=$OWNER --clear-groups s6-ipcclient "$TRASH/r.sock" \
+		sh -c "trap \"\" PIPE; printf \"tap-add\n{\\\"index\\\":9}\n\" >&7; cat <&6; exit 0" >out &&
+	grep -q "\"tap\":\"bgtap9\"" out &&
+	test "$(in_ns cat /sys/class/net/bgtap9/owner)" = $OWNER &&
+	setpriv --reuid=4242 --regid=4242 --clear-groups s6-ipcclient "$TRASH/r.sock" \
+		sh -c "trap \"\" PIPE; printf \"tap-del\n{\\\"index\\\":9}\n\" >&7; cat <&6; exit 0" >out &&
+	grep -q "uid 4242 refused" out &&
+	in_ns ip link show bgtap9 >/dev/null
+'
+at_exit 'kill $(cat "$TRASH"/s6.pid)'
+test_done

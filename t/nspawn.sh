@@ -1,0 +1,313 @@
+# t/nspawn.sh — a real systemd as PID 1 of a systemd-nspawn container,
+# for tests on hosts where systemd is not PID 1 (FACTS.md, "systemd
+# without systemd as PID 1").  Source it after t/lib.sh.
+#
+#   ns_missing               why this host cannot do it (prints nothing if it can)
+#   ns_tree INCLUDES         NS_TREE=cached debootstrap tree (built on first use)
+#   ns_boot DIR              boot DIR; sets NS_PID (nspawn), NS_LEADER (container pid 1)
+#   ns_run CMD...            CMD in the container, as root, clean environment
+#   ns_as USER CMD...        CMD in the container as USER (its groups, HOME)
+#   ns_stop                  power off, kill strays, remove the cgroups; idempotent
+#   ns_leftovers             prints what ns_stop left behind (nothing: clean)
+#   ns_rmtree DIR            unmount anything below DIR, then rm -rf it
+#
+# The cache: $B/cache/nspawn-<suite>-<key>, key = hash of NS_RECIPE, the
+# suite and the include list.  It is built in a temporary directory and
+# renamed into place only when debootstrap succeeded, under a flock, so a
+# crash never leaves a half tree that a later run would use.  Tests boot
+# a copy of it (cp -a, ~1 s), never the cache itself.
+#
+# The cgroup: systemd is not PID 1 here, so nobody hands nspawn a cgroup
+# of its own; started from the host's root cgroup it would litter it.
+# ns_boot makes banger-t-<pid> in the name=systemd and the cgroup2
+# hierarchies, moves the nspawn process into it, and ns_stop removes it.
+# --register=no --keep-unit: there is no machined and no systemd to ask
+# for a scope.  Drive the guest with nsenter; machinectl and
+# systemd-run -M do not work without machined.
+
+NS_RECIPE=1
+NS_PID=
+NS_LEADER=
+NS_MACHINE=banger-t-$$
+NS_CGS=
+NS_BUILD_TMP=
+NS_LOG=$TRASH/nspawn.log
+NS_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+
+ns_missing() {
+	if [ "$(id -u)" != 0 ]; then
+		echo "needs root (systemd-nspawn, debootstrap)"
+		return
+	fi
+	for _c in systemd-nspawn:systemd-container debootstrap:debootstrap \
+	    nsenter:util-linux flock:util-linux systemctl:systemd \
+	    chroot:coreutils sha256sum:coreutils; do
+		command -v "${_c%%:*}" >/dev/null 2>&1 && continue
+		echo "${_c%%:*} is not installed (package ${_c#*:})"
+		return
+	done
+	if [ -z "$(ns_cg_roots)" ]; then
+		echo "no writable cgroup hierarchy (name=systemd or cgroup2) is mounted"
+		return
+	fi
+}
+
+# The hierarchies nspawn's systemd uses: cgroup2, and the v1 name=systemd
+# hierarchy of a hybrid host.
+ns_cg_roots() {
+	awk '$3 == "cgroup2" || ($3 == "cgroup" && $4 ~ /(^|,)name=systemd(,|$)/) {
+	    print $2 }' /proc/self/mounts
+}
+
+# The Debian suite of this host: the helpers are linked against its libc.
+ns_suite() {
+	_s=$(. /etc/os-release 2>/dev/null && echo "${VERSION_CODENAME:-}")
+	echo "${_s:-bookworm}"
+}
+
+# ns_mirror SUITE: BANGER_DEBIAN_MIRROR, else the first apt source that
+# carries SUITE (one-line or deb822 format), else deb.debian.org.
+ns_mirror() {
+	if [ -n "${BANGER_DEBIAN_MIRROR:-}" ]; then
+		echo "$BANGER_DEBIAN_MIRROR"
+		return
+	fi
+	_m=$( {
+		for _f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
+			[ -f "$_f" ] || continue
+			awk -v s="$1" '$1 == "deb" {
+			    i = 2
+			    if ($2 ~ /^\[/) { while (i <= NF && $i !~ /\]$/) i++; i++ }
+			    if ($(i + 1) == s) print $i }' "$_f"
+		done
+		for _f in /etc/apt/sources.list.d/*.sources; do
+			[ -f "$_f" ] || continue
+			awk -v s="$1" 'BEGIN { RS = "" }
+			{
+			    types = ""; uris = ""; suites = ""; enabled = "yes"
+			    n = split($0, l, "\n")
+			    for (j = 1; j <= n; j++) {
+				if (l[j] ~ /^#/) continue
+				k = l[j]; sub(/:.*/, "", k)
+				v = l[j]; sub(/^[^:]*:[ \t]*/, "", v)
+				if (k == "Types") types = v
+				else if (k == "URIs") uris = v
+				else if (k == "Suites") suites = v
+				else if (k == "Enabled") enabled = v
+			    }
+			    if (enabled == "no" || (" " types " ") !~ / deb /) next
+			    if ((" " suites " ") !~ (" " s " ")) next
+			    split(uris, u, " "); print u[1]
+			}' "$_f"
+		done
+	} | head -n 1)
+	echo "${_m:-http://deb.debian.org/debian}"
+}
+
+# ns_rmtree DIR: lazily unmount every mount at or below DIR (a killed
+# debootstrap leaves proc, sys and dev/pts mounted in its target), then
+# remove DIR without crossing into another file system.  Refuses while
+# anything is still mounted there.
+ns_rmtree() {
+	[ -e "$1" ] || return 0
+	_d=$(cd "$1" && pwd -P) || return 1
+	awk -v d="$_d" '$2 == d || index($2, d "/") == 1 { print $2 }' \
+	    /proc/self/mounts | sort -r | while read -r _mp; do
+		umount -l "$_mp"
+	done
+	if awk -v d="$_d" '$2 == d || index($2, d "/") == 1 { f = 1 }
+	    END { exit !f }' /proc/self/mounts; then
+		echo "ns_rmtree: $_d still has mounts; not removing it" >&2
+		return 1
+	fi
+	rm -rf --one-file-system "$_d"
+}
+
+# ns_tree INCLUDES: set NS_TREE to the cached tree for INCLUDES (a
+# debootstrap --include list), building it first if needed.
+ns_tree() {
+	_suite=$(ns_suite)
+	_key=$(printf '%s %s %s\n' "$NS_RECIPE" "$_suite" "$1" |
+	    sha256sum | cut -c1-12)
+	_cache=$B/cache
+	NS_TREE=$_cache/nspawn-$_suite-$_key
+	[ -d "$NS_TREE" ] && return 0
+	mkdir -p "$_cache" || return 1
+	exec 9>"$_cache/.nspawn.lock"
+	if ! flock -w 900 9; then
+		exec 9>&-
+		echo "ns_tree: timed out waiting for $_cache/.nspawn.lock" >&2
+		return 1
+	fi
+	if [ ! -d "$NS_TREE" ]; then
+		# Under the lock, a temporary tree is what a killed build left.
+		for _t in "$_cache"/.nspawn-tmp.*; do
+			[ -d "$_t" ] && ns_rmtree "$_t"
+		done
+		_mirror=$(ns_mirror "$_suite")
+		NS_BUILD_TMP=$(mktemp -d "$_cache/.nspawn-tmp.XXXXXX") || {
+			exec 9>&-
+			return 1
+		}
+		echo "# debootstrap $_suite ($1) from $_mirror into the cache"
+		if debootstrap --variant=minbase --include="$1" "$_suite" \
+		    "$NS_BUILD_TMP/root" "$_mirror" >"$NS_BUILD_TMP/log" 2>&1; then
+			rm -f "$NS_BUILD_TMP"/root/var/cache/apt/archives/*.deb
+			mv "$NS_BUILD_TMP/root" "$NS_TREE"
+		else
+			tail -n 20 "$NS_BUILD_TMP/log" >&2
+		fi
+		ns_rmtree "$NS_BUILD_TMP"
+		NS_BUILD_TMP=
+	fi
+	exec 9>&-
+	[ -d "$NS_TREE" ]
+}
+
+# The container's pid 1 (in the host's pid namespace): the child of
+# nspawn whose pid in its own namespace is 1.
+ns_find_leader() {
+	for _p in $(ps -o pid= --ppid "$NS_PID" 2>/dev/null); do
+		if awk '/^NSpid:/ { exit !($NF == 1 && NF > 2) }' \
+		    "/proc/$_p/status" 2>/dev/null; then
+			echo "$_p"
+			return 0
+		fi
+	done
+	return 1
+}
+
+# alive PID: a process that has not exited (a zombie counts as gone).
+ns_alive() {
+	[ -r "/proc/$1/status" ] &&
+	    ! grep -q '^State:[[:space:]]*Z' "/proc/$1/status" 2>/dev/null
+}
+
+# ns_boot DIR: boot DIR with systemd as its PID 1 and wait (30 s at most)
+# until the system is running or degraded.
+ns_boot() {
+	NS_CGS=
+	for _r in $(ns_cg_roots); do
+		mkdir "$_r/$NS_MACHINE" || return 1
+		NS_CGS="$NS_CGS $_r/$NS_MACHINE"
+	done
+	# The shell moves itself into the new cgroups and becomes nspawn.
+	NS_CGS=$NS_CGS sh -c 'for c in $NS_CGS; do
+		echo $$ > "$c/cgroup.procs" || exit 125
+	    done
+	    exec "$@"' ns-boot systemd-nspawn --register=no --keep-unit \
+	    --machine="$NS_MACHINE" --private-network -b -D "$1" \
+	    </dev/null >"$NS_LOG" 2>&1 &
+	NS_PID=$!
+	_i=0
+	while :; do
+		if ! ns_alive "$NS_PID"; then
+			echo "ns_boot: systemd-nspawn exited; its output:" >&2
+			tail -n 30 "$NS_LOG" >&2
+			return 1
+		fi
+		[ -n "$NS_LEADER" ] || NS_LEADER=$(ns_find_leader)
+		if [ -n "$NS_LEADER" ]; then
+			_st=$(ns_run systemctl is-system-running 2>/dev/null)
+			case $_st in
+			running|degraded)
+				NS_STATE=$_st
+				return 0
+				;;
+			esac
+		fi
+		_i=$((_i + 1))
+		if [ $_i -ge 300 ]; then
+			echo "ns_boot: not up after 30 s (state '${_st:-}')" >&2
+			tail -n 30 "$NS_LOG" >&2
+			return 1
+		fi
+		sleep 0.1
+	done
+}
+
+ns_run() {
+	nsenter -t "$NS_LEADER" -a /usr/bin/env -i PATH="$NS_PATH" \
+	    LANG=C.UTF-8 "$@"
+}
+
+ns_as() {
+	ns_run /bin/sh -c 'u=$1; shift
+	    g=$(id -g "$u") && h=$(getent passwd "$u" | cut -d: -f6) || exit 125
+	    exec setpriv --reuid="$u" --regid="$g" --init-groups \
+	        env HOME="$h" USER="$u" LOGNAME="$u" "$@"' ns-as "$@"
+}
+
+# Every process in the container's cgroups (host pids).
+ns_cg_pids() {
+	for _c in $NS_CGS; do
+		[ -d "$_c" ] && find "$_c" -name cgroup.procs -exec cat {} + 2>/dev/null
+	done | sort -u
+}
+
+# ns_stop: power the container off (10 s), else kill it; then kill any
+# process left in its cgroups and remove them.  Sets NS_EXIT to nspawn's
+# exit status.  Safe to call twice, and when nothing was booted.
+ns_stop() {
+	if [ -n "$NS_PID" ]; then
+		if ns_alive "$NS_PID" && [ -n "$NS_LEADER" ]; then
+			timeout 10 nsenter -t "$NS_LEADER" -a \
+			    systemctl poweroff --no-block >/dev/null 2>&1
+		fi
+		_i=0
+		while ns_alive "$NS_PID" && [ $_i -lt 100 ]; do
+			sleep 0.1
+			_i=$((_i + 1))
+		done
+		if ns_alive "$NS_PID"; then
+			echo "ns_stop: container did not power off; killing it" >&2
+			kill -KILL "$NS_PID" 2>/dev/null
+		fi
+		wait "$NS_PID" 2>/dev/null
+		NS_EXIT=$?
+		NS_PID=
+		NS_LEADER=
+	fi
+	_i=0
+	while [ -n "$(ns_cg_pids)" ] && [ $_i -lt 50 ]; do
+		for _c in $NS_CGS; do
+			[ -w "$_c/cgroup.kill" ] && echo 1 > "$_c/cgroup.kill"
+		done
+		for _p in $(ns_cg_pids); do
+			kill -KILL "$_p" 2>/dev/null
+		done
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+	_left=
+	for _c in $NS_CGS; do
+		_i=0
+		while [ -d "$_c" ] && [ $_i -lt 50 ]; do
+			find "$_c" -depth -type d -exec rmdir {} + 2>/dev/null
+			[ -d "$_c" ] && sleep 0.1
+			_i=$((_i + 1))
+		done
+		[ -d "$_c" ] && _left="$_left $_c"
+	done
+	NS_CGS=$_left
+	rmdir "/run/systemd/nspawn/propagate/$NS_MACHINE" 2>/dev/null
+	if [ -n "$NS_BUILD_TMP" ]; then
+		ns_rmtree "$NS_BUILD_TMP"
+		NS_BUILD_TMP=
+	fi
+	[ -z "$_left" ]
+}
+
+# What a booted-and-stopped container may have left on the host.
+ns_leftovers() {
+	for _r in $(ns_cg_roots); do
+		[ -d "$_r/$NS_MACHINE" ] && echo "cgroup $_r/$NS_MACHINE"
+	done
+	ps -eo pid=,args= | awk -v m="$NS_MACHINE" -v t="$TRASH" \
+	    'index($0, m) || index($0, t "/") { print "process " $0 }' |
+	    grep -v -e ' awk ' -e ' ps -eo '
+	awk -v t="$TRASH" 'index($2, t) == 1 { print "mount " $2 }' /proc/self/mounts
+	[ -e "/run/systemd/nspawn/propagate/$NS_MACHINE" ] &&
+	    echo "/run/systemd/nspawn/propagate/$NS_MACHINE"
+	return 0
+}
