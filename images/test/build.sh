@@ -36,22 +36,22 @@ done
 # Downloads: the candidate .deb of each package, kept in the cache and
 # checked against the SHA256 of the archive's signed index.
 mkdir -p "$CACHE"
-DEBS= GET= SUMS=
-for p in $PKGS; do
-	set -- $(apt-get download --print-uris "$p" 2>/dev/null | tr -d "'")
-	[ $# -ge 4 ] || die "apt-get knows no $p (apt-get update?)"
-	DEBS="$DEBS $CACHE/$2"
-	SUMS="$SUMS${4#SHA256:}  $CACHE/$2
-"
-	printf '%s  %s\n' "${4#SHA256:}" "$CACHE/$2" |
-	    sha256sum -c --status 2>/dev/null || GET="$GET $p"
-done
+URIS=$(apt-get download --print-uris $PKGS 2>/dev/null | tr -d "'") ||
+    die "apt-get knows not all of: $PKGS (apt-get update?)"
+[ "$(echo "$URIS" | wc -l)" = "$(echo $PKGS | wc -w)" ] ||
+    die "apt-get download --print-uris: unexpected answer"
+DEBS=$(echo "$URIS" | awk -v c="$CACHE" '{ print c "/" $2 }')
+SUMS=$(echo "$URIS" | awk -v c="$CACHE" '{ sub(/^SHA256:/, "", $4);
+    print $4 "  " c "/" $2 }')
+GET=$(echo "$SUMS" | sha256sum -c 2>/dev/null | awk -F': ' '$2 != "OK" {
+    n = split($1, p, "/"); sub(/_.*/, "", p[n]); print p[n] }' |
+    tr '\n' ' ')
 if [ -n "$GET" ]; then
 	# As root, apt would drop to _apt, who cannot write the cache.
 	[ "$(id -u)" = 0 ] && set -- -o APT::Sandbox::User=root || set --
 	(cd "$CACHE" && apt-get download -q "$@" $GET) ||
-	    die "apt-get download$GET failed"
-	printf '%s' "$SUMS" | sha256sum -c --status ||
+	    die "apt-get download $GET failed"
+	echo "$SUMS" | sha256sum -c --status ||
 	    die "downloaded packages do not match the archive's index"
 fi
 
@@ -136,8 +136,10 @@ mkdir out
 mv rootfs.ext4 manifest.json out/
 
 # Into place: OUTDIR is the old complete image or the new one.
+# (mv -T: a concurrent build that got there first makes this one fail
+# rather than nest.)
 if [ -e "$OUT" ]; then
-	mv "$OUT" "$TMP/old"
+	mv -T "$OUT" "$TMP/old"
 fi
-mv "$TMP/out" "$OUT"
+mv -T "$TMP/out" "$OUT"
 echo "images/test: $OUT/rootfs.ext4 ($HASH)"
