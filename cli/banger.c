@@ -4,8 +4,8 @@
  * Every command is one row of the table in commands.c (vmctl/main.c
  * style).  Parsing, validation and help are driven by that table, so a
  * usage error exits 100 the same way for every command.  A command
- * whose run pointer is NULL is not implemented yet: it is still parsed
- * and checked, then says so and exits 1.
+ * marked NOT_YET is not implemented yet: it is still parsed and
+ * checked, then says so and exits 1.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -157,7 +157,7 @@ print_cmd_line(FILE *f, const struct cli_cmd *c, bool with_group)
 		fprintf(f, "  %s\n  %-24s  ", left, "");
 	else
 		fprintf(f, "  %-24s  ", left);
-	fprintf(f, "%s%s\n", c->summary, c->run == NULL ? " (not yet)" : "");
+	fprintf(f, "%s%s\n", c->summary, cli_cmd_todo(c) ? " (not yet)" : "");
 }
 
 static void
@@ -221,16 +221,36 @@ print_usage_line(FILE *f, const struct cli_cmd *c)
 	    ops);
 }
 
+static void human_size(long long v, char *buf, size_t n);
+
+/* "1 to 32", "128M to 1T": the range of a number flag, from the table. */
+static void
+flag_range(const struct cli_flag *fl, char *buf, size_t n)
+{
+	char lo[32], hi[32];
+
+	buf[0] = '\0';
+	if (fl->type == CLI_INT) {
+		snprintf(buf, n, "; %lld to %lld", fl->min, fl->max);
+	} else if (fl->type == CLI_MIB || fl->type == CLI_SIZE) {
+		int shift = fl->type == CLI_MIB ? 20 : 0;
+
+		human_size(fl->min << shift, lo, sizeof(lo));
+		human_size(fl->max << shift, hi, sizeof(hi));
+		snprintf(buf, n, "; %s to %s", lo, hi);
+	}
+}
+
 static void
 print_cmd_usage(FILE *f, const struct cli_cmd *c)
 {
 	const struct cli_flag *fl;
-	char left[64];
+	char left[64], range[80];
 
 	print_usage_line(f, c);
 	fprintf(f, "\n%c%s.%s\n", toupper((unsigned char)c->summary[0]),
 	    c->summary + 1,
-	    c->run == NULL ? "  (Not implemented yet.)" : "");
+	    cli_cmd_todo(c) ? "  (Not implemented yet.)" : "");
 	if (c->details != NULL)
 		fprintf(f, "\n%s", c->details);
 	fputs("\nFlags:\n", f);
@@ -243,7 +263,8 @@ print_cmd_usage(FILE *f, const struct cli_cmd *c)
 			snprintf(left, sizeof(left), "    --%s%s%s", fl->name,
 			    fl->metavar ? " " : "",
 			    fl->metavar ? fl->metavar : "");
-		fprintf(f, "  %-22s  %s\n", left, fl->help);
+		flag_range(fl, range, sizeof(range));
+		fprintf(f, "  %-22s  %s%s\n", left, fl->help, range);
 	}
 	fprintf(f, "  %-22s  %s\n", "    --json",
 	    "print the result as JSON on stdout");
@@ -387,13 +408,15 @@ human_size(long long v, char *buf, size_t n)
 		snprintf(buf, n, "%lld%c", v, units[u]);
 }
 
+/* Control characters (C0, DEL, C1) or bytes that are not UTF-8. */
 static bool
 has_control(const char *s)
 {
-	for (; *s != '\0'; s++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			return true;
-	return false;
+	char *c = cli_clean(s, strlen(s), false);
+	bool r = c == NULL || strcmp(c, s) != 0;
+
+	free(c);
+	return r;
 }
 
 /*
@@ -430,7 +453,7 @@ convert(const char *what, enum cli_type t, const char *val, long long min,
 			return cli_bad_value(what, val, "is too long");
 		if (has_control(val))
 			return cli_bad_value(what, val,
-			    "contains control characters");
+			    "contains control characters or is not UTF-8");
 		*out = cJSON_CreateString(val);
 		break;
 	case CLI_INT:
@@ -467,7 +490,7 @@ convert(const char *what, enum cli_type t, const char *val, long long min,
 			human_size(min, lo, sizeof(lo));
 			human_size(max, hi, sizeof(hi));
 			snprintf(why, sizeof(why),
-			    "is not a size from %s to %s (like 16G or 512M)",
+			    "is not a size from %s to %s (like 16G or 1T)",
 			    lo, hi);
 			return cli_bad_value(what, val, why);
 		}
@@ -660,7 +683,25 @@ check_operands(struct cli_inv *inv)
 	return 0;
 }
 
-/* Everything after the command's name. */
+static bool
+is_help(const char *a)
+{
+	return strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0;
+}
+
+/* -h or --help among the words before "--". */
+static bool
+wants_help(int argc, char **argv)
+{
+	int i;
+
+	for (i = 0; i < argc && strcmp(argv[i], "--") != 0; i++)
+		if (is_help(argv[i]))
+			return true;
+	return false;
+}
+
+/* Everything after the command's name (help was handled by parse()). */
 static int
 parse_cmd(const struct cli_cmd *c, int argc, char **argv, struct cli_inv *inv)
 {
@@ -668,12 +709,6 @@ parse_cmd(const struct cli_cmd *c, int argc, char **argv, struct cli_inv *inv)
 
 	inv->cmd = c;
 	full_name(c, inv->fullname, sizeof(inv->fullname));
-	for (i = 0; i < argc && strcmp(argv[i], "--") != 0; i++)
-		if (strcmp(argv[i], "-h") == 0 ||
-		    strcmp(argv[i], "--help") == 0) {
-			print_cmd_usage(stdout, c);
-			return 0;
-		}
 	inv->opts = cJSON_CreateObject();
 	inv->req = cJSON_CreateObject();
 	inv->args = calloc((size_t)argc + 1, sizeof(char *));
@@ -740,50 +775,75 @@ help(int argc, char **argv)
 	return 0;
 }
 
-/* --json and --help before (or between group and) the command. */
-static int
-global_flags(int argc, char **argv, int *i, bool *json,
+/* Flags before the command, or between its group and its verb. */
+struct globals {
+	bool json, help;
+	const char *bad;                /* the first unknown one */
+	const struct cli_group *bad_in; /* where it was: NULL or a group */
+};
+
+/*
+ * --json and -h/--help before (or between group and) the command.  An
+ * unknown flag is only remembered: it is an error unless help is asked
+ * for somewhere on the line (bad_global()).
+ */
+static void
+global_flags(int argc, char **argv, int *i, struct globals *gl,
     const struct cli_group *g)
 {
-	static const char *const cands[] = { "json", "help" };
-
 	for (; *i < argc && argv[*i][0] == '-' && argv[*i][1] != '\0'; (*i)++) {
 		const char *a = argv[*i];
 
 		if (strcmp(a, "--json") == 0) {
-			*json = true;
-		} else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-			if (g != NULL)
-				print_group_usage(stdout, g);
-			else
-				print_main_usage(stdout);
-			return 0;
-		} else {
-			fputs("banger: unknown flag '", stderr);
-			cli_put_clean(stderr, a, 64);
-			fputs("'\n", stderr);
-			if (a[1] == '-')
-				cli_suggest(a + 2, cands, 2, "--");
-			fprintf(stderr, "banger: run 'banger%s%s --help' for "
-			    "the usage\n", g ? " " : "", g ? g->name : "");
-			return BG_EXIT_USAGE;
+			gl->json = true;
+		} else if (is_help(a)) {
+			gl->help = true;
+		} else if (gl->bad == NULL) {
+			gl->bad = a;
+			gl->bad_in = g;
 		}
 	}
-	return CLI_GO;
 }
 
+static int
+bad_global(const struct globals *gl)
+{
+	static const char *const cands[] = { "json", "help" };
+	const struct cli_group *g = gl->bad_in;
+
+	fputs("banger: unknown flag '", stderr);
+	cli_put_clean(stderr, gl->bad, 64);
+	fputs("'\n", stderr);
+	if (gl->bad[1] == '-')
+		cli_suggest(gl->bad + 2, cands, 2, "--");
+	fprintf(stderr, "banger: run 'banger%s%s --help' for the usage\n",
+	    g ? " " : "", g ? g->name : "");
+	return BG_EXIT_USAGE;
+}
+
+/*
+ * The command line.  Precedence: an unknown command is an error (with
+ * suggestions) even with --help; else -h/--help anywhere before "--"
+ * prints the help of the command named (or of its group, or banger's),
+ * whatever else is wrong on the line; else flags and operands are
+ * checked.  Returns CLI_GO to run inv, or an exit code.
+ */
 static int
 parse(int argc, char **argv, struct cli_inv *inv)
 {
 	const struct cli_group *g;
 	const struct cli_cmd *c;
-	bool json = false;
+	struct globals gl = { false, false, NULL, NULL };
 	int i = 1, r;
 
-	r = global_flags(argc, argv, &i, &json, NULL);
-	if (r != CLI_GO)
-		return r;
+	global_flags(argc, argv, &i, &gl, NULL);
 	if (i >= argc) {
+		if (gl.help) {
+			print_main_usage(stdout);
+			return 0;
+		}
+		if (gl.bad != NULL)
+			return bad_global(&gl);
 		print_main_usage(stderr);
 		return BG_EXIT_USAGE;
 	}
@@ -792,10 +852,14 @@ parse(int argc, char **argv, struct cli_inv *inv)
 	g = find_group(argv[i]);
 	if (g != NULL) {
 		i++;
-		r = global_flags(argc, argv, &i, &json, g);
-		if (r != CLI_GO)
-			return r;
+		global_flags(argc, argv, &i, &gl, g);
 		if (i >= argc) {
+			if (gl.help) {
+				print_group_usage(stdout, g);
+				return 0;
+			}
+			if (gl.bad != NULL)
+				return bad_global(&gl);
 			fprintf(stderr, "banger: '%s' needs a command\n",
 			    g->name);
 			print_group_usage(stderr, g);
@@ -809,8 +873,14 @@ parse(int argc, char **argv, struct cli_inv *inv)
 	c = find_cmd(g ? g->name : NULL, argv[i]);
 	if (c == NULL)
 		return unknown_command(g ? g->name : NULL, argv[i]);
+	if (gl.help || wants_help(argc - i - 1, argv + i + 1)) {
+		print_cmd_usage(stdout, c);
+		return 0;
+	}
+	if (gl.bad != NULL)
+		return bad_global(&gl);
 	r = parse_cmd(c, argc - i - 1, argv + i + 1, inv);
-	inv->json = inv->json || json;
+	inv->json = inv->json || gl.json;
 	return r;
 }
 
@@ -867,12 +937,12 @@ main(int argc, char **argv)
 	open_stdio();
 	signal(SIGPIPE, SIG_IGN);
 	r = parse(argc, argv, &inv);
-	if (r == CLI_GO && inv.cmd->run == NULL) {
+	if (r == CLI_GO && cli_cmd_todo(inv.cmd)) {
 		fprintf(stderr, "banger: '%s' is not implemented yet\n",
 		    inv.fullname);
 		r = BG_EXIT_NO;
 	} else if (r == CLI_GO) {
-		r = inv.cmd->run(&inv);
+		r = (inv.cmd->run != NULL ? inv.cmd->run : cli_remote)(&inv);
 	}
 	inv_free(&inv);
 	return finish_stdout(r);

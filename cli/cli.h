@@ -47,10 +47,12 @@ struct cli_operand {
 struct cli_inv;
 
 /*
- * One command.  run == NULL means "not implemented yet": parsing and
- * validation still happen (so usage errors exit 100), then the command
- * says so and exits 1.  A command that only asks the service sets
- * verb and run = cli_remote; render prints its result for humans.
+ * One command.  todo (NOT_YET in commands.c) means "not implemented
+ * yet": parsing and validation still happen (so usage errors exit 100),
+ * then the command says so and exits 1.  A command that only asks the
+ * service sets verb and leaves run NULL (cli_remote is the default);
+ * render prints its result for humans.  A local command sets run; one
+ * with neither run nor verb cannot run and counts as not implemented.
  */
 struct cli_cmd {
 	const char *group;      /* "vm", or NULL for a top-level command */
@@ -64,7 +66,14 @@ struct cli_cmd {
 	int (*run)(struct cli_inv *);
 	void (*render)(const cJSON *result);
 	int (*check)(struct cli_inv *); /* more validation; BG_EXIT_USAGE */
+	bool todo;              /* not implemented yet */
 };
+
+static inline bool
+cli_cmd_todo(const struct cli_cmd *c)
+{
+	return c->todo || (c->run == NULL && c->verb == NULL);
+}
 
 /* One parsed command line. */
 struct cli_inv {
@@ -103,6 +112,7 @@ int cli_remote(struct cli_inv *inv);
 int cli_doctor(struct cli_inv *inv);
 
 /* output.c */
+char *cli_clean(const char *s, size_t max, bool lines);
 void cli_put_clean(FILE *f, const char *s, size_t max);
 void cli_print_json(const cJSON *j);
 void cli_render_generic(const cJSON *result);

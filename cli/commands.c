@@ -1,15 +1,19 @@
 /*
  * commands.c — the command table: every command's name, flags,
- * operands, wire verb, and the function that runs it.  A command with
- * run == NULL is parsed and checked but not implemented yet; turning
- * one on is setting run (cli_remote for a command that only asks the
- * service) and, if its result deserves more than key: value lines, a
- * render function.
+ * operands, wire verb, and the function that runs it.  A row marked
+ * NOT_YET is parsed and checked but not implemented yet.  Turning on a
+ * command that only asks the service (it has a verb) is deleting its
+ * NOT_YET; cli_remote runs it, and a render function can be added if
+ * its result deserves more than key: value lines.  A local command
+ * (no verb) also needs its run function.
  */
 #include <ctype.h>
 #include <string.h>
 
 #include "cli.h"
+
+/* Not implemented yet: delete to turn the command on. */
+#define NOT_YET .todo = true
 
 const struct cli_group cli_groups[] = {
 	{ "vm", "VM commands", "create, run and manage VMs" },
@@ -28,12 +32,13 @@ const size_t cli_ngroups = sizeof(cli_groups) / sizeof(cli_groups[0]);
 	{ "kernel", 0, CLI_NAME, "kernel", "NAME", \
 	    "kernel bundle (default: the catalog's kernel)", 0, 0 }, \
 	{ "vcpu", 0, CLI_INT, "vcpu", "N", \
-	    "virtual CPUs, 1 to 32", 1, 32 }, \
+	    "virtual CPUs", BG_VCPU_MIN, BG_VCPU_MAX }, \
 	{ "memory", 0, CLI_MIB, "memory_mib", "SIZE", \
-	    "RAM in MiB, or with a suffix: 2G; 64M to 1T", 64, 1048576 }, \
+	    "RAM in MiB, or with a suffix: 2G", \
+	    BG_MEMORY_MIN_MIB, BG_MEMORY_MAX_MIB }, \
 	{ "disk", 0, CLI_SIZE, "disk_bytes", "SIZE", \
-	    "disk size with a suffix: 16G; 256M to 16T", \
-	    256LL << 20, 16LL << 40 }
+	    "disk size with a suffix: 16G", \
+	    (long long)BG_DISK_MIN, (long long)BG_DISK_MAX }
 
 static const struct cli_flag vm_create_flags[] = {
 	VM_SPEC_FLAGS,
@@ -128,62 +133,63 @@ const struct cli_cmd cli_cmds[] = {
 	    "COMMAND runs in the guest and its exit status is banger's.\n"
 	    "--branch, --from, --include-untracked and --dry-run need PATH.\n",
 	  .flags = vm_run_flags, .operands = op_path, .takes_command = true,
-	  .check = check_vm_run },
+	  .check = check_vm_run, NOT_YET },
 	{ .group = "vm", .name = "create",
 	  .summary = "create a VM without starting it",
-	  .flags = vm_create_flags, .verb = "vm-create" },
+	  .flags = vm_create_flags, .verb = "vm-create", NOT_YET },
 	{ .group = "vm", .name = "start", .summary = "start a stopped VM",
-	  .operands = op_name, .verb = "vm-start" },
+	  .operands = op_name, .verb = "vm-start", NOT_YET },
 	{ .group = "vm", .name = "stop", .summary = "stop a running VM",
-	  .operands = op_name, .verb = "vm-stop" },
+	  .operands = op_name, .verb = "vm-stop", NOT_YET },
 	{ .group = "vm", .name = "ssh",
 	  .summary = "ssh into a VM, or run COMMAND in it",
-	  .operands = op_name, .takes_command = true },
+	  .operands = op_name, .takes_command = true, NOT_YET },
 	{ .group = "vm", .name = "logs", .summary = "print a VM's console log",
-	  .flags = vm_logs_flags, .operands = op_name, .verb = "vm-logs" },
+	  .flags = vm_logs_flags, .operands = op_name, .verb = "vm-logs",
+	  NOT_YET },
 	{ .group = "vm", .name = "list", .summary = "list VMs and their state",
-	  .verb = "vm-list", .run = cli_remote,
-	  .render = cli_render_vm_list },
+	  .verb = "vm-list", .render = cli_render_vm_list },
 	{ .group = "vm", .name = "show",
 	  .summary = "show everything about a VM",
-	  .operands = op_name, .verb = "vm-show", .run = cli_remote,
+	  .operands = op_name, .verb = "vm-show",
 	  .render = cli_render_generic },
 	{ .group = "vm", .name = "delete",
 	  .summary = "delete a VM and its disks",
-	  .operands = op_name, .verb = "vm-delete" },
+	  .operands = op_name, .verb = "vm-delete", NOT_YET },
 	{ .group = "vm", .name = "prune",
 	  .summary = "remove stopped and half-created VMs",
-	  .verb = "vm-prune" },
+	  .verb = "vm-prune", NOT_YET },
 	{ .group = "image", .name = "pull",
 	  .summary = "pull a catalog image or an OCI image",
 	  .details =
 	    "NAME is a catalog name (debian-bookworm) or an OCI reference\n"
+	    "[HOST[:PORT]/]PATH[:TAG][@sha256:DIGEST] with at least one '/'\n"
 	    "(docker.io/library/debian:12).\n",
 	  .operands = op_image, .verb = "image-pull",
-	  .check = check_image_pull },
+	  .check = check_image_pull, NOT_YET },
 	{ .group = "image", .name = "list", .summary = "list local images",
-	  .verb = "image-list" },
+	  .verb = "image-list", NOT_YET },
 	{ .group = "image", .name = "register",
 	  .summary = "register a local ext4 rootfs as an image",
 	  .flags = image_register_flags, .operands = op_register,
-	  .verb = "image-register" },
+	  .verb = "image-register", NOT_YET },
 	{ .group = "image", .name = "delete", .summary = "delete a local image",
-	  .operands = op_name, .verb = "image-delete" },
+	  .operands = op_name, .verb = "image-delete", NOT_YET },
 	{ .group = "kernel", .name = "pull",
 	  .summary = "fetch a kernel bundle from the catalog",
-	  .operands = op_name, .verb = "kernel-pull" },
+	  .operands = op_name, .verb = "kernel-pull", NOT_YET },
 	{ .group = "kernel", .name = "list", .summary = "list local kernels",
-	  .verb = "kernel-list" },
+	  .verb = "kernel-list", NOT_YET },
 	{ .group = "system", .name = "install",
 	  .summary = "install and start the host services",
-	  .flags = system_install_flags, .check = check_owner },
+	  .flags = system_install_flags, .check = check_owner, NOT_YET },
 	{ .group = "system", .name = "status",
-	  .summary = "show the state of the host services" },
+	  .summary = "show the state of the host services", NOT_YET },
 	{ .group = "system", .name = "restart",
-	  .summary = "restart the host services" },
+	  .summary = "restart the host services", NOT_YET },
 	{ .group = "system", .name = "uninstall",
 	  .summary = "remove the host services",
-	  .flags = system_uninstall_flags },
+	  .flags = system_uninstall_flags, NOT_YET },
 	{ .name = "doctor",
 	  .summary = "check that this host can run banger",
 	  .details =
@@ -192,7 +198,7 @@ const struct cli_cmd cli_cmds[] = {
 	  .verb = "doctor", .run = cli_doctor, .render = cli_render_doctor },
 	{ .name = "ssh-config",
 	  .summary = "show or install the 'ssh NAME.vm' Include",
-	  .flags = ssh_config_flags, .check = check_ssh_config },
+	  .flags = ssh_config_flags, .check = check_ssh_config, NOT_YET },
 	{ .name = "completion",
 	  .summary = "print a shell completion script",
 	  .details =
@@ -207,7 +213,7 @@ const struct cli_cmd cli_cmds[] = {
 	    "powershell:\n"
 	    "  banger completion powershell | Out-String | "
 	    "Invoke-Expression\n",
-	  .operands = op_shell, .check = check_completion },
+	  .operands = op_shell, .check = check_completion, NOT_YET },
 };
 const size_t cli_ncmds = sizeof(cli_cmds) / sizeof(cli_cmds[0]);
 
@@ -232,24 +238,168 @@ check_vm_run(struct cli_inv *inv)
 	return 0;
 }
 
-/* A catalog name, or an OCI reference: registry/repo[:tag][@digest]. */
+#define OCI_TAG_MAX 128
+
+static bool
+lower_alnum(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
+
+/* [a-z0-9]+((\.|_|__|-+)[a-z0-9]+)* over [s, e). */
+static bool
+oci_path_component(const char *s, const char *e)
+{
+	const char *p = s;
+
+	for (;;) {
+		const char *run = p;
+
+		while (p < e && lower_alnum(*p))
+			p++;
+		if (p == run)
+			return false;
+		if (p == e)
+			return true;
+		if (*p == '.')
+			p++;
+		else if (*p == '_')
+			p += p + 1 < e && p[1] == '_' ? 2 : 1;
+		else if (*p == '-')
+			while (p < e && *p == '-')
+				p++;
+		else
+			return false;
+	}
+}
+
+/*
+ * A registry: host names ([A-Za-z0-9] or [A-Za-z0-9][A-Za-z0-9-]*
+ * [A-Za-z0-9], joined by '.'), then an optional :PORT (1 to 65535).
+ */
+static bool
+oci_host(const char *s, const char *e)
+{
+	const char *colon = memchr(s, ':', (size_t)(e - s)), *p, *label;
+	const char *hend = colon != NULL ? colon : e;
+	long port = 0;
+
+	for (p = s;;) {
+		label = p;
+		while (p < hend && (isalnum((unsigned char)*p) || *p == '-'))
+			p++;
+		if (p == label || *label == '-' || p[-1] == '-')
+			return false;
+		if (p == hend)
+			break;
+		if (*p++ != '.')
+			return false;
+	}
+	if (colon == NULL)
+		return true;
+	if (e - colon < 2 || e - colon > 6)
+		return false;
+	for (p = colon + 1; p < e; p++) {
+		if (*p < '0' || *p > '9')
+			return false;
+		port = port * 10 + (*p - '0');
+	}
+	return port >= 1 && port <= 65535;
+}
+
+/*
+ * NULL if s is an OCI reference in the distribution grammar, else the
+ * rule it breaks.  The reference must have a '/' (so "debian" and
+ * "debian:12" are never taken for Docker Hub), and its whole length is
+ * bounded by CLI_STR_MAX (255) when the operand is read.
+ */
+static const char *
+oci_ref_error(const char *s)
+{
+	const char *at = strchr(s, '@'), *end, *slash, *colon, *p, *c;
+	size_t k;
+
+	end = at != NULL ? at : s + strlen(s);
+	if (at != NULL) {
+		if (strncmp(at + 1, "sha256:", 7) != 0 ||
+		    strlen(at + 8) != 64 ||
+		    strspn(at + 8, "0123456789abcdef") != 64)
+			return "a digest is @sha256: and 64 lowercase hex "
+			    "digits";
+	}
+	/* The tag: after the last ':' that follows the last '/'. */
+	for (slash = NULL, p = s; p < end; p++)
+		if (*p == '/')
+			slash = p;
+	colon = NULL;
+	for (p = slash != NULL ? slash : s; p < end; p++)
+		if (*p == ':')
+			colon = p;
+	if (slash == NULL)
+		return "an OCI reference has at least one '/' "
+		    "(docker.io/library/debian:12, library/debian:12)";
+	if (colon != NULL) {
+		size_t tl = (size_t)(end - colon - 1);
+
+		if (tl == 0 || tl > OCI_TAG_MAX || colon[1] == '.' ||
+		    colon[1] == '-')
+			return "a tag is 1 to 128 letters, digits, '_', '.' "
+			    "and '-', not starting with '.' or '-'";
+		for (k = 1; k <= tl; k++)
+			if (!isalnum((unsigned char)colon[k]) &&
+			    !strchr("_.-", colon[k]))
+				return "a tag is 1 to 128 letters, digits, "
+				    "'_', '.' and '-', not starting with '.' "
+				    "or '-'";
+		end = colon;
+	}
+	/* HOST[:PORT]/PATH/...: the first part is a registry if it has a
+	 * '.' or a ':' or is "localhost". */
+	p = s;
+	c = memchr(s, '/', (size_t)(end - s));
+	if (c != NULL && (memchr(s, '.', (size_t)(c - s)) != NULL ||
+	    memchr(s, ':', (size_t)(c - s)) != NULL ||
+	    (c - s == 9 && strncmp(s, "localhost", 9) == 0))) {
+		if (!oci_host(s, c))
+			return "the registry is a host name (letters, digits, "
+			    "'-' and '.') with an optional :PORT";
+		p = c + 1;
+	}
+	for (;;) {
+		c = memchr(p, '/', (size_t)(end - p));
+		if (c == NULL)
+			c = end;
+		if (c == p)
+			return "a path has no empty parts ('//', or '/' at "
+			    "an end)";
+		if (!oci_path_component(p, c))
+			return "each part of the path is lowercase letters "
+			    "and digits, joined by one '.', '_' or '__', or "
+			    "by '-'s";
+		if (c == end)
+			return NULL;
+		p = c + 1;
+	}
+}
+
+/*
+ * A catalog name (bg_name_valid), or an OCI reference:
+ * [HOST[:PORT]/]PATH[:TAG][@sha256:DIGEST].
+ */
 static int
 check_image_pull(struct cli_inv *inv)
 {
-	const char *s = inv->args[0];
-	size_t k;
+	const char *s = inv->args[0], *why;
+	char buf[200];
 
 	if (bg_name_valid(s))
 		return 0;
-	for (k = 0; s[k] != '\0'; k++)
-		if (!isalnum((unsigned char)s[k]) && !strchr("._-/:@", s[k]))
-			break;
-	if (s[k] == '\0' && strchr(s, '/') != NULL &&
-	    isalnum((unsigned char)s[0]))
+	why = oci_ref_error(s);
+	if (why == NULL)
 		return 0;
-	return cli_bad_value("NAME", s, "is neither an image name "
-	    "(debian-bookworm) nor an OCI reference "
-	    "(docker.io/library/debian:12)");
+	snprintf(buf, sizeof(buf), "is neither a catalog name "
+	    "(debian-bookworm) nor an OCI reference: %s", why);
+	return cli_bad_value("NAME", s, buf);
 }
 
 static int

@@ -1,31 +1,79 @@
 /*
  * output.c — results for humans (tables, key: value lines, doctor's
  * checks) and for scripts (--json).  Text that came from the service is
- * printed through cli_put_clean(), so a name or message can never carry
- * terminal escape sequences to the user's screen.
+ * printed through cli_clean() / cli_put_clean(), so a name or message
+ * can never carry terminal escape sequences to the user's screen: the
+ * text is decoded as UTF-8 and control characters (C0, DEL and C1,
+ * U+0080-U+009F, which includes the one-character CSI U+009B) and bytes
+ * that are not UTF-8 become '?'.  That rule is lib's
+ * (bg_toml_printable), so the CLI and the helpers agree on it.  JSON
+ * output is escaped the same way (cli_print_json).
  */
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "cli.h"
 
-/* Print s with control characters as '?', at most max bytes of it. */
+/*
+ * s made safe for a terminal, in a new string (NULL: out of memory):
+ * at most max bytes of s, cut at a character boundary and then "...";
+ * control characters and bytes that are not UTF-8 as '?'.  With lines,
+ * '\n' and '\t' are kept (the only controls that are).
+ */
+char *
+cli_clean(const char *s, size_t max, bool lines)
+{
+	size_t len = strnlen(s, max + 1), cut = len, i, start = 0, o = 0, n;
+	char *in, *out;
+
+	if (len > max) {
+		/* Back to the start of a character (at most 3 bytes). */
+		cut = max;
+		for (i = 0; i < 3 && cut > 0 &&
+		    ((unsigned char)s[cut] & 0xc0) == 0x80; i++)
+			cut--;
+	}
+	/* bg_toml_printable never grows its input; +8 keeps it uncut. */
+	n = cut + 8;
+	in = strndup(s, cut);
+	out = malloc(n);
+	if (in == NULL || out == NULL) {
+		free(in);
+		free(out);
+		return NULL;
+	}
+	for (i = 0;; i++) {
+		char c = in[i];
+
+		if (c != '\0' && !(lines && (c == '\n' || c == '\t')))
+			continue;
+		in[i] = '\0';
+		bg_toml_printable(in + start, out + o, n - o);
+		o += strlen(out + o);
+		if (c == '\0')
+			break;
+		out[o++] = c;
+		start = i + 1;
+	}
+	memcpy(out + o, len > max ? "..." : "", len > max ? 4 : 1);
+	free(in);
+	return out;
+}
+
+/* Print s made safe (cli_clean, without lines), at most max bytes of it. */
 void
 cli_put_clean(FILE *f, const char *s, size_t max)
 {
-	size_t i;
+	char *c = cli_clean(s, max, false);
 
-	for (i = 0; s[i] != '\0' && i < max; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		fputc(c < 0x20 || c == 0x7f ? '?' : c, f);
-	}
-	if (s[i] != '\0')
-		fputs("...", f);
+	fputs(c != NULL ? c : "?", f);
+	free(c);
 }
 
-/* Bytes of s that start a character (UTF-8), for column widths. */
+/* Characters of s (valid UTF-8, as cli_clean makes it), for columns. */
 static size_t
 width(const char *s)
 {
@@ -35,6 +83,75 @@ width(const char *s)
 		if (((unsigned char)*s & 0xc0) != 0x80)
 			w++;
 	return w;
+}
+
+/*
+ * One UTF-8 character at s (NUL-terminated): its length, or 0 if the
+ * bytes there are not UTF-8 (truncated, overlong, a surrogate, above
+ * U+10FFFF).
+ */
+static int
+utf8_char(const char *s, uint32_t *cp)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	uint32_t c = u[0], min;
+	int n, i;
+
+	if (c < 0x80) {
+		*cp = c;
+		return 1;
+	} else if ((c & 0xe0) == 0xc0) {
+		n = 2, c &= 0x1f, min = 0x80;
+	} else if ((c & 0xf0) == 0xe0) {
+		n = 3, c &= 0x0f, min = 0x800;
+	} else if ((c & 0xf8) == 0xf0) {
+		n = 4, c &= 0x07, min = 0x10000;
+	} else
+		return 0;
+	for (i = 1; i < n; i++) {
+		if ((u[i] & 0xc0) != 0x80)      /* also stops at the NUL */
+			return 0;
+		c = c << 6 | (u[i] & 0x3f);
+	}
+	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+		return 0;
+	*cp = c;
+	return n;
+}
+
+/*
+ * JSON text from cJSON made safe for a terminal without changing what
+ * it means: cJSON escapes only C0 controls, so DEL and C1 controls
+ * (U+0080-U+009F) become \u007f, \u0080 ...; bytes that are not UTF-8
+ * (which JSON may not contain) become \ufffd.  Outside strings cJSON
+ * prints ASCII only, so every such byte is inside a string.
+ */
+static char *
+json_escape(const char *s)
+{
+	size_t len = strlen(s), o = 0;
+	char *out = malloc(len * 6 + 1);
+	uint32_t cp;
+	int l;
+
+	if (out == NULL)
+		return NULL;
+	for (; *s != '\0'; s += l) {
+		l = utf8_char(s, &cp);
+		if (l == 0) {
+			l = 1;
+			memcpy(out + o, "\\ufffd", 6);
+			o += 6;
+		} else if (cp == 0x7f || (cp >= 0x80 && cp < 0xa0)) {
+			snprintf(out + o, 7, "\\u%04x", (unsigned)cp);
+			o += 6;
+		} else {
+			memcpy(out + o, s, (size_t)l);
+			o += (size_t)l;
+		}
+	}
+	out[o] = '\0';
+	return out;
 }
 
 static void
@@ -49,13 +166,15 @@ cli_print_json(const cJSON *j)
 {
 	char *s = isatty(STDOUT_FILENO) ? cJSON_Print(j) :
 	    cJSON_PrintUnformatted(j);
+	char *e = s != NULL ? json_escape(s) : NULL;
 
-	if (s == NULL) {
+	if (e == NULL) {
 		fputs("banger: out of memory\n", stderr);
-		return;
+	} else {
+		fputs(e, stdout);
+		fputc('\n', stdout);
 	}
-	fputs(s, stdout);
-	fputc('\n', stdout);
+	free(e);
 	cJSON_free(s);
 }
 
@@ -87,12 +206,13 @@ cli_render_vm_list(const cJSON *result)
 		w[k] = strlen(head[k]);
 	cJSON_ArrayForEach(vm, vms) {
 		for (k = 0; k < 4; k++) {
-			size_t l = width(str_field(vm, keys[k]));
+			char *c = cli_clean(str_field(vm, keys[k]), FIELD_MAX,
+			    false);
+			size_t l = c != NULL ? width(c) : 1;
 
-			if (l > FIELD_MAX)
-				l = FIELD_MAX + 3;
 			if (l > w[k])
 				w[k] = l;
+			free(c);
 		}
 	}
 	for (k = 0; k < 4; k++) {
@@ -103,14 +223,13 @@ cli_render_vm_list(const cJSON *result)
 	fputc('\n', stdout);
 	cJSON_ArrayForEach(vm, vms) {
 		for (k = 0; k < 4; k++) {
-			const char *s = str_field(vm, keys[k]);
-			size_t l = width(s);
+			char *c = cli_clean(str_field(vm, keys[k]), FIELD_MAX,
+			    false);
 
-			cli_put_clean(stdout, s, FIELD_MAX);
-			if (l > FIELD_MAX)
-				l = FIELD_MAX + 3;
+			fputs(c != NULL ? c : "?", stdout);
 			if (k < 3)
-				pad(w[k] - l + 2);
+				pad(w[k] - (c != NULL ? width(c) : 1) + 2);
+			free(c);
 		}
 		fputc('\n', stdout);
 	}
@@ -252,25 +371,29 @@ cli_render_doctor(const cJSON *result)
 
 	checks = cJSON_GetObjectItemCaseSensitive(result, "checks");
 	cJSON_ArrayForEach(c, checks) {
-		size_t l = width(str_field(c, "name"));
+		char *name = cli_clean(str_field(c, "name"), 32, false);
+		size_t l = name != NULL ? width(name) : 1;
 
 		if (l > w && l <= 32)
 			w = l;
+		free(name);
 	}
 	cJSON_ArrayForEach(c, checks) {
 		const char *st = str_field(c, "status");
-		const char *name = str_field(c, "name");
 		const char *fix = str_field(c, "fix");
-		size_t k, l = width(name);
+		char *name = cli_clean(str_field(c, "name"), 32, false);
+		size_t k, l = name != NULL ? width(name) : 1;
 		char up[5] = "    ";
 
+		/* PASS, WARN, FAIL: printable ASCII only, in capitals. */
 		for (k = 0; k < 4 && st[k] != '\0'; k++)
 			up[k] = st[k] >= 'a' && st[k] <= 'z' ?
 			    (char)(st[k] - 'a' + 'A') :
-			    (unsigned char)st[k] < 0x20 ? '?' : st[k];
+			    st[k] >= 0x20 && st[k] < 0x7f ? st[k] : '?';
 		fputs(up, stdout);
 		fputs("  ", stdout);
-		cli_put_clean(stdout, name, 32);
+		fputs(name != NULL ? name : "?", stdout);
+		free(name);
 		pad(l < w ? w - l + 2 : 2);
 		cli_put_clean(stdout, str_field(c, "detail"), 1024);
 		fputc('\n', stdout);

@@ -42,22 +42,24 @@ struct answer {
 	struct bg_err err;      /* not ok: code and message */
 };
 
-/* A message from the service: control characters but '\n' made '?'. */
+/*
+ * A message from the service, made safe (cli_clean): every line of it
+ * starts with "banger: ".
+ */
 static void
 put_message(const char *s)
 {
-	size_t i;
+	char *c = cli_clean(s, 4096, true);
+	const char *p;
 
 	fputs("banger: ", stderr);
-	for (i = 0; s[i] != '\0' && i < 4096; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c == '\n')
+	for (p = c != NULL ? c : "?"; *p != '\0'; p++)
+		if (*p == '\n')
 			fputs("\nbanger: ", stderr);
 		else
-			fputc(c < 0x20 || c == 0x7f ? '?' : c, stderr);
-	}
+			fputc(*p, stderr);
 	fputc('\n', stderr);
+	free(c);
 }
 
 /* ---- progress ------------------------------------------------------ */
@@ -160,14 +162,13 @@ on_progress(struct progress *p, const cJSON *ev)
 {
 	const cJSON *w = cJSON_GetObjectItemCaseSensitive(ev, "what");
 	const cJSON *u = cJSON_GetObjectItemCaseSensitive(ev, "unit");
-	char what[sizeof(p->what)];
-	size_t k;
+	char what[sizeof(p->what)], *c;
 
-	snprintf(what, sizeof(what), "%s", cJSON_IsString(w) &&
-	    w->valuestring[0] ? w->valuestring : "working");
-	for (k = 0; what[k] != '\0'; k++)
-		if ((unsigned char)what[k] < 0x20 || what[k] == 0x7f)
-			what[k] = '?';
+	/* Made safe and cut to fit (with "...") at a character boundary. */
+	c = cli_clean(cJSON_IsString(w) && w->valuestring[0] ?
+	    w->valuestring : "working", sizeof(what) - 4, false);
+	snprintf(what, sizeof(what), "%s", c != NULL ? c : "working");
+	free(c);
 	if (strcmp(what, p->what) != 0) {
 		progress_end(p);
 		memcpy(p->what, what, sizeof(what));
@@ -190,19 +191,16 @@ static void
 on_log(struct progress *p, const cJSON *ev)
 {
 	const cJSON *m = cJSON_GetObjectItemCaseSensitive(ev, "message");
-	size_t i;
+	char *c;
 
 	if (!cJSON_IsString(m))
 		return;
 	if (p->active)
 		fputs("\r\033[K", stderr);
-	for (i = 0; m->valuestring[i] != '\0' && i < 4096; i++) {
-		unsigned char c = (unsigned char)m->valuestring[i];
-
-		fputc(c < 0x20 && c != '\n' && c != '\t' ? '?' :
-		    c == 0x7f ? '?' : c, stderr);
-	}
+	c = cli_clean(m->valuestring, 4096, true);
+	fputs(c != NULL ? c : "?", stderr);
 	fputc('\n', stderr);
+	free(c);
 	if (p->active)
 		progress_draw(p);
 }

@@ -5,7 +5,8 @@
  * name.  A VM is "running" exactly while someone holds its lock
  * (RUN/vms/<name>/lock, held by the process that runs its VMM),
  * "stopped" otherwise, and "broken" when its vm.json cannot be read
- * (a crash mid-create; `vm prune` removes those).  No VMs: an empty list.
+ * (a crash mid-create; `vm prune` removes those), "unknown" when its
+ * lock cannot be probed (with "error").  No VMs: an empty list.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -49,7 +50,14 @@ describe(int vmsfd, const char *name)
 	}
 	held = bg_path_build(lock, sizeof(lock), BG_DIR_RUN, "vms", name,
 	    "lock") < 0 ? -EINVAL : bg_lock_held(lock);
-	cJSON_AddStringToObject(o, "state", held == 1 ? "running" : "stopped");
+	/*
+	 * Never guess: a lock that cannot be probed is "unknown", not
+	 * "stopped" (prune removes stopped VMs).
+	 */
+	cJSON_AddStringToObject(o, "state", held == 1 ? "running" :
+	    held == 0 ? "stopped" : "unknown");
+	if (held < 0)
+		cJSON_AddStringToObject(o, "error", strerror(-held));
 	for (i = 0; shown[i] != NULL; i++) {
 		cJSON *f = cJSON_GetObjectItemCaseSensitive(st, shown[i]);
 
@@ -97,9 +105,17 @@ main(void)
 		if (!bg_name_valid(e->d_name))
 			continue;
 		char **nn = realloc(names, (n + 1) * sizeof(*names));
-		if (nn == NULL || (nn[n] = strdup(e->d_name)) == NULL)
-			strerr_diefu1sys(111, "allocate");
-		names = nn;
+		if (nn != NULL)
+			names = nn;
+		if (nn == NULL || (nn[n] = strdup(e->d_name)) == NULL) {
+			while (n > 0)
+				free(names[--n]);
+			free(names);
+			closedir(d);
+			cJSON_Delete(res);
+			bg_err_set(&err, "temporary", "out of memory");
+			return bg_helper_fail(&h, &err);
+		}
 		n++;
 	}
 	qsort(names, n, sizeof(*names), cmp_name);

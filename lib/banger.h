@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <limits.h>
 #include <sys/types.h>
 
 #include <cjson/cJSON.h>
@@ -28,6 +29,14 @@
 #define BG_REQ_MAX 65536          /* one request line, newline excluded */
 #define BG_ANSWER_LINE_MAX (1 << 20) /* one answer line read by clients */
 #define BG_READ_TIMEOUT_MS 10000  /* deadline for reading a request */
+
+/* VM size limits: one table for flags, config and vm.json. */
+#define BG_VCPU_MIN 1
+#define BG_VCPU_MAX 32              /* Firecracker's maximum */
+#define BG_MEMORY_MIN_MIB 128
+#define BG_MEMORY_MAX_MIB 1048576   /* 1 TiB */
+#define BG_DISK_MIN (1ULL << 30)    /* 1 GiB */
+#define BG_DISK_MAX (16ULL << 40)   /* 16 TiB */
 
 /* ---- errors (lib/err.c) ------------------------------------------ */
 
@@ -84,6 +93,17 @@ int bg_path_root_socket(char *buf, size_t n);
  * compiled-in BG_LIBEXECDIR.
  */
 int bg_path_libexec(char *buf, size_t n);
+/*
+ * Open rel beneath dirfd (openat2 RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS):
+ * no symlink, no "..", no absolute path is followed.  O_CLOEXEC added.
+ */
+int bg_openat_beneath(int dirfd, const char *rel, int flags, mode_t mode);
+/*
+ * The directory rel (e.g. "vms/NAME") under root d, created with mode
+ * where missing, walked component by component without following
+ * symlinks.  Returns an O_DIRECTORY fd.
+ */
+int bg_state_dir(enum bg_dir d, const char *rel, mode_t mode);
 /* mkdir -p with mode for each created component. */
 int bg_mkdir_p(const char *path, mode_t mode);
 
@@ -94,7 +114,13 @@ int64_t bg_now_ms(void);
 ssize_t bg_read_deadline(int fd, void *buf, size_t n, int64_t deadline_ms);
 /* Write all of buf, retrying on EINTR/short writes. */
 int bg_write_all(int fd, const void *buf, size_t n);
-/* Read a whole file of at most cap bytes (NUL-terminated). -EFBIG if larger. */
+/*
+ * Read a whole regular file of at most cap bytes (NUL-terminated);
+ * -EFBIG if larger, -EINVAL if not a regular file (a FIFO never
+ * blocks).  With a real dirfd, path is resolved beneath it without
+ * following symlinks (state files); AT_FDCWD opens normally (the
+ * user's own files, which may be symlinks).
+ */
 int bg_read_file(int dirfd, const char *path, size_t cap, char **out, size_t *len);
 /* Clear FD_CLOEXEC so fd survives exec (the lock-across-exec pattern). */
 int bg_fd_inherit(int fd);
@@ -110,8 +136,15 @@ int bg_atomic_write_path(const char *path, const void *buf, size_t len,
 /* ---- locks (lib/lock.c) ------------------------------------------ */
 
 #define BG_LOCK_NB 1
-/* open (creating, 0600) and flock(LOCK_EX) path; returns an O_CLOEXEC fd. -EWOULDBLOCK if busy and NB. */
+/*
+ * Open (creating, 0644, never through a symlink) and flock(LOCK_EX);
+ * returns an O_CLOEXEC fd.  NB: -EWOULDBLOCK if still busy after a few
+ * retries over ~100 ms (a concurrent bg_lock_held probe holds a shared
+ * lock for microseconds).
+ */
 int bg_lock_path(const char *path, int flags);
+/* The same, for name beneath dirfd (no symlinks). */
+int bg_lock_at(int dirfd, const char *name, int flags);
 /* 1 if someone holds the lock on path, 0 if free or absent, -errno. */
 int bg_lock_held(const char *path);
 /* STATE/lock: names, IPs, tap numbers. */
@@ -226,6 +259,96 @@ int bg_net_link_exists(const char *name);
 int bg_net_ip_forward(void);
 /* banger's own nftables table: NAT masquerade + forward accept.  Idempotent. */
 int bg_net_nft_ensure(const char *bridge, const char *subnet, struct bg_err *err);
+
+/* ---- VMs (lib/vm.c) --------------------------------------------- */
+
+/* One VM's spec and allocations: the content of vm.json (vm-lifecycle.md). */
+struct bg_vm {
+	char name[BG_NAME_MAX + 1];
+	char status[16];              /* "creating" | "created" */
+	char image[BG_NAME_MAX + 1];
+	char kernel[BG_NAME_MAX + 1];
+	int vcpu;                     /* 1..64 */
+	long memory_mib;              /* 128..1048576 */
+	uint64_t disk_bytes;          /* work disk size, 1 GiB..16 TiB */
+	int slot;                     /* 2..254 */
+	char ip[16];                  /* 172.16.0.<slot> (derived) */
+	char mac[18];                 /* 06:00:ac:10:00:<slot hex> (derived) */
+	char tap[16];                 /* bgtap<slot> (derived) */
+	char vmm[16];                 /* "qemu" | "firecracker" */
+	char accel[8];                /* "tcg" | "kvm" (qemu only) */
+	char created_at[32];          /* RFC 3339 UTC */
+};
+
+/*
+ * Fill vm from a vm.json object, validating every field (names, ranges,
+ * enums) and deriving ip/mac/tap from slot (stored values must agree).
+ * Used on the root side too: nothing unvalidated comes out of it.
+ */
+int bg_vm_from_json(const cJSON *j, struct bg_vm *vm, struct bg_err *err);
+cJSON *bg_vm_to_json(const struct bg_vm *vm);
+/* Derive ip, mac and tap from vm->slot. */
+int bg_vm_derive(struct bg_vm *vm);
+/* Read / write STATE/vms/<name>/vm.json. */
+int bg_vm_load(const char *name, struct bg_vm *vm, struct bg_err *err);
+int bg_vm_save(const struct bg_vm *vm);
+
+/* Every file of a VM, rebuilt from validated names (never from a request). */
+struct bg_vm_paths {
+	char dir[PATH_MAX];      /* STATE/vms/<name> */
+	char vmjson[PATH_MAX];
+	char rootfs[PATH_MAX];
+	char work[PATH_MAX];
+	char serial[PATH_MAX];
+	char create_lock[PATH_MAX];
+	char rundir[PATH_MAX];   /* RUN/vms/<name> */
+	char lock[PATH_MAX];
+	char sock[PATH_MAX];     /* vmm.sock */
+	char kernel[PATH_MAX];   /* STATE/kernels/<kernel>/vmlinux */
+	char initrd[PATH_MAX];   /* STATE/kernels/<kernel>/initrd.img */
+	char image_rootfs[PATH_MAX]; /* STATE/images/<image>/rootfs.ext4 */
+};
+int bg_vm_paths(const struct bg_vm *vm, struct bg_vm_paths *p);
+
+/*
+ * The kernel command line: "console=ttyS0 reboot=k panic=1 ... banger.ip=
+ * banger.gw= banger.dns= banger.hostname=", plus under TCG
+ * tsc_early_khz=<tsc_khz> (and tsc=reliable with more than one vCPU).
+ */
+int bg_vm_cmdline(const struct bg_vm *vm, const char *dns, bool tcg,
+    long tsc_khz, char *buf, size_t n);
+/* The host TSC in kHz from /proc/cpuinfo ("cpu MHz"), or -errno. */
+long bg_host_tsc_khz(void);
+
+/* ---- VMM drivers (lib/vmm-qemu.c, lib/vmm-firecracker.c) --------- */
+
+/*
+ * QEMU microvm argv (NULL-terminated, malloc'd; free with
+ * bg_argv_free): -M microvm -nodefaults -no-user-config, virtio-mmio
+ * disks and net, serial appended to serial.log, QMP on vmm.sock,
+ * -no-reboot, accel per vm->accel.
+ */
+int bg_qemu_argv(const struct bg_vm *vm, const struct bg_vm_paths *p,
+    const char *qemu_bin, const char *cmdline, char ***argv);
+void bg_argv_free(char **argv);
+/* One QMP command ("quit", "system_powerdown", "query-status"); *reply may be NULL. */
+int bg_qmp(const char *sock, const char *command, cJSON **reply,
+    int timeout_ms, struct bg_err *err);
+
+/* firecracker argv: --api-sock vmm.sock (config comes over the API). */
+int bg_fc_argv(const struct bg_vm_paths *p, const char *fc_bin, char ***argv);
+/*
+ * One HTTP/1.1 request on Firecracker's API socket; *status is the
+ * HTTP status; on 4xx/5xx err carries fault_message.
+ */
+int bg_fc_request(const char *sock, const char *method, const char *path,
+    const char *body, int *status, cJSON **reply, int timeout_ms,
+    struct bg_err *err);
+/* machine-config, boot-source, drives, network-interfaces, then InstanceStart. */
+int bg_fc_boot(const char *sock, const struct bg_vm *vm,
+    const struct bg_vm_paths *p, const char *cmdline, struct bg_err *err);
+/* SendCtrlAltDel. */
+int bg_fc_ctrl_alt_del(const char *sock, struct bg_err *err);
 
 /* ---- TOML (lib/toml.c) ------------------------------------------- */
 

@@ -20,15 +20,15 @@
 
 #include "banger.h"
 
-#define VCPU_MIN 1
-#define VCPU_MAX 64
+#define VCPU_MIN BG_VCPU_MIN
+#define VCPU_MAX BG_VCPU_MAX
 #define VCPU_HOST_MAX 4	     /* heuristic: cpus / 4, at most this */
-#define MEMORY_MIN 128	     /* MiB */
-#define MEMORY_MAX 1048576   /* MiB */
+#define MEMORY_MIN BG_MEMORY_MIN_MIB
+#define MEMORY_MAX BG_MEMORY_MAX_MIB
 #define MEMORY_FLOOR 1024    /* MiB, the built-in floor of the heuristic */
 #define MEMORY_HOST_MAX 8192 /* MiB, heuristic: ram / 8, at most this */
-#define DISK_MIN (1ULL << 30)
-#define DISK_MAX (16ULL << 40)
+#define DISK_MIN BG_DISK_MIN
+#define DISK_MAX BG_DISK_MAX
 #define DISK_DEFAULT (8ULL << 30)
 
 struct ctx {

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -65,9 +66,30 @@ bg_read_file(int dirfd, const char *path, size_t cap, char **out, size_t *len)
 	size_t have = 0, size = 4096;
 	int fd, r = 0;
 
-	fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0)
-		return -errno;
+	if (dirfd == AT_FDCWD) {
+		fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+		if (fd < 0)
+			return -errno;
+	} else {
+		fd = bg_openat_beneath(dirfd, path,
+		    O_RDONLY | O_NOCTTY | O_NONBLOCK, 0);
+		if (fd < 0)
+			return fd;
+	}
+	{
+		struct stat st;
+
+		if (fstat(fd, &st) < 0)
+			r = -errno;
+		else if (S_ISDIR(st.st_mode))
+			r = -EISDIR;
+		else if (!S_ISREG(st.st_mode))
+			r = -EINVAL;
+		if (r < 0) {
+			close(fd);
+			return r;
+		}
+	}
 	for (;;) {
 		if (have + 1 >= size || buf == NULL) {
 			char *nb;

@@ -8,27 +8,53 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdio.h>
 #include <sys/file.h>
 #include <unistd.h>
 
 #include "banger.h"
 
-int
-bg_lock_path(const char *path, int flags)
+/* flock(LOCK_EX) an open fd; consumes fd on failure. */
+static int
+take(int fd, int flags)
 {
-	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	int tries = 0;
 
 	if (fd < 0)
-		return -errno;
+		return fd;
 	while (flock(fd, LOCK_EX | ((flags & BG_LOCK_NB) ? LOCK_NB : 0)) < 0) {
 		int e = errno;
 
 		if (e == EINTR)
 			continue;
+		/* A bg_lock_held() probe holds LOCK_SH for microseconds. */
+		if (e == EWOULDBLOCK && ++tries < 20) {
+			usleep(5000);
+			continue;
+		}
 		close(fd);
 		return -e;
 	}
 	return fd;
+}
+
+/*
+ * Lock files are 0644: anyone may probe them (flock works on a
+ * read-only fd), only their creator's side writes nothing to them.
+ */
+int
+bg_lock_path(const char *path, int flags)
+{
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+
+	return take(fd < 0 ? -errno : fd, flags);
+}
+
+int
+bg_lock_at(int dirfd, const char *name, int flags)
+{
+	return take(bg_openat_beneath(dirfd, name, O_RDWR | O_CREAT, 0644),
+	    flags);
 }
 
 int
@@ -49,33 +75,28 @@ bg_lock_held(const char *path)
 int
 bg_lock_global(int flags)
 {
-	char p[PATH_MAX];
-	int r = bg_path_build(p, sizeof(p), BG_DIR_STATE, NULL, NULL, NULL);
+	int d = bg_state_dir(BG_DIR_STATE, "", 0755), fd;
 
-	if (r < 0)
-		return r;
-	r = bg_mkdir_p(p, 0755);
-	if (r < 0)
-		return r;
-	r = bg_path_build(p, sizeof(p), BG_DIR_STATE, NULL, NULL, "lock");
-	if (r < 0)
-		return r;
-	return bg_lock_path(p, flags);
+	if (d < 0)
+		return d;
+	fd = bg_lock_at(d, "lock", flags);
+	close(d);
+	return fd;
 }
 
 int
 bg_lock_vm(const char *name, int flags)
 {
-	char p[PATH_MAX];
-	int r = bg_path_build(p, sizeof(p), BG_DIR_RUN, "vms", name, NULL);
+	char rel[BG_NAME_MAX + 8];
+	int d, fd;
 
-	if (r < 0)
-		return r;
-	r = bg_mkdir_p(p, 0755);
-	if (r < 0)
-		return r;
-	r = bg_path_build(p, sizeof(p), BG_DIR_RUN, "vms", name, "lock");
-	if (r < 0)
-		return r;
-	return bg_lock_path(p, flags);
+	if (!bg_name_valid(name))
+		return -EINVAL;
+	snprintf(rel, sizeof(rel), "vms/%s", name);
+	d = bg_state_dir(BG_DIR_RUN, rel, 0755);
+	if (d < 0)
+		return d;
+	fd = bg_lock_at(d, "lock", flags);
+	close(d);
+	return fd;
 }

@@ -45,7 +45,11 @@ bg_proto_event(int fd, const char *event, cJSON *fields)
 	if (fields != NULL) {
 		while ((f = fields->child) != NULL) {
 			cJSON_DetachItemViaPointer(fields, f);
-			cJSON_AddItemToObject(o, f->string, f);
+			/* "event" is ours: a field may not add a second one. */
+			if (strcmp(f->string, "event") == 0)
+				cJSON_Delete(f);
+			else
+				cJSON_AddItemToObject(o, f->string, f);
 		}
 		cJSON_Delete(fields);
 	}

@@ -3,6 +3,7 @@
  * line, at most BG_REQ_MAX bytes, within a deadline.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,6 +66,66 @@ read_line(int fd, int64_t deadline_ms, char *buf, size_t *len,
 	}
 }
 
+static int
+cmp_key(const void *a, const void *b)
+{
+	return strcmp((*(const cJSON *const *)a)->string,
+	    (*(const cJSON *const *)b)->string);
+}
+
+/*
+ * cJSON keeps both items of {"v":1,"v":2}; a validator and an actor
+ * could then read different ones.  Refuse duplicate keys, recursively.
+ */
+static bool
+has_duplicate_keys(const cJSON *j, int depth)
+{
+	const cJSON **keys, *it;
+	size_t n = 0, i;
+	bool dup = false;
+
+	if (depth > 64)
+		return true;
+	cJSON_ArrayForEach(it, j) {
+		if ((cJSON_IsObject(it) || cJSON_IsArray(it)) &&
+		    has_duplicate_keys(it, depth + 1))
+			return true;
+		n++;
+	}
+	if (!cJSON_IsObject(j) || n < 2)
+		return false;
+	keys = malloc(n * sizeof(*keys));
+	if (keys == NULL)
+		return true;
+	i = 0;
+	cJSON_ArrayForEach(it, j)
+		keys[i++] = it;
+	qsort(keys, n, sizeof(*keys), cmp_key);
+	for (i = 1; i < n && !dup; i++)
+		dup = strcmp(keys[i - 1]->string, keys[i]->string) == 0;
+	free(keys);
+	return dup;
+}
+
+/* A \u0000 escape (a "u0000" after an odd run of backslashes) cuts a C string. */
+static bool
+has_nul_escape(const char *s, size_t len)
+{
+	size_t i, bs = 0;
+
+	for (i = 0; i < len; i++) {
+		if (s[i] == '\\') {
+			bs++;
+			continue;
+		}
+		if (bs % 2 == 1 && s[i] == 'u' && i + 4 < len &&
+		    strncmp(s + i + 1, "0000", 4) == 0)
+			return true;
+		bs = 0;
+	}
+	return false;
+}
+
 int
 bg_proto_read_request(int fd, int64_t deadline_ms, cJSON **out,
     struct bg_err *err)
@@ -84,9 +145,15 @@ bg_proto_read_request(int fd, int64_t deadline_ms, cJSON **out,
 		free(buf);
 		return r;
 	}
-	j = memchr(buf, '\0', len) ? NULL :
+	j = memchr(buf, '\0', len) || has_nul_escape(buf, len) ? NULL :
 	    cJSON_ParseWithLengthOpts(buf, len + 1, NULL, 1);
 	free(buf);
+	if (j != NULL && has_duplicate_keys(j, 0)) {
+		cJSON_Delete(j);
+		bg_err_set(err, "bad_request",
+		    "the request has a key twice: send each key once");
+		return -EBADMSG;
+	}
 	if (j == NULL) {
 		bg_err_set(err, "bad_request",
 		    "the request is not one valid JSON object");

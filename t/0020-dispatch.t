@@ -57,6 +57,15 @@ test_expect_success 'vm-list shows stopped, running and broken VMs' '
 	rm -rf "$STATE/vms"
 '
 
+test_expect_success 'vm-list says unknown, not stopped, when the lock cannot be probed' '
+	mkdir -p "$STATE/vms/u" "$BANGER_ROOT/run/banger/vms/u" &&
+	echo "{\"name\":\"u\"}" >"$STATE/vms/u/vm.json" &&
+	ln -s /etc/passwd "$BANGER_ROOT/run/banger/vms/u/lock" &&
+	printf "{}\n" | "$X/vm-list" >out &&
+	grep -q "\"name\":\"u\",\"state\":\"unknown\",\"error\":" out &&
+	rm -rf "$STATE/vms" "$BANGER_ROOT/run/banger/vms"
+'
+
 test_expect_success 'dispatch routes a verb read from a pipe' '
 	printf "vm-list\n{}\n" | "$X/dispatch" >out &&
 	echo "{\"ok\":true,\"result\":{\"vms\":[]}}" >want &&

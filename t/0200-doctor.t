@@ -152,12 +152,15 @@ test_expect_success 'a missing tool fails with its package, exit 1' '
 	test $(cat rc) = 1
 '
 
+if test -x /usr/sbin/ip || test -x /sbin/ip; then
 test_expect_success 'ip and nft are found in /usr/sbin without PATH' '
-	test -x /usr/sbin/ip || test -x /sbin/ip || exit 0
 	mkbin bin2 git &&
 	doctor PATH="$TRASH/bin2" &&
 	want ip pass && want git pass
 '
+else
+	test_skip 'ip and nft are found in /usr/sbin without PATH' 'ip is not installed (package iproute2)'
+fi
 
 test_expect_success 'ssh-keygen and mkfs.ext4 missing name their packages' '
 	mkdir -p empty && doctor PATH="$TRASH/empty" &&

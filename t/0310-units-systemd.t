@@ -25,6 +25,7 @@ SOCKETS="banger.socket banger-root.socket banger-dns.socket"
 OWNER=owner OWNER_UID=1500 OWNER_GROUP=ownergrp
 CT=$TRASH/ct
 CLIENT=/usr/local/lib/banger-t/client
+FLOOD=/usr/local/lib/banger-t/flood
 SOCK=/run/banger/bangerd.sock
 RSOCK=/run/banger-root/bangerd-root.sock
 LIMITSOCK=/run/banger-t-limit.sock
@@ -63,7 +64,7 @@ install_banger() {
 		[ -x "$B/$f" ] || { echo "missing $B/$f (run make)" >&2; return 1; }
 	done
 	[ -n "$LIBEXEC" ] || { echo "no ExecStart=.../dispatch in banger@.service" >&2; return 1; }
-	cp -a "$NS_TREE" "$CT" &&
+	ns_copy "$CT" &&
 	chroot "$CT" groupadd -g $OWNER_UID $OWNER_GROUP &&
 	chroot "$CT" useradd -m -u $OWNER_UID -g $OWNER_GROUP $OWNER &&
 	chroot "$CT" useradd -m -u 1501 -U other &&
@@ -119,11 +120,27 @@ for my $i (1 .. $count) {
 }
 print $answer;
 EOF
-	chmod 0755 "$CT$CLIENT"
+	# flood SOCKET COUNT: COUNT connections as fast as one process can
+	# make them, each closed at once without a request.
+	cat > "$CT$FLOOD" <<'EOF'
+#!/usr/bin/perl
+use strict;
+use warnings;
+use IO::Socket::UNIX;
+my ($path, $count) = @ARGV;
+my ($ok, $bad) = (0, 0);
+for (1 .. $count) {
+	my $s = IO::Socket::UNIX->new(Type => SOCK_STREAM(), Peer => $path);
+	if ($s) { $ok++; close $s } else { $bad++ }
+}
+print "$ok connected, $bad refused\n";
+EOF
+	chmod 0755 "$CT$CLIENT" "$CT$FLOOD"
 }
 
-# is_json_answer FILE PERL-CONDITION: FILE's last line is a final answer
-# and the condition holds for $a (the decoded line).
+# answer_is FILE PERL-CONDITION: FILE's last line is a final answer and
+# the condition holds for $a (the decoded line).  JSON::PP runs on the
+# host: the container has perl-base only.
 answer_is() {
 	perl -MJSON::PP -e '
 	    my @l = <STDIN>; die "no answer\n" unless @l;
@@ -137,6 +154,28 @@ test_expect_success 'install into a copy: helpers, CLI, units for the owner, soc
 	install_banger
 '
 [ -d "$CT/etc/banger" ] || test_done
+
+# Helpers that cannot run in the container (a library the tree lacks):
+# fine as long as no test here drives them; add the package to INCLUDE
+# when one does.
+for f in "$CT$LIBEXEC"/* "$CT/usr/local/bin/banger"; do
+	miss=$(chroot "$CT" ldd "${f#"$CT"}" 2>/dev/null | awk '/not found/ { printf " %s", $1 }')
+	[ -z "$miss" ] || echo "# not runnable in the container: ${f##*/} (missing$miss)"
+done
+
+# drain PATTERN: wait (30 s at most) until no instance unit matches.
+drain() {
+	_i=0
+	while [ $_i -lt 300 ]; do
+		_o=$(ns_run systemctl list-units --all --no-legend --plain "$1") ||
+		    return 1
+		[ -z "$_o" ] && return 0
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+	echo "instances of $1 still there after 30 s" >&2
+	return 1
+}
 
 # ---- boot ------------------------------------------------------------
 
@@ -157,6 +196,7 @@ fi
 
 test_expect_success 'systemd loaded every banger unit without a complaint' '
 	for u in $UNITS; do
+		case $u in *@.service) u=${u%@.service}@probe.service ;; esac
 		st=$(ns_run systemctl show -P LoadState "$u") &&
 		[ "$st" = loaded ] || { echo "$u: LoadState=$st"; return 1; }
 	done &&
@@ -208,10 +248,8 @@ test_expect_success 'the instance made the state directories for the owner and l
 	[ "$st" = "$OWNER 600" ] || { echo "$SOCK: $st"; false; }
 '
 
-test_expect_success 'instances are gone once they answered (CollectMode, no failed units)' '
-	sleep 0.2 &&
-	ns_run systemctl list-units --all --no-legend --plain "banger@*" "banger-root@*" > inst.out &&
-	! grep . inst.out &&
+test_expect_success 'instances go away after answering; no unit failed' '
+	drain "banger@*" && drain "banger-root@*" &&
 	ns_run systemctl list-units --failed --no-legend --plain > failed.out &&
 	! grep . failed.out
 '
@@ -227,35 +265,72 @@ test_expect_success 'another user cannot connect to the owner socket (0600): exi
 	    { cat other.err; false; }
 '
 
-# 300 requests in a row, as fast as one client goes.  systemd's default
-# trigger limit (200 in 2 s) would put banger.socket into the failed
-# state; the control socket, banger.socket without our TriggerLimit
-# settings, shows that this load reaches it.
+# SEQ requests in a row through the real service.  Each instance sets
+# up its sandbox first (50-70 ms here, against ~5 ms for a bare unit),
+# so one client stays far below systemd's default trigger limit (200
+# triggers in 2 s): this checks that many instances come and go cleanly
+# (RuntimeDirectoryPreserve, CollectMode).  The flood below is what
+# tests the trigger limit.
+SEQ=100
 _t0=$(date +%s%N)
-ns_as $OWNER $CLIENT $SOCK vm-list '{}' 300 > "$TRASH/burst.out" 2> "$TRASH/burst.err"
+ns_as $OWNER $CLIENT $SOCK vm-list '{}' $SEQ > "$TRASH/burst.out" 2> "$TRASH/burst.err"
 burst_st=$?
-burst_ms=$((($(date +%s%N) - _t0) / 1000000))
-echo "# 300 sequential requests through banger.socket: $burst_ms ms"
-test_expect_success '300 requests in a row: all answered, banger.socket still active' '
+echo "# $SEQ sequential requests through banger.socket: $((($(date +%s%N) - _t0) / 1000000)) ms"
+test_expect_success "$SEQ requests in a row: all answered, banger.socket still active" '
 	[ $burst_st = 0 ] || { cat burst.err; false; } &&
 	st=$(ns_run systemctl is-active banger.socket) &&
 	[ "$st" = active ] || { echo "banger.socket is $st"; ns_run systemctl status --no-pager banger.socket; false; }
 '
 
+# flood SOCKET PATTERN: 300 connections in a few ms, each closed at once.
+# Every one is a trigger, whether systemd starts an instance for it or
+# drops it at MaxConnections.  Then wait until the instances are gone.
+flood() {
+	_t0=$(date +%s%N)
+	ns_as $OWNER $FLOOD "$1" 300 || return 1
+	echo "# flood of $1: $((($(date +%s%N) - _t0) / 1000000)) ms"
+	drain "$2"
+}
+
+test_expect_success 'systemd took banger.socket'"'"'s trigger limit (2000 in 1 s)' '
+	st=$(ns_run systemctl show -P TriggerLimitBurst banger.socket) &&
+	[ "$st" = 2000 ] || { echo "TriggerLimitBurst=$st"; false; } &&
+	st=$(ns_run systemctl show -P TriggerLimitIntervalUSec banger.socket) &&
+	[ "$st" = 1s ] || { echo "TriggerLimitIntervalUSec=$st"; false; }
+'
+
+flood $SOCK "banger@*" > "$TRASH/flood.out" 2>&1
+flood_st=$?
+grep '^# flood' "$TRASH/flood.out"
+test_expect_success 'a burst of 300 connections: banger.socket stays active and answers' '
+	[ $flood_st = 0 ] || { cat flood.out; false; } &&
+	st=$(ns_run systemctl is-active banger.socket) &&
+	[ "$st" = active ] || { echo "banger.socket is $st"; ns_run systemctl status --no-pager banger.socket; false; } &&
+	ns_as $OWNER banger vm list --json > after.out 2>&1 || { cat after.out; false; }
+'
+
+# The control: banger.socket without its TriggerLimit settings, the
+# same service, the same burst.  It must trip, or the test above proves
+# nothing.
+flood $LIMITSOCK "banger-t-limit@*" > "$TRASH/flood-limit.out" 2>&1
+flood_st=$?
+grep '^# flood' "$TRASH/flood-limit.out"
 test_expect_success 'control: the same burst trips systemd'"'"'s default trigger limit' '
-	ns_as $OWNER $CLIENT $LIMITSOCK vm-list "{}" 1000 > limit.out 2> limit.err
-	st=$? &&
+	[ $flood_st = 0 ] || { cat flood-limit.out; false; } &&
 	res=$(ns_run systemctl show -P Result banger-t-limit.socket) &&
-	echo "client exit $st; $(cat limit.err); Result=$res" &&
-	[ $st != 0 ] && [ "$res" = trigger-limit-hit ]
+	[ "$res" = trigger-limit-hit ] || { echo "banger-t-limit.socket: Result=$res"; false; }
 '
 
 # ---- the root side -------------------------------------------------------
 
-test_expect_success 'owner: a root verb reaches root-dispatch (not_implemented)' '
+# root-dispatch lets the owner's tap-add through: root-tap-add answers
+# an empty request with bad_request, or root-dispatch says
+# not_implemented when the helper is not built.  Refusals
+# (permission_denied, unknown_verb) and exec failures (internal) fail.
+test_expect_success 'owner: a root verb gets through root-dispatch to its helper' '
 	ns_as $OWNER $CLIENT $RSOCK tap-add "{}" > tap.out 2> tap.err ||
 	    { cat tap.err; false; } &&
-	answer_is tap.out "!\$a->{ok} && \$a->{error}{code} eq q(not_implemented)"
+	answer_is tap.out "!\$a->{ok} && \$a->{error}{code} =~ /^(bad_request|not_implemented)\$/"
 '
 
 test_expect_success 'another user cannot connect to the root socket (0660 root:group)' '
@@ -269,13 +344,17 @@ test_expect_success 'a member of the owner group connects but root-dispatch refu
 	answer_is member.out "!\$a->{ok} && \$a->{error}{code} eq q(permission_denied) && \$a->{error}{message} =~ /uid 1502/"
 '
 
+# The owner side (dispatch, vm-list) has nothing to say on these
+# requests.  The root side logs the refusal above; anything that looks
+# like the sandbox getting in a helper's way (skalibs says "unable to"
+# for a failed system call) fails.
 test_expect_success 'journal: banger said nothing, banger-root only the refusal' '
 	ns_run journalctl --sync &&
 	{ ns_run journalctl -b -o cat -t banger > j-banger.log || :; } &&
 	{ ns_run journalctl -b -o cat -t banger-root > j-root.log || :; } &&
 	! grep . j-banger.log &&
-	grep -q "uid 1502" j-root.log &&
-	! grep -v "uid 1502" j-root.log &&
+	grep -q "refused.*uid 1502" j-root.log &&
+	! grep -Ei "unable to|fatal|not permitted|read-only file system|permission denied|cannot" j-root.log &&
 	ns_run journalctl -b -o cat _PID=1 > pid1.log &&
 	! grep -E "banger(@|-root@|\.socket|-root\.socket|-dns)" pid1.log |
 	    grep -Ei "failed|error|ignoring|limit"

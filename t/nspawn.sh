@@ -4,6 +4,7 @@
 #
 #   ns_missing               why this host cannot do it (prints nothing if it can)
 #   ns_tree INCLUDES         NS_TREE=cached debootstrap tree (built on first use)
+#   ns_copy DIR              a private copy of NS_TREE to boot (the cache stays pristine)
 #   ns_boot DIR              boot DIR; sets NS_PID (nspawn), NS_LEADER (container pid 1)
 #   ns_run CMD...            CMD in the container, as root, clean environment
 #   ns_as USER CMD...        CMD in the container as USER (its groups, HOME)
@@ -19,7 +20,7 @@
 #
 # The cgroup: systemd is not PID 1 here, so nobody hands nspawn a cgroup
 # of its own; started from the host's root cgroup it would litter it.
-# ns_boot makes banger-t-<pid> in the name=systemd and the cgroup2
+# ns_boot makes banger-nspawn-<pid> in the name=systemd and the cgroup2
 # hierarchies, moves the nspawn process into it, and ns_stop removes it.
 # --register=no --keep-unit: there is no machined and no systemd to ask
 # for a scope.  Drive the guest with nsenter; machinectl and
@@ -28,7 +29,7 @@
 NS_RECIPE=1
 NS_PID=
 NS_LEADER=
-NS_MACHINE=banger-t-$$
+NS_MACHINE=banger-nspawn-$$
 NS_CGS=
 NS_BUILD_TMP=
 NS_LOG=$TRASH/nspawn.log
@@ -186,6 +187,7 @@ ns_alive() {
 # ns_boot DIR: boot DIR with systemd as its PID 1 and wait (30 s at most)
 # until the system is running or degraded.
 ns_boot() {
+	ns_reap_stale
 	NS_CGS=
 	for _r in $(ns_cg_roots); do
 		mkdir "$_r/$NS_MACHINE" || return 1
@@ -238,11 +240,65 @@ ns_as() {
 	        env HOME="$h" USER="$u" LOGNAME="$u" "$@"' ns-as "$@"
 }
 
-# Every process in the container's cgroups (host pids).
+# ns_cg_pids CGROUP...: every process in those cgroups (host pids).
 ns_cg_pids() {
-	for _c in $NS_CGS; do
+	for _c; do
 		[ -d "$_c" ] && find "$_c" -name cgroup.procs -exec cat {} + 2>/dev/null
 	done | sort -u
+}
+
+# ns_cg_remove CGROUP...: kill every process in them, remove them
+# (depth first), print the ones that would not go.
+ns_cg_remove() {
+	_i=0
+	while [ -n "$(ns_cg_pids "$@")" ] && [ $_i -lt 50 ]; do
+		for _c; do
+			[ -w "$_c/cgroup.kill" ] && echo 1 > "$_c/cgroup.kill"
+		done
+		for _p in $(ns_cg_pids "$@"); do
+			kill -KILL "$_p" 2>/dev/null
+		done
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+	for _c; do
+		_i=0
+		while [ -d "$_c" ] && [ $_i -lt 50 ]; do
+			find "$_c" -depth -type d -exec rmdir {} + 2>/dev/null
+			[ -d "$_c" ] && sleep 0.1
+			_i=$((_i + 1))
+		done
+		[ -d "$_c" ] && echo "$_c"
+	done
+	return 0
+}
+
+# ns_copy DIR: a private copy of NS_TREE at DIR, marked with this
+# test's pid so that ns_reap_stale can remove it if the test is killed.
+ns_copy() {
+	cp -a "$NS_TREE" "$1" && echo $$ > "$1/.banger-nspawn-owner"
+}
+
+# A test killed with SIGKILL cannot stop its container or remove its
+# trash directory.  ns_boot ends the containers whose test (the pid in
+# the cgroup's name) is gone, and removes their copies of the tree.
+ns_reap_stale() {
+	for _r in $(ns_cg_roots); do
+		for _c in "$_r"/banger-nspawn-*; do
+			[ -d "$_c" ] || continue
+			[ -d "/proc/${_c##*-}" ] && continue
+			echo "# ns_boot: removing $_c, left by a killed test"
+			ns_cg_remove "$_c" >/dev/null
+		done
+	done
+	for _m in "${TRASH%/*}"/banger-t.*/*/.banger-nspawn-owner; do
+		[ -f "$_m" ] || continue
+		_o=$(cat "$_m")
+		case $_o in ''|*[!0-9]*) continue ;; esac
+		[ -d "/proc/$_o" ] && continue
+		echo "# ns_boot: removing ${_m%/*}, left by a killed test"
+		ns_rmtree "${_m%/*}"
+	done
 }
 
 # ns_stop: power the container off (10 s), else kill it; then kill any
@@ -268,34 +324,14 @@ ns_stop() {
 		NS_PID=
 		NS_LEADER=
 	fi
-	_i=0
-	while [ -n "$(ns_cg_pids)" ] && [ $_i -lt 50 ]; do
-		for _c in $NS_CGS; do
-			[ -w "$_c/cgroup.kill" ] && echo 1 > "$_c/cgroup.kill"
-		done
-		for _p in $(ns_cg_pids); do
-			kill -KILL "$_p" 2>/dev/null
-		done
-		sleep 0.1
-		_i=$((_i + 1))
-	done
-	_left=
-	for _c in $NS_CGS; do
-		_i=0
-		while [ -d "$_c" ] && [ $_i -lt 50 ]; do
-			find "$_c" -depth -type d -exec rmdir {} + 2>/dev/null
-			[ -d "$_c" ] && sleep 0.1
-			_i=$((_i + 1))
-		done
-		[ -d "$_c" ] && _left="$_left $_c"
-	done
-	NS_CGS=$_left
+	# shellcheck disable=SC2086  # paths without blanks
+	NS_CGS=$(ns_cg_remove $NS_CGS)
 	rmdir "/run/systemd/nspawn/propagate/$NS_MACHINE" 2>/dev/null
 	if [ -n "$NS_BUILD_TMP" ]; then
 		ns_rmtree "$NS_BUILD_TMP"
 		NS_BUILD_TMP=
 	fi
-	[ -z "$_left" ]
+	[ -z "$NS_CGS" ]
 }
 
 # What a booted-and-stopped container may have left on the host.

@@ -204,7 +204,7 @@ set_gw(struct conf *c, const char *v)
 static const char *
 set_dns(struct conf *c, const char *v)
 {
-	struct in_addr d[DNS_MAX];
+	struct in_addr d[DNS_MAX], extra;
 	char a[16];
 	unsigned n = 0;
 	size_t len;
@@ -215,11 +215,11 @@ set_dns(struct conf *c, const char *v)
 			return "bad address list";
 		memcpy(a, v, len);
 		a[len] = '\0';
-		if (n < DNS_MAX) {
-			if (parse_ip4(a, &d[n]) < 0)
-				return "bad address list";
+		if (parse_ip4(a, n < DNS_MAX ? &d[n] : &extra) < 0)
+			return "bad address list";
+		if (n < DNS_MAX)
 			n++;
-		} else
+		else
 			say("banger.dns: more than %d servers, %s ignored",
 			    DNS_MAX, a);
 		if (v[len] == '\0')

@@ -86,7 +86,7 @@ fi
 NEW=$(mktemp -d "$PARENT/.$(basename "$OUT").new.XXXXXX")
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/banger-kernel.XXXXXX")
 trap 'rm -rf "$NEW" "$WORK"' EXIT
-trap 'exit 130' INT TERM HUP
+trap 'exit 130' INT TERM HUP PIPE
 chmod 0755 "$NEW"
 
 dpkg-deb -x "$CACHE/$DEB" "$WORK/pkg"
@@ -115,7 +115,7 @@ chmod 0755 "$R/init"
 # shellcheck disable=SC2086
 "$BIN/modinfo-deps" "$MODDIR" $MODULES >"$WORK/order"
 : >"$R/modules.order"
-while read -r name path; do
+while read -r _name path; do
 	dst=lib/modules/$KVER/${path%.ko*}.ko
 	mkdir -p "$R/$(dirname "$dst")"
 	case $path in

@@ -156,7 +156,9 @@ move(const char *dir)
 int
 main(int argc, char **argv)
 {
-	static const char *const inits[] = { "/sbin/banger-init", "/sbin/init" };
+	static const char *const inits[] = {
+	    "/sbin/banger-init", "/sbin/init"
+	};
 	char root[256], wait[16], *end;
 	const char *init = NULL;
 	long secs = 10;
@@ -172,8 +174,8 @@ main(int argc, char **argv)
 		if (fd > 2)
 			close(fd);
 	}
-	setvbuf(stderr, NULL, _IOLBF, 0);
-	mountfs("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+	mountfs("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+	    NULL);
 	mountfs("sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
 	    NULL);
 
@@ -194,7 +196,8 @@ main(int argc, char **argv)
 	move("/dev");
 	move("/proc");
 	move("/sys");
-	if (chdir(NEWROOT) == -1 || mount(".", "/", NULL, MS_MOVE, NULL) == -1 ||
+	if (chdir(NEWROOT) == -1 ||
+	    mount(".", "/", NULL, MS_MOVE, NULL) == -1 ||
 	    chroot(".") == -1 || chdir("/") == -1)
 		fatal("switching root to %s: %s", root, strerror(errno));
 	/* Only now: /sbin/init is often a symlink, absolute in the new root. */

@@ -43,12 +43,12 @@
 
 #define EX_BAD	100
 #define EX_IO	111
-#define MAXMOD	(256u << 20)	/* a (decompressed) module larger is refused */
+#define MAXMOD	(256u << 20)	/* largest module, decompressed */
 
 struct mod {
 	char *name;		/* module name, '_' for '-' */
 	char *path;		/* relative to MODDIR */
-	char *info;		/* copy of .modinfo (NUL-separated), or NULL */
+	char *info;		/* .modinfo copy, or NULL */
 	size_t infolen;
 	int state;		/* 0 new, 1 being visited, 2 emitted */
 };
@@ -131,8 +131,8 @@ unpack(const char *tool, const char *path, size_t *len)
 	for (;;) {
 		if (n == cap) {
 			if (cap >= MAXMOD)
-				die(EX_BAD, "%s: more than %u bytes decompressed",
-				    path, MAXMOD);
+				die(EX_BAD, "%s: more than %u bytes "
+				    "decompressed", path, MAXMOD);
 			cap = cap ? cap * 2 : 1 << 20;
 			buf = xrealloc(buf, cap);
 		}

@@ -38,7 +38,7 @@
 
 #define EX_BAD	100
 #define EX_IO	111
-#define MAXNOTE	(1 << 20)	/* a note segment or section larger is refused */
+#define MAXNOTE	(1 << 20)	/* largest note area read */
 
 static const char *prog = "vmlinux-extract";
 
@@ -80,7 +80,8 @@ readat(int fd, const char *path, void *buf, size_t n, uint64_t off)
 	ssize_t r;
 
 	while (done < n) {
-		r = pread(fd, (char *)buf + done, n - done, (off_t)(off + done));
+		r = pread(fd, (char *)buf + done, n - done,
+		    (off_t)(off + done));
 		if (r == -1 && errno == EINTR)
 			continue;
 		if (r == -1)
@@ -189,15 +190,14 @@ extract(const char *path, const char *out)
 	for (done = 0; done < p.len; done += n) {
 		n = p.len - done < sizeof(buf) ? p.len - done : sizeof(buf);
 		readat(fd, path, buf, n, p.off + done);
-		for (w = 0; w < n; w += (size_t)r)
-			if ((r = write(ofd, buf + w, n - w)) == -1) {
-				if (errno == EINTR) {
-					r = 0;
-					continue;
-				}
+		for (w = 0; w < n; w += (size_t)r) {
+			while ((r = write(ofd, buf + w, n - w)) == -1 &&
+			    errno == EINTR)
+				;
+			if (r == -1)
 				die(EX_IO, "%s: write: %s", out ? out :
 				    "stdout", strerror(errno));
-			}
+		}
 	}
 	if (out != NULL && (fsync(ofd) == -1 || close(ofd) == -1))
 		die(EX_IO, "%s: %s", out, strerror(errno));
@@ -223,8 +223,9 @@ find_pvh(const unsigned char *buf, uint64_t n, uint64_t *entry)
 		if (nh.n_type == 0x12 && nh.n_namesz == 4 &&
 		    memcmp(buf + name, "Xen", 4) == 0 &&
 		    (nh.n_descsz == 4 || nh.n_descsz == 8)) {
-			*entry = nh.n_descsz == 4 ? le32(buf + desc) :
-			    le32(buf + desc) | (uint64_t)le32(buf + desc + 4) << 32;
+			*entry = le32(buf + desc);
+			if (nh.n_descsz == 8)
+				*entry |= (uint64_t)le32(buf + desc + 4) << 32;
 			return 1;
 		}
 		off = desc + ((nh.n_descsz + 3ULL) & ~3ULL);
@@ -280,7 +281,8 @@ check_pvh(const char *path)
 	for (i = 0; i < eh.e_phnum && !found; i++) {
 		if (eh.e_phoff > size ||
 		    (i + 1ULL) * sizeof(ph) > size - eh.e_phoff)
-			die(EX_BAD, "%s: program headers past end of file", path);
+			die(EX_BAD, "%s: program headers past the end",
+			    path);
 		readat(fd, path, &ph, sizeof(ph), eh.e_phoff + i * sizeof(ph));
 		if (ph.p_type == PT_NOTE)
 			found = note_area(fd, path, size, ph.p_offset,
@@ -293,7 +295,8 @@ check_pvh(const char *path)
 	for (i = 0; i < eh.e_shnum && !found; i++) {
 		if (eh.e_shoff > size ||
 		    (i + 1ULL) * sizeof(sh) > size - eh.e_shoff)
-			die(EX_BAD, "%s: section headers past end of file", path);
+			die(EX_BAD, "%s: section headers past the end",
+			    path);
 		readat(fd, path, &sh, sizeof(sh), eh.e_shoff + i * sizeof(sh));
 		if (sh.sh_type == SHT_NOTE)
 			found = note_area(fd, path, size, sh.sh_offset,

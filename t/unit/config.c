@@ -444,17 +444,17 @@ test_values(void)
 	       c.vcpu == 1 && c.memory_mib == 128,
 	   "lowest vcpu and memory");
 	bg_config_free(&c);
-	ok(load("[vm_defaults]\nvcpu = 64\nmemory_mib = 1048576\n", &c, &err) ==
+	ok(load("[vm_defaults]\nvcpu = 32\nmemory_mib = 1048576\n", &c, &err) ==
 		   0 &&
-	       c.vcpu == 64 && c.memory_mib == 1048576,
+	       c.vcpu == 32 && c.memory_mib == 1048576,
 	   "highest vcpu and memory");
 	bg_config_free(&c);
 	fails("[vm_defaults]\nvcpu = 0\n",
-	      "2:1: vcpu must be between 1 and 64 (got 0)");
-	fails("[vm_defaults]\nvcpu = 65\n",
-	      "2:1: vcpu must be between 1 and 64 (got 65)");
+	      "2:1: vcpu must be between 1 and 32 (got 0)");
+	fails("[vm_defaults]\nvcpu = 33\n",
+	      "2:1: vcpu must be between 1 and 32 (got 33)");
 	fails("[vm_defaults]\n  vcpu = -9223372036854775808\n",
-	      "2:3: vcpu must be between 1 and 64 (got -9223372036854775808)");
+	      "2:3: vcpu must be between 1 and 32 (got -9223372036854775808)");
 	fails("[vm_defaults]\nvcpu = 2\nmemory_mib = 127\n",
 	      "3:1: memory_mib must be between 128 and 1048576 (got 127)");
 	fails("[vm_defaults]\nmemory_mib = 1048577\n",

@@ -26,8 +26,9 @@ main(void)
 		ok(!bg_name_valid(bad[i]), "name #%zu rejected", i);
 	ok(!bg_name_valid(NULL), "NULL name rejected");
 	/* A NUL inside: the string the C code sees ends there, so "ab\0../x"
-	 * is just "ab"; the protocol layer rejects NUL bytes outright. */
-	ok(bg_name_valid("ab\0../x"), "NUL ends the name (protocol rejects NUL)");
+	 * is just "ab"; t/unit/proto.c checks that the protocol refuses raw
+	 * NUL bytes and \\u0000 escapes, so such a name never arrives. */
+	ok(bg_name_valid("ab\0../x"), "NUL ends the C string (the protocol refuses NUL)");
 	memset(big, 'a', 300);
 	big[300] = '\0';
 	ok(!bg_name_valid(big), "300 chars rejected");

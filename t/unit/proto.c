@@ -117,6 +117,14 @@ main(void)
 	is_int(REQ("{\"v\":2}\n", 0, &err), -EPROTO, "v 2 refused");
 	is_int(REQ("{\"v\":\"1\"}\n", 0, &err), -EPROTO, "v as string refused");
 	is_int(req("{\"a\":\"x\0y\"}\n", 12, 0, &err, NULL), -EBADMSG, "NUL inside refused");
+	is_int(REQ("{\"v\":1,\"v\":2}\n", 0, &err), -EBADMSG, "duplicate key refused");
+	ok(strstr(err.msg, "key twice") != NULL, "message says key twice");
+	is_int(REQ("{\"a\":{\"b\":1,\"b\":1}}\n", 0, &err), -EBADMSG, "nested duplicate key refused");
+	is_int(REQ("{\"a\":[{\"b\":1,\"c\":2,\"b\":3}]}\n", 0, &err), -EBADMSG, "duplicate key in an array's object refused");
+	is_int(REQ("{\"name\":\"ab\\u0000../x\"}\n", 0, &err), -EBADMSG, "\\u0000 escape refused");
+	is_int(REQ("{\"na\\u0000me\":1}\n", 0, &err), -EBADMSG, "\\u0000 in a key refused");
+	is_int(REQ("{\"a\":\"\\\\u0000\"}\n", 0, &err), 0, "escaped backslash then u0000 is text, accepted");
+	is_int(REQ("{\"a\":\"\\u0041\",\"b\":[1,{\"c\":1}]}\n", 0, &err), 0, "other escapes and distinct keys accepted");
 
 	big = malloc(BG_REQ_MAX + 16);
 	/* Exactly 64 KiB of JSON, then the newline: accepted. */

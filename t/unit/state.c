@@ -132,13 +132,28 @@ main(void)
 	}
 	/* Without bg_fd_inherit, exec drops the lock (O_CLOEXEC). */
 	{
-		pid_t pid = fork();
+		int pfd[2];
+		char c;
+		pid_t pid;
+
+		pipe2(pfd, O_CLOEXEC);
+		pid = fork();
 		if (pid == 0) {
-			bg_lock_path(lp, 0);
+			int l = bg_lock_path(lp, 0);
+			/* Held before exec... */
+			write(pfd[1], l >= 0 && bg_lock_held(lp) == 1 ? "y" : "n", 1);
 			execl("/bin/sleep", "sleep", "30", (char *)NULL);
 			_exit(127);
 		}
-		usleep(200000);
+		close(pfd[1]);
+		read(pfd[0], &c, 1);
+		is_int(c, 'y', "child held the lock before exec");
+		{
+			char d;
+			ssize_t n = read(pfd[0], &d, 1); /* EOF once exec'd */
+			is_int(n, 0, "child exec'd");
+		}
+		close(pfd[0]);
 		is_int(bg_lock_held(lp), 0, "CLOEXEC lock is dropped at exec");
 		kill(pid, SIGKILL);
 		waitpid(pid, NULL, 0);
@@ -152,6 +167,26 @@ main(void)
 	is_int(bg_lock_vm("vm1", BG_LOCK_NB), -EWOULDBLOCK, "vm lock busy");
 	close(fd);
 	is_int(bg_lock_vm("../x", 0), -EINVAL, "vm lock refuses a bad name");
+	/* A symlink planted in the state tree is never followed. */
+	{
+		char t[PATH_MAX], l2[PATH_MAX];
+		snprintf(t, sizeof(t), "%s/elsewhere", dir);
+		mkdir(t, 0755);
+		snprintf(l2, sizeof(l2), "%s/run/banger/vms/evil", dir);
+		symlink(t, l2);
+		is_int(bg_lock_vm("evil", BG_LOCK_NB), -ENOTDIR, "vm lock refuses a symlinked VM dir");
+		snprintf(l2, sizeof(l2), "%s/elsewhere/lock", dir);
+		ok(access(l2, F_OK) < 0, "nothing created through the symlink");
+		snprintf(l2, sizeof(l2), "%s/run/banger/vms/vm1/vm.json", dir);
+		symlink("/etc/passwd", l2);
+		fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		is_int(bg_read_file(fd, "run/banger/vms/vm1/vm.json", 4096, &buf, &len), -ELOOP, "state read refuses a symlink");
+		is_int(bg_read_file(fd, "../etc/passwd", 4096, &buf, &len), -EXDEV, "state read refuses ..");
+		close(fd);
+		snprintf(l2, sizeof(l2), "%s/fifo", dir);
+		mkfifo(l2, 0600);
+		is_int(bg_read_file(AT_FDCWD, l2, 4096, &buf, &len), -EINVAL, "a FIFO is refused, not waited on");
+	}
 	fd = bg_lock_global(0);
 	ok(fd >= 0, "global lock taken");
 	snprintf(p, sizeof(p), "%s/var/lib/banger/lock", dir);
