@@ -48,7 +48,7 @@ IMG_BIN     := $(foreach f,$(IMG_SRC),$(B)/images/bin/$(basename $(notdir $(f)))
 UNIT_FILES  := $(sort $(wildcard units/*.in))
 UNITS_OUT   := $(UNIT_FILES:units/%.in=$(B)/units/%)
 
-.PHONY: all build check test deps deps-check clean install lint images
+.PHONY: all build check test deps deps-check clean install lint images demo
 all build: $(B)/bin/banger $(HELPERS) lib/libbanger.a $(UNITS_T) $(BENCH_BIN) $(UNITS_OUT) $(IMG_BIN)
 
 $(B)/obj/lib/%.o: lib/%.c $(LIB_HDR)
@@ -101,6 +101,12 @@ $(foreach f,$(IMG_SRC),$(eval $(call img_rule,$(f))))
 images: all
 	sh images/kernel/build.sh $(B)/images/kernel
 	sh images/test/build.sh $(B)/images/test
+
+# The main job, for real: build, make the kernel and the test image from
+# Debian's packages, and boot a guest through the socket-activated helper
+# chain in a private state root and network namespace (needs root).
+demo: images
+	t/with-sandbox build/bin/banger vm run --rm -- uname -a
 
 $(B)/bench/%: bench/%.c lib/libbanger.a
 	@mkdir -p $(@D)

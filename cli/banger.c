@@ -445,6 +445,14 @@ convert(const char *what, enum cli_type t, const char *val, long long min,
 			    "letter or digit");
 		*out = cJSON_CreateString(val);
 		break;
+	case CLI_ARTIFACT:
+		if (!bg_artifact_name_valid(val))
+			return cli_bad_value(what, val,
+			    "is not a valid image or kernel name: use "
+			    "lowercase letters, digits, '-' and single inner "
+			    "'.', at most 63, starting with a letter or digit");
+		*out = cJSON_CreateString(val);
+		break;
 	case CLI_STR:
 	case CLI_PATH:
 		if (len == 0)

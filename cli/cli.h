@@ -21,6 +21,7 @@ enum cli_type {
 	CLI_BOOL,       /* a switch: true when given, takes no value */
 	CLI_STR,        /* text: at most CLI_STR_MAX bytes, no control chars */
 	CLI_NAME,       /* a banger name (bg_name_valid) */
+	CLI_ARTIFACT,   /* an image or kernel name (bg_artifact_name_valid) */
 	CLI_PATH,       /* a host path: like CLI_STR, up to PATH_MAX */
 	CLI_INT,        /* a whole number in [min, max] */
 	CLI_MIB,        /* memory: MiB, or a size with a suffix; in MiB */
@@ -46,6 +47,9 @@ struct cli_operand {
 
 struct cli_inv;
 
+/* Prints a result for humans (stdout). */
+typedef void (*cli_render_fn)(const struct cli_inv *inv, const cJSON *result);
+
 /*
  * One command.  todo (NOT_YET in commands.c) means "not implemented
  * yet": parsing and validation still happen (so usage errors exit 100),
@@ -64,7 +68,7 @@ struct cli_cmd {
 	bool takes_command;     /* "-- COMMAND..." */
 	const char *verb;       /* wire verb, or NULL for a local command */
 	int (*run)(struct cli_inv *);
-	void (*render)(const cJSON *result);
+	cli_render_fn render;
 	int (*check)(struct cli_inv *); /* more validation; BG_EXIT_USAGE */
 	bool todo;              /* not implemented yet */
 };
@@ -107,16 +111,65 @@ int cli_usage_error(const struct cli_cmd *c, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 int cli_bad_value(const char *what, const char *val, const char *why);
 
-/* remote.c */
+/*
+ * remote.c: one request to the service.  Fill verb, req, silence_ms
+ * (and on_event), then cli_call(); the answer stays in final until
+ * cli_call_free().
+ */
+struct cli_call {
+	const char *verb;
+	const cJSON *req;
+	int64_t silence_ms;     /* deadline on silence between lines; 0: none */
+	/* Events other than log and progress ("output"); -1 stops reading. */
+	int (*on_event)(const char *event, const cJSON *ev, void *arg);
+	void *arg;
+	cJSON *final;           /* the final line (owned), NULL: none came */
+	bool ok;
+	const cJSON *result;    /* ok: the result, NULL means {} */
+	struct bg_err err;      /* not ok: the error, from the service or not */
+};
+
+int cli_call(struct cli_call *c);
+void cli_call_free(struct cli_call *c);
+int cli_finish(const struct cli_inv *inv, const struct cli_call *c,
+    cli_render_fn render);
+int cli_fail(const struct cli_inv *inv, const struct bg_err *err);
+void cli_message(const char *s);
+int64_t cli_silence_ms(void);
 int cli_remote(struct cli_inv *inv);
 int cli_doctor(struct cli_inv *inv);
 
+/*
+ * spec.c: what `vm create` and `vm run` ask for, resolved on this host
+ * (config, flags, host heuristics, the ssh key, VMM and accelerator).
+ */
+struct cli_spec {
+	struct bg_config cfg;
+	bool cfg_loaded;
+	cJSON *req;             /* the vm-create request */
+	bool named;             /* --name given: never renamed */
+};
+
+int cli_spec_init(struct cli_inv *inv, struct cli_spec *s);
+int cli_spec_rename(struct cli_spec *s);
+void cli_spec_free(struct cli_spec *s);
+int cli_config_load(struct cli_inv *inv, struct bg_config *c);
+
+/* vm.c */
+int cli_vm_create(struct cli_inv *inv);
+int cli_vm_delete(struct cli_inv *inv);
+int cli_vm_logs(struct cli_inv *inv);
+int cli_vm_ssh(struct cli_inv *inv);
+int cli_vm_run(struct cli_inv *inv);
+
 /* output.c */
 char *cli_clean(const char *s, size_t max, bool lines);
+char *cli_clean_console(const char *s, size_t max);
 void cli_put_clean(FILE *f, const char *s, size_t max);
 void cli_print_json(const cJSON *j);
-void cli_render_generic(const cJSON *result);
-void cli_render_vm_list(const cJSON *result);
-void cli_render_doctor(const cJSON *result);
+void cli_render_generic(const struct cli_inv *inv, const cJSON *result);
+void cli_render_vm_list(const struct cli_inv *inv, const cJSON *result);
+void cli_render_vm_prune(const struct cli_inv *inv, const cJSON *result);
+void cli_render_doctor(const struct cli_inv *inv, const cJSON *result);
 
 #endif

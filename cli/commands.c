@@ -27,10 +27,10 @@ const size_t cli_ngroups = sizeof(cli_groups) / sizeof(cli_groups[0]);
 #define VM_SPEC_FLAGS \
 	{ "name", 0, CLI_NAME, "name", "NAME", \
 	    "name of the VM (default: a generated one)", 0, 0 }, \
-	{ "image", 0, CLI_NAME, "image", "NAME", \
+	{ "image", 0, CLI_ARTIFACT, "image", "NAME", \
 	    "golden image (default: default_image_name in config)", 0, 0 }, \
-	{ "kernel", 0, CLI_NAME, "kernel", "NAME", \
-	    "kernel bundle (default: the catalog's kernel)", 0, 0 }, \
+	{ "kernel", 0, CLI_ARTIFACT, "kernel", "NAME", \
+	    "kernel bundle (default: picked by the service)", 0, 0 }, \
 	{ "vcpu", 0, CLI_INT, "vcpu", "N", \
 	    "virtual CPUs", BG_VCPU_MIN, BG_VCPU_MAX }, \
 	{ "memory", 0, CLI_MIB, "memory_mib", "SIZE", \
@@ -49,6 +49,8 @@ static const struct cli_flag vm_run_flags[] = {
 	VM_SPEC_FLAGS,
 	{ "rm", 0, CLI_BOOL, NULL, NULL,
 	    "delete the VM when the session or COMMAND ends", 0, 0 },
+	{ "ssh-timeout", 0, CLI_INT, NULL, "SECS",
+	    "seconds to wait for ssh (default 120)", 1, 3600 },
 	{ "branch", 0, CLI_STR, NULL, "BRANCH",
 	    "workspace: check out a new BRANCH in /root/repo", 0, 0 },
 	{ "from", 0, CLI_STR, NULL, "REF",
@@ -60,6 +62,18 @@ static const struct cli_flag vm_run_flags[] = {
 	{ NULL, 0, 0, NULL, NULL, NULL, 0, 0 },
 };
 
+static const struct cli_flag vm_stop_flags[] = {
+	{ "timeout", 0, CLI_INT, "timeout_s", "SECS",
+	    "seconds until a forced stop (default 10)", 0, 600 },
+	{ NULL, 0, 0, NULL, NULL, NULL, 0, 0 },
+};
+
+static const struct cli_flag vm_prune_flags[] = {
+	{ "dry-run", 0, CLI_BOOL, "dry_run", NULL,
+	    "only say what would be removed", 0, 0 },
+	{ NULL, 0, 0, NULL, NULL, NULL, 0, 0 },
+};
+
 static const struct cli_flag vm_logs_flags[] = {
 	{ "follow", 'f', CLI_BOOL, "follow", NULL,
 	    "keep printing the console log as it grows", 0, 0 },
@@ -67,7 +81,7 @@ static const struct cli_flag vm_logs_flags[] = {
 };
 
 static const struct cli_flag image_register_flags[] = {
-	{ "kernel", 0, CLI_NAME, "kernel", "NAME",
+	{ "kernel", 0, CLI_ARTIFACT, "kernel", "NAME",
 	    "kernel bundle to boot the image with", 0, 0 },
 	{ NULL, 0, 0, NULL, NULL, NULL, 0, 0 },
 };
@@ -97,6 +111,12 @@ static const struct cli_operand op_name[] = {
 	{ NULL, 0, NULL, false },
 };
 
+/* An image or a kernel: names may carry a version with dots. */
+static const struct cli_operand op_artifact[] = {
+	{ "NAME", CLI_ARTIFACT, "name", false },
+	{ NULL, 0, NULL, false },
+};
+
 static const struct cli_operand op_path[] = {
 	{ "PATH", CLI_PATH, NULL, true },
 	{ NULL, 0, NULL, false },
@@ -108,7 +128,7 @@ static const struct cli_operand op_image[] = {
 };
 
 static const struct cli_operand op_register[] = {
-	{ "NAME", CLI_NAME, "name", false },
+	{ "NAME", CLI_ARTIFACT, "name", false },
 	{ "ROOTFS", CLI_PATH, "rootfs", false },
 	{ NULL, 0, NULL, false },
 };
@@ -128,25 +148,35 @@ const struct cli_cmd cli_cmds[] = {
 	{ .group = "vm", .name = "run",
 	  .summary = "start a new VM and ssh in, or run COMMAND",
 	  .details =
-	    "Without PATH: a bare sandbox.  With PATH: the repository's\n"
-	    "git-tracked files are copied to /root/repo.  With -- COMMAND:\n"
-	    "COMMAND runs in the guest and its exit status is banger's.\n"
+	    "Without PATH: a bare sandbox, kept running after you log out.\n"
+	    "With PATH (not implemented yet): the repository's git-tracked\n"
+	    "files are copied to /root/repo.  With -- COMMAND: COMMAND runs\n"
+	    "in the guest (as in vm ssh) and its exit status is banger's.\n"
+	    "--rm deletes the VM afterwards, except when ssh never answered:\n"
+	    "then it is kept for 'banger vm logs NAME'.\n"
 	    "--branch, --from, --include-untracked and --dry-run need PATH.\n",
 	  .flags = vm_run_flags, .operands = op_path, .takes_command = true,
-	  .check = check_vm_run, NOT_YET },
+	  .run = cli_vm_run, .check = check_vm_run },
 	{ .group = "vm", .name = "create",
 	  .summary = "create a VM without starting it",
-	  .flags = vm_create_flags, .verb = "vm-create", NOT_YET },
+	  .details =
+	    "Prints a spec: line first (vCPU, RAM, disk and where each\n"
+	    "came from: flag, config, host or built-in).\n",
+	  .flags = vm_create_flags, .verb = "vm-create",
+	  .run = cli_vm_create },
 	{ .group = "vm", .name = "start", .summary = "start a stopped VM",
-	  .operands = op_name, .verb = "vm-start", NOT_YET },
+	  .operands = op_name, .verb = "vm-start" },
 	{ .group = "vm", .name = "stop", .summary = "stop a running VM",
-	  .operands = op_name, .verb = "vm-stop", NOT_YET },
+	  .flags = vm_stop_flags, .operands = op_name, .verb = "vm-stop" },
 	{ .group = "vm", .name = "ssh",
 	  .summary = "ssh into a VM, or run COMMAND in it",
-	  .operands = op_name, .takes_command = true, NOT_YET },
+	  .details =
+	    "COMMAND's words reach the guest as they are (each is quoted\n"
+	    "for the guest's shell): use -- sh -c '...' for pipes.\n",
+	  .operands = op_name, .takes_command = true, .run = cli_vm_ssh },
 	{ .group = "vm", .name = "logs", .summary = "print a VM's console log",
 	  .flags = vm_logs_flags, .operands = op_name, .verb = "vm-logs",
-	  NOT_YET },
+	  .run = cli_vm_logs },
 	{ .group = "vm", .name = "list", .summary = "list VMs and their state",
 	  .verb = "vm-list", .render = cli_render_vm_list },
 	{ .group = "vm", .name = "show",
@@ -155,10 +185,11 @@ const struct cli_cmd cli_cmds[] = {
 	  .render = cli_render_generic },
 	{ .group = "vm", .name = "delete",
 	  .summary = "delete a VM and its disks",
-	  .operands = op_name, .verb = "vm-delete", NOT_YET },
+	  .operands = op_name, .verb = "vm-delete", .run = cli_vm_delete },
 	{ .group = "vm", .name = "prune",
 	  .summary = "remove stopped and half-created VMs",
-	  .verb = "vm-prune", NOT_YET },
+	  .flags = vm_prune_flags, .verb = "vm-prune",
+	  .render = cli_render_vm_prune },
 	{ .group = "image", .name = "pull",
 	  .summary = "pull a catalog image or an OCI image",
 	  .details =
@@ -174,10 +205,10 @@ const struct cli_cmd cli_cmds[] = {
 	  .flags = image_register_flags, .operands = op_register,
 	  .verb = "image-register", NOT_YET },
 	{ .group = "image", .name = "delete", .summary = "delete a local image",
-	  .operands = op_name, .verb = "image-delete", NOT_YET },
+	  .operands = op_artifact, .verb = "image-delete", NOT_YET },
 	{ .group = "kernel", .name = "pull",
 	  .summary = "fetch a kernel bundle from the catalog",
-	  .operands = op_name, .verb = "kernel-pull", NOT_YET },
+	  .operands = op_artifact, .verb = "kernel-pull", NOT_YET },
 	{ .group = "kernel", .name = "list", .summary = "list local kernels",
 	  .verb = "kernel-list", NOT_YET },
 	{ .group = "system", .name = "install",

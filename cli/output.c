@@ -3,11 +3,11 @@
  * checks) and for scripts (--json).  Text that came from the service is
  * printed through cli_clean() / cli_put_clean(), so a name or message
  * can never carry terminal escape sequences to the user's screen: the
- * text is decoded as UTF-8 and control characters (C0, DEL and C1,
+ * text is decoded as UTF-8, and control characters (C0, DEL and C1,
  * U+0080-U+009F, which includes the one-character CSI U+009B) and bytes
- * that are not UTF-8 become '?'.  That rule is lib's
- * (bg_toml_printable), so the CLI and the helpers agree on it.  JSON
- * output is escaped the same way (cli_print_json).
+ * that are not UTF-8 (a raw 8-bit CSI 0x9b) become '?'.  JSON output is
+ * escaped by the same rule, without changing its meaning
+ * (cli_print_json).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -16,74 +16,6 @@
 #include <unistd.h>
 
 #include "cli.h"
-
-/*
- * s made safe for a terminal, in a new string (NULL: out of memory):
- * at most max bytes of s, cut at a character boundary and then "...";
- * control characters and bytes that are not UTF-8 as '?'.  With lines,
- * '\n' and '\t' are kept (the only controls that are).
- */
-char *
-cli_clean(const char *s, size_t max, bool lines)
-{
-	size_t len = strnlen(s, max + 1), cut = len, i, start = 0, o = 0, n;
-	char *in, *out;
-
-	if (len > max) {
-		/* Back to the start of a character (at most 3 bytes). */
-		cut = max;
-		for (i = 0; i < 3 && cut > 0 &&
-		    ((unsigned char)s[cut] & 0xc0) == 0x80; i++)
-			cut--;
-	}
-	/* bg_toml_printable never grows its input; +8 keeps it uncut. */
-	n = cut + 8;
-	in = strndup(s, cut);
-	out = malloc(n);
-	if (in == NULL || out == NULL) {
-		free(in);
-		free(out);
-		return NULL;
-	}
-	for (i = 0;; i++) {
-		char c = in[i];
-
-		if (c != '\0' && !(lines && (c == '\n' || c == '\t')))
-			continue;
-		in[i] = '\0';
-		bg_toml_printable(in + start, out + o, n - o);
-		o += strlen(out + o);
-		if (c == '\0')
-			break;
-		out[o++] = c;
-		start = i + 1;
-	}
-	memcpy(out + o, len > max ? "..." : "", len > max ? 4 : 1);
-	free(in);
-	return out;
-}
-
-/* Print s made safe (cli_clean, without lines), at most max bytes of it. */
-void
-cli_put_clean(FILE *f, const char *s, size_t max)
-{
-	char *c = cli_clean(s, max, false);
-
-	fputs(c != NULL ? c : "?", f);
-	free(c);
-}
-
-/* Characters of s (valid UTF-8, as cli_clean makes it), for columns. */
-static size_t
-width(const char *s)
-{
-	size_t w = 0;
-
-	for (; *s != '\0'; s++)
-		if (((unsigned char)*s & 0xc0) != 0x80)
-			w++;
-	return w;
-}
 
 /*
  * One UTF-8 character at s (NUL-terminated): its length, or 0 if the
@@ -119,6 +51,97 @@ utf8_char(const char *s, uint32_t *cp)
 	return n;
 }
 
+/* C0, DEL and C1: what a terminal may act on. */
+static bool
+is_control(uint32_t c)
+{
+	return c < 0x20 || c == 0x7f || (c >= 0x80 && c < 0xa0);
+}
+
+/*
+ * s made safe for a terminal, in a new string (NULL: out of memory):
+ * at most max bytes of s, cut at a character boundary and then "...";
+ * control characters and each byte that is not UTF-8 as '?', except
+ * the controls in keep.
+ */
+static char *
+clean(const char *s, size_t max, const char *keep)
+{
+	size_t len = strnlen(s, max + 1), cut = len, i, o = 0;
+	char *out;
+	uint32_t cp;
+	int l;
+
+	if (len > max) {
+		/* Back to the start of a character (at most 3 bytes). */
+		cut = max;
+		for (i = 0; i < 3 && cut > 0 &&
+		    ((unsigned char)s[cut] & 0xc0) == 0x80; i++)
+			cut--;
+	}
+	/* Never longer than its input: a bad byte is one '?'. */
+	out = malloc(cut + 4);
+	if (out == NULL)
+		return NULL;
+	for (i = 0; i < cut; i += (size_t)l) {
+		l = utf8_char(s + i, &cp);
+		if (l == 0 || i + (size_t)l > cut) {
+			l = 1;
+			out[o++] = '?';
+		} else if (is_control(cp) &&
+		    !(cp != 0 && cp < 0x80 && strchr(keep, (int)cp) != NULL)) {
+			out[o++] = '?';
+		} else {
+			memcpy(out + o, s + i, (size_t)l);
+			o += (size_t)l;
+		}
+	}
+	memcpy(out + o, len > max ? "..." : "", len > max ? 4 : 1);
+	return out;
+}
+
+/*
+ * s made safe for a terminal (clean()).  With lines, '\n' and '\t' are
+ * kept (the only controls that are).
+ */
+char *
+cli_clean(const char *s, size_t max, bool lines)
+{
+	return clean(s, max, lines ? "\n\t" : "");
+}
+
+/*
+ * A guest's console text for a terminal: as cli_clean with lines, and
+ * '\r' kept too (the console ends its lines with "\r\n").
+ */
+char *
+cli_clean_console(const char *s, size_t max)
+{
+	return clean(s, max, "\n\r\t");
+}
+
+/* Print s made safe (cli_clean, without lines), at most max bytes of it. */
+void
+cli_put_clean(FILE *f, const char *s, size_t max)
+{
+	char *c = cli_clean(s, max, false);
+
+	fputs(c != NULL ? c : "?", f);
+	free(c);
+}
+
+/* Characters of s (valid UTF-8, as cli_clean makes it), for columns. */
+static size_t
+width(const char *s)
+{
+	size_t w = 0;
+
+	for (; *s != '\0'; s++)
+		if (((unsigned char)*s & 0xc0) != 0x80)
+			w++;
+	return w;
+}
+
 /*
  * JSON text from cJSON made safe for a terminal without changing what
  * it means: cJSON escapes only C0 controls, so DEL and C1 controls
@@ -142,7 +165,7 @@ json_escape(const char *s)
 			l = 1;
 			memcpy(out + o, "\\ufffd", 6);
 			o += 6;
-		} else if (cp == 0x7f || (cp >= 0x80 && cp < 0xa0)) {
+		} else if (cp >= 0x7f && is_control(cp)) {
 			snprintf(out + o, 7, "\\u%04x", (unsigned)cp);
 			o += 6;
 		} else {
@@ -194,7 +217,7 @@ str_field(const cJSON *o, const char *key)
  * the output always has the same shape.
  */
 void
-cli_render_vm_list(const cJSON *result)
+cli_render_vm_list(const struct cli_inv *inv, const cJSON *result)
 {
 	static const char *const head[] = { "NAME", "STATE", "IP", "IMAGE" };
 	static const char *const keys[] = { "name", "state", "ip", "image" };
@@ -339,7 +362,7 @@ print_kv(const cJSON *o, const char *prefix, int depth)
  * key ({"vm":{...}}) is shown as that object.
  */
 void
-cli_render_generic(const cJSON *result)
+cli_render_generic(const struct cli_inv *inv, const cJSON *result)
 {
 	if (!cJSON_IsObject(result)) {
 		if (result != NULL && !cJSON_IsNull(result)) {
@@ -354,6 +377,46 @@ cli_render_generic(const cJSON *result)
 	print_kv(result, "", 0);
 }
 
+/*
+ * vm prune: one line per VM or tap removed (with --dry-run: that would
+ * be), one per VM kept, or "nothing to prune".
+ */
+void
+cli_render_vm_prune(const struct cli_inv *inv, const cJSON *result)
+{
+	static const struct {
+		const char *key, *what;
+	} parts[] = {
+		{ "removed", "VM" },
+		{ "taps_removed", "tap" },
+		{ "kept", "VM" },
+	};
+	bool dry = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(inv->opts,
+	    "dry-run"));
+	const cJSON *v;
+	size_t k;
+	int n = 0;
+
+	for (k = 0; k < sizeof(parts) / sizeof(parts[0]); k++) {
+		cJSON_ArrayForEach(v, cJSON_GetObjectItemCaseSensitive(result,
+		    parts[k].key)) {
+			if (!cJSON_IsString(v))
+				continue;
+			if (k == 2)
+				fputs("kept", stdout);
+			else
+				fputs(dry ? "would remove" : "removed", stdout);
+			printf(" %s ", parts[k].what);
+			cli_put_clean(stdout, v->valuestring, FIELD_MAX);
+			fputs(k == 2 ? " (running or being created)\n" : "\n",
+			    stdout);
+			n++;
+		}
+	}
+	if (n == 0)
+		fputs("nothing to prune\n", stdout);
+}
+
 /* ---- doctor --------------------------------------------------------- */
 
 /*
@@ -364,7 +427,7 @@ cli_render_generic(const cJSON *result)
  * Names are padded to the longest (at least 10) plus two spaces.
  */
 void
-cli_render_doctor(const cJSON *result)
+cli_render_doctor(const struct cli_inv *inv, const cJSON *result)
 {
 	const cJSON *checks, *c;
 	size_t w = 10;

@@ -1,12 +1,15 @@
 /*
  * remote.c — asking a helper and showing its answer (DESIGN.md §2).
  *
- * cli_remote() connects to the owner socket, sends the verb line and the
+ * cli_call() connects to the owner socket, sends the verb line and the
  * request line, then reads answer lines: "log" events go to stderr,
  * "progress" events become a progress bar when stderr is a terminal,
- * and the one final line becomes the output and the exit code.  The
- * deadline is on silence between lines, not on the whole operation, so
- * a long image pull that keeps reporting never times out.
+ * other events ("output") go to the caller's on_event, and the one
+ * final line is kept for the caller.  The deadline is on silence
+ * between lines, not on the whole operation, so a long image pull that
+ * keeps reporting never times out.  cli_finish() turns the final line
+ * into output and an exit code; cli_remote() is the two for a command
+ * that only asks the service.
  *
  * cli_doctor() runs the doctor helper directly on a pair of pipes and
  * reads its answer the same way: doctor must work before the services
@@ -35,19 +38,12 @@ struct progress {
 	int64_t drawn_ms;
 };
 
-struct answer {
-	cJSON *final;           /* the final line (owned) */
-	bool ok;
-	const cJSON *result;    /* ok: may be NULL (means {}) */
-	struct bg_err err;      /* not ok: code and message */
-};
-
 /*
  * A message from the service, made safe (cli_clean): every line of it
  * starts with "banger: ".
  */
-static void
-put_message(const char *s)
+void
+cli_message(const char *s)
 {
 	char *c = cli_clean(s, 4096, true);
 	const char *p;
@@ -226,15 +222,16 @@ take_error(const cJSON *final, struct bg_err *err)
 }
 
 /*
- * Read events until the final line.  0 with *a filled, or -1 with err
- * filled when no final line came (closed, timed out, garbage).
+ * Read events until the final line.  0 with c's final, ok, result and
+ * err filled, or -1 with c->err filled when no final line came (closed,
+ * timed out, garbage, or on_event said stop).
  */
 static int
-read_answer(int fd, int64_t silence_ms, const char *from, struct answer *a,
-    struct bg_err *err)
+read_answer(int fd, const char *from, struct cli_call *c)
 {
 	struct bg_linereader lr;
 	struct progress p;
+	struct bg_err *err = &c->err;
 	char *line;
 	int r, ret = -1;
 
@@ -245,8 +242,8 @@ read_answer(int fd, int64_t silence_ms, const char *from, struct answer *a,
 		const cJSON *ev, *ok;
 		cJSON *j;
 
-		r = bg_linereader_next(&lr, &line, silence_ms > 0 ?
-		    bg_now_ms() + silence_ms : INT64_MAX);
+		r = bg_linereader_next(&lr, &line, c->silence_ms > 0 ?
+		    bg_now_ms() + c->silence_ms : INT64_MAX);
 		if (r == 0) {
 			bg_err_set(err, "temporary", "%s closed the connection "
 			    "without an answer\nsee 'banger system status' and "
@@ -257,7 +254,7 @@ read_answer(int fd, int64_t silence_ms, const char *from, struct answer *a,
 			if (r == -ETIMEDOUT)
 				bg_err_set(err, "timeout", "no answer from %s "
 				    "for %lld s", from,
-				    (long long)(silence_ms / 1000));
+				    (long long)(c->silence_ms / 1000));
 			else if (r == -EMSGSIZE)
 				bg_err_set(err, "protocol", "%s sent an answer "
 				    "line longer than %d bytes", from,
@@ -281,12 +278,20 @@ read_answer(int fd, int64_t silence_ms, const char *from, struct answer *a,
 		ev = cJSON_GetObjectItemCaseSensitive(j, "event");
 		ok = cJSON_GetObjectItemCaseSensitive(j, "ok");
 		if (cJSON_IsString(ev)) {
+			r = 0;
 			if (strcmp(ev->valuestring, "progress") == 0)
 				on_progress(&p, j);
 			else if (strcmp(ev->valuestring, "log") == 0)
 				on_log(&p, j);
+			else if (c->on_event != NULL)
+				r = c->on_event(ev->valuestring, j, c->arg);
 			/* Other events are for newer clients. */
 			cJSON_Delete(j);
+			if (r < 0) {
+				bg_err_set(err, "io", "stopped reading the "
+				    "answer from %s", from);
+				break;
+			}
 			continue;
 		}
 		if (!cJSON_IsBool(ok)) {
@@ -295,13 +300,13 @@ read_answer(int fd, int64_t silence_ms, const char *from, struct answer *a,
 			    "neither an event nor an answer", from);
 			break;
 		}
-		a->final = j;
-		a->ok = cJSON_IsTrue(ok);
-		if (a->ok)
-			a->result = cJSON_GetObjectItemCaseSensitive(j,
+		c->final = j;
+		c->ok = cJSON_IsTrue(ok);
+		if (c->ok)
+			c->result = cJSON_GetObjectItemCaseSensitive(j,
 			    "result");
 		else
-			take_error(j, &a->err);
+			take_error(j, err);
 		ret = 0;
 		break;
 	}
@@ -311,8 +316,8 @@ read_answer(int fd, int64_t silence_ms, const char *from, struct answer *a,
 }
 
 /* Print an error for humans (stderr) and, with --json, for scripts. */
-static int
-fail(const struct cli_inv *inv, const struct bg_err *err)
+int
+cli_fail(const struct cli_inv *inv, const struct bg_err *err)
 {
 	if (inv->json) {
 		cJSON *o = cJSON_CreateObject();
@@ -323,46 +328,57 @@ fail(const struct cli_inv *inv, const struct bg_err *err)
 			cli_print_json(o);
 		cJSON_Delete(o);
 	}
-	put_message(err->msg);
+	cli_message(err->msg);
 	return bg_exit_for_code(err->code);
 }
 
-/* The final line becomes output and an exit code. */
-static int
-finish(const struct cli_inv *inv, struct answer *a)
+/*
+ * The answer becomes output and an exit code: the result (render, else
+ * key: value lines; --json: the object), or the error as the service
+ * sent it, or the reason no answer came.
+ */
+int
+cli_finish(const struct cli_inv *inv, const struct cli_call *c,
+    cli_render_fn render)
 {
-	int r = 0;
-
-	if (!a->ok) {
+	if (c->final == NULL)
+		return cli_fail(inv, &c->err);
+	if (!c->ok) {
 		if (inv->json) {
 			const cJSON *e = cJSON_GetObjectItemCaseSensitive(
-			    a->final, "error");
+			    c->final, "error");
 
 			if (cJSON_IsObject(e))
 				cli_print_json(e);
 		}
-		put_message(a->err.msg);
-		r = bg_exit_for_code(a->err.code);
-	} else if (inv->json) {
+		cli_message(c->err.msg);
+		return bg_exit_for_code(c->err.code);
+	}
+	if (inv->json) {
 		cJSON *empty = cJSON_CreateObject();
 
-		cli_print_json(a->result != NULL ? a->result : empty);
+		cli_print_json(c->result != NULL ? c->result : empty);
 		cJSON_Delete(empty);
-	} else if (a->result != NULL) {
-		(inv->cmd->render ? inv->cmd->render :
-		    cli_render_generic)(a->result);
+	} else if (c->result != NULL) {
+		(render != NULL ? render : cli_render_generic)(inv, c->result);
 	}
-	cJSON_Delete(a->final);
-	a->final = NULL;
-	return r;
+	return 0;
+}
+
+void
+cli_call_free(struct cli_call *c)
+{
+	cJSON_Delete(c->final);
+	c->final = NULL;
+	c->result = NULL;
 }
 
 /*
  * The deadline on silence: BANGER_CLIENT_TIMEOUT seconds (0: none),
  * else 10 minutes.  -1 after a usage message.
  */
-static int64_t
-silence_ms(void)
+int64_t
+cli_silence_ms(void)
 {
 	const char *s = getenv("BANGER_CLIENT_TIMEOUT");
 	char *end;
@@ -449,37 +465,60 @@ connect_error(struct bg_err *err, const char *path, int e)
 	    strerror(e), hint);
 }
 
-/* Send inv's request to the owner socket and show the answer. */
+/*
+ * Ask the service: c->verb and c->req over the owner socket.  0 when
+ * it answered ok; else the exit code, with c->err filled (and
+ * c->final kept when the service answered with an error).  Free with
+ * cli_call_free.
+ */
 int
-cli_remote(struct cli_inv *inv)
+cli_call(struct cli_call *c)
 {
-	struct bg_err err;
-	struct answer a;
 	char path[PATH_MAX];
-	int64_t silence = silence_ms();
 	int fd, r;
 
-	memset(&err, 0, sizeof(err));
-	memset(&a, 0, sizeof(a));
-	if (silence < 0)
-		return BG_EXIT_USAGE;
+	memset(&c->err, 0, sizeof(c->err));
+	c->final = NULL;
+	c->result = NULL;
+	c->ok = false;
 	r = bg_path_socket(path, sizeof(path));
 	if (r < 0) {
-		fprintf(stderr, "banger: cannot build the socket path: %s\n"
-		    "banger: BANGER_SOCKET and BANGER_ROOT must be absolute "
-		    "paths without '.' or '..'\n", strerror(-r));
+		bg_err_set(&c->err, "bad_request", "cannot build the socket "
+		    "path: %s\nBANGER_SOCKET and BANGER_ROOT must be absolute "
+		    "paths without '.' or '..'", strerror(-r));
 		return BG_EXIT_USAGE;
 	}
 	fd = bg_unix_connect(path);
 	if (fd < 0) {
-		connect_error(&err, path, -fd);
-		return fail(inv, &err);
+		connect_error(&c->err, path, -fd);
+		return bg_exit_for_code(c->err.code);
 	}
-	r = send_request(fd, inv->cmd->verb, inv->req, &err);
+	r = send_request(fd, c->verb, c->req, &c->err);
 	if (r == 0)
-		r = read_answer(fd, silence, "the service", &a, &err);
+		r = read_answer(fd, "the service", c);
 	close(fd);
-	return r == 0 ? finish(inv, &a) : fail(inv, &err);
+	if (r != 0)
+		return bg_exit_for_code(c->err.code);
+	return c->ok ? 0 : bg_exit_for_code(c->err.code);
+}
+
+/* Send inv's request to the owner socket and show the answer. */
+int
+cli_remote(struct cli_inv *inv)
+{
+	struct cli_call c;
+	int r;
+
+	memset(&c, 0, sizeof(c));
+	c.verb = inv->cmd->verb;
+	c.req = inv->req;
+	c.silence_ms = cli_silence_ms();
+	if (c.silence_ms < 0)
+		return BG_EXIT_USAGE;
+	cli_call(&c);
+	r = cli_finish(inv, &c, inv->cmd->render);
+	cli_call_free(&c);
+	return r;
 }
 
 /* ---- doctor --------------------------------------------------------- */
@@ -587,16 +626,14 @@ failed_checks(const cJSON *result)
 int
 cli_doctor(struct cli_inv *inv)
 {
-	struct bg_err err;
-	struct answer a;
+	struct cli_call c;
 	char path[PATH_MAX];
-	int64_t silence = silence_ms();
 	int to, from, r, st = 0, failed = 0;
 	pid_t pid;
 
-	memset(&err, 0, sizeof(err));
-	memset(&a, 0, sizeof(a));
-	if (silence < 0)
+	memset(&c, 0, sizeof(c));
+	c.silence_ms = cli_silence_ms();
+	if (c.silence_ms < 0)
 		return BG_EXIT_USAGE;
 	r = doctor_path(path, sizeof(path));
 	if (r != 0)
@@ -607,10 +644,10 @@ cli_doctor(struct cli_inv *inv)
 		    strerror(errno));
 		return BG_EXIT_TEMP;
 	}
-	r = send_request(to, NULL, inv->req, &err);
+	r = send_request(to, NULL, inv->req, &c.err);
 	close(to);
 	if (r == 0)
-		r = read_answer(from, silence, "the doctor helper", &a, &err);
+		r = read_answer(from, "the doctor helper", &c);
 	close(from);
 	if (r != 0 && waitpid(pid, &st, WNOHANG) == 0)
 		kill(pid, SIGKILL);
@@ -621,11 +658,12 @@ cli_doctor(struct cli_inv *inv)
 		if (WIFEXITED(st) && (WEXITSTATUS(st) == 126 ||
 		    WEXITSTATUS(st) == 127))
 			return WEXITSTATUS(st);
-		return fail(inv, &err);
+		return cli_fail(inv, &c.err);
 	}
-	if (a.ok)
-		failed = failed_checks(a.result);
-	r = finish(inv, &a);
+	if (c.ok)
+		failed = failed_checks(c.result);
+	r = cli_finish(inv, &c, inv->cmd->render);
+	cli_call_free(&c);
 	if (r == 0 && failed > 0) {
 		fprintf(stderr, "banger: %d check%s failed\n", failed,
 		    failed == 1 ? "" : "s");

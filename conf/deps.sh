@@ -7,7 +7,7 @@ PKGS="build-essential pkg-config git perl
 libsystemd-dev libbearssl-dev libcjson-dev libarchive-dev libzstd-dev skalibs-dev
 libclang-rt-14-dev libnftables-dev
 systemd systemd-container s6 util-linux iproute2 nftables
-openssh-client e2fsprogs qemu-system-x86 procps xz-utils cpio fakeroot"
+openssh-client e2fsprogs qemu-system-x86 procps xz-utils cpio fakeroot debootstrap"
 
 missing=""
 for p in $PKGS; do

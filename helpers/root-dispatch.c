@@ -41,7 +41,8 @@ static const char *const verbs[] = {
 
 /* Passed on to root helpers when set; nothing else is. */
 static const char *const keep_env[] = {
-	"BANGER_ROOT", "BANGER_LIBEXECDIR", "BANGER_ROOT_SOCKET", NULL,
+	"BANGER_ROOT", "BANGER_LIBEXECDIR", "BANGER_ROOT_SOCKET",
+	"BANGER_QEMU_BIN", "BANGER_FIRECRACKER_BIN", "BANGER_NO_SYSTEMD", NULL,
 };
 
 static int
@@ -98,7 +99,7 @@ main(void)
 {
 	struct bg_err err = { { 0 }, { 0 } };
 	char verb[BG_VERB_MAX + 1], dir[PATH_MAX], path[PATH_MAX];
-	char env[8][PATH_MAX + 32], *envp[8];
+	char env[10][PATH_MAX + 32], *envp[10];
 	char *const hargv[] = { path, NULL };
 	uid_t uid = getuid();
 	size_t i, n = 0;
@@ -144,7 +145,7 @@ main(void)
 	snprintf(env[n], sizeof(env[n]), "PATH=/usr/sbin:/usr/bin:/sbin:/bin");
 	envp[n] = env[n];
 	n++;
-	for (i = 0; keep_env[i] != NULL && n < 7; i++) {
+	for (i = 0; keep_env[i] != NULL && n < 9; i++) {
 		const char *v = getenv(keep_env[i]);
 
 		if (v != NULL && strlen(v) < PATH_MAX) {

@@ -58,6 +58,8 @@ int bg_exit_for_code(const char *code);
 
 /* [a-z0-9][a-z0-9-]{0,62}: safe as one path component everywhere. */
 bool bg_name_valid(const char *s);
+/* Image/kernel names: also single inner dots ("debian-6.1.0-56-amd64"). */
+bool bg_artifact_name_valid(const char *s);
 /* [a-z0-9-]{1,32}: a protocol verb. */
 bool bg_verb_valid(const char *s);
 
@@ -79,7 +81,8 @@ enum bg_dir {
 int bg_path_dir(enum bg_dir d, char *buf, size_t n);
 /*
  * dir d + "/" + sub (a fixed, compiled-in relative path, may be NULL)
- * + "/" + name (validated with bg_name_valid, may be NULL) + "/" + file
+ * + "/" + name (validated with bg_artifact_name_valid, a superset of
+ * bg_name_valid; may be NULL) + "/" + file
  * (fixed, may be NULL).  -EINVAL for an invalid name, -ENAMETOOLONG.
  */
 int bg_path_build(char *buf, size_t n, enum bg_dir d, const char *sub,
@@ -124,6 +127,26 @@ int bg_write_all(int fd, const void *buf, size_t n);
 int bg_read_file(int dirfd, const char *path, size_t cap, char **out, size_t *len);
 /* Clear FD_CLOEXEC so fd survives exec (the lock-across-exec pattern). */
 int bg_fd_inherit(int fd);
+
+/* ---- files of VMs, programs (lib/disk.c, lib/run.c) ------------- */
+
+/* FICLONE src into dst (1), else a sparse copy keeping holes (0); -errno. */
+int bg_clone_file(int src, int dst);
+/* rm -rf name beneath dirfd, never following symlinks. */
+int bg_rm_rf_at(int dirfd, const char *name);
+/*
+ * Run argv[0] (absolute path) without a shell; stdin/stdout /dev/null;
+ * stderr's first bytes go into err on failure.  -ETIMEDOUT kills it.
+ */
+int bg_run(char *const argv[], int timeout_ms, struct bg_err *err);
+/* A host tool by name in the fixed dirs /usr/sbin /usr/bin /sbin /bin (never $PATH). */
+const char *bg_find_tool(const char *name, char *buf, size_t n);
+
+/*
+ * STATE/ssh/known_hosts: replace VM name's line with "<ip>,<name>.vm
+ * <pubkey>", or remove it when pubkey is NULL.  Hold the global lock.
+ */
+int bg_known_hosts_update(const char *name, const char *ip, const char *pubkey);
 
 /* ---- atomic writes (lib/atomic.c) -------------------------------- */
 
@@ -194,6 +217,18 @@ int bg_linereader_next(struct bg_linereader *lr, char **line, int64_t deadline_m
 void bg_linereader_free(struct bg_linereader *lr);
 /* Connect to a unix stream socket (O_CLOEXEC).  -errno. */
 int bg_unix_connect(const char *path);
+
+/*
+ * One request over a banger socket from inside a helper (lib/call.c):
+ * events go to on_event (may be NULL), the result is returned; an
+ * error answer becomes err (remote code and message) and -EREMOTEIO.
+ */
+int bg_call(const char *sock, const char *verb, const cJSON *req,
+    int timeout_ms, void (*on_event)(const cJSON *ev, void *arg), void *arg,
+    cJSON **result, struct bg_err *err);
+/* The same on the root socket (bg_path_root_socket). */
+int bg_root_call(const char *verb, const cJSON *req, int timeout_ms,
+    cJSON **result, struct bg_err *err);
 
 /* ---- identity (lib/peer.c) --------------------------------------- */
 
@@ -268,9 +303,9 @@ struct bg_vm {
 	char status[16];              /* "creating" | "created" */
 	char image[BG_NAME_MAX + 1];
 	char kernel[BG_NAME_MAX + 1];
-	int vcpu;                     /* 1..64 */
-	long memory_mib;              /* 128..1048576 */
-	uint64_t disk_bytes;          /* work disk size, 1 GiB..16 TiB */
+	int vcpu;                     /* BG_VCPU_MIN..BG_VCPU_MAX */
+	long memory_mib;              /* BG_MEMORY_MIN_MIB..BG_MEMORY_MAX_MIB */
+	uint64_t disk_bytes;          /* work disk size, BG_DISK_MIN..BG_DISK_MAX */
 	int slot;                     /* 2..254 */
 	char ip[16];                  /* 172.16.0.<slot> (derived) */
 	char mac[18];                 /* 06:00:ac:10:00:<slot hex> (derived) */
@@ -320,6 +355,18 @@ int bg_vm_cmdline(const struct bg_vm *vm, const char *dns, bool tcg,
 /* The host TSC in kHz from /proc/cpuinfo ("cpu MHz"), or -errno. */
 long bg_host_tsc_khz(void);
 
+/*
+ * Remove a stopped VM completely (lib/vm-destroy.c): tap via the root
+ * helper (if it exists; slot -1 when unknown), known_hosts line, run
+ * and state directories.  Caller holds the global lock.
+ */
+int bg_vm_destroy(const char *name, int slot, struct bg_err *err);
+
+/* Wait until the VM lock is free: 0, or -ETIMEDOUT (lib/vm-kill.c). */
+int bg_vm_wait_stopped(const struct bg_vm_paths *p, int timeout_ms);
+/* Signal the VMM (pid from RUN/vms/<name>/pid, written by vmm-exec). */
+int bg_vm_signal(const struct bg_vm *vm, int sig);
+
 /* ---- VMM drivers (lib/vmm-qemu.c, lib/vmm-firecracker.c) --------- */
 
 /*
@@ -331,6 +378,14 @@ long bg_host_tsc_khz(void);
 int bg_qemu_argv(const struct bg_vm *vm, const struct bg_vm_paths *p,
     const char *qemu_bin, const char *cmdline, char ***argv);
 void bg_argv_free(char **argv);
+/*
+ * A VMM's control socket (both drivers): a non-blocking O_CLOEXEC
+ * connect that gives up at deadline_ms (-ETIMEDOUT) instead of
+ * blocking on a full backlog; and a send of all of buf by deadline_ms
+ * that never raises SIGPIPE.
+ */
+int bg_vmm_connect(const char *sock, int64_t deadline_ms);
+int bg_vmm_send(int fd, const void *buf, size_t n, int64_t deadline_ms);
 /* One QMP command ("quit", "system_powerdown", "query-status"); *reply may be NULL. */
 int bg_qmp(const char *sock, const char *command, cJSON **reply,
     int timeout_ms, struct bg_err *err);
@@ -349,6 +404,12 @@ int bg_fc_boot(const char *sock, const struct bg_vm *vm,
     const struct bg_vm_paths *p, const char *cmdline, struct bg_err *err);
 /* SendCtrlAltDel. */
 int bg_fc_ctrl_alt_del(const char *sock, struct bg_err *err);
+
+/*
+ * Guest DNS (lib/host-dns.c): the host's non-loopback IPv4 resolvers,
+ * comma-separated, at most 3; the bridge address when there are none.
+ */
+int bg_host_dns(char *buf, size_t n);
 
 /* ---- TOML (lib/toml.c) ------------------------------------------- */
 

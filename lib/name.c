@@ -46,3 +46,27 @@ bg_verb_valid(const char *s)
 	}
 	return true;
 }
+
+/*
+ * Image and kernel names may carry a version: [a-z0-9][a-z0-9.-]{0,62}
+ * with no ".." and no trailing '.' ("debian-6.1.0-56-amd64").  Still a
+ * single safe path component: it cannot be "." or "..", has no '/'.
+ * VM names stay dot-free: they become DNS labels (<name>.vm).
+ */
+bool
+bg_artifact_name_valid(const char *s)
+{
+	size_t i;
+
+	if (s == NULL || !is_lower_alnum(s[0]))
+		return false;
+	for (i = 1; s[i] != '\0'; i++) {
+		if (i >= BG_NAME_MAX)
+			return false;
+		if (s[i] == '.' && (s[i - 1] == '.' || s[i + 1] == '\0'))
+			return false;
+		if (!is_lower_alnum(s[i]) && s[i] != '-' && s[i] != '.')
+			return false;
+	}
+	return true;
+}

@@ -87,7 +87,7 @@ bg_path_build(char *buf, size_t n, enum bg_dir d, const char *sub,
 	size_t len;
 	int r;
 
-	if (name != NULL && !bg_name_valid(name))
+	if (name != NULL && !bg_artifact_name_valid(name))
 		return -EINVAL;
 	r = bg_path_dir(d, dir, sizeof(dir));
 	if (r < 0)

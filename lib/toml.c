@@ -168,8 +168,8 @@ bg_toml_printable(const char *s, char *buf, size_t n)
 			}
 			break;
 		}
-		if (is_control(cp))
-			buf[o++] = '?';
+		if (is_control(cp) || cp == '?')
+			buf[o++] = '?'; /* also each undecodable byte */
 		else {
 			memcpy(buf + o, s, (size_t)l);
 			o += (size_t)l;

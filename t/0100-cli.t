@@ -2,8 +2,10 @@
 # t/0100-cli.t — the banger command line: help at every level, usage
 # errors and typo suggestions (exit 100), commands not implemented yet
 # (exit 1), the owner socket missing (exit 111), rendering of answers,
-# events and errors from a fake server, the real dispatcher, and doctor
-# run locally.
+# events and errors from a fake server, the VM commands against that
+# fake server (the spec line and the vm-create request, the ssh key,
+# vm ssh/run up to ssh; real boots are tested elsewhere), the real
+# dispatcher, and doctor run locally.
 . "${0%/*}/lib.sh"
 
 X=$B/libexec/banger
@@ -25,6 +27,7 @@ cat >"$TRASH/fake-server" <<EOF
 IFS= read -r verb
 IFS= read -r req
 printf '%s\n%s\n' "\$verb" "\$req" >"$TRASH/request"
+printf '%s %s\n' "\$verb" "\$req" >>"$TRASH/requests"
 . "$TRASH/answer.sh"
 EOF
 chmod +x "$TRASH/fake-server"
@@ -40,6 +43,24 @@ use_sh() {
 # fake ARGS: banger against the fake server.
 fake() {
 	BANGER_SOCKET=$FAKE banger "$@"
+}
+# checks_pass ARGS: the command line passes every check: it is not a
+# usage error (not implemented yet: 1; no socket here: 111).
+checks_pass() {
+	banger "$@" 2>err
+	_st=$?
+	if [ $_st = 100 ] || [ $_st -gt 128 ]; then
+		echo "checks_pass: '$*' exited $_st" >&2
+		cat err >&2
+		return 1
+	fi
+}
+# no_escapes FILE: no ESC (0x1b), no 8-bit CSI byte (0x9b) and no C1
+# control in UTF-8 (C2 80..C2 9F) in FILE.
+no_escapes() {
+	! LC_ALL=C grep -q "$(printf '\033')" "$1" &&
+	! LC_ALL=C grep -q "$(printf '\233')" "$1" &&
+	! LC_ALL=C grep -q "$(printf '\302[\200-\237]')" "$1"
 }
 
 cat >"$A/list2" <<'EOF'
@@ -95,6 +116,55 @@ for args in "--help" "-h" "help" "--json --help" \
 	"
 done
 
+for args in "--bogus --help" "--help --bogus" "-x -h" "vm --bogus --help" \
+    "vm create --nmae x --help" "vm create --vcpu 99 -h" "vm show --help" \
+    "vm show a b c --help" "--help vm list" "vm --help list" \
+    "--bogus vm list --help"; do
+	test_expect_success "help wins over bad flags: banger $args, exit 0" "
+		banger $args >out 2>err &&
+		test ! -s err &&
+		head -n 1 out | grep -q '^usage: banger'
+	"
+done
+
+test_expect_success 'help: the help of the command named, wherever --help is' '
+	banger --help vm list >out &&
+	head -n 1 out | grep -q "^usage: banger vm list " &&
+	banger vm --help list >out &&
+	head -n 1 out | grep -q "^usage: banger vm list " &&
+	banger vm --bogus --help >out &&
+	head -n 1 out | grep -q "^usage: banger vm COMMAND" &&
+	banger --bogus -h >out &&
+	head -n 1 out | grep -q "^usage: banger \[--json\] COMMAND"
+'
+
+test_expect_success 'help: an unknown command is an error even with --help' '
+	must_fail 100 banger vm lst --help >out 2>err &&
+	test ! -s out &&
+	grep -q "^banger: unknown command .vm lst.$" err &&
+	grep -q "did you mean .list.?" err &&
+	must_fail 100 banger --help vm lst >out 2>err &&
+	test ! -s out &&
+	grep -q "did you mean .list.?" err &&
+	must_fail 100 banger --bogus frobnicate --help 2>err &&
+	grep -q "unknown command .frobnicate." err
+'
+
+test_expect_success 'help: --help after -- is not help' '
+	checks_pass vm run -- --help >out &&
+	! grep -q "^usage:" out
+'
+
+test_expect_success 'an unknown flag before the command, without --help: exit 100' '
+	must_fail 100 banger --bogus >out 2>err &&
+	grep -q "^banger: unknown flag .--bogus.$" err &&
+	must_fail 100 banger --bogus vm list 2>err &&
+	grep -q "^banger: unknown flag .--bogus.$" err &&
+	must_fail 100 banger vm --jsn list 2>err &&
+	grep -q "did you mean .--json.?" err &&
+	grep -q "banger vm --help" err
+'
+
 test_expect_success 'help: the main usage lists every group and command' '
 	banger --help >out &&
 	for c in "vm run" "vm create" "vm start" "vm stop" "vm ssh" "vm logs" \
@@ -127,6 +197,13 @@ test_expect_success 'help: completion --help shows how to load each shell' '
 	banger completion --help >out &&
 	grep -q "bash_completion.d" out && grep -q "_banger" out &&
 	grep -q "fish/completions" out && grep -q powershell out
+'
+
+test_expect_success 'help: number flags show their range from the table' '
+	banger vm create --help >out &&
+	grep -q -- "--vcpu N .*; 1 to 32$" out &&
+	grep -q -- "--memory SIZE .*; 128M to 1T$" out &&
+	grep -q -- "--disk SIZE .*; 1G to 16T$" out
 '
 
 test_expect_success 'help: no help text line is wider than 79 columns' '
@@ -253,25 +330,34 @@ done
 
 test_expect_success 'bad --memory and --disk: exit 100, saying the range' '
 	must_fail 100 banger vm create --memory 10 2>err &&
-	grep -q -- "--memory: .10. is not a memory size from 64M to 1T" err &&
+	grep -q -- "--memory: .10. is not a memory size from 128M to 1T" err &&
+	must_fail 100 banger vm create --memory 127 2>err &&
+	must_fail 100 banger vm create --memory 64M 2>err &&
+	must_fail 100 banger vm create --memory 1048577 2>err &&
+	must_fail 100 banger vm create --memory 2T 2>err &&
 	must_fail 100 banger vm create --memory 2X 2>err &&
 	must_fail 100 banger vm create --memory 1.5G 2>err &&
 	must_fail 100 banger vm create --memory 2GB 2>err &&
 	must_fail 100 banger vm create --memory 1000000000 2>err &&
 	must_fail 100 banger vm create --memory 1536K 2>err &&
 	must_fail 100 banger vm create --disk 100 2>err &&
-	grep -q -- "--disk: .100. is not a size from 256M to 16T" err &&
+	grep -q -- "--disk: .100. is not a size from 1G to 16T" err &&
+	must_fail 100 banger vm create --disk 512M 2>err &&
+	must_fail 100 banger vm create --disk 1073741823 2>err &&
+	must_fail 100 banger vm create --disk 17T 2>err &&
+	must_fail 100 banger vm create --disk 17592186044417 2>err &&
 	must_fail 100 banger vm create --disk 16X 2>err &&
 	must_fail 100 banger vm create --disk 99999T 2>err &&
 	must_fail 100 banger vm create --disk -1G 2>err
 '
 
-test_expect_success 'good numbers pass validation (then: not implemented)' '
-	must_fail 1 banger vm create --vcpu 1 --memory 64 --disk 256M 2>err &&
-	must_fail 1 banger vm create --vcpu=32 --memory=1T --disk=16T 2>err &&
-	must_fail 1 banger vm create --memory 2048 --disk 17179869184 2>err &&
-	must_fail 1 banger vm run --memory 2G --disk 16GiB 2>err &&
-	grep -q "not implemented yet" err
+test_expect_success 'good numbers pass validation, at both ends of the ranges' '
+	checks_pass vm create --vcpu 1 --memory 128 --disk 1G &&
+	checks_pass vm create --vcpu=32 --memory=1T --disk=16T &&
+	checks_pass vm create --memory 128M --disk 1073741824 &&
+	checks_pass vm create --memory 1048576 --disk 17592186044416 &&
+	checks_pass vm create --memory 2048 --disk 17179869184 &&
+	checks_pass vm run --memory 2G --disk 16GiB
 '
 
 test_expect_success 'names are checked before anything is sent' '
@@ -280,15 +366,33 @@ test_expect_success 'names are checked before anything is sent' '
 	must_fail 100 banger vm show ../etc 2>err &&
 	must_fail 100 banger vm show -- -x 2>err &&
 	must_fail 100 banger vm create --name a.b 2>err &&
+	must_fail 100 banger vm create --kernel a..b 2>err &&
+	grep -q "kernel: .a..b. is not a valid image or kernel name" err &&
+	must_fail 100 banger vm create --image a. 2>err &&
+	must_fail 100 banger vm create --image .a 2>err &&
+	checks_pass vm create --kernel debian-6.1.0-56-amd64 --image img-1.2 &&
+	checks_pass image delete img-1.2 &&
 	must_fail 100 banger vm create --image "$(printf "a\033b")" 2>err &&
 	! grep -q "$(printf "\033")" err &&
 	must_fail 100 banger vm show aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa 2>err
+'
+
+test_expect_success 'text values: no C0, C1 or DEL controls, UTF-8 only' '
+	must_fail 100 banger vm run ./repo --branch "$(printf "a\302\233b")" 2>err &&
+	grep -q "contains control characters or is not UTF-8" err &&
+	no_escapes err &&
+	must_fail 100 banger vm run ./repo --from "$(printf "a\233b")" 2>err &&
+	no_escapes err &&
+	must_fail 100 banger vm run "$(printf "re\177po")" 2>err &&
+	must_fail 100 banger vm run ./repo --branch "$(printf "a\tb")" 2>err &&
+	checks_pass vm run ./repo --branch "caf$(printf "\303\251")"
 '
 
 test_expect_success 'other operand checks: shell, image reference, owner' '
 	must_fail 100 banger completion bsh 2>err &&
 	grep -q "did you mean .bash. or .zsh.?" err &&
 	must_fail 100 banger image pull "Not A Name" 2>err &&
+	grep -q "neither a catalog name" err &&
 	must_fail 100 banger system install --owner "a;b" 2>err &&
 	must_fail 100 banger ssh-config --install --uninstall 2>err &&
 	grep -q "exclude each other" err
@@ -299,12 +403,77 @@ test_expect_success 'workspace flags need a PATH' '
 		must_fail 100 banger vm run $f 2>err &&
 		grep -q "only to workspace mode" err || exit 1
 	done &&
-	must_fail 1 banger vm run ./repo --branch x --from main --dry-run 2>err
+	checks_pass vm run ./repo --branch x --from main --dry-run
+'
+
+# ---- image references -------------------------------------------------
+
+D64=0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
+T128=$(printf 'x%.0s' $(seq 128))
+for ref in debian-bookworm docker.io/library/debian:12 library/debian \
+    ghcr.io/owner/repo/sub:v1.2.3-rc_1 localhost/a localhost:5000/a/b:latest \
+    registry-1.docker.io:443/library/debian Reg.Example.COM/a 10.0.0.1:5000/a \
+    a/b.c/d_e/f__g/h---i a/b@sha256:$D64 a/b:12@sha256:$D64 \
+    a/b:_tag a/b:$T128; do
+	test_expect_success "image pull: '$ref' is a good reference" "
+		checks_pass image pull '$ref'
+	"
+done
+
+while IFS='|' read -r ref rule; do
+	test_expect_success "image pull: '$ref' is refused: $rule" "
+		must_fail 100 banger image pull -- '$ref' >out 2>err &&
+		test ! -s out &&
+		grep -q \"^banger: NAME: .* nor an OCI reference: $rule\" err
+	"
+done <<REFS
+a/../../b|each part of the path
+../a/b|the registry is a host name
+a/./b|each part of the path
+a//b|a path has no empty parts
+a/b/|a path has no empty parts
+/a/b|a path has no empty parts
+a/b:|a tag is 1 to 128
+a/b:.x|a tag is 1 to 128
+a/b:-x|a tag is 1 to 128
+a/b:x/y|each part of the path
+a/b:x:y|each part of the path
+a/b:x$T128|a tag is 1 to 128
+a/b@sha256:abc|a digest is @sha256
+a/b@sha512:$D64|a digest is @sha256
+a/b@sha256:$(echo $D64 | tr a-f A-F)|a digest is @sha256
+a/b@|a digest is @sha256
+debian:12|an OCI reference has at least one '/'
+Debian|an OCI reference has at least one '/'
+a/B|each part of the path
+a/-b|each part of the path
+a/b-|each part of the path
+a/b___c|each part of the path
+a/b..c|each part of the path
+a/b c|each part of the path
+-x.io/a|the registry is a host name
+x_y.io/a|the registry is a host name
+x.io:0/a|the registry is a host name
+x.io:65536/a|the registry is a host name
+x.io:/a|the registry is a host name
+localhost:abc/a|the registry is a host name
+REFS
+
+test_expect_success 'image pull: a reference longer than 255 is refused' '
+	must_fail 100 banger image pull "a/$(printf "b%.0s" $(seq 254))" 2>err &&
+	grep -q "too long" err
 '
 
 # ---- not implemented yet --------------------------------------------
 
+# Only the commands whose help still says "(Not implemented yet.)": a
+# command that is turned on (NOT_YET deleted in cli/commands.c) drops
+# out of this list by itself.
 while IFS='|' read -r name args; do
+	if ! banger help $name | grep -q "(Not implemented yet.)"; then
+		echo "# $name is implemented: not checked here"
+		continue
+	fi
 	test_expect_success "not implemented yet: $name, exit 1" "
 		must_fail 1 banger $args >out 2>err &&
 		test ! -s out &&
@@ -312,17 +481,6 @@ while IFS='|' read -r name args; do
 		test_cmp want err
 	"
 done <<'EOF'
-vm run|vm run
-vm run|vm run ./repo -- make test
-vm run|vm run --rm --name box -- sh -c true
-vm create|vm create --name a --image debian-bookworm
-vm start|vm start a
-vm stop|vm stop a
-vm ssh|vm ssh a
-vm ssh|vm ssh a -- uname -a
-vm logs|vm logs -f a
-vm delete|vm delete a
-vm prune|vm prune
 image pull|image pull debian-bookworm
 image pull|image pull docker.io/library/debian:12
 image list|image list
@@ -468,6 +626,71 @@ test_expect_success 'messages from the service cannot reach the terminal raw' '
 	grep -q "bad ?\[31mred?" err
 '
 
+# Messages with C1 controls: U+009B (CSI) as a JSON escape and as raw
+# UTF-8 (C2 9B), a raw 8-bit CSI byte (9B: not UTF-8), U+0085, U+0090,
+# DEL and ESC.
+C2_9B=$(printf '\302\233') RAW_9B=$(printf '\233') E_ACUTE=$(printf '\303\251')
+cat >"$A/c1" <<C1
+{"event":"log","message":"log \\u009b31mred\\u001b[0m ${C2_9B}1m \\u0085x"}
+{"event":"progress","what":"pull \\u009b2J${RAW_9B}K","done":1,"total":1}
+{"ok":false,"error":{"code":"not_found","message":"no \\u009b31mVM${C2_9B}32m${RAW_9B}33m\\u007f\\u0090end\\nline 2 \\u009b0m"}}
+C1
+cat >"$A/c1-list" <<C1
+{"ok":true,"result":{"vms":[{"name":"a\\u009b31m","state":"${C2_9B}x","ip":"${RAW_9B}","image":"caf\\u00e9"}]}}
+C1
+cat >"$A/c1-show" <<C1
+{"ok":true,"result":{"vm":{"name":"a\\u009b31m","note":"${C2_9B}x${RAW_9B}y\\u007f","ok":"caf\\u00e9"}}}
+C1
+
+test_expect_success 'C1 controls and bytes that are not UTF-8 never reach the terminal' '
+	use c1 &&
+	must_fail 1 fake vm show x >out 2>err &&
+	test ! -s out &&
+	no_escapes err &&
+	cat >want <<-EOF &&
+	log ?31mred?[0m ?1m ?x
+	pull ?2J?K: done
+	banger: no ?31mVM?32m?33m??end
+	banger: line 2 ?0m
+	EOF
+	test_cmp want err
+'
+
+test_expect_success 'C1 controls: tables and key: value lines show ?' '
+	use c1-list &&
+	fake vm list >out 2>err &&
+	no_escapes out &&
+	grep -q "^a?31m  ?x     ?   caf$E_ACUTE$" out &&
+	use c1-show &&
+	fake vm show a >out 2>err &&
+	no_escapes out &&
+	grep -q "^note: ?x?y?$" out &&
+	grep -q "^ok:   caf$E_ACUTE$" out
+'
+
+test_expect_success 'C1 controls in --json: escaped as u0080.., bad bytes as ufffd' '
+	use c1 &&
+	must_fail 1 fake vm show x --json >out 2>err &&
+	no_escapes out && no_escapes err &&
+	printf "%s\n" "{\"code\":\"not_found\",\"message\":\"no \\u009b31mVM\\u009b32m\\ufffd33m\\u007f\\u0090end\\nline 2 \\u009b0m\"}" >want &&
+	test_cmp want out &&
+	use c1-list &&
+	fake vm list --json >out &&
+	no_escapes out &&
+	printf "%s\n" "{\"vms\":[{\"name\":\"a\\u009b31m\",\"state\":\"\\u009bx\",\"ip\":\"\\ufffd\",\"image\":\"caf$E_ACUTE\"}]}" >want &&
+	test_cmp want out &&
+	perl -MJSON::PP -e "
+		my \$j = JSON::PP->new->utf8->decode(join q(), <STDIN>);
+		exit(\$j->{vms}[0]{name} eq qq(a\\x{9b}31m) ? 0 : 1)" <out
+'
+
+test_expect_success 'C1 controls on a terminal: --json is escaped there too' '
+	use c1-list &&
+	BANGER_SOCKET=$FAKE script -qec "banger vm list --json" /dev/null </dev/null >tty &&
+	no_escapes tty &&
+	grep -q "\"name\":.*\"a.u009b31m\"" tty
+'
+
 test_expect_success 'closed without a final line: exit 111' '
 	use closed &&
 	must_fail 111 fake vm list 2>err &&
@@ -496,6 +719,369 @@ test_expect_success 'silence longer than BANGER_CLIENT_TIMEOUT: exit 111' '
 	grep -q "no answer from the service for 1 s" err &&
 	BANGER_CLIENT_TIMEOUT=abc must_fail 100 fake vm list 2>err &&
 	grep -q "BANGER_CLIENT_TIMEOUT" err
+'
+
+# ---- VM commands against the fake server ------------------------------
+
+# A HOME of their own: these tests remove and make ssh keys in it.
+HOME=$TRASH/vmhome
+export HOME
+mkdir -p "$HOME"
+KEY=$HOME/.local/state/banger/ssh/id_ed25519
+CFG=$HOME/.config/banger/config.toml
+mkdir -p "${CFG%/*}" "$TRASH/fc"
+printf '#!/bin/sh\nexit 0\n' >"$TRASH/fc/firecracker"
+chmod +x "$TRASH/fc/firecracker"
+# What this host's accelerator must be: tcg without a usable /dev/kvm
+# or under kvm_pvm; otherwise (kvm or tcg) not checked exactly.
+if [ -e /sys/module/kvm_pvm ] || ! [ -r /dev/kvm ] || ! [ -w /dev/kvm ]; then
+	WANT_ACCEL=tcg
+else
+	WANT_ACCEL=
+fi
+# The PATH without any firecracker, for vmm = "auto".
+NOFC_PATH=$PATH
+command -v firecracker >/dev/null 2>&1 && NOFC_PATH=
+
+# jget KEY [LINE]: a field of the request (line 2 of request by default).
+jget() {
+	perl -MJSON::PP -e '
+		my @l = <STDIN>;
+		my $j = JSON::PP->new->decode($l[1]);
+		my $v = $j->{$ARGV[0]};
+		print defined $v ? "$v" : "(none)", "\n"' "$1" <request
+}
+# verbs: the verbs the fake server got since the last reset (one line).
+verbs() {
+	cut -d" " -f1 requests | tr "\n" " " | sed "s/ $//"
+}
+reset_log() {
+	: >"$TRASH/requests"
+}
+
+cat >"$A/created" <<'EOF'
+{"event":"progress","what":"clone rootfs","done":2,"total":2}
+{"ok":true,"result":{"name":"box","status":"created","image":"test","kernel":"k","vcpu":1,"memory_mib":1024,"disk_bytes":8589934592,"slot":2,"ip":"127.0.0.1","vmm":"qemu","accel":"tcg","state":"stopped"}}
+EOF
+cat >"$A/exists" <<'EOF'
+{"ok":false,"error":{"code":"exists","message":"a VM named \"x\" already exists"}}
+EOF
+cat >"$A/stopped" <<'EOF'
+{"ok":true,"result":{"name":"box","state":"stopped","ip":"172.16.0.2"}}
+EOF
+cat >"$A/running" <<'EOF'
+{"ok":true,"result":{"name":"box","state":"running","ip":"127.0.0.1"}}
+EOF
+cat >"$A/ok" <<'EOF'
+{"ok":true,"result":{"name":"box"}}
+EOF
+cat >"$A/busy" <<'EOF'
+{"ok":false,"error":{"code":"busy","message":"VM \"box\" is running"}}
+EOF
+cat >"$A/startfail" <<'EOF'
+{"ok":false,"error":{"code":"temporary","message":"the VMM did not start"}}
+EOF
+# One answer per verb: vm-create created, vm-start and vm-show the
+# answer named in $TRASH/start and $TRASH/show (default: running).
+use_sh '
+case $verb in
+vm-create) cat "'"$A"'/created" ;;
+vm-start) cat "'"$A"'/$(cat "'"$TRASH"'/start" 2>/dev/null || echo running)" ;;
+vm-show) cat "'"$A"'/$(cat "'"$TRASH"'/show" 2>/dev/null || echo running)" ;;
+*) cat "'"$A"'/ok" ;;
+esac'
+cp "$TRASH/answer.sh" "$TRASH/answer-vm.sh"
+use_vm() {
+	cp "$TRASH/answer-vm.sh" "$TRASH/answer.sh"
+}
+
+test_expect_success 'vm create: makes the ssh key first, 0600 in a 0700 directory' '
+	use_vm &&
+	rm -rf "${KEY%/*}" &&
+	fake vm create >out 2>err &&
+	test -f "$KEY" && test -f "$KEY.pub" &&
+	test "$(stat -c %a "$KEY")" = 600 &&
+	test "$(stat -c %a "${KEY%/*}")" = 700 &&
+	grep -q "^created the ssh key $KEY$" err &&
+	grep -q "^ssh-ed25519 [A-Za-z0-9+/=]* banger$" "$KEY.pub" &&
+	test "$(jget ssh_pubkey)" = "$(cat "$KEY.pub")" &&
+	fake vm create 2>err &&
+	! grep -q "created the ssh key" err
+'
+
+test_expect_success 'vm create: the spec line first, then the request' '
+	use_vm &&
+	fake vm create >out 2>err &&
+	head -n 1 err >first &&
+	grep -E -q "^spec: [0-9]+ vCPU \((host|built-in)\), [0-9]+ MiB RAM \((host|built-in)\), 8 GiB disk \(built-in\)$" first &&
+	grep -q "^created VM box (127.0.0.1)$" err &&
+	grep -q "^clone rootfs: done$" err &&
+	test "$(head -n 1 request)" = vm-create &&
+	jget name | grep -E -q "^vm-[0-9a-f]{6}$" &&
+	test "$(jget image)" = debian-bookworm &&
+	test "$(jget kernel)" = "(none)" &&
+	test "$(jget disk_bytes)" = 8589934592 &&
+	vcpu=$(sed -n "s/^spec: \([0-9]*\) vCPU.*/\1/p" first) &&
+	test "$(jget vcpu)" = "$vcpu" &&
+	mem=$(sed -n "s/.*, \([0-9]*\) MiB RAM.*/\1/p" first) &&
+	test "$(jget memory_mib)" = "$mem" &&
+	test "$(jget v)" = 1 &&
+	grep -q "^name: *box$" out &&
+	grep -q "^ip: *127.0.0.1$" out
+'
+
+test_expect_success 'vm create: flags win over config, config over the host' '
+	use_vm &&
+	printf "[vm_defaults]\nvcpu = 3\nmemory_mib = 4096\ndisk_size = \"10G\"\n" >"$CFG" &&
+	fake vm create 2>err &&
+	head -n 1 err >first &&
+	echo "spec: 3 vCPU (config), 4096 MiB RAM (config), 10 GiB disk (config)" >want &&
+	test_cmp want first &&
+	test "$(jget vcpu)" = 3 && test "$(jget memory_mib)" = 4096 &&
+	test "$(jget disk_bytes)" = 10737418240 &&
+	fake vm create --vcpu 2 --memory 1536M --disk 16G 2>err &&
+	head -n 1 err >first &&
+	echo "spec: 2 vCPU (flag), 1536 MiB RAM (flag), 16 GiB disk (flag)" >want &&
+	test_cmp want first &&
+	test "$(jget vcpu)" = 2 && test "$(jget memory_mib)" = 1536 &&
+	test "$(jget disk_bytes)" = 17179869184 &&
+	rm -f "$CFG"
+'
+
+test_expect_success 'vm create: --name, --image, --kernel, default_image_name' '
+	use_vm &&
+	printf "default_image_name = \"my-img\"\n" >"$CFG" &&
+	fake vm create 2>err &&
+	test "$(jget image)" = my-img &&
+	fake vm create --name web --image other --kernel debian-6.1.0-56-amd64 2>err &&
+	test "$(jget name)" = web && test "$(jget image)" = other &&
+	test "$(jget kernel)" = debian-6.1.0-56-amd64 &&
+	rm -f "$CFG"
+'
+
+test_expect_success 'vm create: vmm and accel, auto and from config' '
+	use_vm &&
+	if [ -n "$NOFC_PATH" ]; then
+		PATH=$NOFC_PATH fake vm create 2>err &&
+		test "$(jget vmm)" = qemu || exit 1
+	fi &&
+	PATH=$TRASH/fc:$PATH fake vm create 2>err &&
+	test "$(jget vmm)" = firecracker &&
+	accel=$(jget accel) &&
+	case "$WANT_ACCEL:$accel" in
+	tcg:tcg|:tcg|:kvm) ;;
+	*) echo "accel $accel, want ${WANT_ACCEL:-kvm or tcg}"; exit 1 ;;
+	esac &&
+	printf "vmm = \"qemu\"\nqemu_accel = \"kvm\"\n" >"$CFG" &&
+	PATH=$TRASH/fc:$PATH fake vm create 2>err &&
+	test "$(jget vmm)" = qemu && test "$(jget accel)" = kvm &&
+	printf "firecracker_bin = \"$TRASH/fc/firecracker\"\n" >"$CFG" &&
+	fake vm create 2>err &&
+	test "$(jget vmm)" = firecracker &&
+	rm -f "$CFG"
+'
+
+test_expect_success 'vm create: a config key banger does not know is a warning' '
+	use_vm &&
+	printf "bogus = 1\n" >"$CFG" &&
+	fake vm create 2>err &&
+	grep -q "^banger: warning: $CFG:1:1: unknown key .bogus." err &&
+	printf "vmm = \"nope\"\n" >"$CFG" &&
+	must_fail 100 fake vm create 2>err &&
+	grep -q "^banger: $CFG:1" err &&
+	rm -f "$CFG"
+'
+
+test_expect_success 'vm create: ssh_key_path from config, created there' '
+	use_vm &&
+	printf "ssh_key_path = \"~/keys/k\"\n" >"$CFG" &&
+	fake vm create 2>err &&
+	test -f "$HOME/keys/k" &&
+	test "$(jget ssh_pubkey)" = "$(cat "$HOME/keys/k.pub")" &&
+	rm -f "$CFG"
+'
+
+test_expect_success 'vm create: a generated name that exists is replaced, up to 5 times' '
+	use_sh "cat \"$A/exists\"" &&
+	reset_log &&
+	must_fail 1 fake vm create 2>err &&
+	test "$(wc -l <requests)" = 5 &&
+	test "$(sed "s/.*\"name\":\"\([^\"]*\)\".*/\1/" requests | sort -u | wc -l)" = 5 &&
+	grep -q "^banger: a VM named .x. already exists$" err &&
+	reset_log &&
+	must_fail 1 fake vm create --name x 2>err &&
+	test "$(wc -l <requests)" = 1
+'
+
+test_expect_success 'vm start, vm stop --timeout: requests and output' '
+	use ok &&
+	fake vm start box >out &&
+	printf "%s\n" vm-start "{\"v\":1,\"name\":\"box\"}" >want &&
+	test_cmp want request &&
+	fake vm stop --timeout 5 box >out &&
+	printf "%s\n" vm-stop "{\"v\":1,\"timeout_s\":5,\"name\":\"box\"}" >want &&
+	test_cmp want request &&
+	echo "name: box" >want &&
+	test_cmp want out &&
+	must_fail 100 banger vm stop --timeout 601 box 2>err
+'
+
+test_expect_success 'vm delete: a running VM is stopped first' '
+	use_sh "case \$verb in vm-delete) [ -e \"$TRASH/deleting\" ] && cat \"$A/ok\" || { : >\"$TRASH/deleting\"; cat \"$A/busy\"; } ;; *) cat \"$A/ok\" ;; esac" &&
+	rm -f deleting && reset_log &&
+	fake vm delete box >out 2>err &&
+	test "$(verbs)" = "vm-delete vm-stop vm-delete" &&
+	grep -q "^stopping VM box first$" err &&
+	reset_log &&
+	fake vm delete box >out 2>err &&
+	test "$(verbs)" = "vm-delete" &&
+	use notfound &&
+	must_fail 1 fake vm delete box 2>err
+'
+
+cat >"$A/prune" <<'EOF'
+{"ok":true,"result":{"removed":["a","b"],"kept":["c"],"taps_removed":["bgtap9"]}}
+EOF
+cat >"$A/prune-none" <<'EOF'
+{"ok":true,"result":{"removed":[],"kept":[],"taps_removed":[]}}
+EOF
+
+test_expect_success 'vm prune [--dry-run]: one line per VM or tap' '
+	use prune &&
+	fake vm prune >out &&
+	printf "%s\n" vm-prune "{\"v\":1}" >want && test_cmp want request &&
+	cat >want <<-EOF &&
+	removed VM a
+	removed VM b
+	removed tap bgtap9
+	kept VM c (running or being created)
+	EOF
+	test_cmp want out &&
+	fake vm prune --dry-run >out &&
+	printf "%s\n" vm-prune "{\"v\":1,\"dry_run\":true}" >want &&
+	test_cmp want request &&
+	grep -q "^would remove VM a$" out &&
+	use prune-none &&
+	fake vm prune >out &&
+	echo "nothing to prune" >want && test_cmp want out
+'
+
+ESC=$(printf '\033')
+cat >"$A/logs" <<'EOF'
+{"event":"output","data":"boot \u001b[32mOK\u001b[0m\r\nline 2\r\n"}
+{"event":"output","data":"caf\u00e9\n"}
+{"ok":true,"result":{"name":"box","bytes":30}}
+EOF
+
+test_expect_success 'vm logs: the console as it is when stdout is not a terminal' '
+	use logs &&
+	fake vm logs box >out 2>err &&
+	test ! -s err &&
+	printf "%s\n" vm-logs "{\"v\":1,\"name\":\"box\"}" >want &&
+	test_cmp want request &&
+	printf "boot ${ESC}[32mOK${ESC}[0m\r\nline 2\r\ncaf\303\251\n" >want &&
+	test_cmp want out
+'
+
+test_expect_success 'vm logs on a terminal: escapes made safe, CR LF kept' '
+	use logs &&
+	BANGER_SOCKET=$FAKE script -qec "banger vm logs box" /dev/null </dev/null >tty &&
+	no_escapes tty &&
+	grep -q "boot ?\[32mOK?\[0m" tty &&
+	grep -q "caf$E_ACUTE" tty
+'
+
+test_expect_success 'vm logs --json: one line per chunk, then the result' '
+	use logs &&
+	fake vm logs --json box >out &&
+	test "$(wc -l <out)" = 3 &&
+	head -n 1 out | grep -q "^{\"data\":\"boot \\\\u001b\[32mOK" &&
+	tail -n 1 out | grep -q "^{\"name\":\"box\",\"bytes\":30}$"
+'
+
+test_expect_success 'vm logs -f: no deadline on silence' '
+	use_sh "sleep 2; cat \"$A/logs\"" &&
+	BANGER_CLIENT_TIMEOUT=1 must_fail 111 fake vm logs box 2>err &&
+	grep -q "no answer from the service for 1 s" err &&
+	BANGER_CLIENT_TIMEOUT=1 fake vm logs -f box >out 2>err &&
+	printf "%s\n" vm-logs "{\"v\":1,\"follow\":true,\"name\":\"box\"}" >want &&
+	test_cmp want request &&
+	grep -q "^line 2" out
+'
+
+test_expect_success 'vm ssh: a VM that is not running is an error, exit 1' '
+	use stopped &&
+	must_fail 1 fake vm ssh box >out 2>err &&
+	test ! -s out &&
+	printf "%s\n" vm-show "{\"v\":1,\"name\":\"box\"}" >want &&
+	test_cmp want request &&
+	echo "banger: VM box is stopped: start it with '"'"'banger vm start box'"'"'" >want &&
+	test_cmp want err &&
+	use notfound &&
+	must_fail 1 fake vm ssh box -- true 2>err &&
+	grep -q "no VM named" err
+'
+
+test_expect_success 'vm ssh: runs ssh with banger key, exits with its status' '
+	use running &&
+	must_fail 255 fake vm ssh box -- echo hi 2>err &&
+	grep -q "127.0.0.1" err
+'
+
+test_expect_success 'vm run PATH: workspace mode is not implemented yet, exit 1' '
+	reset_log &&
+	must_fail 1 fake vm run ./repo -- make test >out 2>err &&
+	test ! -s out && test ! -s requests &&
+	echo "banger: workspace mode (vm run PATH) is not implemented yet" >want &&
+	test_cmp want err
+'
+
+test_expect_success 'vm run --rm: ssh never answered: the VM is kept' '
+	use_vm && reset_log &&
+	must_fail 111 fake vm run --rm --ssh-timeout 1 -- true >out 2>err &&
+	head -n 1 err | grep -q "^spec: " &&
+	grep -q "^created VM box (127.0.0.1)$" err &&
+	grep -q "^banger: VM box did not answer on ssh (127.0.0.1:22) within 1 s$" err &&
+	grep -q "^banger: VM box kept for inspection: banger vm logs box$" err &&
+	test "$(verbs)" = "vm-create vm-start"
+'
+
+test_expect_success 'vm run: a VM that stops while booting is kept, exit 1' '
+	use_vm && reset_log &&
+	echo stopped >show &&
+	must_fail 1 fake vm run --rm --ssh-timeout 20 2>err &&
+	rm -f show &&
+	grep -q "^banger: VM box stopped while booting$" err &&
+	grep -q "kept for inspection" err &&
+	test "$(verbs)" = "vm-create vm-start vm-show"
+'
+
+test_expect_success 'vm run --rm: a VM that did not start is deleted' '
+	use_vm && reset_log &&
+	echo startfail >start &&
+	must_fail 111 fake vm run --rm --ssh-timeout 1 2>err &&
+	grep -q "^banger: the VMM did not start$" err &&
+	grep -q "^deleted VM box$" err &&
+	test "$(verbs)" = "vm-create vm-start vm-stop vm-delete" &&
+	reset_log &&
+	must_fail 111 fake vm run --ssh-timeout 1 2>err &&
+	rm -f start &&
+	grep -q "was created but did not start" err &&
+	test "$(verbs)" = "vm-create vm-start"
+'
+
+test_expect_success 'vm run --rm: a signal while waiting for ssh deletes the VM' '
+	use_vm && reset_log || exit 1
+	BANGER_SOCKET=$FAKE banger vm run --rm --ssh-timeout 60 -- true 2>err &
+	pid=$! && i=0 &&
+	while ! grep -q "^waiting for ssh" err && [ $i -lt 100 ]; do
+		sleep 0.1; i=$((i + 1))
+	done &&
+	kill -TERM $pid &&
+	{ wait $pid; st=$?; } ;
+	test "$st" = 143 &&
+	grep -q "^deleted VM box$" err &&
+	test "$(verbs)" = "vm-create vm-start vm-stop vm-delete"
 '
 
 # ---- the real dispatcher --------------------------------------------

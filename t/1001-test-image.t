@@ -157,7 +157,7 @@ test_expect_success 'images/test/build.sh builds the image' '
 	! ls -a "$TRASH" | grep -q "^\.test-build"
 '
 
-test_expect_success 'the build is reproducible and never leaves half an OUTDIR' '
+test_expect_success 'the build is reproducible, never leaves half an OUTDIR' '
 	sh "$TOP/images/test/build.sh" "$TRASH/img2" >/dev/null 2>&1 &&
 	cmp "$IMG/rootfs.ext4" "$TRASH/img2/rootfs.ext4" &&
 	cmp "$IMG/manifest.json" "$TRASH/img2/manifest.json" &&
@@ -335,7 +335,8 @@ if [ -n "$why" ]; then
 fi
 
 # The namespace: bridge br-fc and tap0, nothing on the host's network.
-at_exit '[ -s "$TRASH/qemu.pid" ] && kill -9 $(cat "$TRASH/qemu.pid") 2>/dev/null; ip netns del '"$NS"
+at_exit '[ -s "$TRASH/qemu.pid" ] && kill -9 $(cat "$TRASH/qemu.pid")
+ip netns del '"$NS"
 ip netns add "$NS" &&
 ip -n "$NS" link set lo up &&
 ip -n "$NS" link add br-fc type bridge &&
@@ -364,7 +365,8 @@ test_expect_success 'boot: ssh with the pinned host key' '
 	grep -q "^Linux t1 6\." uname &&
 	echo "$t1 $(cat t0)" | awk "{ printf \"%.2f\", \$1 - \$2 }" > boot.time
 '
-[ -s boot.time ] && echo "# QEMU start to first ssh uname -a: $(cat boot.time) s"
+[ -s boot.time ] &&
+    echo "# QEMU start to first ssh uname -a: $(cat boot.time) s"
 
 test_expect_success 'boot: hostname, resolv.conf, /root modes, host key moved' '
 	gssh "hostname; grep ^nameserver /etc/resolv.conf;

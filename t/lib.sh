@@ -17,13 +17,18 @@ TOP=$(cd "${0%/*}/.." && pwd)
 B=$TOP/build
 TRASH=$(mktemp -d "${TMPDIR:-/tmp}/banger-t.XXXXXX")
 chmod 0755 "$TRASH"
-export BANGER_ROOT="$TRASH/root"
-export HOME="$TRASH/home"
-export BANGER_LIBEXECDIR="$B/libexec/banger"
-export BANGER_SOCKET="$BANGER_ROOT/run/banger/bangerd.sock"
-export BANGER_ROOT_SOCKET="$BANGER_ROOT/run/banger-root/bangerd-root.sock"
+if [ "${BANGER_SANDBOX:-0}" = 1 ]; then
+	# Inside t/with-sandbox: its state root, sockets and HOME stand.
+	:
+else
+	export BANGER_ROOT="$TRASH/root"
+	export HOME="$TRASH/home"
+	export BANGER_LIBEXECDIR="$B/libexec/banger"
+	export BANGER_SOCKET="$BANGER_ROOT/run/banger/bangerd.sock"
+	export BANGER_ROOT_SOCKET="$BANGER_ROOT/run/banger-root/bangerd-root.sock"
+	mkdir -p "$BANGER_ROOT" "$HOME"
+fi
 unset XDG_CONFIG_HOME
-mkdir -p "$BANGER_ROOT" "$HOME"
 export PATH="$B/bin:$PATH"
 
 _t_n=0

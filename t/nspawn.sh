@@ -5,10 +5,12 @@
 #   ns_missing               why this host cannot do it (prints nothing if it can)
 #   ns_tree INCLUDES         NS_TREE=cached debootstrap tree (built on first use)
 #   ns_copy DIR              a private copy of NS_TREE to boot (the cache stays pristine)
-#   ns_boot DIR              boot DIR; sets NS_PID (nspawn), NS_LEADER (container pid 1)
+#   ns_boot DIR              boot DIR; sets NS_PID (nspawn), NS_LEADER (container
+#                            pid 1, for nsenter -t), NS_STATE (running|degraded)
 #   ns_run CMD...            CMD in the container, as root, clean environment
 #   ns_as USER CMD...        CMD in the container as USER (its groups, HOME)
-#   ns_stop                  power off, kill strays, remove the cgroups; idempotent
+#   ns_stop                  power off, kill strays, remove the cgroups; idempotent;
+#                            sets NS_EXIT (nspawn's exit status)
 #   ns_leftovers             prints what ns_stop left behind (nothing: clean)
 #   ns_rmtree DIR            unmount anything below DIR, then rm -rf it
 #
@@ -22,6 +24,8 @@
 # of its own; started from the host's root cgroup it would litter it.
 # ns_boot makes banger-nspawn-<pid> in the name=systemd and the cgroup2
 # hierarchies, moves the nspawn process into it, and ns_stop removes it.
+# A test killed with SIGKILL leaves its container running: the next
+# ns_boot reaps it (ns_reap_stale).
 # --register=no --keep-unit: there is no machined and no systemd to ask
 # for a scope.  Drive the guest with nsenter; machinectl and
 # systemd-run -M do not work without machined.
@@ -290,6 +294,9 @@ ns_reap_stale() {
 			echo "# ns_boot: removing $_c, left by a killed test"
 			ns_cg_remove "$_c" >/dev/null
 		done
+	done
+	for _c in /run/systemd/nspawn/propagate/banger-nspawn-*; do
+		[ -d "$_c" ] && [ ! -d "/proc/${_c##*-}" ] && rmdir "$_c"
 	done
 	for _m in "${TRASH%/*}"/banger-t.*/*/.banger-nspawn-owner; do
 		[ -f "$_m" ] || continue

@@ -59,7 +59,6 @@ say(const char *fmt, ...)
 	int e = errno;
 
 	memcpy(buf, "banger-init: ", 13);
-	errno = e;
 	va_start(ap, fmt);
 	vsnprintf(buf + 13, sizeof(buf) - 14, fmt, ap);
 	va_end(ap);
@@ -71,8 +70,10 @@ say(const char *fmt, ...)
 	errno = e;
 }
 
-/* clean: a printable, shortened copy of untrusted text for the log
- * (two buffers in turn: one say() may use two). */
+/*
+ * clean: a printable, shortened copy of untrusted text for the log (two
+ * buffers in turn: one say() may use two).
+ */
 static const char *
 clean(const char *s)
 {
@@ -83,8 +84,10 @@ clean(const char *s)
 
 	for (i = 0; s[i] != '\0' && i < 64; i++)
 		buf[i] = isprint((unsigned char)s[i]) ? s[i] : '?';
-	if (s[i] != '\0')
-		memcpy(buf + i++, "...", 3), i += 2;
+	if (s[i] != '\0') {
+		memcpy(buf + i, "...", 3);
+		i += 3;
+	}
 	buf[i] = '\0';
 	return buf;
 }
@@ -490,8 +493,10 @@ read_small(int fd, char *buf, size_t cap)
 	return (ssize_t)n;
 }
 
-/* hosts: /etc/hosts keeps its lines and gets one of ours, replaced on
- * every boot (marked "# banger-init"). */
+/*
+ * hosts: /etc/hosts keeps its lines and gets one of ours, replaced on
+ * every boot (marked "# banger-init").
+ */
 static void
 hosts(const struct conf *c)
 {
@@ -578,8 +583,10 @@ if_up(int s, const char *dev)
 	return ioctl(s, SIOCSIFFLAGS, &ifr);
 }
 
-/* first_ether: the Ethernet interface with the lowest index, waiting
- * up to 3 s for the driver (already loaded by the initrd) to probe. */
+/*
+ * first_ether: the Ethernet interface with the lowest index, waiting up
+ * to 3 s for the driver (already loaded by the initrd) to probe.
+ */
 static bool
 first_ether(int s, char dev[IF_NAMESIZE])
 {

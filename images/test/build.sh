@@ -108,8 +108,10 @@ printf 'root:x:0:\ntty:x:5:\n' > etc/group
 printf '/bin/sh\n/bin/ash\n' > etc/shells
 printf 'banger\n' > etc/hostname
 printf '127.0.0.1\tlocalhost\n::1\tlocalhost\n' > etc/hosts
-printf 'export PATH=/usr/sbin:/usr/bin:/sbin:/bin\nPS1='"'"'\\h:\\w\\$ '"'"'\n' \
-    > etc/profile
+cat > etc/profile <<'EOF'
+export PATH=/usr/sbin:/usr/bin:/sbin:/bin
+PS1='\h:\w\$ '
+EOF
 : > etc/resolv.conf
 find . -exec touch -h -d "@$EPOCH" {} +
 
@@ -129,9 +131,10 @@ E2FSPROGS_FAKE_TIME=$EPOCH debugfs -w -f ctimes rootfs.ext4 >/dev/null 2>&1
 
 HASH=$(sha256sum rootfs.ext4)
 HASH=${HASH%% *}
-cat > manifest.json <<EOF
-{"name":"test","kind":"image","version":"$(echo "$HASH" | cut -c1-16)","files":{"rootfs.ext4":{"size":$(stat -c %s rootfs.ext4),"sha256":"$HASH"}},"ssh":"dropbear"}
-EOF
+VERSION=$(echo "$HASH" | cut -c1-16)
+FILES="{\"rootfs.ext4\":{\"size\":$(stat -c %s rootfs.ext4),\"sha256\":\"$HASH\"}}"
+printf '{"name":"test","kind":"image","version":"%s","files":%s,"ssh":"dropbear"}\n' \
+    "$VERSION" "$FILES" > manifest.json
 mkdir out
 mv rootfs.ext4 manifest.json out/
 

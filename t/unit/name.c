@@ -38,6 +38,14 @@ main(void)
 	big[64] = '\0';
 	ok(!bg_name_valid(big), "64 chars rejected");
 
+	ok(bg_artifact_name_valid("debian-6.1.0-56-amd64"), "artifact name with dots");
+	ok(bg_artifact_name_valid("test"), "artifact name without dots");
+	ok(!bg_artifact_name_valid("a..b"), "artifact name with .. rejected");
+	ok(!bg_artifact_name_valid(".."), "artifact name .. rejected");
+	ok(!bg_artifact_name_valid(".a"), "artifact name with a leading dot rejected");
+	ok(!bg_artifact_name_valid("a."), "artifact name with a trailing dot rejected");
+	ok(!bg_artifact_name_valid("a/b"), "artifact name with / rejected");
+	ok(!bg_name_valid("debian-6.1"), "VM names stay dot-free");
 	ok(bg_verb_valid("vm-list"), "verb vm-list");
 	ok(!bg_verb_valid("vm_list"), "verb with _ rejected");
 	ok(!bg_verb_valid(""), "empty verb rejected");

@@ -1,0 +1,137 @@
+/*
+ * vm-prune — remove stopped VMs and whatever a crash left half-made:
+ * VMs whose create never finished (vm.json says "creating", or is
+ * missing or unreadable, with nobody holding create.lock), run
+ * directories of VMs that no longer exist, and banger taps (bgtapN)
+ * that belong to no VM.  Running VMs and VMs being created are kept.
+ *
+ * Request: {"v":1,"dry_run":bool}.
+ * Result: {"removed":[names],"kept":[names],"taps_removed":[taps]}.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <skalibs/strerr.h>
+
+#include "banger.h"
+
+static const char *const allowed[] = { "dry_run", NULL };
+
+static int
+tap_del(int slot, struct bg_err *err)
+{
+	cJSON *req = cJSON_CreateObject(), *res = NULL;
+	int r;
+
+	cJSON_AddNumberToObject(req, "v", 1);
+	cJSON_AddNumberToObject(req, "index", slot);
+	r = bg_root_call("tap-del", req, 30000, &res, err);
+	cJSON_Delete(req);
+	cJSON_Delete(res);
+	return r;
+}
+
+int
+main(void)
+{
+	struct bg_helper h;
+	struct bg_err err = { { 0 }, { 0 } };
+	bool used[BG_NET_INDEX_MAX + 1] = { false }, dry;
+	char dir[PATH_MAX];
+	cJSON *res, *removed, *kept, *taps;
+	struct dirent *e;
+	DIR *d;
+	int g, r, i;
+
+	PROG = "banger-vm-prune";
+	r = bg_helper_begin(&h, "vm-prune", false);
+	if (r)
+		return r;
+	if (bg_helper_check_keys(h.req, allowed, &err) < 0)
+		return bg_helper_fail(&h, &err);
+	dry = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(h.req, "dry_run"));
+	g = bg_lock_global(0);
+	if (g < 0) {
+		bg_err_set(&err, "temporary", "cannot take the global lock: %s",
+		    strerror(-g));
+		return bg_helper_fail(&h, &err);
+	}
+	res = cJSON_CreateObject();
+	removed = cJSON_AddArrayToObject(res, "removed");
+	kept = cJSON_AddArrayToObject(res, "kept");
+	taps = cJSON_AddArrayToObject(res, "taps_removed");
+
+	bg_path_build(dir, sizeof(dir), BG_DIR_STATE, "vms", NULL, NULL);
+	d = opendir(dir);
+	while (d != NULL && (e = readdir(d)) != NULL) {
+		char lock[PATH_MAX], clk[PATH_MAX];
+		struct bg_vm vm;
+		struct bg_err ignore;
+		bool loaded, keep;
+
+		if (!bg_name_valid(e->d_name))
+			continue;
+		bg_path_build(lock, sizeof(lock), BG_DIR_RUN, "vms", e->d_name,
+		    "lock");
+		bg_path_build(clk, sizeof(clk), BG_DIR_STATE, "vms", e->d_name,
+		    "create.lock");
+		loaded = bg_vm_load(e->d_name, &vm, &ignore) == 0;
+		/* Never remove what is running, being created, or unknown. */
+		keep = bg_lock_held(lock) != 0 || bg_lock_held(clk) != 0;
+		if (keep) {
+			cJSON_AddItemToArray(kept, cJSON_CreateString(e->d_name));
+			if (loaded)
+				used[vm.slot] = true;
+			continue;
+		}
+		if (!dry && bg_vm_destroy(e->d_name, loaded ? vm.slot : -1,
+		    &err) < 0) {
+			closedir(d);
+			close(g);
+			cJSON_Delete(res);
+			return bg_helper_fail(&h, &err);
+		}
+		cJSON_AddItemToArray(removed, cJSON_CreateString(e->d_name));
+	}
+	if (d != NULL)
+		closedir(d);
+
+	/* Run directories of VMs that are gone. */
+	bg_path_build(dir, sizeof(dir), BG_DIR_RUN, "vms", NULL, NULL);
+	d = opendir(dir);
+	while (d != NULL && (e = readdir(d)) != NULL) {
+		char st[PATH_MAX], lock[PATH_MAX];
+
+		if (!bg_name_valid(e->d_name))
+			continue;
+		bg_path_build(st, sizeof(st), BG_DIR_STATE, "vms", e->d_name,
+		    NULL);
+		bg_path_build(lock, sizeof(lock), BG_DIR_RUN, "vms", e->d_name,
+		    "lock");
+		if (access(st, F_OK) < 0 && bg_lock_held(lock) == 0 && !dry)
+			bg_rm_rf_at(dirfd(d), e->d_name);
+	}
+	if (d != NULL)
+		closedir(d);
+
+	/* banger taps that belong to no VM left. */
+	for (i = BG_NET_INDEX_MIN; i <= BG_NET_INDEX_MAX; i++) {
+		char tap[16];
+
+		if (used[i] || bg_net_tap_name(i, tap, sizeof(tap)) < 0 ||
+		    !bg_net_link_exists(tap))
+			continue;
+		if (!dry && tap_del(i, &err) < 0) {
+			close(g);
+			cJSON_Delete(res);
+			return bg_helper_fail(&h, &err);
+		}
+		cJSON_AddItemToArray(taps, cJSON_CreateString(tap));
+	}
+	close(g);
+	return bg_helper_ok(&h, res);
+}

@@ -1,0 +1,631 @@
+/*
+ * vm.c — one VM's spec and allocations (vm.json, docs/vm-lifecycle.md),
+ * the paths of its files, and its kernel command line.
+ *
+ * vm.json is written by the owner's helpers and read by root's helpers
+ * too, so bg_vm_from_json() treats it as hostile input: every field is
+ * checked (type, range, enum; the VM name with bg_name_valid(), image
+ * and kernel names with bg_artifact_name_valid()), unknown and
+ * duplicate keys are refused, and the network identity (ip, mac, tap)
+ * is derived from the slot, never taken from the file: stored values
+ * must merely agree.  Nothing unvalidated comes out of it.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "banger.h"
+
+#define VM_JSON_MAX 65536
+#define VCPU_MIN BG_VCPU_MIN
+#define VCPU_MAX BG_VCPU_MAX
+#define MEMORY_MIN ((long)BG_MEMORY_MIN_MIB)
+#define MEMORY_MAX ((long)BG_MEMORY_MAX_MIB)
+#define DISK_MIN BG_DISK_MIN
+#define DISK_MAX BG_DISK_MAX
+#define DNS_MAX 3 /* resolv.conf's MAXNS: banger-init keeps three */
+#define TSC_KHZ_MAX 100000000L /* 100 GHz */
+
+enum field {
+	F_NAME,
+	F_STATUS,
+	F_IMAGE,
+	F_KERNEL,
+	F_VCPU,
+	F_MEMORY,
+	F_DISK,
+	F_SLOT,
+	F_IP,
+	F_MAC,
+	F_TAP,
+	F_VMM,
+	F_ACCEL,
+	F_CREATED,
+	F_COUNT
+};
+
+static const struct {
+	const char *key;
+	bool required;
+} fields[F_COUNT] = {
+	[F_NAME] = { "name", true },
+	[F_STATUS] = { "status", true },
+	[F_IMAGE] = { "image", true },
+	[F_KERNEL] = { "kernel", true },
+	[F_VCPU] = { "vcpu", true },
+	[F_MEMORY] = { "memory_mib", true },
+	[F_DISK] = { "disk_bytes", true },
+	[F_SLOT] = { "slot", true },
+	[F_IP] = { "ip", false },
+	[F_MAC] = { "mac", false },
+	[F_TAP] = { "tap", false },
+	[F_VMM] = { "vmm", true },
+	[F_ACCEL] = { "accel", true },
+	[F_CREATED] = { "created_at", true },
+};
+
+/* A key for a message: printable, short. */
+static const char *
+shown_key(const char *k, char *buf, size_t n)
+{
+	size_t i;
+
+	for (i = 0; k[i] != '\0' && i + 4 < n; i++)
+		buf[i] = (k[i] >= 0x20 && k[i] < 0x7f) ? k[i] : '?';
+	if (k[i] != '\0')
+		strcpy(buf + (i > n - 4 ? n - 4 : i), "...");
+	else
+		buf[i] = '\0';
+	return buf;
+}
+
+/*
+ * An integer in [lo, hi]: a JSON number with no fraction.  The range
+ * check happens on the double, before any conversion, so huge values,
+ * infinities and fractions never reach an integer type.
+ */
+static bool
+json_int(const cJSON *v, double lo, double hi, double *out)
+{
+	double d;
+
+	if (!cJSON_IsNumber(v))
+		return false;
+	d = v->valuedouble;
+	if (!(d >= lo && d <= hi) || floor(d) != d)
+		return false;
+	*out = d;
+	return true;
+}
+
+/* A string of at most max bytes copied into buf. */
+static bool
+json_str(const cJSON *v, char *buf, size_t max)
+{
+	size_t len;
+
+	if (!cJSON_IsString(v) || v->valuestring == NULL)
+		return false;
+	len = strlen(v->valuestring);
+	if (len == 0 || len > max)
+		return false;
+	memcpy(buf, v->valuestring, len + 1);
+	return true;
+}
+
+static bool
+printable(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if (*s < 0x20 || *s > 0x7e)
+			return false;
+	return true;
+}
+
+int
+bg_vm_derive(struct bg_vm *vm)
+{
+	char tap[sizeof(vm->tap)];
+
+	if (vm->slot < BG_NET_INDEX_MIN || vm->slot > BG_NET_INDEX_MAX)
+		return -EINVAL;
+	if (bg_net_tap_name(vm->slot, tap, sizeof(tap)) < 0)
+		return -EINVAL;
+	snprintf(vm->ip, sizeof(vm->ip), "172.16.0.%d", vm->slot);
+	snprintf(vm->mac, sizeof(vm->mac), "06:00:ac:10:00:%02x", vm->slot);
+	memcpy(vm->tap, tap, sizeof(tap));
+	return 0;
+}
+
+int
+bg_vm_from_json(const cJSON *j, struct bg_vm *out, struct bg_err *err)
+{
+	const cJSON *seen[F_COUNT] = { NULL };
+	const cJSON *c;
+	struct bg_vm vm;
+	char kb[40];
+	double d;
+	int f;
+
+	memset(&vm, 0, sizeof(vm));
+	if (!cJSON_IsObject(j)) {
+		bg_err_set(err, "bad_request", "vm.json: not a JSON object");
+		return -EINVAL;
+	}
+	for (c = j->child; c != NULL; c = c->next) {
+		if (c->string == NULL) {
+			bg_err_set(err, "bad_request", "vm.json: a member without a key");
+			return -EINVAL;
+		}
+		for (f = 0; f < F_COUNT; f++)
+			if (strcmp(c->string, fields[f].key) == 0)
+				break;
+		if (f == F_COUNT) {
+			bg_err_set(err, "bad_request", "vm.json: unknown key '%s'",
+			    shown_key(c->string, kb, sizeof(kb)));
+			return -EINVAL;
+		}
+		if (seen[f] != NULL) {
+			bg_err_set(err, "bad_request", "vm.json: key '%s' appears twice",
+			    fields[f].key);
+			return -EINVAL;
+		}
+		seen[f] = c;
+	}
+	for (f = 0; f < F_COUNT; f++)
+		if (fields[f].required && seen[f] == NULL) {
+			bg_err_set(err, "bad_request", "vm.json: missing key '%s'",
+			    fields[f].key);
+			return -EINVAL;
+		}
+
+#define BAD(key, what) do { \
+	bg_err_set(err, "bad_request", "vm.json: '%s' %s", key, what); \
+	return -EINVAL; \
+} while (0)
+
+	if (!json_str(seen[F_NAME], vm.name, BG_NAME_MAX) || !bg_name_valid(vm.name))
+		BAD("name", "is not a valid name ([a-z0-9][a-z0-9-]{0,62})");
+	if (!json_str(seen[F_IMAGE], vm.image, BG_NAME_MAX) ||
+	    !bg_artifact_name_valid(vm.image))
+		BAD("image", "is not a valid image name ([a-z0-9][a-z0-9.-]{0,62})");
+	if (!json_str(seen[F_KERNEL], vm.kernel, BG_NAME_MAX) ||
+	    !bg_artifact_name_valid(vm.kernel))
+		BAD("kernel", "is not a valid kernel name ([a-z0-9][a-z0-9.-]{0,62})");
+	if (!json_str(seen[F_STATUS], vm.status, sizeof(vm.status) - 1) ||
+	    (strcmp(vm.status, "creating") != 0 && strcmp(vm.status, "created") != 0))
+		BAD("status", "must be \"creating\" or \"created\"");
+	if (!json_int(seen[F_VCPU], VCPU_MIN, VCPU_MAX, &d)) {
+		bg_err_set(err, "bad_request",
+		    "vm.json: 'vcpu' must be an integer from %d to %d",
+		    VCPU_MIN, VCPU_MAX);
+		return -EINVAL;
+	}
+	vm.vcpu = (int)d;
+	if (!json_int(seen[F_MEMORY], MEMORY_MIN, MEMORY_MAX, &d)) {
+		bg_err_set(err, "bad_request",
+		    "vm.json: 'memory_mib' must be an integer from %ld to %ld",
+		    MEMORY_MIN, MEMORY_MAX);
+		return -EINVAL;
+	}
+	vm.memory_mib = (long)d;
+	if (!json_int(seen[F_DISK], (double)DISK_MIN, (double)DISK_MAX, &d))
+		BAD("disk_bytes", "must be an integer from 1 GiB to 16 TiB");
+	vm.disk_bytes = (uint64_t)d;
+	if (!json_int(seen[F_SLOT], BG_NET_INDEX_MIN, BG_NET_INDEX_MAX, &d))
+		BAD("slot", "must be an integer from 2 to 254");
+	vm.slot = (int)d;
+	if (!json_str(seen[F_VMM], vm.vmm, sizeof(vm.vmm) - 1) ||
+	    (strcmp(vm.vmm, "qemu") != 0 && strcmp(vm.vmm, "firecracker") != 0))
+		BAD("vmm", "must be \"qemu\" or \"firecracker\"");
+	if (!json_str(seen[F_ACCEL], vm.accel, sizeof(vm.accel) - 1) ||
+	    (strcmp(vm.accel, "tcg") != 0 && strcmp(vm.accel, "kvm") != 0))
+		BAD("accel", "must be \"tcg\" or \"kvm\"");
+	if (!json_str(seen[F_CREATED], vm.created_at, sizeof(vm.created_at) - 1) ||
+	    !printable(vm.created_at))
+		BAD("created_at", "must be a timestamp of at most 31 printable characters");
+	if (bg_vm_derive(&vm) < 0)
+		BAD("slot", "must be an integer from 2 to 254");
+	/* Stored network identity: optional, but never different. */
+	{
+		static const int nf[] = { F_IP, F_MAC, F_TAP };
+		const char *want[] = { vm.ip, vm.mac, vm.tap };
+		size_t i;
+
+		for (i = 0; i < 3; i++) {
+			const cJSON *v = seen[nf[i]];
+
+			if (v == NULL)
+				continue;
+			if (!cJSON_IsString(v) || v->valuestring == NULL ||
+			    strcmp(v->valuestring, want[i]) != 0) {
+				bg_err_set(err, "bad_request",
+				    "vm.json: '%s' does not match slot %d (want \"%s\")",
+				    fields[nf[i]].key, vm.slot, want[i]);
+				return -EINVAL;
+			}
+		}
+	}
+#undef BAD
+	*out = vm;
+	return 0;
+}
+
+cJSON *
+bg_vm_to_json(const struct bg_vm *vm)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	if (o == NULL)
+		return NULL;
+	if (cJSON_AddStringToObject(o, "name", vm->name) == NULL ||
+	    cJSON_AddStringToObject(o, "status", vm->status) == NULL ||
+	    cJSON_AddStringToObject(o, "image", vm->image) == NULL ||
+	    cJSON_AddStringToObject(o, "kernel", vm->kernel) == NULL ||
+	    cJSON_AddNumberToObject(o, "vcpu", vm->vcpu) == NULL ||
+	    cJSON_AddNumberToObject(o, "memory_mib", (double)vm->memory_mib) == NULL ||
+	    cJSON_AddNumberToObject(o, "disk_bytes", (double)vm->disk_bytes) == NULL ||
+	    cJSON_AddNumberToObject(o, "slot", vm->slot) == NULL ||
+	    cJSON_AddStringToObject(o, "ip", vm->ip) == NULL ||
+	    cJSON_AddStringToObject(o, "mac", vm->mac) == NULL ||
+	    cJSON_AddStringToObject(o, "tap", vm->tap) == NULL ||
+	    cJSON_AddStringToObject(o, "vmm", vm->vmm) == NULL ||
+	    cJSON_AddStringToObject(o, "accel", vm->accel) == NULL ||
+	    cJSON_AddStringToObject(o, "created_at", vm->created_at) == NULL) {
+		cJSON_Delete(o);
+		return NULL;
+	}
+	return o;
+}
+
+/*
+ * Open STATE/vms/<name> without following a symlink at the last step:
+ * the owner controls what is inside STATE/vms, and root reads it.
+ */
+static int
+open_vm_dir(const char *name)
+{
+	char vms[PATH_MAX];
+	int vfd, dfd, r;
+
+	r = bg_path_build(vms, sizeof(vms), BG_DIR_STATE, "vms", NULL, NULL);
+	if (r < 0)
+		return r;
+	vfd = open(vms, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (vfd < 0)
+		return -errno;
+	dfd = openat(vfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	r = dfd < 0 ? -errno : dfd;
+	close(vfd);
+	return r;
+}
+
+/*
+ * vm.json, read the way root may read an owner-written file: no
+ * symlink, a regular file (O_NONBLOCK, so a FIFO planted there cannot
+ * block us), at most VM_JSON_MAX bytes, exactly one JSON object.
+ */
+static int
+read_vm_json(int dfd, cJSON **out)
+{
+	char *buf;
+	struct stat st;
+	size_t have = 0;
+	cJSON *j;
+	int fd, r = 0;
+
+	fd = openat(dfd, "vm.json",
+	    O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ELOOP ? -EINVAL : -errno;
+	if (fstat(fd, &st) < 0) {
+		r = -errno;
+		close(fd);
+		return r;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		close(fd);
+		return -EINVAL;
+	}
+	buf = malloc(VM_JSON_MAX + 2);
+	if (buf == NULL) {
+		close(fd);
+		return -ENOMEM;
+	}
+	for (;;) {
+		ssize_t got = read(fd, buf + have, VM_JSON_MAX + 1 - have);
+
+		if (got < 0) {
+			if (errno == EINTR)
+				continue;
+			r = -errno;
+			break;
+		}
+		if (got == 0)
+			break;
+		have += (size_t)got;
+		if (have > VM_JSON_MAX) {
+			r = -EFBIG;
+			break;
+		}
+	}
+	close(fd);
+	if (r < 0) {
+		free(buf);
+		return r;
+	}
+	buf[have] = '\0';
+	j = memchr(buf, '\0', have) ? NULL :
+	    cJSON_ParseWithLengthOpts(buf, have + 1, NULL, 1);
+	free(buf);
+	if (j == NULL || !cJSON_IsObject(j)) {
+		cJSON_Delete(j);
+		return -EBADMSG;
+	}
+	*out = j;
+	return 0;
+}
+
+int
+bg_vm_load(const char *name, struct bg_vm *vm, struct bg_err *err)
+{
+	struct bg_vm v;
+	cJSON *j = NULL;
+	int dfd, r;
+
+	if (!bg_name_valid(name)) {
+		bg_err_set(err, "bad_request",
+		    "'%s' is not a valid VM name ([a-z0-9][a-z0-9-]{0,62})",
+		    name == NULL ? "(null)" : "(invalid)");
+		return -EINVAL;
+	}
+	dfd = open_vm_dir(name);
+	if (dfd == -ENOENT) {
+		bg_err_set(err, "not_found", "no VM named '%s' (`banger vm list` shows them)", name);
+		return dfd;
+	}
+	if (dfd < 0) {
+		bg_err_set(err, dfd == -ELOOP || dfd == -ENOTDIR ? "bad_request" : "temporary",
+		    "cannot open the directory of VM '%s': %s", name, strerror(-dfd));
+		return dfd;
+	}
+	r = read_vm_json(dfd, &j);
+	close(dfd);
+	if (r == -ENOENT) {
+		bg_err_set(err, "not_found",
+		    "VM '%s' has no vm.json (half-made? `banger vm prune` removes it)", name);
+		return r;
+	}
+	if (r < 0) {
+		bg_err_set(err, r == -EIO || r == -ENOMEM ? "temporary" : "bad_request",
+		    "VM '%s': vm.json unreadable (%s); `banger vm delete %s` removes it",
+		    name, r == -EBADMSG ? "not a JSON object" :
+		    r == -EFBIG ? "larger than 64 KiB" :
+		    r == -EINVAL ? "not a regular file" : strerror(-r), name);
+		return r;
+	}
+	r = bg_vm_from_json(j, &v, err);
+	cJSON_Delete(j);
+	if (r < 0)
+		return r;
+	if (strcmp(v.name, name) != 0) {
+		bg_err_set(err, "bad_request",
+		    "VM '%s': its vm.json names another VM ('%s')", name, v.name);
+		return -EINVAL;
+	}
+	*vm = v;
+	return 0;
+}
+
+int
+bg_vm_save(const struct bg_vm *vm)
+{
+	struct bg_vm check;
+	cJSON *j;
+	int dfd, r;
+
+	/* Never write what we would refuse to read. */
+	j = bg_vm_to_json(vm);
+	if (j == NULL)
+		return -ENOMEM;
+	r = bg_vm_from_json(j, &check, NULL);
+	if (r < 0) {
+		cJSON_Delete(j);
+		return r;
+	}
+	dfd = open_vm_dir(vm->name);
+	if (dfd < 0) {
+		cJSON_Delete(j);
+		return dfd;
+	}
+	r = bg_json_write_file(dfd, "vm.json", j, 0644);
+	close(dfd);
+	cJSON_Delete(j);
+	return r;
+}
+
+int
+bg_vm_paths(const struct bg_vm *vm, struct bg_vm_paths *p)
+{
+	static const struct {
+		size_t off;
+		enum bg_dir dir;
+		const char *sub;
+		int name; /* 0 vm name, 1 kernel, 2 image */
+		const char *file;
+	} t[] = {
+		{ offsetof(struct bg_vm_paths, dir), BG_DIR_STATE, "vms", 0, NULL },
+		{ offsetof(struct bg_vm_paths, vmjson), BG_DIR_STATE, "vms", 0, "vm.json" },
+		{ offsetof(struct bg_vm_paths, rootfs), BG_DIR_STATE, "vms", 0, "rootfs.ext4" },
+		{ offsetof(struct bg_vm_paths, work), BG_DIR_STATE, "vms", 0, "work.ext4" },
+		{ offsetof(struct bg_vm_paths, serial), BG_DIR_STATE, "vms", 0, "serial.log" },
+		{ offsetof(struct bg_vm_paths, create_lock), BG_DIR_STATE, "vms", 0, "create.lock" },
+		{ offsetof(struct bg_vm_paths, rundir), BG_DIR_RUN, "vms", 0, NULL },
+		{ offsetof(struct bg_vm_paths, lock), BG_DIR_RUN, "vms", 0, "lock" },
+		{ offsetof(struct bg_vm_paths, sock), BG_DIR_RUN, "vms", 0, "vmm.sock" },
+		{ offsetof(struct bg_vm_paths, kernel), BG_DIR_STATE, "kernels", 1, "vmlinux" },
+		{ offsetof(struct bg_vm_paths, initrd), BG_DIR_STATE, "kernels", 1, "initrd.img" },
+		{ offsetof(struct bg_vm_paths, image_rootfs), BG_DIR_STATE, "images", 2, "rootfs.ext4" },
+	};
+	const char *names[] = { vm->name, vm->kernel, vm->image };
+	size_t i;
+	int r;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		r = bg_path_build((char *)p + t[i].off, PATH_MAX, t[i].dir,
+		    t[i].sub, names[t[i].name], t[i].file);
+		if (r < 0) {
+			memset(p, 0, sizeof(*p));
+			return r;
+		}
+	}
+	return 0;
+}
+
+/* "a.b.c.d[,a.b.c.d...]": one to DNS_MAX dotted-quad IPv4 addresses. */
+static bool
+dns_valid(const char *dns)
+{
+	const char *s = dns;
+	int count = 0;
+
+	if (dns == NULL || *dns == '\0')
+		return false;
+	for (;;) {
+		size_t len = strcspn(s, ",");
+		char one[16];
+		struct in_addr a;
+
+		if (len == 0 || len >= sizeof(one) || ++count > DNS_MAX)
+			return false;
+		memcpy(one, s, len);
+		one[len] = '\0';
+		/* inet_pton takes only the dotted quad, no leading zeros. */
+		if (strspn(one, "0123456789.") != len ||
+		    inet_pton(AF_INET, one, &a) != 1)
+			return false;
+		if (s[len] == '\0')
+			return true;
+		s += len + 1;
+	}
+}
+
+/*
+ * The guest's command line.  The fixed part is what FACTS.md measured
+ * under QEMU TCG; a Firecracker guest instead keeps its i8042 keyboard
+ * (Firecracker's own recommended flags), because SendCtrlAltDel reaches
+ * the guest through it.  The TSC flags are for TCG only: under KVM the
+ * guest calibrates against the real TSC.  tsc_khz <= 0 means unknown
+ * (e.g. bg_host_tsc_khz() failed): tsc_early_khz is then left out.
+ */
+int
+bg_vm_cmdline(const struct bg_vm *vm, const char *dns, bool tcg,
+    long tsc_khz, char *buf, size_t n)
+{
+	struct bg_vm v;
+	char tsc[64] = "";
+	const char *i8042;
+	int r;
+
+	if (vm == NULL || buf == NULL || !bg_name_valid(vm->name) ||
+	    !dns_valid(dns) || tsc_khz > TSC_KHZ_MAX)
+		return -EINVAL;
+	v = *vm;
+	if (bg_vm_derive(&v) < 0)
+		return -EINVAL;
+	if (strcmp(vm->vmm, "firecracker") == 0)
+		i8042 = "i8042.noaux i8042.nomux i8042.nopnp i8042.dumbkbd";
+	else
+		i8042 = "i8042.nopnp i8042.noaux i8042.nokbd";
+	if (tcg && tsc_khz > 0)
+		snprintf(tsc, sizeof(tsc), " tsc_early_khz=%ld", tsc_khz);
+	if (tcg && vm->vcpu > 1)
+		strcat(tsc, " tsc=reliable");
+	r = snprintf(buf, n,
+	    "console=ttyS0 reboot=k panic=1 quiet mitigations=off pci=off "
+	    "cryptomgr.notests no_timer_check audit=0 %s nowatchdog%s "
+	    "banger.ip=%s/%d banger.gw=%s banger.dns=%s banger.hostname=%s",
+	    i8042, tsc, v.ip, BG_BRIDGE_PREFIX, BG_BRIDGE_ADDR, dns, v.name);
+	if (r < 0)
+		return -EINVAL;
+	if ((size_t)r >= n) {
+		if (n > 0)
+			buf[0] = '\0';
+		return -ENAMETOOLONG;
+	}
+	return 0;
+}
+
+/*
+ * "cpu MHz : 2596.096" of the first CPU, in kHz.  Parsed by hand (no
+ * strtod, no locale): at most three decimals count.
+ */
+long
+bg_host_tsc_khz(void)
+{
+	char buf[16384];
+	size_t have = 0;
+	const char *line;
+	long khz = 0;
+	int fd, digits = 0;
+
+	fd = open("/proc/cpuinfo", O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return -errno;
+	/* The first CPU's block is at the start: a bounded read is enough. */
+	while (have < sizeof(buf) - 1) {
+		ssize_t got = read(fd, buf + have, sizeof(buf) - 1 - have);
+
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0)
+			break;
+		have += (size_t)got;
+	}
+	close(fd);
+	buf[have] = '\0';
+	for (line = buf; line != NULL && *line != '\0';) {
+		const char *nl = strchr(line, '\n');
+
+		if (strncmp(line, "cpu MHz", 7) == 0) {
+			const char *c = line + 7;
+			int frac = -1;
+
+			while (*c == ' ' || *c == '\t')
+				c++;
+			if (*c++ != ':')
+				return -EINVAL;
+			while (*c == ' ' || *c == '\t')
+				c++;
+			for (; (*c >= '0' && *c <= '9') || *c == '.'; c++) {
+				if (*c == '.') {
+					if (frac >= 0)
+						return -EINVAL;
+					frac = 0;
+					continue;
+				}
+				if (frac >= 3)
+					continue;
+				if (frac >= 0)
+					frac++;
+				if (++digits > 9)
+					return -ERANGE;
+				khz = khz * 10 + (*c - '0');
+			}
+			if (digits == 0 || (*c != '\n' && *c != '\0'))
+				return -EINVAL;
+			for (frac = frac < 0 ? 0 : frac; frac < 3; frac++)
+				khz *= 10;
+			return khz > 0 ? khz : -EINVAL;
+		}
+		line = nl != NULL ? nl + 1 : NULL;
+	}
+	return -ENOENT;
+}
