@@ -49,7 +49,8 @@ UNIT_FILES  := $(sort $(wildcard units/*.in))
 UNITS_OUT   := $(UNIT_FILES:units/%.in=$(B)/units/%)
 
 .PHONY: all build check test deps deps-check clean install lint images demo
-all build: $(B)/bin/banger $(HELPERS) lib/libbanger.a $(UNITS_T) $(BENCH_BIN) $(UNITS_OUT) $(IMG_BIN)
+all build: $(B)/bin/banger $(HELPERS) lib/libbanger.a $(UNITS_T) $(BENCH_BIN) $(UNITS_OUT) $(IMG_BIN) \
+    $(B)/t/fc-fixture $(B)/t/vmm-client
 
 $(B)/obj/lib/%.o: lib/%.c $(LIB_HDR)
 	@mkdir -p $(@D)
@@ -115,6 +116,8 @@ $(B)/bench/%: bench/%.c lib/libbanger.a
 $(B)/units/%: units/%.in Makefile
 	@mkdir -p $(@D)
 	sed -e 's|@LIBEXECDIR@|$(LIBEXECDIR)|g' -e 's|@BINDIR@|$(BINDIR)|g' $< > $@
+
+include t/fc-fixture/rules.mk
 
 deps:
 	@sh conf/deps.sh install
