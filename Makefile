@@ -99,8 +99,13 @@ $(foreach f,$(IMG_SRC),$(eval $(call img_rule,$(f))))
 
 # The kernel bundle and the test image, built from Debian's packages
 # (apt-get download, no root needed) into build/images/.
-images: all
+# Rebuilt only when their recipe or programs change (downloads are cached).
+images: $(B)/images/kernel/manifest.json $(B)/images/test/manifest.json
+
+$(B)/images/kernel/manifest.json: $(wildcard images/kernel/*) $(IMG_BIN)
 	sh images/kernel/build.sh $(B)/images/kernel
+
+$(B)/images/test/manifest.json: $(wildcard images/test/*) $(IMG_BIN)
 	sh images/test/build.sh $(B)/images/test
 
 # The main job, for real: build, make the kernel and the test image from
@@ -127,7 +132,7 @@ deps-check:
 
 # make check: dependencies present, everything built, every test run.
 # BANGER_NO_SKIP=1 (set by .ci/run) turns any skip into a failure.
-check: deps-check all
+check: deps-check all images
 	prove -j2 --timer t/
 
 test: check

@@ -45,8 +45,9 @@ bg_vm_signal(const struct bg_vm *vm, int sig)
 	if (r < 0)
 		return r;
 	pid = strtol(text, &end, 10);
+	r = pid <= 1 || (*end != '\n' && *end != '\0') ? -EINVAL : 0;
 	free(text);
-	if (pid <= 1 || (*end != '\n' && *end != '\0'))
-		return -EINVAL;
+	if (r < 0)
+		return r;
 	return kill((pid_t)pid, sig) < 0 ? -errno : 0;
 }
