@@ -64,11 +64,13 @@ mountfs(const char *src, const char *dir, const char *type,
 		    strerror(errno));
 }
 
+static char cmdline_text[4096];
+
 /* The value of KEY= in the kernel command line, copied into BUF. */
 static const char *
 cmdline(const char *key, char *buf, size_t len)
 {
-	static char line[4096];
+	char *line = cmdline_text;
 	static int loaded;
 	size_t klen = strlen(key), n;
 	char *p;
@@ -77,7 +79,7 @@ cmdline(const char *key, char *buf, size_t len)
 	if (!loaded) {
 		loaded = 1;
 		if ((f = fopen("/proc/cmdline", "re")) != NULL) {
-			if (fgets(line, sizeof(line), f) == NULL)
+			if (fgets(line, sizeof(cmdline_text), f) == NULL)
 				line[0] = '\0';
 			fclose(f);
 		}
@@ -96,10 +98,53 @@ cmdline(const char *key, char *buf, size_t len)
 	return NULL;
 }
 
+/*
+ * "MODULE.param=value" words of the command line, as "param=value ..."
+ * for finit_module: the kernel applies such words only to built-in
+ * code; for modules it is the loader's job (modprobe does it from
+ * /proc/cmdline).  Firecracker describes its virtio-mmio devices this
+ * way (virtio_mmio.device=...).  '-' and '_' are the same in module names.
+ */
+static void
+module_params(const char *path, char *out, size_t len)
+{
+	char mod[64], dummy[8];
+	const char *base = strrchr(path, '/');
+	size_t m, n, o = 0;
+	char *p;
+
+	base = base ? base + 1 : path;
+	m = strcspn(base, ".");
+	if (m >= sizeof(mod))
+		m = sizeof(mod) - 1;
+	memcpy(mod, base, m);
+	mod[m] = '\0';
+	out[0] = '\0';
+	cmdline("\001", dummy, sizeof(dummy)); /* load the line */
+	for (p = cmdline_text; *p; p += n) {
+		size_t i;
+
+		p += strspn(p, " \t\n");
+		n = strcspn(p, " \t\n");
+		if (n <= m + 1 || p[m] != '.')
+			continue;
+		for (i = 0; i < m; i++)
+			if (p[i] != mod[i] && !((p[i] == '-' || p[i] == '_') &&
+			    (mod[i] == '-' || mod[i] == '_')))
+				break;
+		if (i < m || o + (n - m - 1) + 2 > len)
+			continue;
+		memcpy(out + o, p + m + 1, n - m - 1);
+		o += n - m - 1;
+		out[o++] = ' ';
+		out[o] = '\0';
+	}
+}
+
 static void
 load_modules(void)
 {
-	char line[4096];
+	char line[4096], params[4096];
 	size_t n;
 	FILE *f;
 	int fd;
@@ -113,7 +158,8 @@ load_modules(void)
 			continue;
 		if ((fd = open(line, O_RDONLY | O_CLOEXEC)) == -1)
 			fatal("module %s: %s", line, strerror(errno));
-		if (syscall(SYS_finit_module, fd, "", 0) == -1 &&
+		module_params(line, params, sizeof(params));
+		if (syscall(SYS_finit_module, fd, params, 0) == -1 &&
 		    errno != EEXIST)
 			fatal("loading module %s: %s", line, strerror(errno));
 		close(fd);
