@@ -24,7 +24,7 @@ main(void)
 {
 	struct bg_helper h;
 	struct bg_err err = { { 0 }, { 0 } };
-	const cJSON *ix;
+	int ix;
 	char tap[16];
 	bool existed;
 	cJSON *res;
@@ -36,14 +36,9 @@ main(void)
 		return r;
 	if (bg_helper_check_keys(h.req, allowed, &err) < 0)
 		return bg_helper_fail(&h, &err);
-	ix = cJSON_GetObjectItemCaseSensitive(h.req, "index");
-	if (!cJSON_IsNumber(ix) || ix->valuedouble != (double)ix->valueint ||
-	    bg_net_tap_name(ix->valueint, tap, sizeof(tap)) < 0) {
-		bg_err_set(&err, "bad_request",
-		    "\"index\" must be an integer from %d to %d",
-		    BG_NET_INDEX_MIN, BG_NET_INDEX_MAX);
+	ix = bg_req_index(h.req, &err);
+	if (ix < 0 || bg_net_tap_name(ix, tap, sizeof(tap)) < 0)
 		return bg_helper_fail(&h, &err);
-	}
 	existed = bg_net_link_exists(tap);
 	r = bg_net_tap_delete(tap);
 	if (r < 0) {

@@ -216,12 +216,9 @@ main(void)
 		return r;
 	if (bg_helper_check_keys(h.req, allowed, &err) < 0)
 		return bg_helper_fail(&h, &err);
-	name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(h.req,
-	    "name"));
-	if (name == NULL || !bg_name_valid(name)) {
-		bg_err_set(&err, "bad_request", "\"name\" must be a VM name");
+	name = bg_req_name(h.req, &err);
+	if (name == NULL)
 		return bg_helper_fail(&h, &err);
-	}
 	if (bg_owner(&uid, &gid, true, &err) < 0)
 		return bg_helper_fail(&h, &err);
 	if (bg_vm_load(name, &vm, &err) < 0)

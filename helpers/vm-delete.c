@@ -34,13 +34,9 @@ main(void)
 		return r;
 	if (bg_helper_check_keys(h.req, allowed, &err) < 0)
 		return bg_helper_fail(&h, &err);
-	name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(h.req,
-	    "name"));
-	if (name == NULL || !bg_name_valid(name)) {
-		bg_err_set(&err, "bad_request",
-		    "\"name\" must be a VM name (a-z, 0-9, '-', at most 63)");
+	name = bg_req_name(h.req, &err);
+	if (name == NULL)
 		return bg_helper_fail(&h, &err);
-	}
 	bg_path_build(lock, sizeof(lock), BG_DIR_RUN, "vms", name, "lock");
 	bg_path_build(clock_path, sizeof(clock_path), BG_DIR_STATE, "vms", name,
 	    "create.lock");

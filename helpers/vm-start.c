@@ -54,12 +54,9 @@ main(void)
 		return r;
 	if (bg_helper_check_keys(h.req, allowed, &err) < 0)
 		return bg_helper_fail(&h, &err);
-	name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(h.req,
-	    "name"));
-	if (name == NULL || !bg_name_valid(name)) {
-		bg_err_set(&err, "bad_request", "\"name\" must be a VM name");
+	name = bg_req_name(h.req, &err);
+	if (name == NULL)
 		return bg_helper_fail(&h, &err);
-	}
 	r = bg_vm_load(name, &vm, &err);
 	if (r == -ENOENT)
 		bg_err_set(&err, "not_found",

@@ -265,6 +265,10 @@ struct bg_helper {
 int bg_helper_begin(struct bg_helper *h, const char *verb, bool root_side);
 /* Refuse keys of req that are not in allowed (NULL-terminated).  Fills err. */
 int bg_helper_check_keys(const cJSON *req, const char *const *allowed, struct bg_err *err);
+/* req's "name", a valid VM name, or NULL with err filled (bad_request). */
+const char *bg_req_name(const cJSON *req, struct bg_err *err);
+/* req's "index", a VM slot (2..254), or -EINVAL with err filled. */
+int bg_req_index(const cJSON *req, struct bg_err *err);
 /* Write the final ok line, free h; returns 0 or 111 if stdout failed. */
 int bg_helper_ok(struct bg_helper *h, cJSON *result);
 /* Write the final error line, free h; returns bg_exit_for_code(err->code). */

@@ -76,3 +76,33 @@ bg_helper_fail(struct bg_helper *h, const struct bg_err *err)
 	helper_free(h);
 	return bg_exit_for_code(err->code);
 }
+
+const char *
+bg_req_name(const cJSON *req, struct bg_err *err)
+{
+	const char *name = cJSON_GetStringValue(
+	    cJSON_GetObjectItemCaseSensitive(req, "name"));
+
+	if (name == NULL || !bg_name_valid(name)) {
+		bg_err_set(err, "bad_request",
+		    "\"name\" must be a VM name (a-z, 0-9 and '-', at most %d, starting with a letter or digit)",
+		    BG_NAME_MAX);
+		return NULL;
+	}
+	return name;
+}
+
+int
+bg_req_index(const cJSON *req, struct bg_err *err)
+{
+	const cJSON *ix = cJSON_GetObjectItemCaseSensitive(req, "index");
+
+	if (!cJSON_IsNumber(ix) || ix->valuedouble != (double)ix->valueint ||
+	    ix->valueint < BG_NET_INDEX_MIN || ix->valueint > BG_NET_INDEX_MAX) {
+		bg_err_set(err, "bad_request",
+		    "\"index\" must be an integer from %d to %d",
+		    BG_NET_INDEX_MIN, BG_NET_INDEX_MAX);
+		return -EINVAL;
+	}
+	return ix->valueint;
+}

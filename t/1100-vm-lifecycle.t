@@ -113,6 +113,12 @@ test_expect_success 'vm prune keeps running VMs and removes stopped ones' '
 	banger vm stop --timeout 0 keep >/dev/null 2>&1 && banger vm prune >/dev/null 2>&1 &&
 	! test -d "$STATE/vms/keep" && ! ip -o link show | grep -q bgtap
 '
+test_expect_success '--rm keeps the VM when the first ssh wait times out' '
+	banger vm run --rm --ssh-timeout 1 --name slow -- true >out 2>err; st=$?
+	test $st = 111 && grep -q "kept for inspection" err &&
+	test -d "$STATE/vms/slow" &&
+	banger vm delete slow >/dev/null 2>&1 && ! test -d "$STATE/vms/slow"
+'
 test_expect_success 'vm logs shows the guest console' '
 	banger vm create --name logs >/dev/null 2>&1 && banger vm start logs >/dev/null 2>&1 &&
 	ipl=$(banger --json vm show logs | sed -n "s/.*\"ip\":\"\([0-9.]*\)\".*/\1/p") &&
