@@ -64,6 +64,17 @@ test_expect_success 'two VMs get distinct addresses and reach each other and the
 	gssh "$ipb" ping -c1 -W5 "$ipa" >/dev/null &&
 	gssh "$ipa" ping -c1 -W5 172.16.0.1 >/dev/null
 '
+test_expect_success 'vm ssh runs a command with the pinned host key and returns its status' '
+	test "$(banger vm ssh two -- hostname)" = two &&
+	must_fail 3 banger vm ssh two -- sh -c "exit 3" &&
+	must_fail 1 banger vm ssh nosuchvm -- true 2>/dev/null
+'
+test_expect_success 'a changed host key is refused (no trust on first use)' '
+	cp "$KH" kh.orig &&
+	sed -i "s/^\([^ ]*two\.vm\) .*/\1 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl/" "$KH" &&
+	! banger vm ssh two -- true 2>err; cp kh.orig "$KH" &&
+	grep -qi "host key\|verification failed" err
+'
 test_expect_success 'vm list shows both running, with their addresses' '
 	banger vm list >out &&
 	grep -q "^inter  *running  *172\.16\.0\." out &&

@@ -13,6 +13,12 @@
 #                            sets NS_EXIT (nspawn's exit status)
 #   ns_leftovers             prints what ns_stop left behind (nothing: clean)
 #   ns_rmtree DIR            unmount anything below DIR, then rm -rf it
+#   ns_put_client DIR        install NS_CLIENT, a raw protocol client, into tree DIR
+#   ns_until SECS CMD...     retry CMD every 0.1 s until it succeeds (SECS at most)
+#
+# NS_INCLUDE is the include list for a tree that can run every helper a
+# VM start drives (root-net-setup links libnftables; iproute2 to look at
+# links).  A test passes it, or its own list, to ns_tree.
 #
 # The cache: $B/cache/nspawn-<suite>-<key>, key = hash of NS_RECIPE, the
 # suite and the include list.  It is built in a temporary directory and
@@ -31,6 +37,8 @@
 # systemd-run -M do not work without machined.
 
 NS_RECIPE=1
+NS_INCLUDE=systemd,dbus,systemd-sysv,libcjson1,libnftables1,iproute2
+NS_CLIENT=/usr/local/lib/banger-t/client
 NS_PID=
 NS_LEADER=
 NS_MACHINE=banger-nspawn-$$
@@ -353,4 +361,53 @@ ns_leftovers() {
 	[ -e "/run/systemd/nspawn/propagate/$NS_MACHINE" ] &&
 	    echo "/run/systemd/nspawn/propagate/$NS_MACHINE"
 	return 0
+}
+
+# ns_put_client DIR: NS_CLIENT in tree DIR, a raw client for banger's
+# sockets (perl-base, in minbase, has IO::Socket::UNIX).
+#   client SOCKET VERB JSON [COUNT]: COUNT connections in a row, each
+#   must end with a final line; prints the last answer.  111: connect
+#   failed.
+ns_put_client() {
+	mkdir -p "$1${NS_CLIENT%/*}" && cat > "$1$NS_CLIENT" <<'EOF' &&
+#!/usr/bin/perl
+use strict;
+use warnings;
+use IO::Socket::UNIX;
+my ($path, $verb, $req, $count) = @ARGV;
+$count ||= 1;
+my $answer = '';
+for my $i (1 .. $count) {
+	my $s = IO::Socket::UNIX->new(Type => SOCK_STREAM(), Peer => $path);
+	if (!$s) {
+		print STDERR "client: connect $path: $! (after ", $i - 1, " connections)\n";
+		exit 111;
+	}
+	$s->autoflush(1);
+	print $s "$verb\n$req\n";
+	local $/;
+	$answer = <$s> // '';
+	close $s;
+	if ($answer !~ /^\{"ok":(true|false),/m) {
+		print STDERR "client: connection $i: no final line: '$answer'\n";
+		exit 1;
+	}
+}
+print $answer;
+EOF
+	chmod 0755 "$1$NS_CLIENT"
+}
+
+# ns_until SECS CMD...: run CMD every 0.1 s until it succeeds; fails
+# (with CMD's last status) after SECS seconds.
+ns_until() {
+	_n=$(($1 * 10))
+	shift
+	while :; do
+		"$@" && return 0
+		_st=$?
+		_n=$((_n - 1))
+		[ $_n -gt 0 ] || return $_st
+		sleep 0.1
+	done
 }

@@ -1,0 +1,446 @@
+#!/bin/sh
+# t/0320-vmm-systemd.t — a VMM in its transient unit, under a real systemd.
+#
+# root-vmm-launch runs the VMM through `systemd-run --unit=banger-vm-NAME
+# --uid=OWNER ...` when systemd is PID 1, and double-forks elsewhere; the
+# other tests only see the second way.  This one boots systemd as PID 1
+# of a systemd-nspawn container (t/nspawn.sh), installs banger as 0310
+# does, and drives `banger vm start`/`stop` as the owner through the
+# real sockets: banger.socket -> dispatch -> vm-start -> banger-root.socket
+# -> root-net-setup, root-tap-add, root-vmm-launch -> systemd-run ->
+# vmm-exec -> the VMM.  The VMM is a fake (no QEMU, no kernel in the
+# container): BANGER_QEMU_BIN, set by a drop-in for banger-root@.service,
+# points at a perl script that records who runs it and with what, and
+# answers QMP the way vm-stop needs.  Checked: the unit runs as the owner
+# with the VM lock held by its main process; vm list says running; vm
+# stop ends it through QMP, and through SIGKILL when the VMM is deaf; the
+# unit is collected; a VM starts again; bad names, symlinked VM
+# directories and foreign uids are refused; powering off with a VM
+# running is clean.  Needs root, systemd-nspawn and debootstrap; the
+# first run builds a tree (~40 s).  See docs/testing.md.
+
+. "${0%/*}/lib.sh"
+. "${0%/*}/nspawn.sh"
+
+UNITS="banger.socket banger@.service banger-root.socket banger-root@.service
+banger-dns.socket banger-dns.service"
+SOCKETS="banger.socket banger-root.socket banger-dns.socket"
+OWNER=owner OWNER_UID=1500 OWNER_GROUP=ownergrp
+CT=$TRASH/ct
+CLIENT=$NS_CLIENT
+FAKE=/usr/local/libexec/banger-test/fake-qemu
+SOCK=/run/banger/bangerd.sock
+RSOCK=/run/banger-root/bangerd-root.sock
+VM=box
+UNIT=banger-vm-$VM.service
+VMDIR=/var/lib/banger/vms/$VM
+RUNDIR=/run/banger/vms/$VM
+
+why=$(ns_missing)
+if [ -n "$why" ]; then
+	test_skip 'VMM transient units under a real systemd (nspawn)' "$why"
+	test_done
+fi
+at_exit ns_stop
+
+ms_since() { echo $((($(date +%s%N) - $1) / 1000000)); }
+
+# ---- the container tree ---------------------------------------------
+
+_t0=$(date +%s)
+ns_tree "$NS_INCLUDE" >"$TRASH/tree.log" 2>&1
+tree_st=$?
+grep '^# ' "$TRASH/tree.log"
+test_expect_success "a $(ns_suite) minbase tree with systemd and libnftables (cached)" '
+	[ $tree_st = 0 ] || { cat tree.log; false; }
+'
+[ $tree_st = 0 ] || test_done
+echo "# tree ready in $(($(date +%s) - _t0)) s: $NS_TREE"
+
+LIBEXEC=$(sed -n 's|^ExecStart=\(/.*\)/dispatch$|\1|p' "$B/units/banger@.service" 2>/dev/null)
+
+# install_banger: what `banger system install --owner owner` does (as in
+# 0310), plus the test's VMM: the fake below, named by a drop-in for
+# banger-root@.service (root-dispatch passes BANGER_QEMU_BIN on).
+install_banger() {
+	for f in $UNITS; do
+		[ -f "$B/units/$f" ] || { echo "missing $B/units/$f (run make)" >&2; return 1; }
+	done
+	for f in bin/banger libexec/banger/dispatch libexec/banger/root-dispatch \
+	    libexec/banger/vm-start libexec/banger/vm-stop libexec/banger/vm-list \
+	    libexec/banger/root-net-setup libexec/banger/root-tap-add \
+	    libexec/banger/root-vmm-launch libexec/banger/vmm-exec; do
+		[ -x "$B/$f" ] || { echo "missing $B/$f (run make)" >&2; return 1; }
+	done
+	[ -n "$LIBEXEC" ] || { echo "no ExecStart=.../dispatch in banger@.service" >&2; return 1; }
+	ns_copy "$CT" &&
+	chroot "$CT" groupadd -g $OWNER_UID $OWNER_GROUP &&
+	chroot "$CT" useradd -m -u $OWNER_UID -g $OWNER_GROUP $OWNER &&
+	chroot "$CT" useradd -m -u 1501 -U other &&
+	chroot "$CT" useradd -m -u 1502 -U -G $OWNER_GROUP member &&
+	install -d -m 0755 "$CT$LIBEXEC" "$CT/usr/local/bin" "$CT${FAKE%/*}" \
+	    "$CT/etc/banger/access/uid/$OWNER_UID" \
+	    "$CT/etc/systemd/system/banger-root@.service.d" &&
+	install -m 0755 "$B"/libexec/banger/* "$CT$LIBEXEC/" &&
+	install -m 0755 "$B/bin/banger" "$CT/usr/local/bin/banger" &&
+	printf 'owner_uid = %s\nowner_gid = %s\n' $OWNER_UID $OWNER_UID \
+	    > "$CT/etc/banger/install.toml" &&
+	install -m 0644 "$TOP/conf/access/owner.allow" \
+	    "$CT/etc/banger/access/uid/$OWNER_UID/allow" || return 1
+	for f in $UNITS; do
+		sed -e "s/@OWNER@/$OWNER/g" -e "s/@OWNER_GROUP@/$OWNER_GROUP/g" \
+		    "$B/units/$f" > "$CT/etc/systemd/system/$f" || return 1
+	done
+	if grep -n '@[A-Z_]*@' "$CT"/etc/systemd/system/banger*; then
+		echo "placeholders left in the installed units" >&2
+		return 1
+	fi
+	printf '[Service]\nEnvironment=BANGER_QEMU_BIN=%s\n' "$FAKE" \
+	    > "$CT/etc/systemd/system/banger-root@.service.d/test.conf" &&
+	systemctl --root="$CT" enable $SOCKETS &&
+	ns_put_client "$CT" || return 1
+	# The fake VMM.  Its stdout is the VM's vmm.log (vmm-exec).
+	cat > "$CT$FAKE" <<'EOF'
+#!/usr/bin/perl
+# fake-qemu — stands in for qemu-system-x86_64 (BANGER_QEMU_BIN).  It
+# logs who runs it and how (uid, gid, NoNewPrivs, capabilities, cgroup)
+# and its argv, one "arg: " line each, then serves QMP on the -qmp
+# socket as QEMU does for what vm-stop sends: system_powerdown and quit
+# end it with status 0 (a guest powering off under -no-reboot).  With a
+# file "fake-deaf" in the VM's directory it opens no socket, and only a
+# signal ends it.
+use strict;
+use warnings;
+use IO::Socket::UNIX;
+
+$| = 1;
+my ($qmp, $dir) = ('', '');
+for my $i (0 .. $#ARGV - 1) {
+	$qmp = $1 if $ARGV[$i] eq '-qmp' && $ARGV[$i + 1] =~ /^unix:([^,]+),/;
+	$dir = $1 if $ARGV[$i] eq '-chardev' &&
+	    $ARGV[$i + 1] =~ m{,path=([^,]+)/serial\.log,};
+}
+open my $st, '<', '/proc/self/status' or die "fake-qemu: status: $!\n";
+my %s = map { /^(\w+):\s*(.*)$/ ? ($1, $2) : () } <$st>;
+open my $cg, '<', '/proc/self/cgroup' or die "fake-qemu: cgroup: $!\n";
+my @cg = <$cg>;
+chomp @cg;
+print "fake-qemu: pid=$$ uid=$< euid=$> gid=", $( + 0, " egid=", $) + 0,
+    " groups=$s{Groups} nnp=$s{NoNewPrivs} capeff=$s{CapEff}",
+    " capprm=$s{CapPrm} cgroup=$cg[-1] argc=", scalar(@ARGV), "\n";
+print "arg: $_\n" for @ARGV;
+if ($qmp eq '' || $dir eq '' || -e "$dir/fake-deaf") {
+	print "fake-qemu: deaf\n";
+	sleep 1 while 1;
+}
+unlink $qmp;
+my $srv = IO::Socket::UNIX->new(Type => SOCK_STREAM(), Local => $qmp,
+    Listen => 4) or die "fake-qemu: listen on $qmp: $!\n";
+print "fake-qemu: QMP on $qmp\n";
+while (my $c = $srv->accept) {
+	$c->autoflush(1);
+	print $c '{"QMP": {"version": {"qemu": {"micro": 0, "minor": 2, "major": 7}, "package": "fake"}, "capabilities": []}}', "\n";
+	while (my $l = <$c>) {
+		my ($cmd) = $l =~ /"execute"\s*:\s*"([\w-]+)"/;
+		$cmd //= '?';
+		print "fake-qemu: QMP $cmd\n";
+		if ($cmd eq 'qmp_capabilities') {
+			print $c '{"return": {}}', "\n";
+		} elsif ($cmd eq 'system_powerdown' || $cmd eq 'quit') {
+			print $c '{"return": {}}', "\n";
+			close $c;
+			unlink $qmp;
+			print "fake-qemu: powered off\n";
+			exit 0;
+		} else {
+			print $c qq({"error": {"class": "CommandNotFound", "desc": "$cmd"}}\n);
+		}
+	}
+	close $c;
+}
+EOF
+	chmod 0755 "$CT$FAKE"
+}
+
+# answer_is FILE PERL-CONDITION: FILE's last line is JSON (a final
+# answer, or the CLI's --json result) and the condition holds for $a.
+answer_is() {
+	perl -MJSON::PP -e '
+	    my @l = <STDIN>; die "no answer\n" unless @l;
+	    my $a = decode_json($l[-1]);
+	    my $ok = eval $ARGV[0]; die $@ if $@;
+	    exit 0 if $ok;
+	    print STDERR "unexpected answer: $l[-1]"; exit 1' "$2" < "$1"
+}
+
+# state_is STATE: vm list --json (as the owner) says the VM is STATE.
+state_is() {
+	ns_as $OWNER banger vm list --json > list.out 2> list.err ||
+	    { cat list.err; return 1; }
+	answer_is list.out "grep({ \$_->{name} eq q($VM) && \$_->{state} eq q($1) } @{\$a->{vms}}) == 1"
+}
+
+# prop UNIT PROPERTY: the property's value, as systemctl show -P says.
+prop() { ns_run systemctl show -P "$2" "$1"; }
+
+# unit_gone: the VM's unit has ended and been collected.
+unit_gone() { [ "$(prop $UNIT LoadState)" = not-found ]; }
+
+# lock_held: someone holds the VM lock (the probe takes LOCK_SH, as
+# vm-list does; flock -n exits 1 when it cannot).
+lock_held() {
+	must_fail 1 ns_as $OWNER flock -n -s $RUNDIR/lock true
+}
+
+# lock_holder: the pid holding the VM lock, from /proc/locks.
+lock_holder() {
+	_ino=$(ns_run stat -c %i $RUNDIR/lock) &&
+	ns_run cat /proc/locks | awk -v i="$_ino" '$2 == "FLOCK" {
+	    n = split($6, f, ":"); if (f[n] == i) print $5 }'
+}
+
+# vmm_line: the fake VMM's last "fake-qemu: pid=" line in vmm.log.
+vmm_line() {
+	ns_run grep '^fake-qemu: pid=' $VMDIR/vmm.log | tail -n 1
+}
+
+test_expect_success 'install into a copy: banger, the fake VMM and its drop-in' '
+	install_banger
+'
+[ -d "$CT/etc/banger" ] || test_done
+
+test_expect_success 'every helper a VM start drives can run in the container' '
+	for f in banger vm-start vm-stop vm-list root-net-setup root-tap-add \
+	    root-vmm-launch vmm-exec; do
+		case $f in banger) p=/usr/local/bin/banger ;; *) p=$LIBEXEC/$f ;; esac
+		miss=$(chroot "$CT" ldd "$p" 2>/dev/null | awk "/not found/ { print \$1 }")
+		[ -z "$miss" ] || { echo "$f: missing $miss"; return 1; }
+	done
+'
+
+# ---- boot ------------------------------------------------------------
+
+_t0=$(date +%s%N)
+ns_boot "$CT" 2>"$TRASH/boot.err"
+boot_st=$?
+test_expect_success 'systemd boots as PID 1 of the container' '
+	[ $boot_st = 0 ] || { cat boot.err; false; }
+'
+if [ $boot_st != 0 ]; then
+	ns_stop
+	test_done
+fi
+echo "# booted to '$NS_STATE' in $(ms_since $_t0) ms (container pid 1 is host pid $NS_LEADER)"
+
+test_expect_success 'banger-root@.service has BANGER_QEMU_BIN from the drop-in' '
+	env=$(prop banger-root@probe.service Environment) &&
+	case " $env " in *" BANGER_QEMU_BIN=$FAKE "*) ;; *) echo "Environment=$env"; false ;; esac
+'
+
+# The VM, as vm-create would leave it: a vm.json written by the owner.
+# The kernel, initrd and disks are never opened by the launch path.
+cat > "$TRASH/vm.json" <<EOF
+{"name":"$VM","status":"created","image":"test-image","kernel":"test-kernel","vcpu":1,"memory_mib":256,"disk_bytes":1073741824,"slot":2,"ip":"172.16.0.2","mac":"06:00:ac:10:00:02","tap":"bgtap2","vmm":"qemu","accel":"tcg","created_at":"2025-01-01T00:00:00Z"}
+EOF
+test_expect_success "owner: an empty vm list, then VM $VM (created, stopped)" '
+	ns_as $OWNER banger vm list --json > empty.out 2>&1 || { cat empty.out; false; } &&
+	answer_is empty.out "!@{\$a->{vms}}" &&
+	ns_as $OWNER sh -c "mkdir -p $VMDIR && cat > $VMDIR/vm.json" < vm.json &&
+	state_is stopped
+'
+
+# ---- start (a QMP-speaking VMM) -------------------------------------------
+
+_t0=$(date +%s%N)
+ns_as $OWNER banger vm start --json $VM > "$TRASH/start1.out" 2> "$TRASH/start1.err"
+start_st=$?
+echo "# banger vm start: $(ms_since $_t0) ms"
+test_expect_success "owner: banger vm start $VM" '
+	[ $start_st = 0 ] || { cat start1.err start1.out; ns_run journalctl -b --no-pager -n 40; false; } &&
+	answer_is start1.out "\$a->{name} eq q($VM) && \$a->{state} eq q(running)"
+'
+
+test_expect_success "$UNIT: active, User=$OWNER_UID, main pid = the pid file = the VMM" '
+	st=$(prop $UNIT ActiveState) && [ "$st" = active ] ||
+	    { echo "ActiveState=$st"; ns_run systemctl status --no-pager $UNIT; false; } &&
+	u=$(prop $UNIT User) &&
+	[ "$u" = $OWNER_UID ] || [ "$u" = $OWNER ] || { echo "User=$u"; false; } &&
+	g=$(prop $UNIT Group) &&
+	[ "$g" = $OWNER_UID ] || [ "$g" = $OWNER_GROUP ] || { echo "Group=$g"; false; } &&
+	main=$(prop $UNIT MainPID) && pid=$(ns_run cat $RUNDIR/pid) &&
+	[ "$main" = "$pid" ] && [ "$main" -gt 1 ] || { echo "MainPID=$main, pid file $pid"; false; } &&
+	vmm_line | grep -q "^fake-qemu: pid=$main " || { vmm_line; false; }
+'
+
+test_expect_success 'the VMM runs as the owner, without privileges, in the unit'"'"'s cgroup' '
+	l=$(vmm_line) &&
+	for w in uid=$OWNER_UID euid=$OWNER_UID gid=$OWNER_UID egid=$OWNER_UID \
+	    "groups=$OWNER_UID" nnp=1 capeff=0000000000000000 \
+	    capprm=0000000000000000 "cgroup=0::/system.slice/$UNIT"; do
+		case "$l " in *" $w "*) ;; *) echo "want $w in: $l"; return 1 ;; esac
+	done &&
+	for p in NoNewPrivileges=yes ProtectSystem=strict ProtectHome=yes PrivateTmp=yes; do
+		v=$(prop $UNIT ${p%%=*}) && [ "$v" = "${p#*=}" ] ||
+		    { echo "${p%%=*}=$v"; return 1; }
+	done &&
+	rw=$(prop $UNIT ReadWritePaths) &&
+	[ "$rw" = "$VMDIR $RUNDIR" ] || { echo "ReadWritePaths=$rw"; false; }
+'
+
+# The whole argv reached the VMM: the last QEMU option is -qmp (a
+# truncated command line would lose it), and the tap is the slot's.
+test_expect_success 'the VMM got the whole QEMU command line' '
+	ns_run sed -n "s/^arg: //p" $VMDIR/vmm.log > argv.out &&
+	[ "$(sed -n 1p argv.out)" = -name ] &&
+	[ "$(sed -n 2p argv.out)" = banger-vm-$VM ] &&
+	[ "$(tail -n 2 argv.out | head -n 1)" = -qmp ] &&
+	[ "$(tail -n 1 argv.out)" = "unix:$RUNDIR/vmm.sock,server=on,wait=off" ] &&
+	grep -qx "tap,id=net0,ifname=bgtap2,script=no,downscript=no,vnet_hdr=on" argv.out &&
+	grep -qx "virtio-net-device,netdev=net0,mac=06:00:ac:10:00:02" argv.out &&
+	grep -qx "id=root,if=none,format=raw,discard=unmap,file=$VMDIR/rootfs.ext4" argv.out ||
+	    { cat argv.out; false; }
+'
+
+test_expect_success 'the VM lock is held, by the unit'"'"'s main process' '
+	lock_held &&
+	h=$(lock_holder) && main=$(prop $UNIT MainPID) &&
+	[ "$h" = "$main" ] || { echo "lock holder $h, MainPID $main"; ns_run cat /proc/locks; false; }
+'
+
+test_expect_success 'the network: br-fc, and bgtap2 owned by the owner on it' '
+	ns_run test -d /sys/class/net/br-fc/bridge &&
+	o=$(ns_run cat /sys/class/net/bgtap2/owner) &&
+	[ "$o" = $OWNER_UID ] || { echo "bgtap2 owner $o"; false; } &&
+	m=$(ns_run readlink /sys/class/net/bgtap2/master) &&
+	[ "${m##*/}" = br-fc ] || { echo "bgtap2 master $m"; false; }
+'
+
+test_expect_success 'vm list says running (json and table)' '
+	state_is running &&
+	ns_as $OWNER banger vm list > table.out 2>&1 &&
+	grep -E "^$VM[[:space:]].*running" table.out || { cat table.out; false; }
+'
+
+test_expect_success 'a second start is refused while it runs (vm-start and vmm-launch)' '
+	main=$(prop $UNIT MainPID) &&
+	must_fail 1 ns_as $OWNER banger vm start $VM > again.out 2>&1 &&
+	grep -q "already running" again.out || { cat again.out; false; } &&
+	ns_as $OWNER $CLIENT $RSOCK vmm-launch "{\"v\":1,\"name\":\"$VM\"}" > again2.out &&
+	answer_is again2.out "!\$a->{ok} && \$a->{error}{code} eq q(busy)" &&
+	[ "$(prop $UNIT MainPID)" = "$main" ]
+'
+
+# ---- stop: QMP ---------------------------------------------------------------
+
+_t0=$(date +%s%N)
+ns_as $OWNER banger vm stop --json $VM > "$TRASH/stop1.out" 2> "$TRASH/stop1.err"
+stop_st=$?
+echo "# banger vm stop (QMP): $(ms_since $_t0) ms"
+test_expect_success 'owner: vm stop ends it through QMP (not forced)' '
+	[ $stop_st = 0 ] || { cat stop1.err stop1.out; false; } &&
+	answer_is stop1.out "\$a->{state} eq q(stopped) && \$a->{was_running} && !\$a->{forced}" &&
+	ns_run grep -q "^fake-qemu: QMP system_powerdown" $VMDIR/vmm.log
+'
+
+test_expect_success 'the unit is collected; vm list says stopped; the lock is free' '
+	ns_until 10 unit_gone ||
+	    { echo "LoadState=$(prop $UNIT LoadState) ActiveState=$(prop $UNIT ActiveState)"; false; } &&
+	state_is stopped &&
+	! lock_held
+'
+
+# ---- start again; stop: SIGKILL ---------------------------------------------
+
+test_expect_success 'it starts again (a deaf VMM this time)' '
+	ns_as $OWNER touch $VMDIR/fake-deaf &&
+	ns_as $OWNER banger vm start $VM > start2.out 2>&1 || { cat start2.out; false; } &&
+	st=$(prop $UNIT ActiveState) && [ "$st" = active ] &&
+	main=$(prop $UNIT MainPID) &&
+	[ "$(lock_holder)" = "$main" ] &&
+	vmm_line | grep -q "^fake-qemu: pid=$main " &&
+	ns_run tail -n 1 $VMDIR/vmm.log | grep -qx "fake-qemu: deaf" &&
+	state_is running
+'
+
+_t0=$(date +%s%N)
+ns_as $OWNER banger vm stop --json --timeout 1 $VM > "$TRASH/stop2.out" 2> "$TRASH/stop2.err"
+stop_st=$?
+echo "# banger vm stop --timeout 1 (no QMP: SIGKILL): $(ms_since $_t0) ms"
+test_expect_success 'owner: vm stop --timeout 1 ends a deaf VMM (forced)' '
+	[ $stop_st = 0 ] || { cat stop2.err stop2.out; false; } &&
+	answer_is stop2.out "\$a->{state} eq q(stopped) && \$a->{was_running} && \$a->{forced}"
+'
+
+test_expect_success 'the killed unit is collected too, and no unit is left failed' '
+	ns_until 10 unit_gone ||
+	    { echo "LoadState=$(prop $UNIT LoadState) ActiveState=$(prop $UNIT ActiveState)"; false; } &&
+	state_is stopped &&
+	! lock_held &&
+	ns_run systemctl list-units --failed --no-legend --plain > failed.out &&
+	! grep . failed.out
+'
+
+# ---- refusals ---------------------------------------------------------------
+
+# A directory planted as a symlink, and a vm.json that names another VM:
+# the root side must refuse both before any unit exists.
+test_expect_success 'owner: plant a symlinked VM and a VM whose vm.json names another' '
+	ns_as $OWNER ln -s $VM /var/lib/banger/vms/evil &&
+	ns_as $OWNER mkdir /var/lib/banger/vms/twin &&
+	ns_as $OWNER cp $VMDIR/vm.json /var/lib/banger/vms/twin/vm.json
+'
+
+test_expect_success 'bad names and planted directories are refused, on both sides' '
+	for req in "vm-start $SOCK" "vmm-launch $RSOCK"; do
+		for n in ../$VM $VM/.. evil twin; do
+			ns_as $OWNER $CLIENT ${req#* } ${req%% *} "{\"v\":1,\"name\":\"$n\"}" > bad.out ||
+			    return 1
+			answer_is bad.out "!\$a->{ok} && \$a->{error}{code} eq q(bad_request)" ||
+			    { echo "${req%% *} $n"; return 1; }
+		done
+	done &&
+	! ns_as $OWNER banger vm start ../$VM > badcli.out 2>&1 &&
+	! ns_as $OWNER banger vm start evil >> badcli.out 2>&1 &&
+	ns_run systemctl list-units --all --no-legend --plain "banger-vm-*" > units.out &&
+	! grep . units.out
+'
+
+test_expect_success 'foreign uids: other cannot connect, member is refused by root-dispatch' '
+	must_fail 111 ns_as other $CLIENT $RSOCK vmm-launch "{\"v\":1,\"name\":\"$VM\"}" 2> other.err &&
+	must_fail 111 ns_as other banger vm start $VM 2>> other.err &&
+	ns_as member $CLIENT $RSOCK vmm-launch "{\"v\":1,\"name\":\"$VM\"}" > member.out &&
+	answer_is member.out "!\$a->{ok} && \$a->{error}{code} eq q(permission_denied)" &&
+	unit_gone && state_is stopped
+'
+
+# ---- journal, and power off with a VM running ---------------------------------
+
+test_expect_success 'journal: no complaint about the units, the sandbox or the launch' '
+	ns_run journalctl --sync &&
+	{ ns_run journalctl -b -o cat -t banger > j-banger.log || :; } &&
+	{ ns_run journalctl -b -o cat -t banger-root > j-root.log || :; } &&
+	! grep . j-banger.log &&
+	! grep -Ei "unable to|fatal|not permitted|read-only file system|permission denied|cannot" j-root.log &&
+	ns_run journalctl -b -o cat _PID=1 > pid1.log &&
+	! grep -E "banger" pid1.log | grep -Ei "ignoring|unknown|invalid|namespac|status=226|limit" &&
+	! grep -E "banger(@|-root@|\.socket|-root\.socket|-dns)" pid1.log | grep -Ei "failed|error"
+'
+
+test_expect_success 'a third start: the VM runs when the container powers off' '
+	ns_as $OWNER rm $VMDIR/fake-deaf &&
+	ns_as $OWNER banger vm start $VM > start3.out 2>&1 || { cat start3.out; false; } &&
+	state_is running
+'
+
+_t0=$(date +%s%N)
+ns_stop 2> "$TRASH/stop.err"
+stop_st=$?
+echo "# power off with a VM running: $(ms_since $_t0) ms"
+test_expect_success 'the container powers off cleanly and leaves nothing behind' '
+	[ $stop_st = 0 ] || { cat stop.err; false; } &&
+	[ "$NS_EXIT" = 0 ] || { echo "systemd-nspawn exited $NS_EXIT"; tail -n 20 nspawn.log; false; } &&
+	ns_leftovers > left.out &&
+	! grep . left.out
+'
+
+test_done
