@@ -11,6 +11,7 @@
  * it fails on any other kind of interface), so a bridge or a NIC that
  * happened to carry such a name could not be deleted.
  */
+#include <errno.h>
 #include <string.h>
 
 #include <skalibs/strerr.h>
@@ -42,8 +43,8 @@ main(void)
 	existed = bg_net_link_exists(tap);
 	r = bg_net_tap_delete(tap);
 	if (r < 0) {
-		bg_err_set(&err, "temporary", "cannot remove tap %s: %s", tap,
-		    strerror(-r));
+		bg_err_set(&err, r == -EBUSY ? "busy" : "temporary",
+		    "cannot remove tap %s: %s", tap, strerror(-r));
 		return bg_helper_fail(&h, &err);
 	}
 	res = cJSON_CreateObject();

@@ -17,15 +17,16 @@
  * validated names; the VMM binary is found in fixed directories (or
  * BANGER_QEMU_BIN / BANGER_FIRECRACKER_BIN, set by whoever started the
  * root service, never by the client); the argv is built without a
- * shell; privileges are dropped to the installed owner (setgroups,
+ * shell; privileges are dropped to the installed owner (initgroups,
  * setresgid, setresuid, checked) before exec, with an environment of
- * PATH alone — so the VMM can do nothing the owner could not do by
+ * PATH and BANGER_ROOT alone — so the VMM can do nothing the owner could not do by
  * running it directly.  Root only adds what the owner cannot: a system
  * unit, and starting it on the owner's behalf.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <pwd.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -92,6 +93,12 @@ launch_daemon(char **argv, uid_t uid, gid_t gid, struct bg_err *err)
 		NULL, NULL };
 	const char *br = getenv("BANGER_ROOT");
 	int p[2], st, r;
+	char user[256] = "";
+	struct passwd *pw = getpwuid(uid);
+
+	/* The owner's supplementary groups too (kvm, for /dev/kvm), as User= gives. */
+	if (pw != NULL && strlen(pw->pw_name) < sizeof(user))
+		strcpy(user, pw->pw_name);
 
 	/* The state root is the one this helper works in (tests: BANGER_ROOT). */
 	if (br != NULL && strlen(br) < PATH_MAX) {
@@ -122,12 +129,15 @@ launch_daemon(char **argv, uid_t uid, gid_t gid, struct bg_err *err)
 		/* The status pipe becomes fd 3, kept across exec. */
 		if (dup2(p[1], 3) < 0 || (p[1] != 3 && close(p[1]) < 0))
 			_exit(111);
-		if (setgroups(1, &gid) < 0 || setresgid(gid, gid, gid) < 0 ||
+		if ((user[0] ? initgroups(user, gid) : setgroups(1, &gid)) < 0 ||
+		    setresgid(gid, gid, gid) < 0 ||
 		    setresuid(uid, uid, uid) < 0 || geteuid() != uid ||
 		    getegid() != gid) {
 			dprintf(3, "cannot drop privileges\n");
 			_exit(111);
 		}
+		/* Nothing but 0-2 and the status pipe reaches the VMM. */
+		close_range(4, ~0U, 0);
 		execve(argv[0], argv, envp);
 		dprintf(3, "cannot run %s: %s\n", argv[0], strerror(errno));
 		_exit(127);

@@ -33,39 +33,51 @@ cmp_name(const void *a, const void *b)
 }
 
 static cJSON *
-describe(int vmsfd, const char *name)
+describe(const char *name)
 {
-	char lock[PATH_MAX], rel[BG_NAME_MAX + 16];
-	cJSON *o = cJSON_CreateObject(), *st = NULL;
+	struct bg_vm vm;
+	struct bg_vm_paths p;
+	struct bg_err ignore;
+	char clk[PATH_MAX];
+	cJSON *o;
+	int held, creating;
 	size_t i;
-	int held;
 
-	if (o == NULL)
-		return NULL;
-	cJSON_AddStringToObject(o, "name", name);
-	snprintf(rel, sizeof(rel), "%s/vm.json", name);
-	if (bg_json_read_file(vmsfd, rel, BG_REQ_MAX, &st) < 0) {
-		cJSON_AddStringToObject(o, "state", "broken");
+	bg_path_build(clk, sizeof(clk), BG_DIR_STATE, "vms", name, "create.lock");
+	creating = bg_lock_held(clk);
+	if (bg_vm_load(name, &vm, &ignore) < 0) {
+		o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "name", name);
+		cJSON_AddStringToObject(o, "state", creating == 1 ? "creating" :
+		    "broken");
 		return o;
 	}
-	held = bg_path_build(lock, sizeof(lock), BG_DIR_RUN, "vms", name,
-	    "lock") < 0 ? -EINVAL : bg_lock_held(lock);
-	/*
-	 * Never guess: a lock that cannot be probed is "unknown", not
-	 * "stopped" (prune removes stopped VMs).
-	 */
-	cJSON_AddStringToObject(o, "state", held == 1 ? "running" :
-	    held == 0 ? "stopped" : "unknown");
-	if (held < 0)
-		cJSON_AddStringToObject(o, "error", strerror(-held));
-	for (i = 0; shown[i] != NULL; i++) {
-		cJSON *f = cJSON_GetObjectItemCaseSensitive(st, shown[i]);
+	bg_vm_paths(&vm, &p);
+	held = bg_lock_held(p.lock);
+	{
+		cJSON *all = bg_vm_to_json(&vm);
 
-		if (f != NULL)
-			cJSON_AddItemToObject(o, shown[i],
-			    cJSON_Duplicate(f, 1));
+		o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "name", name);
+		/*
+		 * Never guess: a lock that cannot be probed is "unknown", not
+		 * "stopped" (prune removes stopped VMs); a create that never
+		 * finished is "broken" (or "creating" while it runs).
+		 */
+		cJSON_AddStringToObject(o, "state", creating == 1 ? "creating" :
+		    strcmp(vm.status, "created") != 0 ? "broken" :
+		    held == 1 ? "running" : held == 0 ? "stopped" : "unknown");
+		if (held < 0)
+			cJSON_AddStringToObject(o, "error", strerror(-held));
+		for (i = 0; shown[i] != NULL; i++) {
+			cJSON *f = cJSON_GetObjectItemCaseSensitive(all, shown[i]);
+
+			if (f != NULL)
+				cJSON_AddItemToObject(o, shown[i],
+				    cJSON_Duplicate(f, 1));
+		}
+		cJSON_Delete(all);
 	}
-	cJSON_Delete(st);
 	return o;
 }
 
@@ -120,7 +132,7 @@ main(void)
 	}
 	qsort(names, n, sizeof(*names), cmp_name);
 	for (i = 0; i < n; i++) {
-		cJSON_AddItemToArray(arr, describe(dirfd(d), names[i]));
+		cJSON_AddItemToArray(arr, describe(names[i]));
 		free(names[i]);
 	}
 	free(names);

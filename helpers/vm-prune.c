@@ -40,7 +40,7 @@ main(void)
 {
 	struct bg_helper h;
 	struct bg_err err = { { 0 }, { 0 } };
-	bool used[BG_NET_INDEX_MAX + 1] = { false }, dry;
+	bool used[BG_NET_INDEX_MAX + 1] = { false }, dry, unknown_slot = false;
 	char dir[PATH_MAX];
 	cJSON *res, *removed, *kept, *taps;
 	struct dirent *e;
@@ -86,6 +86,8 @@ main(void)
 			cJSON_AddItemToArray(kept, cJSON_CreateString(e->d_name));
 			if (loaded)
 				used[vm.slot] = true;
+			else
+				unknown_slot = true;
 			continue;
 		}
 		if (!dry && bg_vm_destroy(e->d_name, loaded ? vm.slot : -1,
@@ -118,14 +120,20 @@ main(void)
 	if (d != NULL)
 		closedir(d);
 
-	/* banger taps that belong to no VM left. */
-	for (i = BG_NET_INDEX_MIN; i <= BG_NET_INDEX_MAX; i++) {
+	/*
+	 * banger taps that belong to no VM left — unless a kept VM's slot
+	 * is unknown (its tap could be any of them).  A tap still open by
+	 * a VMM is "busy": left alone.
+	 */
+	for (i = BG_NET_INDEX_MIN; i <= BG_NET_INDEX_MAX && !unknown_slot; i++) {
 		char tap[16];
 
 		if (used[i] || bg_net_tap_name(i, tap, sizeof(tap)) < 0 ||
 		    !bg_net_link_exists(tap))
 			continue;
 		if (!dry && tap_del(i, &err) < 0) {
+			if (strcmp(err.code, "busy") == 0)
+				continue;
 			close(g);
 			cJSON_Delete(res);
 			return bg_helper_fail(&h, &err);

@@ -46,7 +46,7 @@ main(void)
 	char cmdline[4096], dns[128];
 	const char *name;
 	cJSON *res;
-	int r, i;
+	int r, i, g;
 
 	PROG = "banger-vm-start";
 	r = bg_helper_begin(&h, "vm-start", false);
@@ -57,6 +57,16 @@ main(void)
 	name = bg_req_name(h.req, &err);
 	if (name == NULL)
 		return bg_helper_fail(&h, &err);
+	/*
+	 * Held until the VMM holds the VM lock: vm-delete and vm-prune
+	 * (which take it too) can never remove a VM that is starting.
+	 */
+	g = bg_lock_global(0);
+	if (g < 0) {
+		bg_err_set(&err, "temporary", "cannot take the global lock: %s",
+		    strerror(-g));
+		return bg_helper_fail(&h, &err);
+	}
 	r = bg_vm_load(name, &vm, &err);
 	if (r == -ENOENT)
 		bg_err_set(&err, "not_found",
@@ -81,6 +91,13 @@ main(void)
 	bg_proto_progress(1, "start", 1, 3);
 	if (root("vmm-launch", "name", vm.name, 0, &err) < 0)
 		return bg_helper_fail(&h, &err);
+	close(g);
+	if (bg_lock_held(p.lock) != 1) {
+		bg_err_set(&err, "temporary",
+		    "the VMM of \"%s\" exited right after starting: see %s/vmm.log and banger vm logs %s",
+		    name, p.dir, name);
+		return bg_helper_fail(&h, &err);
+	}
 	bg_proto_progress(1, "start", 2, 3);
 	if (strcmp(vm.vmm, "firecracker") == 0) {
 		/* The API socket appears once Firecracker is listening. */

@@ -3,6 +3,7 @@
  * check who is calling, read the request, and write the final line.
  */
 #include <errno.h>
+#include <signal.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -16,6 +17,8 @@ bg_helper_begin(struct bg_helper *h, const char *verb, bool root_side)
 
 	memset(h, 0, sizeof(*h));
 	h->verb = verb;
+	/* A peer that hangs up must give -EPIPE, not kill us mid-answer. */
+	signal(SIGPIPE, SIG_IGN);
 	r = bg_peer_cred(0, &h->peer_uid, NULL, NULL);
 	h->peer_is_socket = r == 0;
 	if (!h->peer_is_socket)

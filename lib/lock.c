@@ -9,7 +9,9 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "banger.h"
@@ -60,13 +62,37 @@ bg_lock_at(int dirfd, const char *name, int flags)
 int
 bg_lock_held(const char *path)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	int r = 0;
+	char dir[PATH_MAX];
+	const char *slash = strrchr(path, '/');
+	struct stat st;
+	int d, fd, r = 0;
 
+	/*
+	 * Root probes owner-made lock files too: no symlink anywhere in
+	 * the directory part (resolved beneath the RUN root when the path
+	 * is under it), a regular file, and never block (a FIFO).
+	 */
+	if (slash == NULL || (size_t)(slash - path) >= sizeof(dir))
+		return -EINVAL;
+	if (bg_path_dir(BG_DIR_RUN, dir, sizeof(dir)) == 0 &&
+	    strncmp(path, dir, strlen(dir)) == 0 && path[strlen(dir)] == '/') {
+		d = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		fd = d < 0 ? -errno : bg_openat_beneath(d, path + strlen(dir) + 1,
+		    O_RDONLY | O_NONBLOCK | O_NOCTTY, 0);
+		if (d >= 0)
+			close(d);
+	} else {
+		fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK |
+		    O_NOCTTY);
+		if (fd < 0)
+			fd = -errno;
+	}
 	if (fd < 0)
-		return errno == ENOENT ? 0 : -errno;
+		return fd == -ENOENT ? 0 : fd;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+		r = -EINVAL;
 	/* A shared lock conflicts only with the holder's exclusive one. */
-	if (flock(fd, LOCK_SH | LOCK_NB) < 0)
+	else if (flock(fd, LOCK_SH | LOCK_NB) < 0)
 		r = errno == EWOULDBLOCK ? 1 : -errno;
 	close(fd);
 	return r;

@@ -50,10 +50,12 @@ bg_net_nft_ensure(const char *bridge, const char *subnet, struct bg_err *err)
 	    "  }\n"
 	    "  chain forward {\n"
 	    "    type filter hook forward priority filter; policy accept;\n"
-	    "    iifname \"%s\" accept\n"
+	    "    iifname \"%s\" ip saddr %s accept\n"
+	    "    iifname \"%s\" drop\n"
 	    "    oifname \"%s\" ct state established,related accept\n"
+	    "    oifname \"%s\" drop\n"
 	    "  }\n"
-	    "}\n", subnet, subnet, bridge, bridge);
+	    "}\n", subnet, subnet, bridge, subnet, bridge, bridge, bridge);
 	nft = nft_ctx_new(NFT_CTX_DEFAULT);
 	if (nft == NULL) {
 		bg_err_set(err, "temporary", "cannot create an nftables context");

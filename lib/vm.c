@@ -292,18 +292,23 @@ bg_vm_to_json(const struct bg_vm *vm)
 static int
 open_vm_dir(const char *name)
 {
-	char vms[PATH_MAX];
-	int vfd, dfd, r;
+	char root[PATH_MAX], rel[BG_NAME_MAX + 8];
+	int rfd, r;
 
-	r = bg_path_build(vms, sizeof(vms), BG_DIR_STATE, "vms", NULL, NULL);
+	/*
+	 * The state root comes from compiled-in paths (or BANGER_ROOT);
+	 * everything below it is the owner's, so "vms/<name>" is resolved
+	 * beneath it without following any symlink.
+	 */
+	r = bg_path_dir(BG_DIR_STATE, root, sizeof(root));
 	if (r < 0)
 		return r;
-	vfd = open(vms, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (vfd < 0)
+	rfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (rfd < 0)
 		return -errno;
-	dfd = openat(vfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	r = dfd < 0 ? -errno : dfd;
-	close(vfd);
+	snprintf(rel, sizeof(rel), "vms/%s", name);
+	r = bg_openat_beneath(rfd, rel, O_RDONLY | O_DIRECTORY, 0);
+	close(rfd);
 	return r;
 }
 

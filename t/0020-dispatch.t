@@ -20,6 +20,11 @@ ask_eof() {
 		print $s $ARGV[1]; shutdown($s, 1); print while <$s>;' "$1" "$2"
 }
 
+# vmjson NAME SLOT: a complete, valid vm.json.
+vmjson() {
+	printf '{"name":"%s","status":"created","image":"test","kernel":"k","vcpu":1,"memory_mib":256,"disk_bytes":1073741824,"slot":%s,"vmm":"qemu","accel":"tcg","created_at":"2026-11-28T12:00:00Z"}\n' "$1" "$2"
+}
+
 wait_sock() {
 	i=0
 	while [ ! -S "$1" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
@@ -46,20 +51,22 @@ test_expect_success 'vm-list rejects garbage and oversize requests (exit 100)' '
 
 test_expect_success 'vm-list shows stopped, running and broken VMs' '
 	mkdir -p "$STATE/vms/b" "$STATE/vms/a" "$STATE/vms/c" "$STATE/vms/Bad.Name" &&
-	echo "{\"name\":\"a\",\"ip\":\"172.16.0.2\",\"image\":\"test\"}" >"$STATE/vms/a/vm.json" &&
-	echo "{\"name\":\"b\",\"ip\":\"172.16.0.3\"}" >"$STATE/vms/b/vm.json" &&
+	vmjson a 2 >"$STATE/vms/a/vm.json" &&
+	vmjson b 3 >"$STATE/vms/b/vm.json" &&
 	echo "{broken" >"$STATE/vms/c/vm.json" &&
 	mkdir -p "$BANGER_ROOT/run/banger/vms/b" &&
 	flock "$BANGER_ROOT/run/banger/vms/b/lock" sh -c "trap \"\" PIPE; printf \"{}\n\" | \"$X/vm-list\"" >out &&
-	echo "{\"ok\":true,\"result\":{\"vms\":[{\"name\":\"a\",\"state\":\"stopped\",\"ip\":\"172.16.0.2\",\"image\":\"test\"},{\"name\":\"b\",\"state\":\"running\",\"ip\":\"172.16.0.3\"},{\"name\":\"c\",\"state\":\"broken\"}]}}" >want &&
-	test_cmp want out &&
+	grep -q "{\"name\":\"a\",\"state\":\"stopped\",\"ip\":\"172.16.0.2\",\"image\":\"test\"" out &&
+	grep -q "{\"name\":\"b\",\"state\":\"running\",\"ip\":\"172.16.0.3\"" out &&
+	grep -q "{\"name\":\"c\",\"state\":\"broken\"}" out &&
+	test "$(grep -o "\"name\":\"[a-z]*\"" out | tr -d "\n")" = "\"name\":\"a\"\"name\":\"b\"\"name\":\"c\"" &&
 	printf "{}\n" | "$X/vm-list" | grep -q "\"name\":\"b\",\"state\":\"stopped\"" &&
 	rm -rf "$STATE/vms"
 '
 
 test_expect_success 'vm-list says unknown, not stopped, when the lock cannot be probed' '
 	mkdir -p "$STATE/vms/u" "$BANGER_ROOT/run/banger/vms/u" &&
-	echo "{\"name\":\"u\"}" >"$STATE/vms/u/vm.json" &&
+	vmjson u 4 >"$STATE/vms/u/vm.json" &&
 	ln -s /etc/passwd "$BANGER_ROOT/run/banger/vms/u/lock" &&
 	printf "{}\n" | "$X/vm-list" >out &&
 	grep -q "\"name\":\"u\",\"state\":\"unknown\",\"error\":" out &&

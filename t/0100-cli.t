@@ -1106,7 +1106,7 @@ if [ -x "$X/dispatch" ] && [ -x "$X/vm-list" ]; then
 	test_expect_success 'dispatch: vm list shows VMs' '
 		S=$BANGER_ROOT/var/lib/banger/vms &&
 		mkdir -p "$S/web" &&
-		echo "{\"name\":\"web\",\"ip\":\"172.16.0.9\",\"image\":\"test\"}" >"$S/web/vm.json" &&
+		echo "{\"name\":\"web\",\"status\":\"created\",\"image\":\"test\",\"kernel\":\"k\",\"vcpu\":1,\"memory_mib\":256,\"disk_bytes\":1073741824,\"slot\":9,\"vmm\":\"qemu\",\"accel\":\"tcg\",\"created_at\":\"2026-11-28T12:00:00Z\"}" >"$S/web/vm.json" &&
 		banger vm list >out &&
 		grep -q "^web  *stopped  *172.16.0.9  *test$" out &&
 		rm -rf "$S"

@@ -28,7 +28,8 @@ test_expect_success 'net-setup creates bridge, forwarding and nft table' '
 	test "$(in_ns cat /proc/sys/net/ipv4/ip_forward)" = 1 &&
 	in_ns nft list table ip banger >rules &&
 	grep -q "ip saddr 172.16.0.0/24 ip daddr != 172.16.0.0/24 masquerade" rules &&
-	grep -q "iifname \"br-fc\" accept" rules
+	grep -q "iifname \"br-fc\" ip saddr 172.16.0.0/24 accept" rules &&
+	grep -q "oifname \"br-fc\" drop" rules
 '
 test_expect_success 'net-setup is idempotent (one table, same rules)' '
 	in_ns nft list table ip banger >before &&
