@@ -32,6 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -157,13 +158,34 @@ launch_systemd(char **argv, const struct bg_vm *vm, uid_t uid, gid_t gid,
 {
 	char run[PATH_MAX], unit[96], u[32], g[32], rw[2 * PATH_MAX + 32];
 	char env[PATH_MAX + 32];
-	char *sargv[64];
+	char *sargv[160];
 	size_t n = 0, i;
 	int r;
 
 	if (bg_find_tool("systemd-run", run, sizeof(run)) == NULL) {
 		bg_err_set(err, "temporary", "systemd-run not found");
 		return -ENOENT;
+	}
+	/*
+	 * ReadWritePaths= fails the unit (226/NAMESPACE) when a path is
+	 * missing.  RUN/vms/NAME is the owner's to make (vm-start does).
+	 */
+	{
+		struct stat st;
+		int d = open(p->rundir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+		    O_CLOEXEC);
+
+		r = d < 0 ? -errno : fstat(d, &st) < 0 ? -errno :
+		    st.st_uid != uid ? -EPERM : 0;
+		if (d >= 0)
+			close(d);
+		if (r < 0) {
+			bg_err_set(err, "not_found",
+			    "%s: %s (banger vm start makes it, as the owner)",
+			    p->rundir, r == -EPERM ? "not the owner's" :
+			    strerror(-r));
+			return r;
+		}
 	}
 	snprintf(unit, sizeof(unit), "--unit=banger-vm-%s", vm->name);
 	snprintf(u, sizeof(u), "--uid=%u", (unsigned)uid);
@@ -175,6 +197,8 @@ launch_systemd(char **argv, const struct bg_vm *vm, uid_t uid, gid_t gid,
 	sargv[n++] = u;
 	sargv[n++] = g;
 	sargv[n++] = "--collect";
+	/* exec: a unit that cannot even start fails the job, and systemd-run. */
+	sargv[n++] = "--service-type=exec";
 	sargv[n++] = "--quiet";
 	sargv[n++] = "--property=NoNewPrivileges=yes";
 	sargv[n++] = "--property=PrivateTmp=yes";
@@ -187,8 +211,14 @@ launch_systemd(char **argv, const struct bg_vm *vm, uid_t uid, gid_t gid,
 		sargv[n++] = env;
 	}
 	sargv[n++] = "--";
-	for (i = 0; argv[i] != NULL && n < 63; i++)
+	/* Never run a truncated command line. */
+	for (i = 0; argv[i] != NULL; i++) {
+		if (n + 1 >= sizeof(sargv) / sizeof(sargv[0])) {
+			bg_err_set(err, "internal", "the VMM command line is too long");
+			return -E2BIG;
+		}
 		sargv[n++] = argv[i];
+	}
 	sargv[n] = NULL;
 	r = bg_run(sargv, 30000, err);
 	if (r < 0)
@@ -275,6 +305,11 @@ main(void)
 	for (i = 0; vargv[i] != NULL && n < 127; i++)
 		argv[n++] = vargv[i];
 	argv[n] = NULL;
+	if (vargv[i] != NULL) {
+		bg_argv_free(vargv);
+		bg_err_set(&err, "internal", "the VMM command line is too long");
+		return bg_helper_fail(&h, &err);
+	}
 	use_systemd = sd_booted() > 0 && getenv("BANGER_NO_SYSTEMD") == NULL;
 	r = use_systemd ? launch_systemd(argv, &vm, uid, gid, &p, &err) :
 	    launch_daemon(argv, uid, gid, &err);

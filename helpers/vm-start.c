@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -89,6 +90,23 @@ main(void)
 	    root("tap-add", "index", NULL, vm.slot, &err) < 0)
 		return bg_helper_fail(&h, &err);
 	bg_proto_progress(1, "start", 1, 3);
+	/*
+	 * RUN/vms/NAME is the owner's: made here, never by root.  The VMM's
+	 * systemd unit needs it to exist (ReadWritePaths=).
+	 */
+	{
+		char rel[BG_NAME_MAX + 8];
+		int d;
+
+		snprintf(rel, sizeof(rel), "vms/%s", vm.name);
+		d = bg_state_dir(BG_DIR_RUN, rel, 0755);
+		if (d < 0) {
+			bg_err_set(&err, "temporary", "cannot create %s: %s",
+			    p.rundir, strerror(-d));
+			return bg_helper_fail(&h, &err);
+		}
+		close(d);
+	}
 	if (root("vmm-launch", "name", vm.name, 0, &err) < 0)
 		return bg_helper_fail(&h, &err);
 	close(g);

@@ -19,17 +19,84 @@
 
 #include "banger.h"
 
+/*
+ * The same walk without openat2: one openat(O_NOFOLLOW) per component,
+ * refusing absolute paths and "..".  For kernels before 5.6 and for
+ * seccomp filters that deny openat2 -- systemd's RestrictSUIDSGID=yes
+ * (set in banger's units) makes it fail with ENOSYS, because it cannot
+ * inspect the flags openat2 takes by pointer.
+ */
+static int
+openat_walk(int dirfd, const char *rel, int flags, mode_t mode)
+{
+	char part[NAME_MAX + 1];
+	const char *c = rel;
+	int fd = dirfd, nfd, e;
+
+	if (rel == NULL || rel[0] == '\0')
+		return -ENOENT;
+	if (rel[0] == '/')
+		return -EXDEV;
+	for (;;) {
+		size_t len = strcspn(c, "/");
+		const char *next = c + len;
+		bool last;
+
+		while (*next == '/')
+			next++;
+		last = *next == '\0';
+		if (len > NAME_MAX) {
+			nfd = -1;
+			e = ENAMETOOLONG;
+		} else if (len == 2 && c[0] == '.' && c[1] == '.') {
+			nfd = -1;
+			e = EXDEV;
+		} else {
+			memcpy(part, c, len);
+			part[len] = '\0';
+			nfd = last ? openat(fd, part, flags | O_NOFOLLOW | O_CLOEXEC,
+			    mode) : openat(fd, part, O_PATH | O_DIRECTORY |
+			    O_NOFOLLOW | O_CLOEXEC);
+			e = errno;
+			/* As openat2 says: a symlink on the way is ELOOP. */
+			if (nfd < 0 && e == ENOTDIR && !last) {
+				struct stat st;
+
+				if (fstatat(fd, part, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+				    S_ISLNK(st.st_mode))
+					e = ELOOP;
+			}
+		}
+		if (fd != dirfd)
+			close(fd);
+		if (nfd < 0)
+			return -e;
+		if (last)
+			return nfd;
+		fd = nfd;
+		c = next;
+	}
+}
+
 int
 bg_openat_beneath(int dirfd, const char *rel, int flags, mode_t mode)
 {
+	static bool no_openat2;
 	struct open_how how = {
 		.flags = (uint64_t)(flags | O_CLOEXEC),
 		.mode = (flags & O_CREAT) ? mode : 0,
 		.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS |
 		    RESOLVE_NO_MAGICLINKS,
 	};
-	long fd = syscall(SYS_openat2, dirfd, rel, &how, sizeof(how));
+	long fd;
 
+	if (no_openat2)
+		return openat_walk(dirfd, rel, flags, mode);
+	fd = syscall(SYS_openat2, dirfd, rel, &how, sizeof(how));
+	if (fd < 0 && errno == ENOSYS) {
+		no_openat2 = true;
+		return openat_walk(dirfd, rel, flags, mode);
+	}
 	return fd < 0 ? -errno : (int)fd;
 }
 

@@ -95,6 +95,7 @@ install_banger() {
 		echo "placeholders left in the installed units" >&2
 		return 1
 	fi
+	# shellcheck disable=SC2086  # $SOCKETS: a list of unit names
 	printf '[Service]\nEnvironment=BANGER_QEMU_BIN=%s\n' "$FAKE" \
 	    > "$CT/etc/systemd/system/banger-root@.service.d/test.conf" &&
 	systemctl --root="$CT" enable $SOCKETS &&
@@ -230,7 +231,7 @@ if [ $boot_st != 0 ]; then
 	ns_stop
 	test_done
 fi
-echo "# booted to '$NS_STATE' in $(ms_since $_t0) ms (container pid 1 is host pid $NS_LEADER)"
+echo "# booted to '$NS_STATE' in $(ms_since "$_t0") ms (container pid 1 is host pid $NS_LEADER)"
 
 test_expect_success 'banger-root@.service has BANGER_QEMU_BIN from the drop-in' '
 	env=$(prop banger-root@probe.service Environment) &&
@@ -254,7 +255,7 @@ test_expect_success "owner: an empty vm list, then VM $VM (created, stopped)" '
 _t0=$(date +%s%N)
 ns_as $OWNER banger vm start --json $VM > "$TRASH/start1.out" 2> "$TRASH/start1.err"
 start_st=$?
-echo "# banger vm start: $(ms_since $_t0) ms"
+echo "# banger vm start: $(ms_since "$_t0") ms"
 test_expect_success "owner: banger vm start $VM" '
 	[ $start_st = 0 ] || { cat start1.err start1.out; ns_run journalctl -b --no-pager -n 40; false; } &&
 	answer_is start1.out "\$a->{name} eq q($VM) && \$a->{state} eq q(running)"
@@ -335,18 +336,20 @@ test_expect_success 'a second start is refused while it runs (vm-start and vmm-l
 _t0=$(date +%s%N)
 ns_as $OWNER banger vm stop --json $VM > "$TRASH/stop1.out" 2> "$TRASH/stop1.err"
 stop_st=$?
-echo "# banger vm stop (QMP): $(ms_since $_t0) ms"
+echo "# banger vm stop (QMP): $(ms_since "$_t0") ms"
 test_expect_success 'owner: vm stop ends it through QMP (not forced)' '
 	[ $stop_st = 0 ] || { cat stop1.err stop1.out; false; } &&
 	answer_is stop1.out "\$a->{state} eq q(stopped) && \$a->{was_running} && !\$a->{forced}" &&
 	ns_run grep -q "^fake-qemu: QMP system_powerdown" $VMDIR/vmm.log
 '
 
-test_expect_success 'the unit is collected; vm list says stopped; the lock is free' '
+test_expect_success 'the unit ended well and is collected; vm list says stopped; the lock is free' '
 	ns_until 10 unit_gone ||
 	    { echo "LoadState=$(prop $UNIT LoadState) ActiveState=$(prop $UNIT ActiveState)"; false; } &&
 	state_is stopped &&
-	! lock_held
+	! lock_held &&
+	ns_run journalctl --sync &&
+	ns_run journalctl -b -o cat _PID=1 | grep -qx "$UNIT: Deactivated successfully."
 '
 
 # ---- start again; stop: SIGKILL ---------------------------------------------
@@ -365,7 +368,7 @@ test_expect_success 'it starts again (a deaf VMM this time)' '
 _t0=$(date +%s%N)
 ns_as $OWNER banger vm stop --json --timeout 1 $VM > "$TRASH/stop2.out" 2> "$TRASH/stop2.err"
 stop_st=$?
-echo "# banger vm stop --timeout 1 (no QMP: SIGKILL): $(ms_since $_t0) ms"
+echo "# banger vm stop --timeout 1 (no QMP: SIGKILL): $(ms_since "$_t0") ms"
 test_expect_success 'owner: vm stop --timeout 1 ends a deaf VMM (forced)' '
 	[ $stop_st = 0 ] || { cat stop2.err stop2.out; false; } &&
 	answer_is stop2.out "\$a->{state} eq q(stopped) && \$a->{was_running} && \$a->{forced}"
@@ -376,6 +379,9 @@ test_expect_success 'the killed unit is collected too, and no unit is left faile
 	    { echo "LoadState=$(prop $UNIT LoadState) ActiveState=$(prop $UNIT ActiveState)"; false; } &&
 	state_is stopped &&
 	! lock_held &&
+	ns_run journalctl --sync &&
+	ns_run journalctl -b -o cat _PID=1 |
+	    grep -qx "$UNIT: Main process exited, code=killed, status=9/KILL" &&
 	ns_run systemctl list-units --failed --no-legend --plain > failed.out &&
 	! grep . failed.out
 '
@@ -435,7 +441,7 @@ test_expect_success 'a third start: the VM runs when the container powers off' '
 _t0=$(date +%s%N)
 ns_stop 2> "$TRASH/stop.err"
 stop_st=$?
-echo "# power off with a VM running: $(ms_since $_t0) ms"
+echo "# power off with a VM running: $(ms_since "$_t0") ms"
 test_expect_success 'the container powers off cleanly and leaves nothing behind' '
 	[ $stop_st = 0 ] || { cat stop.err; false; } &&
 	[ "$NS_EXIT" = 0 ] || { echo "systemd-nspawn exited $NS_EXIT"; tail -n 20 nspawn.log; false; } &&
