@@ -135,7 +135,15 @@ test_expect_success 'vm logs shows the guest console' '
 	ipl=$(banger --json vm show logs | sed -n "s/.*\"ip\":\"\([0-9.]*\)\".*/\1/p") &&
 	wait_ssh "$ipl" &&
 	banger vm logs logs >out &&
-	grep -q "banger-init:" out &&
+	grep -q "banger-init:" out
+'
+test_expect_success 'vm logs -f follows the console and ends when the VM stops' '
+	{ banger vm logs -f logs >follow 2>&1 & } && fpid=$! &&
+	sleep 1 && kill -0 $fpid &&
+	banger vm stop --timeout 0 logs >/dev/null 2>&1 &&
+	i=0; while kill -0 $fpid 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done &&
+	! kill -0 $fpid 2>/dev/null && wait $fpid &&
+	grep -q "banger-init:" follow &&
 	banger vm delete logs >/dev/null 2>&1
 '
 test_done
