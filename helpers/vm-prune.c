@@ -2,8 +2,9 @@
  * vm-prune — remove stopped VMs and whatever a crash left half-made:
  * VMs whose create never finished (vm.json says "creating", or is
  * missing or unreadable, with nobody holding create.lock), run
- * directories of VMs that no longer exist, and banger taps (bgtapN)
- * that belong to no VM.  Running VMs and VMs being created are kept.
+ * directories of VMs that no longer exist, banger taps (bgtapN) that
+ * belong to no VM, and temp files of interrupted known_hosts updates.
+ * Running VMs and VMs being created are kept.
  *
  * Request: {"v":1,"dry_run":bool}.
  * Result: {"removed":[names],"kept":[names],"taps_removed":[taps]}.
@@ -119,6 +120,23 @@ main(void)
 	}
 	if (d != NULL)
 		closedir(d);
+
+	/*
+	 * Temp files of atomic writes whose writer was killed (known_hosts
+	 * is only rewritten under the global lock, which we hold).
+	 */
+	{
+		int sd = bg_state_dir(BG_DIR_STATE, "ssh", 0755);
+		DIR *sdir = sd < 0 ? NULL : fdopendir(sd);
+
+		while (sdir != NULL && (e = readdir(sdir)) != NULL)
+			if (strncmp(e->d_name, ".known_hosts.tmp", 16) == 0 && !dry)
+				unlinkat(dirfd(sdir), e->d_name, 0);
+		if (sdir != NULL)
+			closedir(sdir);
+		else if (sd >= 0)
+			close(sd);
+	}
 
 	/*
 	 * banger taps that belong to no VM left — unless a kept VM's slot
