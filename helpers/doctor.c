@@ -258,6 +258,36 @@ check_arch(struct doctor *d)
 		add(d, "arch", PASS, NULL, "%s", u.machine);
 }
 
+/*
+ * The VMM runs as the owner and opens its tap through /dev/net/tun, so
+ * the owner must be able to open that device (Debian's udev makes it
+ * 0666; some hosts ship it 0600).
+ */
+static void
+check_tun(struct doctor *d)
+{
+	struct stat st;
+	int fd;
+
+	if (stat("/dev/net/tun", &st) < 0 || !S_ISCHR(st.st_mode)) {
+		add(d, "tun", FAIL, "load the tun module: sudo modprobe tun",
+		    "/dev/net/tun is missing");
+		return;
+	}
+	fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+	if (fd >= 0)
+		close(fd);
+	if ((st.st_mode & 0006) != 0006)
+		add(d, "tun", FAIL,
+		    "sudo chmod 0666 /dev/net/tun (Debian's default; opening it grants nothing by itself)",
+		    "/dev/net/tun is %04o: the VMM, running as you, cannot open its tap",
+		    (unsigned)(st.st_mode & 07777));
+	else
+		add(d, "tun", fd >= 0 || errno != EACCES ? PASS : FAIL,
+		    "sudo chmod 0666 /dev/net/tun", "/dev/net/tun %04o",
+		    (unsigned)(st.st_mode & 07777));
+}
+
 static const char *
 kvm_fix(int e)
 {
@@ -491,6 +521,7 @@ main(void)
 		check_firecracker(&d);
 		check_qemu(&d);
 		check_tools(&d);
+		check_tun(&d);
 		check_config(&d);
 		check_vm_defaults(&d);
 	}

@@ -114,7 +114,7 @@ test_expect_success 'every check is present, in order' '
 	doctor &&
 	cut -f 1 checks | grep -v "^failed$" | uniq > names &&
 	printf "%s\n" arch kvm firecracker qemu ip nft ssh ssh-keygen mkfs.ext4 \
-	    git config vm_defaults > names.want &&
+	    git tun config vm_defaults > names.want &&
 	test_cmp names.want names
 '
 
