@@ -158,9 +158,15 @@ int cli_config_load(struct cli_inv *inv, struct bg_config *c);
 /* vm.c */
 int cli_vm_create(struct cli_inv *inv);
 int cli_vm_delete(struct cli_inv *inv);
+int cli_vm_prune(struct cli_inv *inv);
 int cli_vm_logs(struct cli_inv *inv);
 int cli_vm_ssh(struct cli_inv *inv);
 int cli_vm_run(struct cli_inv *inv);
+
+/* sshconfig.c: the command; the refresh of ~/.config/banger/ssh_config
+ * after a VM is created or deleted (only once the user has run it). */
+int cli_ssh_config(struct cli_inv *inv);
+void cli_ssh_config_refresh(void);
 
 /* output.c */
 char *cli_clean(const char *s, size_t max, bool lines);

@@ -229,7 +229,14 @@ const struct cli_cmd cli_cmds[] = {
 	  .verb = "doctor", .run = cli_doctor, .render = cli_render_doctor },
 	{ .name = "ssh-config",
 	  .summary = "show or install the 'ssh NAME.vm' Include",
-	  .flags = ssh_config_flags, .check = check_ssh_config, NOT_YET },
+	  .details =
+	    "Prints the Include line for ~/.ssh/config.  --install adds it,\n"
+	    "in a block between '# >>> banger >>>' and '# <<< banger <<<',\n"
+	    "at the top of ~/.ssh/config; --uninstall removes that block.\n"
+	    "Writes ~/.config/banger/ssh_config (a Host NAME.vm per VM),\n"
+	    "which vm create, run, delete and prune then keep fresh.\n",
+	  .flags = ssh_config_flags, .check = check_ssh_config,
+	  .run = cli_ssh_config },
 	{ .name = "completion",
 	  .summary = "print a shell completion script",
 	  .details =

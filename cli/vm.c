@@ -147,8 +147,10 @@ cli_vm_create(struct cli_inv *inv)
 		return BG_EXIT_USAGE;
 	r = cli_spec_init(inv, &s);
 	if (r == 0) {
-		if (create(&s, &c, silence) == 0)
+		if (create(&s, &c, silence) == 0) {
 			announce(c.result);
+			cli_ssh_config_refresh();
+		}
 		r = cli_finish(inv, &c, NULL);
 	}
 	cli_call_free(&c);
@@ -179,8 +181,22 @@ cli_vm_delete(struct cli_inv *inv)
 			r = ask_name(&c, "vm-delete", name, silence);
 		}
 	}
+	if (r == 0)
+		cli_ssh_config_refresh();
 	r = cli_finish(inv, &c, NULL);
 	cli_call_free(&c);
+	return r;
+}
+
+/* vm prune: as any remote command, then the ssh_config refresh. */
+int
+cli_vm_prune(struct cli_inv *inv)
+{
+	int r = cli_remote(inv);
+
+	if (r == 0 && !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(
+	    inv->opts, "dry-run")))
+		cli_ssh_config_refresh();
 	return r;
 }
 
@@ -699,9 +715,10 @@ remove_vm(const struct run *rn)
 		cli_call_free(&c);
 		r = ask_name(&c, "vm-delete", rn->name, rn->silence);
 	}
-	if (r == 0)
+	if (r == 0) {
 		fprintf(stderr, "deleted VM %s\n", rn->name);
-	else
+		cli_ssh_config_refresh();
+	} else
 		cli_finish(rn->inv, &c, NULL);
 	cli_call_free(&c);
 	return r;
@@ -736,6 +753,7 @@ bring_up(struct run *rn, struct cli_spec *s)
 		return r;
 	}
 	announce(c.result);
+	cli_ssh_config_refresh();
 	snprintf(rn->name, sizeof(rn->name), "%s", field(c.result, "name"));
 	snprintf(rn->ip, sizeof(rn->ip), "%s", field(c.result, "ip"));
 	cli_call_free(&c);
