@@ -168,6 +168,9 @@ int cli_vm_run(struct cli_inv *inv);
 int cli_ssh_config(struct cli_inv *inv);
 void cli_ssh_config_refresh(void);
 
+/* completion.c */
+int cli_completion(struct cli_inv *inv);
+
 /* output.c */
 char *cli_clean(const char *s, size_t max, bool lines);
 char *cli_clean_console(const char *s, size_t max);

@@ -188,7 +188,7 @@ const struct cli_cmd cli_cmds[] = {
 	  .operands = op_name, .verb = "vm-delete", .run = cli_vm_delete },
 	{ .group = "vm", .name = "prune",
 	  .summary = "remove stopped and half-created VMs",
-	  .flags = vm_prune_flags, .verb = "vm-prune",
+	  .flags = vm_prune_flags, .verb = "vm-prune", .run = cli_vm_prune,
 	  .render = cli_render_vm_prune },
 	{ .group = "image", .name = "pull",
 	  .summary = "pull a catalog image or an OCI image",
@@ -251,7 +251,8 @@ const struct cli_cmd cli_cmds[] = {
 	    "powershell:\n"
 	    "  banger completion powershell | Out-String | "
 	    "Invoke-Expression\n",
-	  .operands = op_shell, .check = check_completion, NOT_YET },
+	  .operands = op_shell, .run = cli_completion,
+	  .check = check_completion },
 };
 const size_t cli_ncmds = sizeof(cli_cmds) / sizeof(cli_cmds[0]);
 
