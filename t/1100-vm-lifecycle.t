@@ -69,6 +69,13 @@ test_expect_success 'vm ssh runs a command with the pinned host key and returns 
 	must_fail 3 banger vm ssh two -- sh -c "exit 3" &&
 	must_fail 1 banger vm ssh nosuchvm -- true 2>/dev/null
 '
+test_expect_success 'ssh-config: plain ssh NAME.vm reaches the VM through the installed config' '
+	banger ssh-config >/dev/null 2>&1 &&
+	banger ssh-config --install >/dev/null 2>&1 &&
+	grep -q "^Host two\.vm" "$HOME/.config/banger/ssh_config" &&
+	test "$(ssh -F "$HOME/.ssh/config" -o BatchMode=yes two.vm hostname)" = two &&
+	banger ssh-config --uninstall >/dev/null 2>&1
+'
 test_expect_success 'a changed host key is refused (no trust on first use)' '
 	cp "$KH" kh.orig &&
 	sed -i "s/^\([^ ]*two\.vm\) .*/\1 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl/" "$KH" &&
