@@ -7,7 +7,9 @@
 #define BANGER_CLI_H
 
 #include <stdbool.h>
+#include <limits.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 #include <cjson/cJSON.h>
 
@@ -162,6 +164,32 @@ int cli_vm_prune(struct cli_inv *inv);
 int cli_vm_logs(struct cli_inv *inv);
 int cli_vm_ssh(struct cli_inv *inv);
 int cli_vm_run(struct cli_inv *inv);
+char *cli_shell_join(char **words, int n);
+pid_t cli_ssh_spawn(const char *key, const char *ip, const char *raw,
+    int in_fd, int *code);
+
+/*
+ * workspace.c: vm run PATH.  cli_ws_prepare checks PATH (a git work
+ * tree) and --from before any VM is made, and lists the files (with
+ * --dry-run it prints them and sets *done); cli_ws_ship streams them
+ * to /root/repo once ssh is up; cli_ws_command is the remote command
+ * for the session (COMMAND, or a login shell, in /root/repo).
+ */
+struct cli_ws {
+	char top[PATH_MAX];     /* the work tree's top level */
+	char repo[64];          /* its base name, made safe for a file name */
+	char from[64];          /* --from: the commit's id, or "" */
+	char *list;             /* the paths, each ending in NUL */
+	size_t listlen;
+	size_t nfiles;
+	unsigned long long bytes;
+	bool tooling;           /* .mise.toml or .tool-versions shipped */
+};
+
+int cli_ws_prepare(struct cli_inv *inv, struct cli_ws *ws, bool *done);
+int cli_ws_ship(struct cli_ws *ws, const char *key, const char *ip);
+int cli_ws_command(char **words, int n, char **raw);
+void cli_ws_free(struct cli_ws *ws);
 
 /* sshconfig.c: the command; the refresh of ~/.config/banger/ssh_config
  * after a VM is created or deleted (only once the user has run it). */

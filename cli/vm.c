@@ -3,7 +3,8 @@
  * (spec, key, name, then vm-create), `vm delete` (stops a running VM
  * first), `vm logs` (the console as it comes), `vm ssh` (vm-show, then
  * exec OpenSSH) and `vm run` (create, start, wait for ssh, ssh, and
- * with --rm stop and delete afterwards).
+ * with --rm stop and delete afterwards; with a PATH, workspace.c checks
+ * the repository first and ships it once ssh is up).
  *
  * Waiting for the guest's sshd is a loop in this process: a
  * non-blocking connect to port 22 with a 100 ms timeout, then the
@@ -352,8 +353,8 @@ quote(const char *w, char *out)
 }
 
 /* COMMAND's words, each quoted, joined by spaces: one string for ssh. */
-static char *
-shell_join(char **words, int n)
+char *
+cli_shell_join(char **words, int n)
 {
 	size_t len = 0, o = 0;
 	char *s;
@@ -388,39 +389,62 @@ struct ssh {
  * -o LogLevel=ERROR -- root@IP [COMMAND].  0, or the exit code after
  * saying why not.
  */
+static void ssh_free(struct ssh *s);
+static int ssh_prepare_raw(struct ssh *s, const char *key, const char *ip,
+    char *raw, bool tty);
+
 static int
 ssh_prepare(struct ssh *s, const char *key, const char *ip, char **words,
     int nwords)
+{
+	char *raw = NULL;
+
+	if (nwords > 0 && (raw = cli_shell_join(words, nwords)) == NULL) {
+		fputs("banger: out of memory\n", stderr);
+		return BG_EXIT_TEMP;
+	}
+	return ssh_prepare_raw(s, key, ip, raw, false);
+}
+
+/*
+ * As ssh_prepare, with the remote command raw (a string for the guest's
+ * shell, owned by s from here on, or NULL) and -t when tty.
+ */
+static int
+ssh_prepare_raw(struct ssh *s, const char *key, const char *ip, char *raw,
+    bool tty)
 {
 	char kh[PATH_MAX];
 	int n = 0;
 
 	memset(s, 0, sizeof(*s));
+	s->command = raw;
 	if (bg_find_tool("ssh", s->bin, sizeof(s->bin)) == NULL) {
 		fputs("banger: ssh is missing: install openssh-client\n",
 		    stderr);
+		ssh_free(s);
 		return 127;
 	}
 	if (access(key, R_OK) < 0) {
 		fprintf(stderr, "banger: cannot use the ssh key %s: %s\n"
 		    "banger: it is made by 'banger vm create' (ssh_key_path in "
 		    "config)\n", key, strerror(errno));
+		ssh_free(s);
 		return BG_EXIT_NO;
 	}
 	if (bg_path_build(kh, sizeof(kh), BG_DIR_STATE, "ssh", NULL,
 	    "known_hosts") < 0 || strlen(key) >= sizeof(s->identity)) {
 		fputs("banger: the state or key path is too long or not "
 		    "absolute (BANGER_ROOT)\n", stderr);
+		ssh_free(s);
 		return BG_EXIT_USAGE;
 	}
 	snprintf(s->identity, sizeof(s->identity), "%s", key);
 	snprintf(s->known, sizeof(s->known), "UserKnownHostsFile=%s", kh);
 	snprintf(s->dest, sizeof(s->dest), "root@%s", ip);
-	if (nwords > 0 && (s->command = shell_join(words, nwords)) == NULL) {
-		fputs("banger: out of memory\n", stderr);
-		return BG_EXIT_TEMP;
-	}
 	s->argv[n++] = s->bin;
+	if (tty)
+		s->argv[n++] = "-t";
 	s->argv[n++] = "-i";
 	s->argv[n++] = s->identity;
 	s->argv[n++] = "-o";
@@ -489,6 +513,41 @@ ssh_free(struct ssh *s)
 {
 	free(s->command);
 	s->command = NULL;
+}
+
+/*
+ * ssh root@IP RAW in the background, its stdin from in_fd: its pid, or
+ * -1 after saying why (the exit code in *code).
+ */
+pid_t
+cli_ssh_spawn(const char *key, const char *ip, const char *raw, int in_fd,
+    int *code)
+{
+	struct ssh s;
+	char *cmd = strdup(raw);
+	pid_t pid;
+
+	if (cmd == NULL) {
+		fputs("banger: out of memory\n", stderr);
+		*code = BG_EXIT_TEMP;
+		return -1;
+	}
+	*code = ssh_prepare_raw(&s, key, ip, cmd, false);
+	if (*code != 0)
+		return -1;
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	if (pid < 0) {
+		fprintf(stderr, "banger: fork: %s\n", strerror(errno));
+		*code = BG_EXIT_TEMP;
+	} else if (pid == 0) {
+		if (in_fd != STDIN_FILENO && dup2(in_fd, STDIN_FILENO) < 0)
+			_exit(BG_EXIT_TEMP);
+		_exit(ssh_exec(&s));
+	}
+	ssh_free(&s);
+	return pid;
 }
 
 /*
@@ -800,13 +859,19 @@ cli_vm_run(struct cli_inv *inv)
 	struct cli_spec s;
 	struct ssh sh;
 	struct run rn;
+	struct cli_ws ws;
 	const cJSON *t;
 	int r, st;
 
+	memset(&ws, 0, sizeof(ws));
 	if (inv->nargs > 0) {
-		fputs("banger: workspace mode (vm run PATH) is not implemented "
-		    "yet\n", stderr);
-		return BG_EXIT_NO;
+		bool done = false;
+
+		r = cli_ws_prepare(inv, &ws, &done);
+		if (r != 0 || done) {
+			cli_ws_free(&ws);
+			return r;
+		}
 	}
 	memset(&rn, 0, sizeof(rn));
 	rn.inv = inv;
@@ -816,19 +881,36 @@ cli_vm_run(struct cli_inv *inv)
 	rn.ssh_timeout_s = cJSON_IsNumber(t) ? (int)t->valuedouble :
 	    SSH_TIMEOUT_S;
 	rn.silence = cli_silence_ms();
-	if (rn.silence < 0)
+	if (rn.silence < 0) {
+		cli_ws_free(&ws);
 		return BG_EXIT_USAGE;
+	}
 	if (rn.rm)
 		catch_signals();
 	r = cli_spec_init(inv, &s);
 	if (r == 0)
 		r = bring_up(&rn, &s);
-	if (r == 0) {
+	if (r == 0 && inv->nargs > 0) {
+		char *raw = NULL;
+
+		r = cli_ws_ship(&ws, s.cfg.ssh_key_path, rn.ip);
+		if (r == 0)
+			r = cli_ws_command(inv->command, inv->ncommand, &raw);
+		if (r == 0)
+			r = ssh_prepare_raw(&sh, s.cfg.ssh_key_path, rn.ip, raw,
+			    inv->ncommand == 0 && isatty(STDIN_FILENO));
+		if (r != 0 && rn.rm)
+			remove_vm(&rn);
+		else if (r != 0)
+			fprintf(stderr, "banger: VM %s kept: 'banger vm delete "
+			    "%s' removes it\n", rn.name, rn.name);
+	} else if (r == 0) {
 		r = ssh_prepare(&sh, s.cfg.ssh_key_path, rn.ip, inv->command,
 		    inv->ncommand);
 		if (r != 0 && rn.rm)
 			remove_vm(&rn);
 	}
+	cli_ws_free(&ws);
 	cli_spec_free(&s);
 	if (r != 0)
 		return r;
