@@ -1028,12 +1028,11 @@ test_expect_success 'vm ssh: runs ssh with banger key, exits with its status' '
 	grep -q "127.0.0.1" err
 '
 
-test_expect_success 'vm run PATH: workspace mode is not implemented yet, exit 1' '
+test_expect_success 'vm run PATH: a missing workspace is refused before anything is sent' '
 	reset_log &&
-	must_fail 1 fake vm run ./repo -- make test >out 2>err &&
+	must_fail 100 fake vm run ./repo -- make test >out 2>err &&
 	test ! -s out && test ! -s requests &&
-	echo "banger: workspace mode (vm run PATH) is not implemented yet" >want &&
-	test_cmp want err
+	grep -q "not a directory" err
 '
 
 test_expect_success 'vm run --rm: ssh never answered: the VM is kept' '

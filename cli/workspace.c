@@ -1,0 +1,453 @@
+/*
+ * workspace.c — `vm run PATH`: the repository's files into /root/repo.
+ *
+ * Before any VM is made: PATH must be a directory inside a git work
+ * tree and --from REF must name a commit, else exit 100.  The files are
+ * what `git ls-files` lists (the working tree's version of each tracked
+ * file; deleted ones skipped), plus with --include-untracked what
+ * `git ls-files --others --exclude-standard` lists (never ignored
+ * files); with --from, the files of REF's tree (`git ls-tree -r`).
+ *
+ * Once ssh is up they are streamed: `tar -c` of the list (or `git
+ * archive REF`) piped into `ssh root@IP 'tar -x -o -C /root/repo'`.
+ * The archive says uid/gid 0 and the guest's tar runs as root without
+ * restoring owners, so everything is owned by root; modes and symlinks
+ * are kept.  git and tar run by absolute path with no shell on the host.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+#define GIT "/usr/bin/git"
+#define TAR "/usr/bin/tar"
+#define GIT_OUT_MAX (64u << 20)         /* a file list: 64 MiB at most */
+#define REPO_DIR "/root/repo"
+
+/* Child side: stdin /dev/null (unless in >= 0), stdout out, no stderr. */
+static void
+child_exec(const char *const *argv, int in, int out, bool quiet)
+{
+	int null = open("/dev/null", O_RDWR);
+
+	if (null < 0)
+		_exit(127);
+	if (dup2(in >= 0 ? in : null, STDIN_FILENO) < 0 ||
+	    dup2(out >= 0 ? out : null, STDOUT_FILENO) < 0 ||
+	    (quiet && dup2(null, STDERR_FILENO) < 0))
+		_exit(127);
+	unsetenv("GIT_DIR");
+	unsetenv("GIT_WORK_TREE");
+	unsetenv("GIT_INDEX_FILE");
+	signal(SIGPIPE, SIG_DFL);
+	execv(argv[0], (char *const *)argv);
+	_exit(127);
+}
+
+static int
+wait_status(pid_t pid)
+{
+	int st = 0;
+	pid_t w;
+
+	while ((w = waitpid(pid, &st, 0)) < 0 && errno == EINTR)
+		;
+	if (w < 0)
+		return BG_EXIT_TEMP;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/*
+ * Run argv, its stdout into *out (NUL-terminated, *len bytes, at most
+ * GIT_OUT_MAX), stderr discarded.  Its exit status, or -1.
+ */
+static int
+capture(const char *const *argv, char **out, size_t *len)
+{
+	int p[2], st;
+	size_t cap = 4096, n = 0;
+	char *buf = malloc(cap + 1);
+	ssize_t k;
+	pid_t pid;
+
+	*out = NULL;
+	*len = 0;
+	if (buf == NULL || pipe2(p, O_CLOEXEC) < 0) {
+		free(buf);
+		return -1;
+	}
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	if (pid < 0) {
+		close(p[0]);
+		close(p[1]);
+		free(buf);
+		return -1;
+	}
+	if (pid == 0)
+		child_exec(argv, -1, p[1], true);
+	close(p[1]);
+	for (;;) {
+		if (n == cap) {
+			char *nb;
+
+			if (cap >= GIT_OUT_MAX)
+				break;
+			cap *= 2;
+			nb = realloc(buf, cap + 1);
+			if (nb == NULL)
+				break;
+			buf = nb;
+		}
+		k = read(p[0], buf + n, cap - n);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			break;
+		n += (size_t)k;
+	}
+	close(p[0]);    /* an unread rest: git gets SIGPIPE */
+	st = wait_status(pid);
+	if (n == cap) { /* too much, or out of memory */
+		free(buf);
+		return -1;
+	}
+	buf[n] = '\0';
+	*out = buf;
+	*len = n;
+	return st;
+}
+
+static void
+chomp(char *s)
+{
+	size_t n = strlen(s);
+
+	while (n > 0 && (s[n - 1] == '\n' || s[n - 1] == '\r'))
+		s[--n] = '\0';
+}
+
+/* Add path to the list (with its NUL). */
+static int
+add(struct cli_ws *ws, const char *path, unsigned long long size)
+{
+	size_t l = strlen(path) + 1;
+	char *n = realloc(ws->list, ws->listlen + l);
+
+	if (n == NULL)
+		return -1;
+	memcpy(n + ws->listlen, path, l);
+	ws->list = n;
+	ws->listlen += l;
+	ws->nfiles++;
+	ws->bytes += size;
+	if (strcmp(path, ".mise.toml") == 0 ||
+	    strcmp(path, ".tool-versions") == 0)
+		ws->tooling = true;
+	return 0;
+}
+
+/* The NUL-separated paths of git ls-files ARGS..., as they are on disk. */
+static int
+list_worktree(struct cli_ws *ws, const char *const *argv)
+{
+	char *out, *p, full[PATH_MAX * 2];
+	size_t len;
+	struct stat st;
+	int r;
+
+	r = capture(argv, &out, &len);
+	if (r != 0) {
+		free(out);
+		fprintf(stderr, "banger: git ls-files failed in %s\n", ws->top);
+		return BG_EXIT_TEMP;
+	}
+	for (p = out; p < out + len; p += strlen(p) + 1) {
+		if (*p == '\0')
+			continue;
+		snprintf(full, sizeof(full), "%s/%s", ws->top, p);
+		if (lstat(full, &st) < 0 || S_ISDIR(st.st_mode))
+			continue;       /* deleted, or a submodule */
+		if (add(ws, p, (unsigned long long)st.st_size) < 0) {
+			free(out);
+			fputs("banger: out of memory\n", stderr);
+			return BG_EXIT_TEMP;
+		}
+	}
+	free(out);
+	return 0;
+}
+
+/* The files of commit ws->from: git ls-tree -r -z -l. */
+static int
+list_commit(struct cli_ws *ws)
+{
+	const char *argv[] = { GIT, "-C", ws->top, "ls-tree", "-r", "-z",
+	    "-l", "--full-tree", ws->from, NULL };
+	char *out, *p, *tab, *sp;
+	size_t len;
+	int r;
+
+	r = capture(argv, &out, &len);
+	if (r != 0) {
+		free(out);
+		fprintf(stderr, "banger: git ls-tree failed in %s\n", ws->top);
+		return BG_EXIT_TEMP;
+	}
+	/* "MODE TYPE OBJECT   SIZE\tPATH" */
+	for (p = out; p < out + len; p += strlen(p) + 1) {
+		tab = strchr(p, '\t');
+		if (tab == NULL)
+			continue;
+		*tab = '\0';
+		sp = strchr(p, ' ');
+		if (sp == NULL || strncmp(sp + 1, "blob ", 5) != 0) {
+			*tab = '\t';
+			continue;       /* a submodule's commit */
+		}
+		sp = strrchr(p, ' ');
+		if (add(ws, tab + 1, strtoull(sp + 1, NULL, 10)) < 0) {
+			free(out);
+			fputs("banger: out of memory\n", stderr);
+			return BG_EXIT_TEMP;
+		}
+		*tab = '\t';
+	}
+	free(out);
+	return 0;
+}
+
+static const char *
+opt_str(const struct cli_inv *inv, const char *name)
+{
+	return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
+	    inv->opts, name));
+}
+
+static bool
+opt_true(const struct cli_inv *inv, const char *name)
+{
+	return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(inv->opts, name));
+}
+
+int
+cli_ws_prepare(struct cli_inv *inv, struct cli_ws *ws, bool *done)
+{
+	const char *path = inv->args[0], *from = opt_str(inv, "from");
+	const char *base;
+	struct stat st;
+	char *out, spec[CLI_STR_MAX + 16];
+	size_t len, k;
+	int r;
+
+	memset(ws, 0, sizeof(*ws));
+	*done = false;
+	if (opt_str(inv, "branch") != NULL) {
+		fputs("banger: --branch is not implemented yet\n", stderr);
+		return BG_EXIT_NO;
+	}
+	if (stat(path, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		fputs("banger: ", stderr);
+		cli_put_clean(stderr, path, PATH_MAX);
+		fputs(": not a directory: vm run PATH needs a git "
+		    "repository's directory\n", stderr);
+		return BG_EXIT_USAGE;
+	}
+	{
+		const char *argv[] = { GIT, "-C", path, "rev-parse",
+		    "--show-toplevel", NULL };
+
+		r = capture(argv, &out, &len);
+	}
+	if (r != 0 || out == NULL || (chomp(out), out[0] != '/') ||
+	    strlen(out) >= sizeof(ws->top)) {
+		free(out);
+		if (r < 0 || access(GIT, X_OK) < 0) {
+			fputs("banger: cannot run " GIT ": install git\n",
+			    stderr);
+			return BG_EXIT_TEMP;
+		}
+		fputs("banger: ", stderr);
+		cli_put_clean(stderr, path, PATH_MAX);
+		fputs(": not inside a git work tree\n", stderr);
+		return BG_EXIT_USAGE;
+	}
+	snprintf(ws->top, sizeof(ws->top), "%s", out);
+	free(out);
+	base = strrchr(ws->top, '/') + 1;
+	for (k = 0; base[k] != '\0' && k + 1 < sizeof(ws->repo); k++)
+		ws->repo[k] = strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLM"
+		    "NOPQRSTUVWXYZ0123456789._-", base[k]) ? base[k] : '_';
+	if (k == 0)
+		ws->repo[k++] = '_';
+	ws->repo[k] = '\0';
+	if (from != NULL) {
+		const char *argv[] = { GIT, "-C", ws->top, "rev-parse", "-q",
+		    "--verify", spec, NULL };
+
+		snprintf(spec, sizeof(spec), "%s^{commit}", from);
+		out = NULL;
+		r = from[0] == '-' ? 1 : capture(argv, &out, &len);
+		if (r == 0)
+			chomp(out);
+		if (r != 0 || strlen(out) < 40 ||
+		    strlen(out) >= sizeof(ws->from) ||
+		    strspn(out, "0123456789abcdef") != strlen(out)) {
+			free(out);
+			fputs("banger: --from ", stderr);
+			cli_put_clean(stderr, from, CLI_STR_MAX);
+			fputs(": no such commit in ", stderr);
+			cli_put_clean(stderr, ws->top, PATH_MAX);
+			fputs("\n", stderr);
+			return BG_EXIT_USAGE;
+		}
+		snprintf(ws->from, sizeof(ws->from), "%s", out);
+		free(out);
+		r = list_commit(ws);
+	} else {
+		const char *tracked[] = { GIT, "-C", ws->top, "ls-files", "-z",
+		    NULL };
+		const char *others[] = { GIT, "-C", ws->top, "ls-files", "-z",
+		    "--others", "--exclude-standard", NULL };
+
+		r = list_worktree(ws, tracked);
+		if (r == 0 && opt_true(inv, "include-untracked"))
+			r = list_worktree(ws, others);
+	}
+	if (r != 0)
+		return r;
+	if (opt_true(inv, "dry-run")) {
+		const char *p;
+
+		for (p = ws->list; p < ws->list + ws->listlen;
+		    p += strlen(p) + 1) {
+			cli_put_clean(stdout, p, PATH_MAX);
+			putchar('\n');
+		}
+		fflush(stdout);
+		fprintf(stderr, "%zu files, %llu bytes (dry run: no VM "
+		    "created)\n", ws->nfiles, ws->bytes);
+		*done = true;
+	}
+	return 0;
+}
+
+/* Write all of buf to fd; -1 on error (EPIPE: the reader went away). */
+static int
+write_all(int fd, const char *buf, size_t n)
+{
+	ssize_t k;
+
+	while (n > 0) {
+		k = write(fd, buf, n);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			return -1;
+		buf += k;
+		n -= (size_t)k;
+	}
+	return 0;
+}
+
+int
+cli_ws_ship(struct cli_ws *ws, const char *key, const char *ip)
+{
+	const char *tar_argv[] = { TAR, "-c", "-f", "-", "--null",
+	    "--verbatim-files-from", "--no-recursion", "--owner=0",
+	    "--group=0", "--numeric-owner", "-C", ws->top, "-T", "-", NULL };
+	const char *git_argv[] = { GIT, "-c", "tar.umask=0022", "-C",
+	    ws->top, "archive", "--format=tar", ws->from, NULL };
+	char cmd[1024];
+	struct sigaction ign, old;
+	int data[2], lst[2] = { -1, -1 }, code = 0, pst, sst;
+	pid_t ssh, prod;
+
+	snprintf(cmd, sizeof(cmd), "mkdir -p " REPO_DIR " && tar -x -o -f - "
+	    "-C " REPO_DIR "%s%s%s", ws->tooling ? " && { mkdir -p "
+	    "/root/.cache/banger; (if command -v mise >/dev/null 2>&1; then "
+	    "cd " REPO_DIR " && mise install; else echo 'mise is not "
+	    "installed in this image'; fi) </dev/null "
+	    ">/root/.cache/banger/vm-run-tooling-" : "",
+	    ws->tooling ? ws->repo : "",
+	    ws->tooling ? ".log 2>&1 & }" : "");
+	fprintf(stderr, "copying %zu files (%llu bytes) to " REPO_DIR "\n",
+	    ws->nfiles, ws->bytes);
+	if (pipe2(data, O_CLOEXEC) < 0 ||
+	    (ws->from[0] == '\0' && pipe2(lst, O_CLOEXEC) < 0)) {
+		fprintf(stderr, "banger: pipe: %s\n", strerror(errno));
+		return BG_EXIT_TEMP;
+	}
+	ssh = cli_ssh_spawn(key, ip, cmd, data[0], &code);
+	close(data[0]);
+	if (ssh < 0) {
+		close(data[1]);
+		if (lst[0] >= 0) {
+			close(lst[0]);
+			close(lst[1]);
+		}
+		return code;
+	}
+	fflush(stdout);
+	fflush(stderr);
+	prod = fork();
+	if (prod == 0)
+		child_exec(ws->from[0] ? git_argv : tar_argv, lst[0], data[1],
+		    false);
+	close(data[1]);
+	if (lst[0] >= 0)
+		close(lst[0]);
+	if (prod > 0 && lst[1] >= 0) {
+		memset(&ign, 0, sizeof(ign));
+		ign.sa_handler = SIG_IGN;
+		sigaction(SIGPIPE, &ign, &old);
+		write_all(lst[1], ws->list, ws->listlen);
+		sigaction(SIGPIPE, &old, NULL);
+	}
+	if (lst[1] >= 0)
+		close(lst[1]);
+	pst = prod > 0 ? wait_status(prod) : BG_EXIT_TEMP;
+	sst = wait_status(ssh);
+	if (pst != 0 || sst != 0) {
+		fprintf(stderr, "banger: copying the workspace failed (%s exit "
+		    "%d, ssh exit %d)\n", ws->from[0] ? "git archive" : "tar",
+		    pst, sst);
+		return BG_EXIT_TEMP;
+	}
+	return 0;
+}
+
+int
+cli_ws_command(char **words, int n, char **raw)
+{
+	static const char cd[] = "cd " REPO_DIR " && ";
+	char *j = n > 0 ? cli_shell_join(words, n) :
+	    strdup("exec ${SHELL:-sh} -l");
+
+	*raw = j != NULL ? malloc(sizeof(cd) + strlen(j)) : NULL;
+	if (*raw == NULL) {
+		free(j);
+		fputs("banger: out of memory\n", stderr);
+		return BG_EXIT_TEMP;
+	}
+	memcpy(*raw, cd, sizeof(cd) - 1);
+	strcpy(*raw + sizeof(cd) - 1, j);
+	free(j);
+	return 0;
+}
+
+void
+cli_ws_free(struct cli_ws *ws)
+{
+	free(ws->list);
+	ws->list = NULL;
+	ws->listlen = 0;
+}

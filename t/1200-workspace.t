@@ -1,0 +1,83 @@
+#!/bin/bash
+# vm run PATH (workspace mode) with real guests (QEMU TCG), in
+# t/with-sandbox's private state root and network namespace.
+if [ "${BANGER_SANDBOX:-0}" != 1 ]; then
+	TOP=$(cd "$(dirname "$0")/.." && pwd)
+	if [ "$(id -u)" != 0 ] || [ ! -f "$TOP/build/images/test/rootfs.ext4" ] ||
+	    ! command -v qemu-system-x86_64 >/dev/null || ! test -x /usr/bin/git; then
+		. "$TOP/t/lib.sh"
+		test_skip 'workspace mode with real guests' 'needs root, QEMU, git and make images'
+		test_expect_success 'bare vm run PATH gives a login shell in /root/repo' '
+	printf "echo WHERE-\$(pwd)\nexit\n" |
+		script -qec "banger vm run --rm repo" /dev/null >out 2>&1 &&
+	grep -q "WHERE-/root/repo" out && no_vms
+'
+test_done
+	fi
+	exec "$TOP/t/with-sandbox" "$0" "$@"
+fi
+. "${0%/*}/lib.sh"
+
+STATE=$BANGER_ROOT/var/lib/banger
+no_vms() { ! test -d "$STATE/vms" || test -z "$(ls -A "$STATE/vms")"; }
+
+test_expect_success 'a repository with tracked, modified, staged, untracked and ignored files' '
+	mkdir repo && cd repo && git init -q && git config user.email t@example.com &&
+	git config user.name t && git config commit.gpgsign false &&
+	echo old >a.txt && mkdir -p sub/deep && echo deep >sub/deep/b.txt &&
+	printf "#!/bin/sh\necho ran\n" >run.sh && chmod 0755 run.sh &&
+	echo ro >ro.txt && chmod 0444 ro.txt && ln -s sub/deep/b.txt link &&
+	echo secret.txt >.gitignore && echo "[tools]" >.mise.toml &&
+	git add -A && git commit -qm one &&
+	echo new >a.txt && git commit -qam two &&
+	echo modified >a.txt && echo staged >staged.txt && git add staged.txt &&
+	echo X=1 >.env && echo pw >secret.txt
+'
+test_expect_success '--dry-run lists exactly the tracked and staged files and creates no VM' '
+	banger vm run --dry-run repo >out 2>err &&
+	printf "%s\n" .gitignore .mise.toml a.txt link ro.txt run.sh staged.txt sub/deep/b.txt >want &&
+	test_cmp want out && grep -q "^8 files" err && no_vms &&
+	banger vm run --dry-run --include-untracked repo/sub >out 2>/dev/null &&
+	grep -qx .env out && ! grep -q secret out && no_vms
+'
+test_expect_success 'not a repository, a missing path and a bad --from: exit 100, no VM' '
+	mkdir plain &&
+	must_fail 100 banger vm run --rm plain -- true 2>err && grep -q "not inside a git work tree" err &&
+	must_fail 100 banger vm run --rm nosuchdir -- true 2>/dev/null &&
+	must_fail 100 banger vm run --rm --from nosuchref repo -- true 2>err && grep -q "no such commit" err &&
+	must_fail 1 banger vm run --rm --branch b repo -- true 2>/dev/null &&
+	no_vms
+'
+test_expect_success 'files arrive in /root/repo with content, modes, symlinks, root owner; command exits 5' '
+	must_fail 5 banger vm run --rm --name ws1 repo -- sh -c "
+		pwd; cat a.txt staged.txt; ./run.sh;
+		stat -c \"%n %a %u:%g\" run.sh ro.txt a.txt sub/deep/b.txt;
+		test -L link && echo link-is-symlink \$(readlink link);
+		test -e .env && echo env-present; test -e secret.txt && echo secret-present;
+		find . ! -user 0 | grep -q . && echo not-root-owned;
+		i=0; while [ ! -s /root/.cache/banger/vm-run-tooling-repo.log ] && [ \$i -lt 50 ]; do sleep 0.1; i=\$((i+1)); done;
+		cat /root/.cache/banger/vm-run-tooling-repo.log;
+		exit 5" >out 2>err &&
+	grep -qx /root/repo out && grep -qx modified out && grep -qx staged out && grep -qx ran out &&
+	grep -qx "run.sh 755 0:0" out && grep -qx "ro.txt 444 0:0" out &&
+	grep -qx "a.txt 644 0:0" out && grep -qx "sub/deep/b.txt 644 0:0" out &&
+	grep -qx "link-is-symlink sub/deep/b.txt" out &&
+	! grep -q "env-present\|secret-present\|not-root-owned" out &&
+	grep -qx "mise is not installed in this image" out &&
+	! test -d "$STATE/vms/ws1"
+'
+test_expect_success '--include-untracked ships .env, never the ignored secret.txt' '
+	banger vm run --rm --include-untracked repo -- sh -c "ls -a; cat .env" >out 2>err &&
+	grep -qx .env out && grep -qx X=1 out && ! grep -q secret out && no_vms
+'
+test_expect_success '--from HEAD~1 ships the old tree' '
+	banger vm run --rm --from HEAD~1 repo -- sh -c "cat a.txt; ls -a; stat -c %a run.sh" >out 2>err &&
+	grep -qx old out && ! grep -q "staged\|modified" out && grep -qx 755 out &&
+	test -z "$(grep -x "new" out)" && no_vms
+'
+test_expect_success 'bare vm run PATH gives a login shell in /root/repo' '
+	printf "echo WHERE-\$(pwd)\nexit\n" |
+		script -qec "banger vm run --rm repo" /dev/null >out 2>&1 &&
+	grep -q "WHERE-/root/repo" out && no_vms
+'
+test_done
