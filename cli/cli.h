@@ -157,6 +157,14 @@ int cli_spec_rename(struct cli_spec *s);
 void cli_spec_free(struct cli_spec *s);
 int cli_config_load(struct cli_inv *inv, struct bg_config *c);
 
+/*
+ * filesync.c: the [[file_sync]] entries checked against the filesystem
+ * (inside $HOME, top-level symlinks, existence, 1 GiB) and added to req
+ * as "file_sync"; -errno with err set ("bad_config": exit 100).
+ */
+int cli_filesync_add(const struct bg_config *c, cJSON *req,
+    struct bg_err *err);
+
 /* vm.c */
 int cli_vm_create(struct cli_inv *inv);
 int cli_vm_delete(struct cli_inv *inv);

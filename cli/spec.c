@@ -431,6 +431,8 @@ cli_spec_init(struct cli_inv *inv, struct cli_spec *s)
 		    "cannot make a name for the VM");
 		return cli_fail(inv, &err);
 	}
+	if (cli_filesync_add(c, s->req, &err) < 0)
+		return cli_fail(inv, &err);
 	return 0;
 }
 

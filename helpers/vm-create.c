@@ -4,8 +4,13 @@
  * key, pin that host key, and write vm.json.  It does not start it.
  *
  * Request: {"v":1,"name","image","kernel","vcpu","memory_mib",
- *           "disk_bytes","ssh_pubkey","vmm","accel"}; without "kernel",
- *           the last kernel in STATE/kernels/ by name.
+ *           "disk_bytes","ssh_pubkey","vmm","accel","file_sync"};
+ *           without "kernel", the last kernel in STATE/kernels/ by name.
+ *           "file_sync" (optional, at most 64): [{"host":ABSOLUTE,
+ *           "guest":RELATIVE_TO_/root,"mode":N}], already resolved by
+ *           the CLI (cli/filesync.c); copied onto the work disk, see
+ *           docs/file-sync.md.  Symlinks inside a synced directory are
+ *           skipped with a "log" event each.
  * Result:  the VM (vm.json) with "state":"stopped".
  *
  * Crash safety (docs/vm-lifecycle.md): vm.json is written first with
@@ -29,7 +34,11 @@
 #include "banger.h"
 
 static const char *const allowed[] = { "name", "image", "kernel", "vcpu",
-	"memory_mib", "disk_bytes", "ssh_pubkey", "vmm", "accel", NULL };
+	"memory_mib", "disk_bytes", "ssh_pubkey", "vmm", "accel", "file_sync",
+	NULL };
+
+#define FS_MAX_ENTRIES 64
+#define FS_MAX_BYTES (1024ULL * 1024 * 1024)
 
 static int
 get_str(const cJSON *req, const char *key, char *out, size_t n,
@@ -183,12 +192,285 @@ alloc_slot(struct bg_err *err)
 	return -ENOSPC;
 }
 
+/* ---- file_sync: host files onto the work disk ------------------------ */
+
+struct fsync {
+	const char *who;        /* "file_sync entry N" */
+	uint64_t total;
+	struct bg_err *err;
+};
+
+/* A relative path: no leading "/", no empty, "." or ".." component. */
+static bool
+rel_ok(const char *g)
+{
+	const char *c = g;
+	size_t n;
+
+	if (g[0] == '\0' || g[0] == '/' || strlen(g) >= PATH_MAX)
+		return false;
+	while (*c != '\0') {
+		n = strcspn(c, "/");
+		if (n == 0 || (n == 1 && c[0] == '.') ||
+		    (n == 2 && c[0] == '.' && c[1] == '.'))
+			return false;
+		c += n;
+		if (*c == '/')
+			c++;
+		if (*c == '\0' && c[-1] == '/')
+			return false;
+	}
+	return true;
+}
+
+static bool
+abs_ok(const char *h)
+{
+	const char *c = h;
+
+	if (h[0] != '/' || strlen(h) >= PATH_MAX)
+		return false;
+	while ((c = strstr(c, "..")) != NULL) {
+		if (c[-1] == '/' && (c[2] == '/' || c[2] == '\0'))
+			return false;
+		c += 2;
+	}
+	return true;
+}
+
+static int
+fs_fail(struct fsync *f, const char *what, const char *path, int e)
+{
+	bg_err_set(f->err, e == EFBIG ? "bad_request" : "temporary",
+	    "%s: %s '%s': %s", f->who, what, path, strerror(e));
+	return -e;
+}
+
+/* Copy the regular file open at src to dst (relative to work.d at wd). */
+static int
+copy_file(struct fsync *f, int src, const struct stat *st, int wd,
+    const char *dst, mode_t mode, const char *hpath)
+{
+	char buf[65536];
+	ssize_t n;
+	int out;
+
+	f->total += (uint64_t)st->st_size;
+	if (f->total > FS_MAX_BYTES)
+		return fs_fail(f, "more than 1 GiB in total at", hpath, EFBIG);
+	out = openat(wd, dst, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+	    O_CLOEXEC, 0600);
+	if (out < 0)
+		return fs_fail(f, "cannot create the copy of", hpath, errno);
+	while ((n = read(src, buf, sizeof(buf))) > 0)
+		if (bg_write_all(out, buf, (size_t)n) < 0) {
+			n = -1;
+			break;
+		}
+	if (n < 0 || fchmod(out, mode) < 0) {
+		int e = errno ? errno : EIO;
+		close(out);
+		return fs_fail(f, "cannot copy", hpath, e);
+	}
+	close(out);
+	return 0;
+}
+
+/* Copy the directory open at dfd (host path hpath) to dst, recursively. */
+static int
+copy_dir(struct fsync *f, int dfd, const char *hpath, int wd, const char *dst,
+    mode_t mode, int depth)
+{
+	char hp[PATH_MAX], dp[PATH_MAX];
+	struct dirent *e;
+	struct stat st;
+	DIR *d;
+	int r = 0, fd;
+
+	if (depth > 64)
+		return fs_fail(f, "too deep at", hpath, ELOOP);
+	if (mkdirat(wd, dst, 0700) < 0)
+		return fs_fail(f, "cannot create the copy of", hpath, errno);
+	if ((d = fdopendir(dfd)) == NULL) {
+		close(dfd);
+		return fs_fail(f, "cannot read", hpath, errno);
+	}
+	while (r == 0 && (errno = 0, e = readdir(d)) != NULL) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		if ((size_t)snprintf(hp, sizeof(hp), "%s/%s", hpath, e->d_name) >=
+		    sizeof(hp) || (size_t)snprintf(dp, sizeof(dp), "%s/%s", dst,
+		    e->d_name) >= sizeof(dp)) {
+			r = fs_fail(f, "path too long at", hpath, ENAMETOOLONG);
+			break;
+		}
+		if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			r = fs_fail(f, "cannot read", hp, errno);
+			break;
+		}
+		if (S_ISLNK(st.st_mode)) {
+			bg_proto_log(1, "warning: %s: skipped the symlink %s "
+			    "(symlinks inside a synced directory are not copied)",
+			    f->who, hp);
+			continue;
+		}
+		if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
+			bg_proto_log(1, "warning: %s: skipped %s (not a regular "
+			    "file or directory)", f->who, hp);
+			continue;
+		}
+		fd = openat(dirfd(d), e->d_name, O_RDONLY | O_NOFOLLOW |
+		    O_CLOEXEC | (S_ISDIR(st.st_mode) ? O_DIRECTORY : 0));
+		if (fd < 0) {
+			r = fs_fail(f, "cannot open", hp, errno);
+			break;
+		}
+		if (S_ISDIR(st.st_mode))
+			r = copy_dir(f, fd, hp, wd, dp, st.st_mode & 0777,
+			    depth + 1);
+		else {
+			r = copy_file(f, fd, &st, wd, dp, st.st_mode & 01777, hp);
+			close(fd);
+		}
+	}
+	if (r == 0 && errno != 0)
+		r = fs_fail(f, "cannot read", hpath, errno);
+	closedir(d);
+	if (r == 0 && fchmodat(wd, dst, mode, 0) < 0)
+		r = fs_fail(f, "cannot set the mode of the copy of", hpath, errno);
+	return r;
+}
+
+/* mkdir -p of guest's parent directories beneath wd, 0755. */
+static int
+make_parents(struct fsync *f, int wd, const char *guest)
+{
+	char p[PATH_MAX], *s;
+	struct stat st;
+
+	snprintf(p, sizeof(p), "%s", guest);
+	for (s = strchr(p, '/'); s != NULL; s = strchr(s + 1, '/')) {
+		*s = '\0';
+		if (mkdirat(wd, p, 0755) < 0 && (errno != EEXIST ||
+		    fstatat(wd, p, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    !S_ISDIR(st.st_mode)))
+			return fs_fail(f, "cannot make the guest directory", p,
+			    errno == EEXIST ? ENOTDIR : errno);
+		*s = '/';
+	}
+	return 0;
+}
+
+/* Check the request's "file_sync" (before anything is made). */
+static int
+sync_check(const cJSON *req, struct bg_err *err)
+{
+	const cJSON *a = cJSON_GetObjectItemCaseSensitive(req, "file_sync");
+	const cJSON *e, *h, *g, *m;
+	int i = 0;
+
+	if (a == NULL)
+		return 0;
+	if (!cJSON_IsArray(a) || cJSON_GetArraySize(a) > FS_MAX_ENTRIES) {
+		bg_err_set(err, "bad_request",
+		    "\"file_sync\" must be an array of at most %d entries",
+		    FS_MAX_ENTRIES);
+		return -EINVAL;
+	}
+	cJSON_ArrayForEach(e, a) {
+		i++;
+		h = cJSON_GetObjectItemCaseSensitive(e, "host");
+		g = cJSON_GetObjectItemCaseSensitive(e, "guest");
+		m = cJSON_GetObjectItemCaseSensitive(e, "mode");
+		if (!cJSON_IsObject(e) || !cJSON_IsString(h) ||
+		    !cJSON_IsString(g) || !abs_ok(h->valuestring) ||
+		    !rel_ok(g->valuestring) || (m != NULL &&
+		    (!cJSON_IsNumber(m) || m->valuedouble < 0 ||
+		    m->valuedouble > 07777 ||
+		    m->valuedouble != (double)(int)m->valuedouble))) {
+			bg_err_set(err, "bad_request",
+			    "file_sync entry %d: needs \"host\" (absolute, no ..), "
+			    "\"guest\" (relative to /root, no ..) and an optional "
+			    "\"mode\" from 0 to 07777", i);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+/* Copy the entries of "file_sync" into work.d (the work disk's tree). */
+static int
+sync_copy(int vmd, const cJSON *req, struct bg_err *err)
+{
+	const cJSON *a = cJSON_GetObjectItemCaseSensitive(req, "file_sync");
+	const cJSON *e, *m;
+	struct fsync f = { NULL, 0, err };
+	char who[48], real[PATH_MAX];
+	struct stat st;
+	int i = 0, wd, fd, r = 0;
+
+	if (a == NULL || cJSON_GetArraySize(a) == 0)
+		return 0;
+	wd = openat(vmd, "work.d", O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC);
+	if (wd < 0) {
+		bg_err_set(err, "temporary", "cannot open work.d: %s",
+		    strerror(errno));
+		return -errno;
+	}
+	f.who = who;
+	cJSON_ArrayForEach(e, a) {
+		const char *host = cJSON_GetObjectItemCaseSensitive(e, "host")->valuestring;
+		const char *guest = cJSON_GetObjectItemCaseSensitive(e, "guest")->valuestring;
+
+		snprintf(who, sizeof(who), "file_sync entry %d", ++i);
+		m = cJSON_GetObjectItemCaseSensitive(e, "mode");
+		/* The rules on host paths (inside the home, top-level
+		 * symlinks) are the CLI's, which knows the user's $HOME;
+		 * this runs as that same owner, with no more access. */
+		if (realpath(host, real) == NULL) {
+			bg_err_set(err, "bad_request",
+			    "%s: host '%s' does not exist any more", who, host);
+			r = -EPERM;
+			break;
+		}
+		fd = open(real, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+		if (fd < 0 || fstat(fd, &st) < 0) {
+			r = fs_fail(&f, "cannot open", host, errno);
+			if (fd >= 0)
+				close(fd);
+			break;
+		}
+		if ((r = make_parents(&f, wd, guest)) < 0) {
+			close(fd);
+			break;
+		}
+		if (S_ISDIR(st.st_mode))
+			r = copy_dir(&f, fd, host, wd, guest, st.st_mode & 0777, 0);
+		else if (S_ISREG(st.st_mode)) {
+			r = copy_file(&f, fd, &st, wd, guest, m != NULL ?
+			    (mode_t)m->valuedouble : 0600, host);
+			close(fd);
+		} else {
+			close(fd);
+			r = fs_fail(&f, "not a regular file or directory:", host,
+			    EINVAL);
+		}
+		if (r < 0)
+			break;
+	}
+	close(wd);
+	return r;
+}
+
 /* The work disk's files in work.d/, then mkfs.ext4 -d into work.ext4. */
 static int
 build_work(int vmd, const struct bg_vm *vm, const struct bg_vm_paths *p,
-    const char *pubkey, char *hostpub, size_t hn, struct bg_err *err)
+    const char *pubkey, const cJSON *req, char *hostpub, size_t hn,
+    struct bg_err *err)
 {
 	char dir[PATH_MAX], key[PATH_MAX], mkfs[PATH_MAX], keygen[PATH_MAX];
+	char fakeroot[PATH_MAX];
 	char size[32], label[] = "work", comment[BG_NAME_MAX + 8], *pub;
 	size_t len;
 	int fd, r;
@@ -216,10 +498,14 @@ build_work(int vmd, const struct bg_vm *vm, const struct bg_vm_paths *p,
 		return -EIO;
 	}
 	close(fd);
+	r = sync_copy(vmd, req, err);
+	if (r < 0)
+		return r;
 	if (bg_find_tool("ssh-keygen", keygen, sizeof(keygen)) == NULL ||
-	    bg_find_tool("mkfs.ext4", mkfs, sizeof(mkfs)) == NULL) {
+	    bg_find_tool("mkfs.ext4", mkfs, sizeof(mkfs)) == NULL ||
+	    bg_find_tool("fakeroot", fakeroot, sizeof(fakeroot)) == NULL) {
 		bg_err_set(err, "temporary",
-		    "ssh-keygen or mkfs.ext4 is missing: install openssh-client and e2fsprogs");
+		    "ssh-keygen, mkfs.ext4 or fakeroot is missing: install openssh-client, e2fsprogs and fakeroot");
 		return -ENOENT;
 	}
 	snprintf(comment, sizeof(comment), "%s.vm", vm->name);
@@ -258,8 +544,9 @@ build_work(int vmd, const struct bg_vm *vm, const struct bg_vm_paths *p,
 	}
 	close(fd);
 	snprintf(size, sizeof(size), "%llu", (unsigned long long)vm->disk_bytes);
+	/* Under fakeroot every file reads as root's: root-owned in the guest. */
 	{
-		char *argv[] = { mkfs, "-q", "-F", "-t", "ext4", "-L", label,
+		char *argv[] = { fakeroot, mkfs, "-q", "-F", "-t", "ext4", "-L", label,
 			"-d", dir, "-E", "root_owner=0:0", (char *)p->work, NULL };
 		r = bg_run(argv, 120000, err);
 	}
@@ -284,7 +571,8 @@ main(void)
 	if (r)
 		return r;
 	if (bg_helper_check_keys(h.req, allowed, &err) < 0 ||
-	    parse(h.req, &vm, pubkey, sizeof(pubkey), &err) < 0)
+	    parse(h.req, &vm, pubkey, sizeof(pubkey), &err) < 0 ||
+	    sync_check(h.req, &err) < 0)
 		return bg_helper_fail(&h, &err);
 	vm.slot = BG_NET_INDEX_MIN;
 	strftime(vm.created_at, sizeof(vm.created_at), "%Y-%m-%dT%H:%M:%SZ",
@@ -364,7 +652,8 @@ main(void)
 		goto fail;
 	}
 	bg_proto_progress(1, "clone rootfs", 1, 2);
-	r = build_work(vmd, &vm, &p, pubkey, hostpub, sizeof(hostpub), &err);
+	r = build_work(vmd, &vm, &p, pubkey, h.req, hostpub, sizeof(hostpub),
+	    &err);
 	bg_rm_rf_at(vmd, "work.d");
 	if (r < 0)
 		goto fail;
