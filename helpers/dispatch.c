@@ -52,7 +52,7 @@ int
 main(int argc, char **argv)
 {
 	struct bg_err err = { { 0 }, { 0 } };
-	char verb[BG_VERB_MAX + 1], dir[PATH_MAX], path[PATH_MAX];
+	char verb[BG_VERB_MAX + 1], path[PATH_MAX];
 	char *const hargv[] = { verb, NULL };
 	int r;
 
@@ -73,10 +73,7 @@ main(int argc, char **argv)
 		    verb);
 		return answer(&err);
 	}
-	r = bg_path_libexec(dir, sizeof(dir));
-	if (r >= 0 && (size_t)snprintf(path, sizeof(path), "%s/%s", dir, verb) >=
-	    sizeof(path))
-		r = -ENAMETOOLONG;
+	r = bg_path_helper(path, sizeof(path), "", verb);
 	if (r < 0) {
 		bg_err_set(&err, "internal", "bad helper directory: %s",
 		    strerror(-r));

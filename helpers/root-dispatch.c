@@ -98,7 +98,7 @@ int
 main(void)
 {
 	struct bg_err err = { { 0 }, { 0 } };
-	char verb[BG_VERB_MAX + 1], dir[PATH_MAX], path[PATH_MAX];
+	char verb[BG_VERB_MAX + 1], path[PATH_MAX];
 	char env[10][PATH_MAX + 32], *envp[10];
 	char *const hargv[] = { path, NULL };
 	uid_t uid = getuid();
@@ -128,10 +128,7 @@ main(void)
 		strerr_warnw2x("denied: ", err.msg);
 		return answer(&err);
 	}
-	r = bg_path_libexec(dir, sizeof(dir));
-	if (r >= 0 && (size_t)snprintf(path, sizeof(path), "%s/root-%s", dir,
-	    verb) >= sizeof(path))
-		r = -ENAMETOOLONG;
+	r = bg_path_helper(path, sizeof(path), "root-", verb);
 	if (r < 0) {
 		bg_err_set(&err, "internal", "bad helper directory: %s",
 		    strerror(-r));

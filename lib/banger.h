@@ -107,6 +107,8 @@ int bg_openat_beneath(int dirfd, const char *rel, int flags, mode_t mode);
  * symlinks.  Returns an O_DIRECTORY fd.
  */
 int bg_state_dir(enum bg_dir d, const char *rel, mode_t mode);
+/* LIBEXECDIR/<prefix><verb> (verb checked with bg_verb_valid). */
+int bg_path_helper(char *buf, size_t n, const char *prefix, const char *verb);
 /* mkdir -p with mode for each created component. */
 int bg_mkdir_p(const char *path, mode_t mode);
 

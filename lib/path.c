@@ -154,6 +154,21 @@ bg_path_libexec(char *buf, size_t n)
 }
 
 int
+bg_path_helper(char *buf, size_t n, const char *prefix, const char *verb)
+{
+	char dir[PATH_MAX];
+	int r;
+
+	if (!bg_verb_valid(verb))
+		return -EINVAL;
+	r = bg_path_libexec(dir, sizeof(dir));
+	if (r < 0)
+		return r;
+	r = snprintf(buf, n, "%s/%s%s", dir, prefix, verb);
+	return r < 0 || (size_t)r >= n ? -ENAMETOOLONG : 0;
+}
+
+int
 bg_mkdir_p(const char *path, mode_t mode)
 {
 	char tmp[PATH_MAX];

@@ -320,62 +320,10 @@ open_vm_dir(const char *name)
 static int
 read_vm_json(int dfd, cJSON **out)
 {
-	char *buf;
-	struct stat st;
-	size_t have = 0;
-	cJSON *j;
-	int fd, r = 0;
+	/* bg_json_read_file: beneath dfd, no symlink, regular file, capped. */
+	int r = bg_json_read_file(dfd, "vm.json", VM_JSON_MAX, out);
 
-	fd = openat(dfd, "vm.json",
-	    O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
-	if (fd < 0)
-		return errno == ELOOP ? -EINVAL : -errno;
-	if (fstat(fd, &st) < 0) {
-		r = -errno;
-		close(fd);
-		return r;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		close(fd);
-		return -EINVAL;
-	}
-	buf = malloc(VM_JSON_MAX + 2);
-	if (buf == NULL) {
-		close(fd);
-		return -ENOMEM;
-	}
-	for (;;) {
-		ssize_t got = read(fd, buf + have, VM_JSON_MAX + 1 - have);
-
-		if (got < 0) {
-			if (errno == EINTR)
-				continue;
-			r = -errno;
-			break;
-		}
-		if (got == 0)
-			break;
-		have += (size_t)got;
-		if (have > VM_JSON_MAX) {
-			r = -EFBIG;
-			break;
-		}
-	}
-	close(fd);
-	if (r < 0) {
-		free(buf);
-		return r;
-	}
-	buf[have] = '\0';
-	j = memchr(buf, '\0', have) ? NULL :
-	    cJSON_ParseWithLengthOpts(buf, have + 1, NULL, 1);
-	free(buf);
-	if (j == NULL || !cJSON_IsObject(j)) {
-		cJSON_Delete(j);
-		return -EBADMSG;
-	}
-	*out = j;
-	return 0;
+	return r == -ELOOP ? -EINVAL : r;
 }
 
 int
