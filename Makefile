@@ -60,7 +60,7 @@ lib/libbanger.a: $(LIB_OBJ)
 	rm -f $@
 	ar rcs $@ $^
 
-$(B)/obj/cli/%.o: cli/%.c $(LIB_HDR)
+$(B)/obj/cli/%.o: cli/%.c cli/cli.h $(LIB_HDR)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(HARDEN) -c -o $@ $<
 

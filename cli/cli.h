@@ -125,6 +125,13 @@ struct cli_call {
 	/* Events other than log and progress ("output"); -1 stops reading. */
 	int (*on_event)(const char *event, const cJSON *ev, void *arg);
 	void *arg;
+	/* A payload after the request (vm-create's workspace): written to
+	 * the socket, which is then shut down for writing, before the
+	 * answer is read.  Returns 0, -EPIPE (the service stopped reading:
+	 * its answer says why) or an exit code, kept in payload_status. */
+	int (*payload)(int fd, void *arg);
+	void *payload_arg;
+	int payload_status;
 	cJSON *final;           /* the final line (owned), NULL: none came */
 	bool ok;
 	const cJSON *result;    /* ok: the result, NULL means {} */
@@ -150,6 +157,8 @@ struct cli_spec {
 	bool cfg_loaded;
 	cJSON *req;             /* the vm-create request */
 	bool named;             /* --name given: never renamed */
+	int (*payload)(int fd, void *arg);      /* see struct cli_call */
+	void *payload_arg;
 };
 
 int cli_spec_init(struct cli_inv *inv, struct cli_spec *s);
@@ -173,15 +182,15 @@ int cli_vm_logs(struct cli_inv *inv);
 int cli_vm_ssh(struct cli_inv *inv);
 int cli_vm_run(struct cli_inv *inv);
 char *cli_shell_join(char **words, int n);
-pid_t cli_ssh_spawn(const char *key, const char *ip, const char *raw,
-    int in_fd, int *code);
 
 /*
  * workspace.c: vm run PATH.  cli_ws_prepare checks PATH (a git work
- * tree) and --from before any VM is made, and lists the files (with
- * --dry-run it prints them and sets *done); cli_ws_ship streams them
- * to /root/repo once ssh is up; cli_ws_command is the remote command
- * for the session (COMMAND, or a login shell, in /root/repo).
+ * tree), --from and --branch before any VM is made, lists the files
+ * (with --dry-run it prints them and sets *done) and, for --branch,
+ * builds the guest's .git in a temporary directory; cli_ws_send is the
+ * payload of vm-create (the tar stream that becomes /root/repo on the
+ * work disk); cli_ws_command is the remote command for the session
+ * (the tooling bootstrap, then COMMAND or a login shell in /root/repo).
  */
 struct cli_ws {
 	char top[PATH_MAX];     /* the work tree's top level */
@@ -192,11 +201,13 @@ struct cli_ws {
 	size_t nfiles;
 	unsigned long long bytes;
 	bool tooling;           /* .mise.toml or .tool-versions shipped */
+	char branch[256];       /* --branch NAME, or "" */
+	char tmp[PATH_MAX];     /* --branch: holds .git; removed by cli_ws_free */
 };
 
 int cli_ws_prepare(struct cli_inv *inv, struct cli_ws *ws, bool *done);
-int cli_ws_ship(struct cli_ws *ws, const char *key, const char *ip);
-int cli_ws_command(char **words, int n, char **raw);
+int cli_ws_send(int sock, void *ws);
+int cli_ws_command(const struct cli_ws *ws, char **words, int n, char **raw);
 void cli_ws_free(struct cli_ws *ws);
 
 /* sshconfig.c: the command; the refresh of ~/.config/banger/ssh_config

@@ -24,6 +24,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/wait.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -494,6 +495,11 @@ cli_call(struct cli_call *c)
 		return bg_exit_for_code(c->err.code);
 	}
 	r = send_request(fd, c->verb, c->req, &c->err);
+	c->payload_status = 0;
+	if (r == 0 && c->payload != NULL) {
+		c->payload_status = c->payload(fd, c->payload_arg);
+		shutdown(fd, SHUT_WR);
+	}
 	if (r == 0)
 		r = read_answer(fd, "the service", c);
 	close(fd);

@@ -115,6 +115,8 @@ create(struct cli_spec *s, struct cli_call *c, int64_t silence)
 		c->verb = "vm-create";
 		c->req = s->req;
 		c->silence_ms = silence;
+		c->payload = s->payload;
+		c->payload_arg = s->payload_arg;
 		r = cli_call(c);
 		if (r == 0 || c->final == NULL || s->named ||
 		    strcmp(c->err.code, "exists") != 0 ||
@@ -516,41 +518,6 @@ ssh_free(struct ssh *s)
 }
 
 /*
- * ssh root@IP RAW in the background, its stdin from in_fd: its pid, or
- * -1 after saying why (the exit code in *code).
- */
-pid_t
-cli_ssh_spawn(const char *key, const char *ip, const char *raw, int in_fd,
-    int *code)
-{
-	struct ssh s;
-	char *cmd = strdup(raw);
-	pid_t pid;
-
-	if (cmd == NULL) {
-		fputs("banger: out of memory\n", stderr);
-		*code = BG_EXIT_TEMP;
-		return -1;
-	}
-	*code = ssh_prepare_raw(&s, key, ip, cmd, false);
-	if (*code != 0)
-		return -1;
-	fflush(stdout);
-	fflush(stderr);
-	pid = fork();
-	if (pid < 0) {
-		fprintf(stderr, "banger: fork: %s\n", strerror(errno));
-		*code = BG_EXIT_TEMP;
-	} else if (pid == 0) {
-		if (in_fd != STDIN_FILENO && dup2(in_fd, STDIN_FILENO) < 0)
-			_exit(BG_EXIT_TEMP);
-		_exit(ssh_exec(&s));
-	}
-	ssh_free(&s);
-	return pid;
-}
-
-/*
  * The VM's address from vm-show, if it is running (0); else the exit
  * code after saying why.
  */
@@ -815,11 +782,21 @@ bring_up(struct run *rn, struct cli_spec *s)
 	cli_ssh_config_refresh();
 	snprintf(rn->name, sizeof(rn->name), "%s", field(c.result, "name"));
 	snprintf(rn->ip, sizeof(rn->ip), "%s", field(c.result, "ip"));
+	r = c.payload_status;
 	cli_call_free(&c);
 	if (!bg_name_valid(rn->name)) {
 		fputs("banger: the service answered without the VM's name\n",
 		    stderr);
 		return BG_EXIT_TEMP;
+	}
+	if (r != 0) {
+		/* The workspace did not go out whole (tar said so after
+		 * the service took the stream): this VM must not stay. */
+		if (r == -EPIPE)
+			fputs("banger: the service stopped reading the "
+			    "workspace\n", stderr);
+		remove_vm(rn);
+		return r < 0 ? BG_EXIT_TEMP : r;
 	}
 	if (got_signal)
 		return remove_vm(rn) == 0 ? 128 + got_signal : BG_EXIT_TEMP;
@@ -888,14 +865,23 @@ cli_vm_run(struct cli_inv *inv)
 	if (rn.rm)
 		catch_signals();
 	r = cli_spec_init(inv, &s);
+	if (r == 0 && inv->nargs > 0) {
+		/* The workspace rides on the work disk: vm-create's payload. */
+		if (!cJSON_AddTrueToObject(s.req, "workspace")) {
+			fputs("banger: out of memory\n", stderr);
+			r = BG_EXIT_TEMP;
+		}
+		s.payload = cli_ws_send;
+		s.payload_arg = &ws;
+		fprintf(stderr, "shipping %zu files (%llu bytes) to /root/repo%s\n",
+		    ws.nfiles, ws.bytes, ws.branch[0] ? ", with its .git" : "");
+	}
 	if (r == 0)
 		r = bring_up(&rn, &s);
 	if (r == 0 && inv->nargs > 0) {
 		char *raw = NULL;
 
-		r = cli_ws_ship(&ws, s.cfg.ssh_key_path, rn.ip);
-		if (r == 0)
-			r = cli_ws_command(inv->command, inv->ncommand, &raw);
+		r = cli_ws_command(&ws, inv->command, inv->ncommand, &raw);
 		if (r == 0)
 			r = ssh_prepare_raw(&sh, s.cfg.ssh_key_path, rn.ip, raw,
 			    inv->ncommand == 0 && isatty(STDIN_FILENO));

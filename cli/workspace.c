@@ -20,6 +20,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -30,6 +32,7 @@
 #define TAR "/usr/bin/tar"
 #define GIT_OUT_MAX (64u << 20)         /* a file list: 64 MiB at most */
 #define REPO_DIR "/root/repo"
+#define PUMP_BUF (256u << 10)
 
 /* Child side: stdin /dev/null (unless in >= 0), stdout out, no stderr. */
 static void
@@ -225,6 +228,137 @@ list_commit(struct cli_ws *ws)
 	return 0;
 }
 
+/* git ARGV with its output discarded: its exit status, or -1. */
+static int
+git_quiet(const char *const *argv)
+{
+	char *out;
+	size_t len;
+	int r = capture(argv, &out, &len);
+
+	free(out);
+	return r;
+}
+
+/* --branch NAME must be a branch name as git sees it: 0 or exit 100. */
+static int
+branch_check(struct cli_ws *ws, const char *name)
+{
+	const char *argv[] = { GIT, "check-ref-format", "--branch", name,
+	    NULL };
+	char *out = NULL;
+	size_t len;
+	int r;
+
+	r = name[0] == '-' || strlen(name) >= sizeof(ws->branch) ? 1 :
+	    capture(argv, &out, &len);
+	if (r == 0)
+		chomp(out);
+	if (r != 0 || strcmp(out, name) != 0) {
+		free(out);
+		fputs("banger: --branch ", stderr);
+		cli_put_clean(stderr, name, CLI_STR_MAX);
+		fputs(": not a valid branch name (git check-ref-format "
+		    "--branch says why)\n", stderr);
+		return BG_EXIT_USAGE;
+	}
+	free(out);
+	snprintf(ws->branch, sizeof(ws->branch), "%s", name);
+	return 0;
+}
+
+/*
+ * --branch: the guest's /root/repo/.git, built here in ws->tmp/.git: a
+ * repository whose branch ws->branch is the base commit (--from REF, or
+ * HEAD) with its history, checked out (HEAD, and an index of the base's
+ * tree, so the shipped working tree's changes show as changes), and
+ * the host's user.name and user.email so commits in the guest are
+ * yours.  0, or the exit code after saying why (ws->tmp removed by
+ * cli_ws_free).
+ */
+static int
+branch_build(struct cli_ws *ws)
+{
+	char base[64], gd[PATH_MAX + 8], ref[320], spec[400], *out = NULL;
+	const char *tmp = getenv("TMPDIR");
+	size_t len;
+	int r, i;
+
+	if (ws->from[0] != '\0')
+		snprintf(base, sizeof(base), "%s", ws->from);
+	else {
+		const char *argv[] = { GIT, "-C", ws->top, "rev-parse", "-q",
+		    "--verify", "HEAD^{commit}", NULL };
+
+		r = capture(argv, &out, &len);
+		if (r == 0)
+			chomp(out);
+		if (r != 0 || strlen(out) < 40 || strlen(out) >= sizeof(base)) {
+			free(out);
+			fputs("banger: --branch needs a commit to start from, "
+			    "and ", stderr);
+			cli_put_clean(stderr, ws->top, PATH_MAX);
+			fputs(" has none yet: commit first, or drop --branch\n",
+			    stderr);
+			return BG_EXIT_USAGE;
+		}
+		snprintf(base, sizeof(base), "%s", out);
+		free(out);
+	}
+	if (tmp == NULL || tmp[0] != '/' || strlen(tmp) > PATH_MAX / 2)
+		tmp = "/tmp";
+	snprintf(ws->tmp, sizeof(ws->tmp), "%s/banger-workspace.XXXXXX", tmp);
+	if (mkdtemp(ws->tmp) == NULL) {
+		fprintf(stderr, "banger: --branch: cannot make a directory in "
+		    "%s: %s\n", tmp, strerror(errno));
+		ws->tmp[0] = '\0';
+		return BG_EXIT_TEMP;
+	}
+	snprintf(gd, sizeof(gd), "%s/.git", ws->tmp);
+	snprintf(ref, sizeof(ref), "refs/heads/%s", ws->branch);
+	snprintf(spec, sizeof(spec), "%s:%s", base, ref);
+	{
+		char init_branch[300];
+		const char *init[] = { GIT, "init", "-q", "--bare",
+		    "--template=", init_branch, gd, NULL };
+		/* No hooks run: neither the repository's nor a global
+		 * core.hooksPath (receive-pack inherits the -c). */
+		const char *push[] = { GIT, "-c", "core.hooksPath=/dev/null",
+		    "-C", ws->top, "push", "-q", "--no-verify", gd, spec, NULL };
+		const char *index[] = { GIT, "--git-dir", gd, "read-tree", ref,
+		    NULL };
+		const char *nobare[] = { GIT, "--git-dir", gd, "config",
+		    "core.bare", "false", NULL };
+		const char *const *steps[] = { init, push, index, nobare };
+		const char *names[] = { "init", "push", "read-tree", "config" };
+
+		snprintf(init_branch, sizeof(init_branch), "--initial-branch=%s",
+		    ws->branch);
+		for (i = 0; i < 4; i++)
+			if (git_quiet(steps[i]) != 0) {
+				fprintf(stderr, "banger: --branch: building the "
+				    "guest's repository failed (git %s)\n",
+				    names[i]);
+				return BG_EXIT_TEMP;
+			}
+	}
+	/* Your identity, so commits made in the guest are attributed. */
+	for (i = 0; i < 2; i++) {
+		const char *key = i == 0 ? "user.name" : "user.email";
+		const char *get[] = { GIT, "-C", ws->top, "config", key, NULL };
+
+		out = NULL;
+		if (capture(get, &out, &len) == 0 && (chomp(out), out[0])) {
+			const char *set[] = { GIT, "--git-dir", gd, "config",
+			    key, out, NULL };
+
+			git_quiet(set);
+		}
+		free(out);
+	}
+	return 0;
+}
+
 static const char *
 opt_str(const struct cli_inv *inv, const char *name)
 {
@@ -250,10 +384,6 @@ cli_ws_prepare(struct cli_inv *inv, struct cli_ws *ws, bool *done)
 
 	memset(ws, 0, sizeof(*ws));
 	*done = false;
-	if (opt_str(inv, "branch") != NULL) {
-		fputs("banger: --branch is not implemented yet\n", stderr);
-		return BG_EXIT_NO;
-	}
 	if (stat(path, &st) < 0 || !S_ISDIR(st.st_mode)) {
 		fputs("banger: ", stderr);
 		cli_put_clean(stderr, path, PATH_MAX);
@@ -322,6 +452,8 @@ cli_ws_prepare(struct cli_inv *inv, struct cli_ws *ws, bool *done)
 		if (r == 0 && opt_true(inv, "include-untracked"))
 			r = list_worktree(ws, others);
 	}
+	if (r == 0 && opt_str(inv, "branch") != NULL)
+		r = branch_check(ws, opt_str(inv, "branch"));
 	if (r != 0)
 		return r;
 	if (opt_true(inv, "dry-run")) {
@@ -336,110 +468,130 @@ cli_ws_prepare(struct cli_inv *inv, struct cli_ws *ws, bool *done)
 		fprintf(stderr, "%zu files, %llu bytes (dry run: no VM "
 		    "created)\n", ws->nfiles, ws->bytes);
 		*done = true;
+		return 0;
 	}
-	return 0;
+	return ws->branch[0] != '\0' ? branch_build(ws) : 0;
 }
 
-/* Write all of buf to fd; -1 on error (EPIPE: the reader went away). */
+/*
+ * Run argv with stdin in (-1: /dev/null) and pump its stdout into sock.
+ * 0; BG_EXIT_TEMP after saying why when argv failed; -EPIPE when the
+ * service stopped reading (its answer tells why).
+ */
 static int
-write_all(int fd, const char *buf, size_t n)
+pump(const char *const *argv, int in, int sock)
 {
-	ssize_t k;
+	char *buf = malloc(PUMP_BUF);
+	ssize_t n = 0, w = 0;
+	size_t off;
+	int p[2], st;
+	bool gone = false;
+	pid_t pid;
 
-	while (n > 0) {
-		k = write(fd, buf, n);
-		if (k < 0 && errno == EINTR)
+	if (buf == NULL || pipe2(p, O_CLOEXEC) < 0) {
+		free(buf);
+		fputs("banger: out of memory or file descriptors\n", stderr);
+		return BG_EXIT_TEMP;
+	}
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	if (pid == 0)
+		child_exec(argv, in, p[1], false);
+	close(p[1]);
+	while (pid > 0 && !gone) {
+		n = read(p[0], buf, PUMP_BUF);
+		if (n < 0 && errno == EINTR)
 			continue;
-		if (k <= 0)
-			return -1;
-		buf += k;
-		n -= (size_t)k;
+		if (n <= 0)
+			break;
+		for (off = 0; off < (size_t)n; off += (size_t)w) {
+			w = send(sock, buf + off, (size_t)n - off, MSG_NOSIGNAL);
+			if (w < 0 && errno == EINTR) {
+				w = 0;
+				continue;
+			}
+			if (w <= 0) {
+				gone = true;
+				break;
+			}
+		}
+	}
+	close(p[0]);            /* a producer still writing gets SIGPIPE */
+	free(buf);
+	if (pid < 0) {
+		fprintf(stderr, "banger: fork: %s\n", strerror(errno));
+		return BG_EXIT_TEMP;
+	}
+	if (gone)
+		kill(pid, SIGTERM);
+	st = wait_status(pid);
+	if (gone)
+		return -EPIPE;
+	if (st != 0 || n < 0) {
+		fprintf(stderr, "banger: shipping the workspace failed: %s "
+		    "exited with status %d\n", argv[0], st);
+		return BG_EXIT_TEMP;
 	}
 	return 0;
 }
 
 int
-cli_ws_ship(struct cli_ws *ws, const char *key, const char *ip)
+cli_ws_send(int sock, void *arg)
 {
+	struct cli_ws *ws = arg;
 	const char *tar_argv[] = { TAR, "-c", "-f", "-", "--null",
 	    "--verbatim-files-from", "--no-recursion", "--owner=0",
 	    "--group=0", "--numeric-owner", "-C", ws->top, "-T", "-", NULL };
 	const char *git_argv[] = { GIT, "-c", "tar.umask=0022", "-C",
 	    ws->top, "archive", "--format=tar", ws->from, NULL };
-	char cmd[1024];
-	struct sigaction ign, old;
-	int data[2], lst[2] = { -1, -1 }, code = 0, pst, sst;
-	pid_t ssh, prod;
+	const char *dotgit_argv[] = { TAR, "-c", "-f", "-", "--owner=0",
+	    "--group=0", "--numeric-owner", "-C", ws->tmp, ".git", NULL };
+	int list = -1, r;
 
-	snprintf(cmd, sizeof(cmd), "mkdir -p " REPO_DIR " && tar -x -o -f - "
-	    "-C " REPO_DIR "%s%s%s", ws->tooling ? " && { mkdir -p "
-	    "/root/.cache/banger; (if command -v mise >/dev/null 2>&1; then "
-	    "cd " REPO_DIR " && mise install; else echo 'mise is not "
-	    "installed in this image'; fi) </dev/null "
-	    ">/root/.cache/banger/vm-run-tooling-" : "",
-	    ws->tooling ? ws->repo : "",
-	    ws->tooling ? ".log 2>&1 & }" : "");
-	fprintf(stderr, "copying %zu files (%llu bytes) to " REPO_DIR "\n",
-	    ws->nfiles, ws->bytes);
-	if (pipe2(data, O_CLOEXEC) < 0 ||
-	    (ws->from[0] == '\0' && pipe2(lst, O_CLOEXEC) < 0)) {
-		fprintf(stderr, "banger: pipe: %s\n", strerror(errno));
-		return BG_EXIT_TEMP;
-	}
-	ssh = cli_ssh_spawn(key, ip, cmd, data[0], &code);
-	close(data[0]);
-	if (ssh < 0) {
-		close(data[1]);
-		if (lst[0] >= 0) {
-			close(lst[0]);
-			close(lst[1]);
+	if (ws->from[0] == '\0') {
+		list = memfd_create("banger-workspace-list", MFD_CLOEXEC);
+		if (list < 0 || bg_write_all(list, ws->list, ws->listlen) < 0 ||
+		    lseek(list, 0, SEEK_SET) < 0) {
+			if (list >= 0)
+				close(list);
+			fputs("banger: cannot hand the file list to tar\n",
+			    stderr);
+			return BG_EXIT_TEMP;
 		}
-		return code;
 	}
-	fflush(stdout);
-	fflush(stderr);
-	prod = fork();
-	if (prod == 0)
-		child_exec(ws->from[0] ? git_argv : tar_argv, lst[0], data[1],
-		    false);
-	close(data[1]);
-	if (lst[0] >= 0)
-		close(lst[0]);
-	if (prod > 0 && lst[1] >= 0) {
-		memset(&ign, 0, sizeof(ign));
-		ign.sa_handler = SIG_IGN;
-		sigaction(SIGPIPE, &ign, &old);
-		write_all(lst[1], ws->list, ws->listlen);
-		sigaction(SIGPIPE, &old, NULL);
-	}
-	if (lst[1] >= 0)
-		close(lst[1]);
-	pst = prod > 0 ? wait_status(prod) : BG_EXIT_TEMP;
-	sst = wait_status(ssh);
-	if (pst != 0 || sst != 0) {
-		fprintf(stderr, "banger: copying the workspace failed (%s exit "
-		    "%d, ssh exit %d)\n", ws->from[0] ? "git archive" : "tar",
-		    pst, sst);
-		return BG_EXIT_TEMP;
-	}
-	return 0;
+	r = pump(ws->from[0] ? git_argv : tar_argv, list, sock);
+	if (list >= 0)
+		close(list);
+	if (r == 0 && ws->tmp[0] != '\0')
+		r = pump(dotgit_argv, -1, sock);
+	return r;
 }
 
 int
-cli_ws_command(char **words, int n, char **raw)
+cli_ws_command(const struct cli_ws *ws, char **words, int n, char **raw)
 {
-	static const char cd[] = "cd " REPO_DIR " && ";
 	char *j = n > 0 ? cli_shell_join(words, n) :
 	    strdup("exec ${SHELL:-sh} -l");
+	char boot[512] = "";
+	size_t len;
 
-	*raw = j != NULL ? malloc(sizeof(cd) + strlen(j)) : NULL;
+	/* The tooling bootstrap: in the background, never failing the run. */
+	if (ws->tooling)
+		snprintf(boot, sizeof(boot), "mkdir -p /root/.cache/banger && "
+		    "{ (if command -v mise >/dev/null 2>&1; then cd " REPO_DIR
+		    " && mise install; else echo 'mise is not installed in "
+		    "this image'; fi) </dev/null >/root/.cache/banger/"
+		    "vm-run-tooling-%s.log 2>&1 & }; ", ws->repo);
+	len = j != NULL ? strlen(boot) + strlen("cd " REPO_DIR " && ") +
+	    strlen(j) + 1 : 0;
+	*raw = j != NULL ? malloc(len) : NULL;
 	if (*raw == NULL) {
 		free(j);
 		fputs("banger: out of memory\n", stderr);
 		return BG_EXIT_TEMP;
 	}
-	memcpy(*raw, cd, sizeof(cd) - 1);
-	strcpy(*raw + sizeof(cd) - 1, j);
+	snprintf(*raw, len, "%scd " REPO_DIR " && %s", boot, j);
 	free(j);
 	return 0;
 }
@@ -447,6 +599,10 @@ cli_ws_command(char **words, int n, char **raw)
 void
 cli_ws_free(struct cli_ws *ws)
 {
+	if (ws->tmp[0] != '\0') {
+		bg_rm_rf_at(AT_FDCWD, ws->tmp);
+		ws->tmp[0] = '\0';
+	}
 	free(ws->list);
 	ws->list = NULL;
 	ws->listlen = 0;

@@ -11,6 +11,14 @@
  *           the CLI (cli/filesync.c); copied onto the work disk, see
  *           docs/file-sync.md.  Symlinks inside a synced directory are
  *           skipped with a "log" event each.
+ *           "workspace" (optional, true): the request line is followed
+ *           by a payload, a tar stream (one archive or several
+ *           concatenated) that ends when the client shuts down its
+ *           side; it is unpacked into work.d/repo (lib/untar.c: files,
+ *           directories, symlinks and hard links only, nothing outside,
+ *           no setuid bits), so it is /root/repo in the guest, root's.
+ *           The client must read nothing before it has sent it all:
+ *           this helper writes only progress lines until then.
  * Result:  the VM (vm.json) with "state":"stopped".
  *
  * Crash safety (docs/vm-lifecycle.md): vm.json is written first with
@@ -35,10 +43,12 @@
 
 static const char *const allowed[] = { "name", "image", "kernel", "vcpu",
 	"memory_mib", "disk_bytes", "ssh_pubkey", "vmm", "accel", "file_sync",
-	NULL };
+	"workspace", NULL };
 
 #define FS_MAX_ENTRIES 64
 #define FS_MAX_BYTES (1024ULL * 1024 * 1024)
+#define WS_MAX_ENTRIES 1000000
+#define WS_IDLE_MS 60000        /* the longest pause inside the payload */
 
 static int
 get_str(const cJSON *req, const char *key, char *out, size_t n,
@@ -463,12 +473,52 @@ sync_copy(int vmd, const cJSON *req, struct bg_err *err)
 	return r;
 }
 
+/* ---- workspace: the payload into work.d/repo ----------------------- */
+
+static ssize_t
+payload_read(void *arg, void *buf, size_t n)
+{
+	return bg_helper_payload_read(arg, buf, n, bg_now_ms() + WS_IDLE_MS);
+}
+
+static int
+workspace(int vmd, struct bg_helper *h, const struct bg_vm *vm,
+    struct bg_err *err)
+{
+	struct bg_untar_limits lim = { vm->disk_bytes, WS_MAX_ENTRIES };
+	struct bg_untar_stats st;
+	int fd, r;
+
+	if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(h->req,
+	    "workspace")))
+		return 0;
+	if (mkdirat(vmd, "work.d/repo", 0755) < 0 ||
+	    (fd = openat(vmd, "work.d/repo", O_RDONLY | O_DIRECTORY |
+	    O_NOFOLLOW | O_CLOEXEC)) < 0) {
+		bg_err_set(err, "temporary", "cannot make work.d/repo: %s",
+		    strerror(errno));
+		return -errno;
+	}
+	r = bg_untar(fd, payload_read, h, &lim, &st, err);
+	close(fd);
+	if (r < 0) {
+		char m[sizeof(err->msg)];
+
+		memcpy(m, err->msg, sizeof(m));
+		snprintf(err->msg, sizeof(err->msg), "the workspace: %.*s%s",
+		    (int)sizeof(m) - 96, m, r == -EFBIG ? ": give the VM a "
+		    "larger work disk (--disk SIZE)" : "");
+	}
+	return r;
+}
+
 /* The work disk's files in work.d/, then mkfs.ext4 -d into work.ext4. */
 static int
 build_work(int vmd, const struct bg_vm *vm, const struct bg_vm_paths *p,
-    const char *pubkey, const cJSON *req, char *hostpub, size_t hn,
+    const char *pubkey, struct bg_helper *h, char *hostpub, size_t hn,
     struct bg_err *err)
 {
+	const cJSON *req = h->req;
 	char dir[PATH_MAX], key[PATH_MAX], mkfs[PATH_MAX], keygen[PATH_MAX];
 	char fakeroot[PATH_MAX];
 	char size[32], label[] = "work", comment[BG_NAME_MAX + 8], *pub;
@@ -481,7 +531,8 @@ build_work(int vmd, const struct bg_vm *vm, const struct bg_vm_paths *p,
 		bg_err_set(err, "temporary", "the state path is too long");
 		return -ENAMETOOLONG;
 	}
-	if (mkdirat(vmd, "work.d", 0755) < 0 ||
+	/* 0700: the guest's /root, and no other user reads the copies. */
+	if (mkdirat(vmd, "work.d", 0700) < 0 ||
 	    mkdirat(vmd, "work.d/.ssh", 0700) < 0 ||
 	    mkdirat(vmd, "work.d/.banger", 0700) < 0) {
 		bg_err_set(err, "temporary", "cannot make the work disk tree: %s",
@@ -498,7 +549,11 @@ build_work(int vmd, const struct bg_vm *vm, const struct bg_vm_paths *p,
 		return -EIO;
 	}
 	close(fd);
-	r = sync_copy(vmd, req, err);
+	/* The workspace first: a file_sync entry inside ~/repo then fails
+	 * naming the entry. */
+	r = workspace(vmd, h, vm, err);
+	if (r == 0)
+		r = sync_copy(vmd, req, err);
 	if (r < 0)
 		return r;
 	if (bg_find_tool("ssh-keygen", keygen, sizeof(keygen)) == NULL ||
@@ -567,10 +622,12 @@ main(void)
 	cJSON *res;
 
 	PROG = "banger-vm-create";
-	r = bg_helper_begin(&h, "vm-create", false);
+	r = bg_helper_begin_payload(&h, "vm-create");
 	if (r)
 		return r;
-	if (bg_helper_check_keys(h.req, allowed, &err) < 0 ||
+	if ((!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(h.req,
+	    "workspace")) && bg_helper_no_payload(&h, &err) < 0) ||
+	    bg_helper_check_keys(h.req, allowed, &err) < 0 ||
 	    parse(h.req, &vm, pubkey, sizeof(pubkey), &err) < 0 ||
 	    sync_check(h.req, &err) < 0)
 		return bg_helper_fail(&h, &err);
@@ -652,7 +709,7 @@ main(void)
 		goto fail;
 	}
 	bg_proto_progress(1, "clone rootfs", 1, 2);
-	r = build_work(vmd, &vm, &p, pubkey, h.req, hostpub, sizeof(hostpub),
+	r = build_work(vmd, &vm, &p, pubkey, &h, hostpub, sizeof(hostpub),
 	    &err);
 	bg_rm_rf_at(vmd, "work.d");
 	if (r < 0)

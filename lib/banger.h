@@ -194,6 +194,13 @@ int bg_proto_read_verb(int fd, char *verb, int64_t deadline_ms, struct bg_err *e
  * check "v" (absent or 1).  Fills err with code "bad_request".
  */
 int bg_proto_read_request(int fd, int64_t deadline_ms, cJSON **out, struct bg_err *err);
+/*
+ * The same, for a request that may be followed by a payload (vm-create's
+ * workspace tar): bytes read past the newline are returned in *extra
+ * (malloc'd, *extra_len bytes; NULL and 0 when none) instead of refused.
+ */
+int bg_proto_read_request_payload(int fd, int64_t deadline_ms, cJSON **out,
+    char **extra, size_t *extra_len, struct bg_err *err);
 /* {"event":EVENT, ...fields}: fields (may be NULL) is consumed. */
 int bg_proto_event(int fd, const char *event, cJSON *fields);
 /* {"event":"log","message":...} */
@@ -257,6 +264,8 @@ struct bg_helper {
 	cJSON *req;      /* the request object (owned) */
 	uid_t peer_uid;  /* SO_PEERCRED uid, or getuid() on a pipe */
 	bool peer_is_socket;
+	char *extra;     /* bg_helper_begin_payload: payload bytes read ahead */
+	size_t extra_len, extra_off;
 };
 /*
  * The start of every helper's main(): checks stdin's peer, reads and
@@ -265,6 +274,17 @@ struct bg_helper {
  * on success returns 0.
  */
 int bg_helper_begin(struct bg_helper *h, const char *verb, bool root_side);
+/*
+ * The same for a helper whose request may be followed by a payload on
+ * stdin (owner side only); read it with bg_helper_payload_read.  A
+ * helper that finds no use for the payload must refuse extra bytes
+ * with bg_helper_no_payload.
+ */
+int bg_helper_begin_payload(struct bg_helper *h, const char *verb);
+/* Up to n payload bytes: the read-ahead first, then stdin; 0 at EOF. */
+ssize_t bg_helper_payload_read(struct bg_helper *h, void *buf, size_t n, int64_t deadline_ms);
+/* -EPROTO with err filled if payload bytes were read ahead. */
+int bg_helper_no_payload(const struct bg_helper *h, struct bg_err *err);
 /* Refuse keys of req that are not in allowed (NULL-terminated).  Fills err. */
 int bg_helper_check_keys(const cJSON *req, const char *const *allowed, struct bg_err *err);
 /* req's "name", a valid VM name, or NULL with err filled (bad_request). */
@@ -275,6 +295,27 @@ int bg_req_index(const cJSON *req, struct bg_err *err);
 int bg_helper_ok(struct bg_helper *h, cJSON *result);
 /* Write the final error line, free h; returns bg_exit_for_code(err->code). */
 int bg_helper_fail(struct bg_helper *h, const struct bg_err *err);
+
+/* ---- tar streams (lib/untar.c) ---------------------------------- */
+
+/* Fill buf with up to n bytes: the count, 0 at the end, or -errno. */
+typedef ssize_t bg_untar_read_fn(void *arg, void *buf, size_t n);
+struct bg_untar_limits {
+	uint64_t max_bytes;     /* all regular files together */
+	uint64_t max_entries;
+};
+struct bg_untar_stats {
+	uint64_t bytes, entries;
+};
+/*
+ * Unpack the tar stream (one archive or concatenated ones) beneath the
+ * directory dirfd: files, directories, symlinks and hard links only,
+ * nothing outside it, owners not restored, no setuid/setgid bits.
+ * 0, or -errno with err filled (bad_request: the stream's fault).
+ */
+int bg_untar(int dirfd, bg_untar_read_fn *rd, void *arg,
+    const struct bg_untar_limits *lim, struct bg_untar_stats *st,
+    struct bg_err *err);
 
 /* ---- host network (lib/net-*.c; root side) ---------------------- */
 

@@ -93,6 +93,8 @@ bg_rm_rf_at(int at, const char *name)
 	    O_CLOEXEC);
 	if (fd < 0)
 		return errno == ENOENT ? 0 : -errno;
+	/* A read-only directory (0555, unpacked from a tar) of ours. */
+	(void)fchmod(fd, 0700);
 	d = fdopendir(fd);
 	if (d == NULL) {
 		r = -errno;

@@ -4,13 +4,14 @@
  */
 #include <errno.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "banger.h"
 
-int
-bg_helper_begin(struct bg_helper *h, const char *verb, bool root_side)
+static int
+begin(struct bg_helper *h, const char *verb, bool root_side, bool payload)
 {
 	struct bg_err err = { { 0 }, { 0 } };
 	int r;
@@ -26,11 +27,51 @@ bg_helper_begin(struct bg_helper *h, const char *verb, bool root_side)
 	r = bg_peer_check(0, root_side, &err);
 	if (r < 0)
 		return bg_helper_fail(h, &err);
-	r = bg_proto_read_request(0, bg_now_ms() + BG_READ_TIMEOUT_MS, &h->req,
+	r = bg_proto_read_request_payload(0, bg_now_ms() + BG_READ_TIMEOUT_MS,
+	    &h->req, payload ? &h->extra : NULL, payload ? &h->extra_len : NULL,
 	    &err);
 	if (r < 0)
 		return bg_helper_fail(h, &err);
 	return 0;
+}
+
+int
+bg_helper_begin(struct bg_helper *h, const char *verb, bool root_side)
+{
+	return begin(h, verb, root_side, false);
+}
+
+int
+bg_helper_begin_payload(struct bg_helper *h, const char *verb)
+{
+	return begin(h, verb, false, true);
+}
+
+ssize_t
+bg_helper_payload_read(struct bg_helper *h, void *buf, size_t n,
+    int64_t deadline_ms)
+{
+	size_t k;
+
+	if (h->extra_off < h->extra_len) {
+		k = h->extra_len - h->extra_off;
+		if (k > n)
+			k = n;
+		memcpy(buf, h->extra + h->extra_off, k);
+		h->extra_off += k;
+		return (ssize_t)k;
+	}
+	return bg_read_deadline(0, buf, n, deadline_ms);
+}
+
+int
+bg_helper_no_payload(const struct bg_helper *h, struct bg_err *err)
+{
+	if (h->extra_len == 0)
+		return 0;
+	bg_err_set(err, "bad_request",
+	    "extra data after the request line: send one JSON object per connection");
+	return -EPROTO;
 }
 
 int
@@ -60,6 +101,9 @@ helper_free(struct bg_helper *h)
 {
 	cJSON_Delete(h->req);
 	h->req = NULL;
+	free(h->extra);
+	h->extra = NULL;
+	h->extra_len = h->extra_off = 0;
 }
 
 int

@@ -17,11 +17,13 @@
 /*
  * Read up to and including the first newline, at most BG_REQ_MAX bytes
  * before it.  Bytes after the newline in the same read are an error
- * (a second request) — a client sends one request per connection.
+ * (a second request) — a client sends one request per connection —
+ * unless extra is not NULL: then they are the start of a payload, and
+ * *extra (at buf + *len + 1) and *extra_len say where.
  */
 static int
 read_line(int fd, int64_t deadline_ms, char *buf, size_t *len,
-    struct bg_err *err)
+    size_t *extra_len, struct bg_err *err)
 {
 	size_t have = 0;
 
@@ -49,7 +51,9 @@ read_line(int fd, int64_t deadline_ms, char *buf, size_t *len,
 		nl = memchr(buf + have, '\n', (size_t)r);
 		have += (size_t)r;
 		if (nl != NULL) {
-			if ((size_t)(nl - buf) + 1 != have) {
+			if (extra_len != NULL)
+				*extra_len = have - (size_t)(nl - buf) - 1;
+			else if ((size_t)(nl - buf) + 1 != have) {
 				bg_err_set(err, "bad_request",
 				    "extra data after the request line: send one JSON object per connection");
 				return -EPROTO;
@@ -130,26 +134,59 @@ int
 bg_proto_read_request(int fd, int64_t deadline_ms, cJSON **out,
     struct bg_err *err)
 {
+	return bg_proto_read_request_payload(fd, deadline_ms, out, NULL, NULL,
+	    err);
+}
+
+int
+bg_proto_read_request_payload(int fd, int64_t deadline_ms, cJSON **out,
+    char **extra, size_t *extra_len, struct bg_err *err)
+{
 	char *buf = malloc(BG_REQ_MAX + 2);
 	const cJSON *v;
 	cJSON *j;
-	size_t len = 0;
+	size_t len = 0, xl = 0;
 	int r;
 
+	if (extra != NULL)
+		*extra = NULL;
+	if (extra_len != NULL)
+		*extra_len = 0;
 	if (buf == NULL) {
 		bg_err_set(err, "temporary", "out of memory");
 		return -ENOMEM;
 	}
-	r = read_line(fd, deadline_ms, buf, &len, err);
+	r = read_line(fd, deadline_ms, buf, &len, extra ? &xl : NULL, err);
 	if (r < 0) {
 		free(buf);
 		return r;
+	}
+	if (extra != NULL && xl > 0) {
+		*extra = malloc(xl);
+		if (*extra == NULL) {
+			free(buf);
+			bg_err_set(err, "temporary", "out of memory");
+			return -ENOMEM;
+		}
+		memcpy(*extra, buf + len + 1, xl);
+		*extra_len = xl;
 	}
 	j = memchr(buf, '\0', len) || has_nul_escape(buf, len) ? NULL :
 	    cJSON_ParseWithLengthOpts(buf, len + 1, NULL, 1);
 	free(buf);
 	if (j != NULL && has_duplicate_keys(j, 0)) {
 		cJSON_Delete(j);
+		j = NULL;
+		r = -EBADMSG;
+	}
+	if (r < 0 || j == NULL || !cJSON_IsObject(j)) {
+		if (extra != NULL) {
+			free(*extra);
+			*extra = NULL;
+			*extra_len = 0;
+		}
+	}
+	if (r < 0) {
 		bg_err_set(err, "bad_request",
 		    "the request has a key twice: send each key once");
 		return -EBADMSG;
@@ -167,6 +204,11 @@ bg_proto_read_request(int fd, int64_t deadline_ms, cJSON **out,
 	v = cJSON_GetObjectItemCaseSensitive(j, "v");
 	if (v != NULL && !(cJSON_IsNumber(v) && v->valuedouble == 1)) {
 		cJSON_Delete(j);
+		if (extra != NULL) {
+			free(*extra);
+			*extra = NULL;
+			*extra_len = 0;
+		}
 		bg_err_set(err, "bad_request",
 		    "unsupported protocol version: this banger speaks \"v\":1");
 		return -EPROTO;

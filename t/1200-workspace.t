@@ -7,7 +7,41 @@ if [ "${BANGER_SANDBOX:-0}" != 1 ]; then
 	    ! command -v qemu-system-x86_64 >/dev/null || ! test -x /usr/bin/git; then
 		. "$TOP/t/lib.sh"
 		test_skip 'workspace mode with real guests' 'needs root, QEMU, git and make images'
-		test_expect_success 'bare vm run PATH gives a login shell in /root/repo' '
+		test_expect_success '--branch: a git repository on that branch, with the changes as changes' '
+	banger vm run --name wsb --branch feature repo -- sh -c "
+		git rev-parse --abbrev-ref HEAD; git log --format=LOG-%s;
+		git status --porcelain; git config user.name;
+		echo guest >g.txt && git add g.txt a.txt && git commit -qm from-guest &&
+		echo committed" >out 2>err &&
+	grep -qx feature out && grep -qx LOG-two out && grep -qx LOG-one out &&
+	grep -qx " M a.txt" out && grep -qx "?? staged.txt" out && grep -qx t out &&
+	grep -qx committed out && test -z "$(ls /tmp | grep banger-workspace)"
+'
+test_expect_success '--branch: the commit made in the guest is fetched back over ssh' '
+	banger ssh-config --install >/dev/null 2>&1 &&
+	# (ssh reads the passwd entry'"'"'s home, not the sandbox'"'"'s $HOME: -F)
+	GIT_SSH_COMMAND="ssh -F $HOME/.ssh/config -o BatchMode=yes" \
+		git -C repo fetch -q wsb.vm:/root/repo feature:from-guest &&
+	test "$(git -C repo log -1 --format=%s from-guest)" = from-guest &&
+	test "$(git -C repo show from-guest:g.txt)" = guest &&
+	test "$(git -C repo show from-guest:a.txt)" = modified &&
+	test "$(git -C repo rev-parse from-guest~1)" = "$(git -C repo rev-parse HEAD)" &&
+	banger ssh-config --uninstall >/dev/null 2>&1 &&
+	banger vm delete wsb >/dev/null 2>&1 && no_vms
+'
+test_expect_success '--from with --branch starts the branch at REF' '
+	banger vm run --rm --from HEAD~1 --branch old repo -- sh -c "
+		git rev-parse HEAD; git status --porcelain | wc -l; cat a.txt" >out 2>err &&
+	grep -qx "$(git -C repo rev-parse HEAD~1)" out && grep -qx 0 out &&
+	grep -qx old out && no_vms
+'
+test_expect_success 'a workspace larger than the work disk: refused by name, no VM, no leftovers' '
+	mkdir huge && git -C huge init -q && truncate -s 1100M huge/huge.bin &&
+	must_fail 100 banger vm run --rm --include-untracked --disk 1G huge -- true 2>err &&
+	grep -q "larger work disk" err && no_vms &&
+	test -z "$(ls /tmp | grep banger-workspace)"
+'
+test_expect_success 'bare vm run PATH gives a login shell in /root/repo' '
 	printf "echo WHERE-\$(pwd)\nexit\n" |
 		script -qec "banger vm run --rm repo" /dev/null >out 2>&1 &&
 	grep -q "WHERE-/root/repo" out && no_vms
@@ -45,8 +79,13 @@ test_expect_success 'not a repository, a missing path and a bad --from: exit 100
 	must_fail 100 banger vm run --rm plain -- true 2>err && grep -q "not inside a git work tree" err &&
 	must_fail 100 banger vm run --rm nosuchdir -- true 2>/dev/null &&
 	must_fail 100 banger vm run --rm --from nosuchref repo -- true 2>err && grep -q "no such commit" err &&
-	must_fail 1 banger vm run --rm --branch b repo -- true 2>/dev/null &&
-	no_vms
+	must_fail 100 banger vm run --rm --branch "bad..name" repo -- true 2>err &&
+	grep -q "not a valid branch name" err &&
+	must_fail 100 banger vm run --rm --branch -x repo -- true 2>/dev/null &&
+	mkdir fresh && git -C fresh init -q && echo f >fresh/f && git -C fresh add f &&
+	must_fail 100 banger vm run --rm --branch b fresh -- true 2>err &&
+	grep -q "has none yet" err &&
+	no_vms && test -z "$(ls /tmp | grep banger-workspace)"
 '
 test_expect_success 'files arrive in /root/repo with content, modes, symlinks, root owner; command exits 5' '
 	must_fail 5 banger vm run --rm --name ws1 repo -- sh -c "
@@ -74,6 +113,40 @@ test_expect_success '--from HEAD~1 ships the old tree' '
 	banger vm run --rm --from HEAD~1 repo -- sh -c "cat a.txt; ls -a; stat -c %a run.sh" >out 2>err &&
 	grep -qx old out && ! grep -q "staged\|modified" out && grep -qx 755 out &&
 	test -z "$(grep -x "new" out)" && no_vms
+'
+test_expect_success '--branch: a git repository on that branch, with the changes as changes' '
+	banger vm run --name wsb --branch feature repo -- sh -c "
+		git rev-parse --abbrev-ref HEAD; git log --format=LOG-%s;
+		git status --porcelain; git config user.name;
+		echo guest >g.txt && git add g.txt a.txt && git commit -qm from-guest &&
+		echo committed" >out 2>err &&
+	grep -qx feature out && grep -qx LOG-two out && grep -qx LOG-one out &&
+	grep -qx " M a.txt" out && grep -qx "?? staged.txt" out && grep -qx t out &&
+	grep -qx committed out && test -z "$(ls /tmp | grep banger-workspace)"
+'
+test_expect_success '--branch: the commit made in the guest is fetched back over ssh' '
+	banger ssh-config --install >/dev/null 2>&1 &&
+	# (ssh reads the passwd entry'"'"'s home, not the sandbox'"'"'s $HOME: -F)
+	GIT_SSH_COMMAND="ssh -F $HOME/.ssh/config -o BatchMode=yes" \
+		git -C repo fetch -q wsb.vm:/root/repo feature:from-guest &&
+	test "$(git -C repo log -1 --format=%s from-guest)" = from-guest &&
+	test "$(git -C repo show from-guest:g.txt)" = guest &&
+	test "$(git -C repo show from-guest:a.txt)" = modified &&
+	test "$(git -C repo rev-parse from-guest~1)" = "$(git -C repo rev-parse HEAD)" &&
+	banger ssh-config --uninstall >/dev/null 2>&1 &&
+	banger vm delete wsb >/dev/null 2>&1 && no_vms
+'
+test_expect_success '--from with --branch starts the branch at REF' '
+	banger vm run --rm --from HEAD~1 --branch old repo -- sh -c "
+		git rev-parse HEAD; git status --porcelain | wc -l; cat a.txt" >out 2>err &&
+	grep -qx "$(git -C repo rev-parse HEAD~1)" out && grep -qx 0 out &&
+	grep -qx old out && no_vms
+'
+test_expect_success 'a workspace larger than the work disk: refused by name, no VM, no leftovers' '
+	mkdir huge && git -C huge init -q && truncate -s 1100M huge/huge.bin &&
+	must_fail 100 banger vm run --rm --include-untracked --disk 1G huge -- true 2>err &&
+	grep -q "larger work disk" err && no_vms &&
+	test -z "$(ls /tmp | grep banger-workspace)"
 '
 test_expect_success 'bare vm run PATH gives a login shell in /root/repo' '
 	printf "echo WHERE-\$(pwd)\nexit\n" |

@@ -1,7 +1,8 @@
 #!/bin/sh
 # images/test/build.sh OUTDIR — the tiny "test" image, without root.
 #
-# A root filesystem of busybox (static) and dropbear from Debian's
+# A root filesystem of busybox (static), dropbear and git (for
+# `vm run --branch`: commit in the guest, fetch back) from Debian's
 # packages (apt-get download, dpkg-deb -x; only the files dropbear's
 # loader actually needs are kept), banger-init as /sbin/banger-init
 # (build/images/bin/banger-init: run `make` first), busybox init with
@@ -21,9 +22,9 @@ INIT=${BANGER_INIT_BIN:-$TOP/build/images/bin/banger-init}
 mkdir -p "$(dirname "$OUT")"
 OUT=$(cd "$(dirname "$OUT")" && pwd)/$(basename "$OUT")
 CACHE=${BANGER_IMAGE_CACHE:-$(dirname "$OUT")/cache}
-SIZE=64M
+SIZE=96M
 PKGS="busybox-static dropbear-bin libc6 libcrypt1 libtomcrypt1 libtommath1
-zlib1g libgmp10"
+zlib1g libgmp10 git libpcre2-8-0"
 EPOCH=1700000000	# every file's mtime, and mkfs's clock
 
 die() { echo "images/test: $*" >&2; exit 1; }
@@ -79,12 +80,20 @@ done
 strip -o sbin/banger-init "$INIT"
 cp "$X/usr/sbin/dropbear" usr/sbin/
 cp "$X/usr/bin/dropbearconvert" "$X/usr/bin/dropbearkey" usr/bin/
+# git: the one binary (its builtins answer to their git-NAME names, so
+# `git fetch` from the host finds git-upload-pack on dropbear's PATH).
+cp "$X/usr/bin/git" usr/bin/git
+for g in git-upload-pack git-receive-pack git-upload-archive; do
+	ln -s git usr/bin/$g
+done
+mkdir -p usr/lib/git-core
 
 # Libraries: what the package's own loader resolves for dropbear, so
 # nothing from the build host leaks in and nothing unneeded goes in.
 LD=$X/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2
 LIBPATH=$X/lib/x86_64-linux-gnu:$X/usr/lib/x86_64-linux-gnu
-for b in usr/sbin/dropbear usr/bin/dropbearconvert usr/bin/dropbearkey; do
+for b in usr/sbin/dropbear usr/bin/dropbearconvert usr/bin/dropbearkey \
+    usr/bin/git; do
 	"$LD" --library-path "$LIBPATH" --list "$b" |
 	    awk '$2 == "=>" && $3 ~ /^\// { print $3 }'
 done | sort -u | while read -r lib; do

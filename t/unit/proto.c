@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -112,6 +113,34 @@ main(void)
 	is_int(REQ("{} {}\n", 0, &err), -EBADMSG, "two objects with a space refused");
 	is_int(REQ("{}\n{}\n", 0, &err), -EPROTO, "second line refused");
 	ok(strstr(err.msg, "extra data") != NULL, "message says extra data");
+	{
+		/* A request with a payload: the bytes after the newline. */
+		static const char w[] = "{\"workspace\":true}\nTAR\0DATA";
+		char *x = NULL;
+		size_t xl = 99;
+		int pfd = feed(w, sizeof(w) - 1, 0);
+
+		is_int(bg_proto_read_request_payload(pfd, bg_now_ms() + 300, &j,
+		    &x, &xl, &err), 0, "payload request read");
+		reap(pfd);
+		ok(cJSON_IsTrue(cJSON_GetObjectItem(j, "workspace")), "payload request parsed");
+		ok(xl == 8 && x != NULL && memcmp(x, "TAR\0DATA", 8) == 0,
+		    "the bytes after the newline are handed back");
+		cJSON_Delete(j);
+		free(x);
+		pfd = feed("{}\n", 3, 0);
+		x = (char *)1;
+		is_int(bg_proto_read_request_payload(pfd, bg_now_ms() + 300, &j,
+		    &x, &xl, &err), 0, "payload request without payload read");
+		reap(pfd);
+		ok(x == NULL && xl == 0, "no payload: NULL and 0");
+		cJSON_Delete(j);
+		pfd = feed("{\"v\":2}\nxyz", 11, 0);
+		is_int(bg_proto_read_request_payload(pfd, bg_now_ms() + 300, &j,
+		    &x, &xl, &err), -EPROTO, "payload request with a bad v refused");
+		reap(pfd);
+		ok(x == NULL && xl == 0, "refused: the read-ahead is freed");
+	}
 	is_int(REQ("[1]\n", 0, &err), -EBADMSG, "array refused");
 	is_int(REQ("\"s\"\n", 0, &err), -EBADMSG, "string refused");
 	is_int(REQ("{\"v\":2}\n", 0, &err), -EPROTO, "v 2 refused");
