@@ -52,7 +52,7 @@ static const struct cli_flag vm_run_flags[] = {
 	{ "ssh-timeout", 0, CLI_INT, NULL, "SECS",
 	    "seconds to wait for ssh (default 120)", 1, 3600 },
 	{ "branch", 0, CLI_STR, NULL, "BRANCH",
-	    "workspace: /root/repo is a git repository on a new BRANCH", 0, 0 },
+	    "workspace: /root/repo is a git repo on a new BRANCH", 0, 0 },
 	{ "from", 0, CLI_STR, NULL, "REF",
 	    "workspace: start from REF instead of HEAD", 0, 0 },
 	{ "include-untracked", 0, CLI_BOOL, NULL, NULL,

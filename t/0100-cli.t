@@ -377,6 +377,10 @@ test_expect_success 'names are checked before anything is sent' '
 	must_fail 100 banger vm show aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa 2>err
 '
 
+test_expect_success 'a repository for the workspace checks' '
+	git init -q -b main wsrepo && echo a >wsrepo/a && git -C wsrepo add a &&
+	git -C wsrepo -c user.name=t -c user.email=t@t commit -qm one
+'
 test_expect_success 'text values: no C0, C1 or DEL controls, UTF-8 only' '
 	must_fail 100 banger vm run ./repo --branch "$(printf "a\302\233b")" 2>err &&
 	grep -q "contains control characters or is not UTF-8" err &&
@@ -385,7 +389,7 @@ test_expect_success 'text values: no C0, C1 or DEL controls, UTF-8 only' '
 	no_escapes err &&
 	must_fail 100 banger vm run "$(printf "re\177po")" 2>err &&
 	must_fail 100 banger vm run ./repo --branch "$(printf "a\tb")" 2>err &&
-	checks_pass vm run ./repo --branch "caf$(printf "\303\251")"
+	checks_pass vm run ./wsrepo --dry-run --branch "caf$(printf "\303\251")"
 '
 
 test_expect_success 'other operand checks: shell, image reference, owner' '
@@ -403,7 +407,7 @@ test_expect_success 'workspace flags need a PATH' '
 		must_fail 100 banger vm run $f 2>err &&
 		grep -q "only to workspace mode" err || exit 1
 	done &&
-	checks_pass vm run ./repo --branch x --from main --dry-run
+	checks_pass vm run ./wsrepo --branch x --from main --dry-run
 '
 
 # ---- image references -------------------------------------------------
