@@ -225,6 +225,8 @@ void cli_put_clean(FILE *f, const char *s, size_t max);
 void cli_print_json(const cJSON *j);
 void cli_render_generic(const struct cli_inv *inv, const cJSON *result);
 void cli_render_vm_list(const struct cli_inv *inv, const cJSON *result);
+void cli_render_image_list(const struct cli_inv *inv, const cJSON *result);
+void cli_render_kernel_list(const struct cli_inv *inv, const cJSON *result);
 void cli_render_vm_prune(const struct cli_inv *inv, const cJSON *result);
 void cli_render_doctor(const struct cli_inv *inv, const cJSON *result);
 

@@ -4,7 +4,7 @@
  * commands.c (groups, verbs, flags, operands), so it never drifts from
  * what the parser accepts.
  *
- * Live names (VMs; images and kernels later) are asked of the running
+ * Live names (VMs, images and kernels) are asked of the running
  * service by the CLI itself, in a hidden mode of this command:
  *
  *   BANGER_COMPLETE=vms banger completion bash
@@ -613,12 +613,15 @@ on_alarm(int sig)
 	_exit(0);
 }
 
-/* VM names, one a line; nothing at all on any failure. */
+/*
+ * The names in verb's answer (array arr), one a line, each valid by
+ * valid(); nothing at all on any failure.
+ */
 static void
-print_vms(void)
+print_list(const char *verb, const char *arr, bool (*valid)(const char *))
 {
 	struct cli_call c;
-	const cJSON *vms, *vm, *name;
+	const cJSON *all, *o, *name;
 	cJSON *req = cJSON_CreateObject();
 
 	if (req == NULL || cJSON_AddNumberToObject(req, "v", 1) == NULL) {
@@ -626,15 +629,14 @@ print_vms(void)
 		return;
 	}
 	memset(&c, 0, sizeof(c));
-	c.verb = "vm-list";
+	c.verb = verb;
 	c.req = req;
 	c.silence_ms = NAMES_TIMEOUT_MS;
 	if (cli_call(&c) == 0 && c.ok && c.result != NULL) {
-		vms = cJSON_GetObjectItemCaseSensitive(c.result, "vms");
-		cJSON_ArrayForEach(vm, vms) {
-			name = cJSON_GetObjectItemCaseSensitive(vm, "name");
-			if (cJSON_IsString(name) &&
-			    bg_name_valid(name->valuestring))
+		all = cJSON_GetObjectItemCaseSensitive(c.result, arr);
+		cJSON_ArrayForEach(o, all) {
+			name = cJSON_GetObjectItemCaseSensitive(o, "name");
+			if (cJSON_IsString(name) && valid(name->valuestring))
 				printf("%s\n", name->valuestring);
 		}
 	}
@@ -651,8 +653,11 @@ print_names(const char *what)
 	signal(SIGALRM, on_alarm);
 	alarm(2);
 	if (strcmp(what, "vms") == 0)
-		print_vms();
-	/* images, kernels: no image-list/kernel-list yet, so nothing. */
+		print_list("vm-list", "vms", bg_name_valid);
+	else if (strcmp(what, "images") == 0)
+		print_list("image-list", "images", bg_artifact_name_valid);
+	else if (strcmp(what, "kernels") == 0)
+		print_list("kernel-list", "kernels", bg_artifact_name_valid);
 	return 0;
 }
 

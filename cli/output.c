@@ -212,25 +212,45 @@ str_field(const cJSON *o, const char *key)
 
 #define FIELD_MAX 64  /* widest table cell */
 
-/*
- * vm list: NAME STATE IP IMAGE.  No VMs prints the header alone, so
- * the output always has the same shape.
- */
-void
-cli_render_vm_list(const struct cli_inv *inv, const cJSON *result)
+/* A table cell: the string field, or for "bytes" a size like 96M. */
+static char *
+cell(const cJSON *o, const char *key)
 {
-	static const char *const head[] = { "NAME", "STATE", "IP", "IMAGE" };
-	static const char *const keys[] = { "name", "state", "ip", "image" };
-	const cJSON *vms = cJSON_GetObjectItemCaseSensitive(result, "vms");
-	const cJSON *vm;
-	size_t w[4], k;
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+	static const char units[] = "BKMGTP";
+	char buf[32];
+	double x;
+	int u = 0;
 
-	for (k = 0; k < 4; k++)
+	if (strcmp(key, "bytes") != 0)
+		return cli_clean(str_field(o, key), FIELD_MAX, false);
+	if (!cJSON_IsNumber(v) || v->valuedouble < 0)
+		return cli_clean("-", FIELD_MAX, false);
+	for (x = v->valuedouble; x >= 1024 && u < 5; u++)
+		x /= 1024;
+	snprintf(buf, sizeof(buf), u == 0 || x >= 10 ? "%.0f%c" : "%.1f%c", x,
+	    units[u]);
+	return cli_clean(buf, FIELD_MAX, false);
+}
+
+/*
+ * A table of result's array arr: a header, then one row per object, n
+ * columns.  An empty array prints the header alone, so the output
+ * always has the same shape.
+ */
+static void
+table(const cJSON *result, const char *arr, const char *const *head,
+    const char *const *keys, size_t n)
+{
+	const cJSON *rows = cJSON_GetObjectItemCaseSensitive(result, arr);
+	const cJSON *o;
+	size_t w[8], k;
+
+	for (k = 0; k < n && k < 8; k++)
 		w[k] = strlen(head[k]);
-	cJSON_ArrayForEach(vm, vms) {
-		for (k = 0; k < 4; k++) {
-			char *c = cli_clean(str_field(vm, keys[k]), FIELD_MAX,
-			    false);
+	cJSON_ArrayForEach(o, rows) {
+		for (k = 0; k < n && k < 8; k++) {
+			char *c = cell(o, keys[k]);
 			size_t l = c != NULL ? width(c) : 1;
 
 			if (l > w[k])
@@ -238,24 +258,56 @@ cli_render_vm_list(const struct cli_inv *inv, const cJSON *result)
 			free(c);
 		}
 	}
-	for (k = 0; k < 4; k++) {
+	for (k = 0; k < n && k < 8; k++) {
 		fputs(head[k], stdout);
-		if (k < 3)
+		if (k + 1 < n)
 			pad(w[k] - strlen(head[k]) + 2);
 	}
 	fputc('\n', stdout);
-	cJSON_ArrayForEach(vm, vms) {
-		for (k = 0; k < 4; k++) {
-			char *c = cli_clean(str_field(vm, keys[k]), FIELD_MAX,
-			    false);
+	cJSON_ArrayForEach(o, rows) {
+		for (k = 0; k < n && k < 8; k++) {
+			char *c = cell(o, keys[k]);
 
 			fputs(c != NULL ? c : "?", stdout);
-			if (k < 3)
+			if (k + 1 < n)
 				pad(w[k] - (c != NULL ? width(c) : 1) + 2);
 			free(c);
 		}
 		fputc('\n', stdout);
 	}
+}
+
+/* vm list: NAME STATE IP IMAGE. */
+void
+cli_render_vm_list(const struct cli_inv *inv, const cJSON *result)
+{
+	static const char *const head[] = { "NAME", "STATE", "IP", "IMAGE" };
+	static const char *const keys[] = { "name", "state", "ip", "image" };
+
+	(void)inv;
+	table(result, "vms", head, keys, 4);
+}
+
+/* image list: NAME STATE VERSION SIZE (the sum of its files). */
+void
+cli_render_image_list(const struct cli_inv *inv, const cJSON *result)
+{
+	static const char *const head[] = { "NAME", "STATE", "VERSION", "SIZE" };
+	static const char *const keys[] = { "name", "state", "version", "bytes" };
+
+	(void)inv;
+	table(result, "images", head, keys, 4);
+}
+
+/* kernel list: NAME STATE VERSION SIZE. */
+void
+cli_render_kernel_list(const struct cli_inv *inv, const cJSON *result)
+{
+	static const char *const head[] = { "NAME", "STATE", "VERSION", "SIZE" };
+	static const char *const keys[] = { "name", "state", "version", "bytes" };
+
+	(void)inv;
+	table(result, "kernels", head, keys, 4);
 }
 
 /* ---- key: value ---------------------------------------------------- */

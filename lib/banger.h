@@ -296,6 +296,15 @@ int bg_helper_ok(struct bg_helper *h, cJSON *result);
 /* Write the final error line, free h; returns bg_exit_for_code(err->code). */
 int bg_helper_fail(struct bg_helper *h, const struct bg_err *err);
 
+/* ---- installed images and kernels (lib/artifact.c) -------------- */
+
+/*
+ * The entries of STATE/<kind>/ ("images" or "kernels") as a JSON array
+ * sorted by name: {"name","state":"ready","version","bytes",...} from
+ * each manifest.json, or {"name","state":"broken","error"}.
+ */
+int bg_artifact_list(const char *kind, cJSON **out, struct bg_err *err);
+
 /* ---- tar streams (lib/untar.c) ---------------------------------- */
 
 /* Fill buf with up to n bytes: the count, 0 at the end, or -errno. */

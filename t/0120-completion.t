@@ -166,6 +166,21 @@ test_expect_success 'bash: flags before the NAME do not hide it' '
 	has out alpha bravo
 '
 
+test_expect_success 'bash: --image and --kernel offer the installed names' '
+	use_sh "case \$verb in image-list) echo \"{\\\"ok\\\":true,\\\"result\\\":{\\\"images\\\":[{\\\"name\\\":\\\"debian-12\\\"},{\\\"name\\\":\\\"test\\\"}]}}\" ;; kernel-list) echo \"{\\\"ok\\\":true,\\\"result\\\":{\\\"kernels\\\":[{\\\"name\\\":\\\"debian-6.1.0\\\"}]}}\" ;; esac" &&
+	: >"$TRASH/verbs" &&
+	BANGER_SOCKET=$FAKE comp vm create --image "" >out &&
+	printf "debian-12\ntest\n" >want && test_cmp want out &&
+	grep -qx image-list "$TRASH/verbs" &&
+	BANGER_SOCKET=$FAKE comp vm run --kernel "" >out &&
+	echo debian-6.1.0 >want && test_cmp want out &&
+	BANGER_SOCKET=$FAKE comp image delete "" >out &&
+	printf "debian-12\ntest\n" >want && test_cmp want out &&
+	BANGER_SOCKET=$FAKE BANGER_COMPLETE=kernels banger completion bash >out &&
+	echo debian-6.1.0 >want && test_cmp want out &&
+	use list2
+'
+
 test_expect_success 'bash: service down: nothing, and no file names' '
 	touch a-file alpha-file &&
 	BANGER_SOCKET=$TRASH/nowhere.sock comp vm stop "" >out &&

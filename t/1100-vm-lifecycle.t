@@ -34,6 +34,13 @@ wait_ssh() { # IP: up to 90 s, one connection attempt at a time
 	return 1
 }
 
+test_expect_success 'image list and kernel list show what is installed' '
+	banger image list >out &&
+	grep -q "^NAME  *STATE  *VERSION  *SIZE$" out && grep -q "^test  *ready  *[0-9a-f]\{16\}  *96M$" out &&
+	banger kernel list >out &&
+	grep -q "^debian-[0-9.]*-[0-9]*-amd64  *ready  *[0-9.]*-[0-9]*-amd64  *6[0-9]M$" out &&
+	BANGER_COMPLETE=images banger completion bash >out && test "$(cat out)" = test
+'
 test_expect_success 'vm run -- uname -a prints the guest kernel' '
 	banger vm run --rm --name k1 -- uname -a >out 2>err &&
 	grep -q "^Linux k1 6\.1\..*x86_64" out &&
