@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <limits.h>
 #include <stdio.h>
+#include <signal.h>
 #include <sys/types.h>
 
 #include <cjson/cJSON.h>
@@ -159,6 +160,7 @@ struct cli_spec {
 	bool named;             /* --name given: never renamed */
 	int (*payload)(int fd, void *arg);      /* see struct cli_call */
 	void *payload_arg;
+	void (*payload_sent)(void *arg);        /* after vm-create answered */
 };
 
 int cli_spec_init(struct cli_inv *inv, struct cli_spec *s);
@@ -202,11 +204,15 @@ struct cli_ws {
 	unsigned long long bytes;
 	bool tooling;           /* .mise.toml or .tool-versions shipped */
 	char branch[256];       /* --branch NAME, or "" */
-	char tmp[PATH_MAX];     /* --branch: holds .git; removed by cli_ws_free */
+	char tmp[PATH_MAX];     /* --branch: holds .git; removed by cli_ws_sent */
+	sigset_t oldmask;       /* the signal mask before tmp was made */
+	bool masked;
 };
 
 int cli_ws_prepare(struct cli_inv *inv, struct cli_ws *ws, bool *done);
 int cli_ws_send(int sock, void *ws);
+/* After vm-create answered: tmp removed, deferred signals let through. */
+void cli_ws_sent(void *ws);
 int cli_ws_command(const struct cli_ws *ws, char **words, int n, char **raw);
 void cli_ws_free(struct cli_ws *ws);
 

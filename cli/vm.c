@@ -120,8 +120,11 @@ create(struct cli_spec *s, struct cli_call *c, int64_t silence)
 		r = cli_call(c);
 		if (r == 0 || c->final == NULL || s->named ||
 		    strcmp(c->err.code, "exists") != 0 ||
-		    k + 1 >= CREATE_TRIES || cli_spec_rename(s) < 0)
+		    k + 1 >= CREATE_TRIES || cli_spec_rename(s) < 0) {
+			if (s->payload_sent != NULL)
+				s->payload_sent(s->payload_arg);
 			return r;
+		}
 		cli_call_free(c);
 	}
 }
@@ -873,6 +876,7 @@ cli_vm_run(struct cli_inv *inv)
 		}
 		s.payload = cli_ws_send;
 		s.payload_arg = &ws;
+		s.payload_sent = cli_ws_sent;
 		fprintf(stderr, "shipping %zu files (%llu bytes) to /root/repo%s\n",
 		    ws.nfiles, ws.bytes, ws.branch[0] ? ", with its .git" : "");
 	}

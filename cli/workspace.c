@@ -307,6 +307,22 @@ branch_build(struct cli_ws *ws)
 	}
 	if (tmp == NULL || tmp[0] != '/' || strlen(tmp) > PATH_MAX / 2)
 		tmp = "/tmp";
+	/*
+	 * While the temporary directory exists, ^C, SIGTERM and SIGHUP wait
+	 * (a few seconds: until vm-create has the payload), so no .git copy
+	 * is ever left behind; cli_ws_sent lets them through.
+	 */
+	{
+		sigset_t set;
+
+		sigemptyset(&set);
+		sigaddset(&set, SIGINT);
+		sigaddset(&set, SIGTERM);
+		sigaddset(&set, SIGHUP);
+		sigaddset(&set, SIGQUIT);
+		sigprocmask(SIG_BLOCK, &set, &ws->oldmask);
+		ws->masked = true;
+	}
 	snprintf(ws->tmp, sizeof(ws->tmp), "%s/banger-workspace.XXXXXX", tmp);
 	if (mkdtemp(ws->tmp) == NULL) {
 		fprintf(stderr, "banger: --branch: cannot make a directory in "
@@ -597,12 +613,24 @@ cli_ws_command(const struct cli_ws *ws, char **words, int n, char **raw)
 }
 
 void
-cli_ws_free(struct cli_ws *ws)
+cli_ws_sent(void *arg)
 {
+	struct cli_ws *ws = arg;
+
 	if (ws->tmp[0] != '\0') {
 		bg_rm_rf_at(AT_FDCWD, ws->tmp);
 		ws->tmp[0] = '\0';
 	}
+	if (ws->masked) {
+		ws->masked = false;
+		sigprocmask(SIG_SETMASK, &ws->oldmask, NULL);
+	}
+}
+
+void
+cli_ws_free(struct cli_ws *ws)
+{
+	cli_ws_sent(ws);
 	free(ws->list);
 	ws->list = NULL;
 	ws->listlen = 0;

@@ -35,6 +35,10 @@ test_expect_success '--from with --branch starts the branch at REF' '
 	grep -qx "$(git -C repo rev-parse HEAD~1)" out && grep -qx 0 out &&
 	grep -qx old out && no_vms
 '
+test_expect_success '--branch interrupted (SIGINT at 1.5 s) with --rm: no VM, no temporary .git' '
+	timeout -s INT 1.5 banger vm run --rm --branch b repo -- sleep 60 >/dev/null 2>&1
+	no_vms && test -z "$(ls /tmp | grep banger-workspace)"
+'
 test_expect_success 'a workspace larger than the work disk: refused by name, no VM, no leftovers' '
 	mkdir huge && git -C huge init -q && truncate -s 1100M huge/huge.bin &&
 	must_fail 100 banger vm run --rm --include-untracked --disk 1G huge -- true 2>err &&
@@ -141,6 +145,10 @@ test_expect_success '--from with --branch starts the branch at REF' '
 		git rev-parse HEAD; git status --porcelain | wc -l; cat a.txt" >out 2>err &&
 	grep -qx "$(git -C repo rev-parse HEAD~1)" out && grep -qx 0 out &&
 	grep -qx old out && no_vms
+'
+test_expect_success '--branch interrupted (SIGINT at 1.5 s) with --rm: no VM, no temporary .git' '
+	timeout -s INT 1.5 banger vm run --rm --branch b repo -- sleep 60 >/dev/null 2>&1
+	no_vms && test -z "$(ls /tmp | grep banger-workspace)"
 '
 test_expect_success 'a workspace larger than the work disk: refused by name, no VM, no leftovers' '
 	mkdir huge && git -C huge init -q && truncate -s 1100M huge/huge.bin &&
