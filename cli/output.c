@@ -288,26 +288,28 @@ cli_render_vm_list(const struct cli_inv *inv, const cJSON *result)
 	table(result, "vms", head, keys, 4);
 }
 
-/* image list: NAME STATE VERSION SIZE (the sum of its files). */
+/* image list, kernel list: NAME STATE VERSION SIZE (the sum of its files). */
+static void
+artifact_table(const cJSON *result, const char *arr)
+{
+	static const char *const head[] = { "NAME", "STATE", "VERSION", "SIZE" };
+	static const char *const keys[] = { "name", "state", "version", "bytes" };
+
+	table(result, arr, head, keys, 4);
+}
+
 void
 cli_render_image_list(const struct cli_inv *inv, const cJSON *result)
 {
-	static const char *const head[] = { "NAME", "STATE", "VERSION", "SIZE" };
-	static const char *const keys[] = { "name", "state", "version", "bytes" };
-
 	(void)inv;
-	table(result, "images", head, keys, 4);
+	artifact_table(result, "images");
 }
 
-/* kernel list: NAME STATE VERSION SIZE. */
 void
 cli_render_kernel_list(const struct cli_inv *inv, const cJSON *result)
 {
-	static const char *const head[] = { "NAME", "STATE", "VERSION", "SIZE" };
-	static const char *const keys[] = { "name", "state", "version", "bytes" };
-
 	(void)inv;
-	table(result, "kernels", head, keys, 4);
+	artifact_table(result, "kernels");
 }
 
 /* ---- key: value ---------------------------------------------------- */

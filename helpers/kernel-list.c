@@ -9,29 +9,9 @@
 
 #include "banger.h"
 
-static const char *const allowed[] = { NULL };
-
 int
 main(void)
 {
-	struct bg_helper h;
-	struct bg_err err = { { 0 }, { 0 } };
-	cJSON *res, *arr;
-	int r;
-
 	PROG = "banger-kernel-list";
-	r = bg_helper_begin(&h, "kernel-list", false);
-	if (r)
-		return r;
-	if (bg_helper_check_keys(h.req, allowed, &err) < 0 ||
-	    bg_artifact_list("kernels", &arr, &err) < 0)
-		return bg_helper_fail(&h, &err);
-	res = cJSON_CreateObject();
-	if (res == NULL || !cJSON_AddItemToObject(res, "kernels", arr)) {
-		cJSON_Delete(res);
-		cJSON_Delete(arr);
-		bg_err_set(&err, "temporary", "out of memory");
-		return bg_helper_fail(&h, &err);
-	}
-	return bg_helper_ok(&h, res);
+	return bg_artifact_list_helper("kernel-list", "kernels");
 }

@@ -133,3 +133,28 @@ bg_artifact_list(const char *kind, cJSON **out, struct bg_err *err)
 	*out = arr;
 	return 0;
 }
+
+int
+bg_artifact_list_helper(const char *verb, const char *kind)
+{
+	struct bg_helper h;
+	struct bg_err err = { { 0 }, { 0 } };
+	static const char *const allowed[] = { NULL };
+	cJSON *res, *arr;
+	int r;
+
+	r = bg_helper_begin(&h, verb, false);
+	if (r)
+		return r;
+	if (bg_helper_check_keys(h.req, allowed, &err) < 0 ||
+	    bg_artifact_list(kind, &arr, &err) < 0)
+		return bg_helper_fail(&h, &err);
+	res = cJSON_CreateObject();
+	if (res == NULL || !cJSON_AddItemToObject(res, kind, arr)) {
+		cJSON_Delete(res);
+		cJSON_Delete(arr);
+		bg_err_set(&err, "temporary", "out of memory");
+		return bg_helper_fail(&h, &err);
+	}
+	return bg_helper_ok(&h, res);
+}

@@ -304,6 +304,8 @@ int bg_helper_fail(struct bg_helper *h, const struct bg_err *err);
  * each manifest.json, or {"name","state":"broken","error"}.
  */
 int bg_artifact_list(const char *kind, cJSON **out, struct bg_err *err);
+/* The whole of image-list and kernel-list: {"v":1} -> {kind:[...]}. */
+int bg_artifact_list_helper(const char *verb, const char *kind);
 
 /* ---- tar streams (lib/untar.c) ---------------------------------- */
 

@@ -7,50 +7,7 @@ if [ "${BANGER_SANDBOX:-0}" != 1 ]; then
 	    ! command -v qemu-system-x86_64 >/dev/null || ! test -x /usr/bin/git; then
 		. "$TOP/t/lib.sh"
 		test_skip 'workspace mode with real guests' 'needs root, QEMU, git and make images'
-		test_expect_success '--branch: a git repository on that branch, with the changes as changes' '
-	banger vm run --name wsb --branch feature repo -- sh -c "
-		git rev-parse --abbrev-ref HEAD; git log --format=LOG-%s;
-		git status --porcelain; git config user.name;
-		echo guest >g.txt && git add g.txt a.txt && git commit -qm from-guest &&
-		echo committed" >out 2>err &&
-	grep -qx feature out && grep -qx LOG-two out && grep -qx LOG-one out &&
-	grep -qx " M a.txt" out && grep -qx "?? staged.txt" out && grep -qx t out &&
-	grep -qx committed out && test -z "$(ls /tmp | grep banger-workspace)"
-'
-test_expect_success '--branch: the commit made in the guest is fetched back over ssh' '
-	banger ssh-config --install >/dev/null 2>&1 &&
-	# (ssh reads the passwd entry'"'"'s home, not the sandbox'"'"'s $HOME: -F)
-	GIT_SSH_COMMAND="ssh -F $HOME/.ssh/config -o BatchMode=yes" \
-		git -C repo fetch -q wsb.vm:/root/repo feature:from-guest &&
-	test "$(git -C repo log -1 --format=%s from-guest)" = from-guest &&
-	test "$(git -C repo show from-guest:g.txt)" = guest &&
-	test "$(git -C repo show from-guest:a.txt)" = modified &&
-	test "$(git -C repo rev-parse from-guest~1)" = "$(git -C repo rev-parse HEAD)" &&
-	banger ssh-config --uninstall >/dev/null 2>&1 &&
-	banger vm delete wsb >/dev/null 2>&1 && no_vms
-'
-test_expect_success '--from with --branch starts the branch at REF' '
-	banger vm run --rm --from HEAD~1 --branch old repo -- sh -c "
-		git rev-parse HEAD; git status --porcelain | wc -l; cat a.txt" >out 2>err &&
-	grep -qx "$(git -C repo rev-parse HEAD~1)" out && grep -qx 0 out &&
-	grep -qx old out && no_vms
-'
-test_expect_success '--branch interrupted (SIGINT at 1.5 s) with --rm: no VM, no temporary .git' '
-	timeout -s INT 1.5 banger vm run --rm --branch b repo -- sleep 60 >/dev/null 2>&1
-	no_vms && test -z "$(ls /tmp | grep banger-workspace)"
-'
-test_expect_success 'a workspace larger than the work disk: refused by name, no VM, no leftovers' '
-	mkdir huge && git -C huge init -q && truncate -s 1100M huge/huge.bin &&
-	must_fail 100 banger vm run --rm --include-untracked --disk 1G huge -- true 2>err &&
-	grep -q "larger work disk" err && no_vms &&
-	test -z "$(ls /tmp | grep banger-workspace)"
-'
-test_expect_success 'bare vm run PATH gives a login shell in /root/repo' '
-	printf "echo WHERE-\$(pwd)\nexit\n" |
-		script -qec "banger vm run --rm repo" /dev/null >out 2>&1 &&
-	grep -q "WHERE-/root/repo" out && no_vms
-'
-test_done
+		test_done
 	fi
 	exec "$TOP/t/with-sandbox" "$0" "$@"
 fi
