@@ -8,11 +8,13 @@
  * `git ls-files --others --exclude-standard` lists (never ignored
  * files); with --from, the files of REF's tree (`git ls-tree -r`).
  *
- * Once ssh is up they are streamed: `tar -c` of the list (or `git
- * archive REF`) piped into `ssh root@IP 'tar -x -o -C /root/repo'`.
- * The archive says uid/gid 0 and the guest's tar runs as root without
- * restoring owners, so everything is owned by root; modes and symlinks
- * are kept.  git and tar run by absolute path with no shell on the host.
+ * They travel as the payload of vm-create (cli_ws_send): `tar -c` of
+ * the list (or `git archive REF`), plus with --branch a second archive
+ * of a .git built here (branch_build), pumped into the connection;
+ * vm-create unpacks it onto the work disk, which mkfs.ext4 -d writes
+ * under fakeroot, so in the guest everything is root's with the modes
+ * and symlinks kept, before the guest even boots.  git and tar run by
+ * absolute path with no shell on the host.
  */
 #include <errno.h>
 #include <fcntl.h>
