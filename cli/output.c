@@ -17,45 +17,11 @@
 
 #include "cli.h"
 
-/*
- * One UTF-8 character at s (NUL-terminated): its length, or 0 if the
- * bytes there are not UTF-8 (truncated, overlong, a surrogate, above
- * U+10FFFF).
- */
+/* One UTF-8 character at s (NUL-terminated): its length, or 0. */
 static int
 utf8_char(const char *s, uint32_t *cp)
 {
-	const unsigned char *u = (const unsigned char *)s;
-	uint32_t c = u[0], min;
-	int n, i;
-
-	if (c < 0x80) {
-		*cp = c;
-		return 1;
-	} else if ((c & 0xe0) == 0xc0) {
-		n = 2, c &= 0x1f, min = 0x80;
-	} else if ((c & 0xf0) == 0xe0) {
-		n = 3, c &= 0x0f, min = 0x800;
-	} else if ((c & 0xf8) == 0xf0) {
-		n = 4, c &= 0x07, min = 0x10000;
-	} else
-		return 0;
-	for (i = 1; i < n; i++) {
-		if ((u[i] & 0xc0) != 0x80)      /* also stops at the NUL */
-			return 0;
-		c = c << 6 | (u[i] & 0x3f);
-	}
-	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-		return 0;
-	*cp = c;
-	return n;
-}
-
-/* C0, DEL and C1: what a terminal may act on. */
-static bool
-is_control(uint32_t c)
-{
-	return c < 0x20 || c == 0x7f || (c >= 0x80 && c < 0xa0);
+	return bg_utf8_decode(s, s + strnlen(s, 4), cp);
 }
 
 /*
@@ -88,7 +54,7 @@ clean(const char *s, size_t max, const char *keep)
 		if (l == 0 || i + (size_t)l > cut) {
 			l = 1;
 			out[o++] = '?';
-		} else if (is_control(cp) &&
+		} else if (bg_is_control(cp) &&
 		    !(cp != 0 && cp < 0x80 && strchr(keep, (int)cp) != NULL)) {
 			out[o++] = '?';
 		} else {
@@ -165,7 +131,7 @@ json_escape(const char *s)
 			l = 1;
 			memcpy(out + o, "\\ufffd", 6);
 			o += 6;
-		} else if (cp >= 0x7f && is_control(cp)) {
+		} else if (cp >= 0x7f && bg_is_control(cp)) {
 			snprintf(out + o, 7, "\\u%04x", (unsigned)cp);
 			o += 6;
 		} else {

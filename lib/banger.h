@@ -296,6 +296,17 @@ int bg_helper_ok(struct bg_helper *h, cJSON *result);
 /* Write the final error line, free h; returns bg_exit_for_code(err->code). */
 int bg_helper_fail(struct bg_helper *h, const struct bg_err *err);
 
+/* ---- UTF-8 (lib/utf8.c) ----------------------------------------- */
+
+/*
+ * One UTF-8 character at s, not reading at or past end: its length, or
+ * 0 if the bytes are not UTF-8 (truncated, overlong, a surrogate, above
+ * U+10FFFF).
+ */
+int bg_utf8_decode(const char *s, const char *end, uint32_t *cp);
+/* C0, DEL and C1: what a terminal may act on. */
+bool bg_is_control(uint32_t c);
+
 /* ---- installed images and kernels (lib/artifact.c) -------------- */
 
 /*

@@ -85,47 +85,6 @@ nomem(struct parser *P)
 	return -ENOMEM;
 }
 
-/*
- * Decode one UTF-8 sequence: its length, or 0 if it is invalid
- * (truncated, overlong, a surrogate, above U+10FFFF).
- */
-static int
-utf8_decode(const char *s, const char *end, uint32_t *cp)
-{
-	const unsigned char *u = (const unsigned char *)s;
-	uint32_t c = u[0], min;
-	int n, i;
-
-	if (c < 0x80) {
-		*cp = c;
-		return 1;
-	} else if ((c & 0xe0) == 0xc0) {
-		n = 2, c &= 0x1f, min = 0x80;
-	} else if ((c & 0xf0) == 0xe0) {
-		n = 3, c &= 0x0f, min = 0x800;
-	} else if ((c & 0xf8) == 0xf0) {
-		n = 4, c &= 0x07, min = 0x10000;
-	} else
-		return 0;
-	if (end - s < n)
-		return 0;
-	for (i = 1; i < n; i++) {
-		if ((u[i] & 0xc0) != 0x80)
-			return 0;
-		c = c << 6 | (u[i] & 0x3f);
-	}
-	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-		return 0;
-	*cp = c;
-	return n;
-}
-
-static bool
-is_control(uint32_t c)
-{
-	return c < 0x20 || c == 0x7f || (c >= 0x80 && c < 0xa0);
-}
-
 /* For messages: 'x' for printable ASCII, words or U+XXXX otherwise. */
 static const char *
 desc(struct parser *P, const char *at, char *buf, size_t n)
@@ -136,7 +95,7 @@ desc(struct parser *P, const char *at, char *buf, size_t n)
 		return "end of file";
 	if (*at == '\n' || *at == '\r')
 		return "end of line";
-	if (utf8_decode(at, P->end, &cp) == 0)
+	if (bg_utf8_decode(at, P->end, &cp) == 0)
 		cp = (unsigned char)*at;
 	if (cp >= 0x20 && cp < 0x7f)
 		snprintf(buf, n, "'%c'", (char)cp);
@@ -156,7 +115,7 @@ bg_toml_printable(const char *s, char *buf, size_t n)
 	if (n == 0)
 		return buf;
 	for (end = s + strlen(s); *s != '\0'; s += l) {
-		l = utf8_decode(s, end, &cp);
+		l = bg_utf8_decode(s, end, &cp);
 		if (l == 0) {
 			l = 1;
 			cp = '?';
@@ -168,7 +127,7 @@ bg_toml_printable(const char *s, char *buf, size_t n)
 			}
 			break;
 		}
-		if (is_control(cp) || cp == '?')
+		if (bg_is_control(cp) || cp == '?')
 			buf[o++] = '?'; /* also each undecodable byte */
 		else {
 			memcpy(buf + o, s, (size_t)l);
@@ -203,9 +162,9 @@ check_text(struct parser *P)
 		if (*p == '\0')
 			return perr(P, P->line, COL(P, p),
 				    "NUL byte in the file");
-		if ((n = utf8_decode(p, P->end, &cp)) == 0)
+		if ((n = bg_utf8_decode(p, P->end, &cp)) == 0)
 			return perr(P, P->line, COL(P, p), "invalid UTF-8");
-		if (cp != '\t' && cp < 0x80 && is_control(cp))
+		if (cp != '\t' && cp < 0x80 && bg_is_control(cp))
 			return perr(P, P->line, COL(P, p),
 				    "control character U+%04X is not allowed",
 				    (unsigned)cp);
