@@ -361,9 +361,14 @@ make_parents(struct fsync *f, int wd, const char *guest)
 	snprintf(p, sizeof(p), "%s", guest);
 	for (s = strchr(p, '/'); s != NULL; s = strchr(s + 1, '/')) {
 		*s = '\0';
-		if (mkdirat(wd, p, 0755) < 0 && (errno != EEXIST ||
+		if (mkdirat(wd, p, 0755) == 0) {
+			/* 0755 whatever the umask (the unit's is 0077). */
+			if (fchmodat(wd, p, 0755, 0) < 0)
+				return fs_fail(f, "cannot make the guest "
+				    "directory", p, errno);
+		} else if (errno != EEXIST ||
 		    fstatat(wd, p, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
-		    !S_ISDIR(st.st_mode)))
+		    !S_ISDIR(st.st_mode))
 			return fs_fail(f, "cannot make the guest directory", p,
 			    errno == EEXIST ? ENOTDIR : errno);
 		*s = '/';
@@ -492,12 +497,16 @@ workspace(int vmd, struct bg_helper *h, const struct bg_vm *vm,
 	if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(h->req,
 	    "workspace")))
 		return 0;
-	if (mkdirat(vmd, "work.d/repo", 0755) < 0 ||
-	    (fd = openat(vmd, "work.d/repo", O_RDONLY | O_DIRECTORY |
-	    O_NOFOLLOW | O_CLOEXEC)) < 0) {
+	fd = mkdirat(vmd, "work.d/repo", 0755) < 0 ? -1 : openat(vmd,
+	    "work.d/repo", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	/* fchmod: the unit's UMask=0077 must not make it 0700. */
+	if (fd < 0 || fchmod(fd, 0755) < 0) {
+		r = -errno;
+		if (fd >= 0)
+			close(fd);
 		bg_err_set(err, "temporary", "cannot make work.d/repo: %s",
-		    strerror(errno));
-		return -errno;
+		    strerror(-r));
+		return r;
 	}
 	r = bg_untar(fd, payload_read, h, &lim, &st, err);
 	close(fd);
