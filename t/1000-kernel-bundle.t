@@ -13,7 +13,7 @@
 
 K=$B/images/kernel
 X=$B/images/bin
-MODS="virtio_ring virtio virtio_mmio virtio_blk failover net_failover virtio_net crc32c_generic jbd2 mbcache crc16 ext4"
+MODS="virtio_ring virtio virtio_mmio virtio_blk failover net_failover virtio_net crc32c_generic jbd2 mbcache crc16 ext4 button evdev"
 export K X MODS
 
 # manifest.pl DIR: check DIR/manifest.json and the files it lists; print
@@ -94,9 +94,9 @@ test_expect_success 'every module is in the initrd and in /modules.order, nothin
 	for m in $MODS; do
 		grep -q "/$m\.ko\$" initrd/modules.order || { echo "no $m"; exit 1; }
 	done &&
-	test "$(wc -l <initrd/modules.order)" = 12 &&
+	test "$(wc -l <initrd/modules.order)" = 14 &&
 	while read -r p; do test -f "initrd$p" || exit 1; done <initrd/modules.order &&
-	test "$(find initrd/lib -name "*.ko" | wc -l)" = 12
+	test "$(find initrd/lib -name "*.ko" | wc -l)" = 14
 '
 
 # deps FILE: hard dependencies from .modinfo, read with binutils (not our tool).
@@ -123,7 +123,7 @@ test_expect_success '/modules.order is a load order: each module after its deps'
 test_expect_success 'modinfo-deps: same order from a tree with .ko.xz modules' '
 	cp -r initrd/lib/modules/$KVER mods &&
 	xz mods/kernel/fs/ext4/ext4.ko mods/kernel/crypto/crc32c_generic.ko &&
-	"$X/modinfo-deps" mods virtio_mmio virtio-blk virtio_net ext4 >order &&
+	"$X/modinfo-deps" mods virtio_mmio virtio-blk virtio_net ext4 button evdev >order &&
 	cut -d" " -f2 order | sed "s/\.xz\$//; s|^|/lib/modules/$KVER/|" >paths &&
 	test_cmp initrd/modules.order paths
 '

@@ -94,11 +94,13 @@ test_expect_success 'vm list shows both running, with their addresses' '
 	grep -q "^inter  *running  *172\.16\.0\." out &&
 	grep -q "^two  *running  *172\.16\.0\." out
 '
-test_expect_success 'stop, start and delete move the states' '
+test_expect_success 'stop (graceful: the power button, not a forced quit), start and delete move the states' '
 	tap=$(banger --json vm show two | sed -n "s/.*\"tap\":\"\(bgtap[0-9]*\)\".*/\1/p") &&
 	ip link show "$tap" >/dev/null &&
-	banger vm stop --timeout 2 two >/dev/null 2>&1 &&
+	banger --json vm stop --timeout 30 two >out 2>&1 &&
+	grep -q "\"forced\":false" out &&
 	test "$(state_of two)" = stopped &&
+	banger vm logs two | grep -q "reboot: Power down" &&
 	banger vm start two >/dev/null 2>&1 &&
 	test "$(state_of two)" = running &&
 	banger vm delete two >/dev/null 2>&1 &&

@@ -27,7 +27,9 @@ say() { echo "kernel/build.sh: $*" >&2; }
 OUT=${1%/}
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 BIN=$TOP/build/images/bin
-MODULES=${BANGER_KERNEL_MODULES:-virtio_mmio virtio_blk virtio_net ext4}
+# button + evdev: the ACPI power button reaches the guest as an input
+# event, so `vm stop` (QMP system_powerdown) is a clean shutdown.
+MODULES=${BANGER_KERNEL_MODULES:-virtio_mmio virtio_blk virtio_net ext4 button evdev}
 mkdir -p "$(dirname "$OUT")"
 PARENT=$(cd "$(dirname "$OUT")" && pwd)
 OUT=$PARENT/$(basename "$OUT")

@@ -107,6 +107,9 @@ ln -s /lib/x86_64-linux-gnu/ld-linux-x86-64.so.2 lib64/
 
 # Configuration.
 cp "$HERE/inittab" etc/inittab
+mkdir -p etc/acpi/PWRF
+cp "$HERE/power-button" etc/acpi/PWRF/00000080
+chmod 0755 etc/acpi/PWRF/00000080
 cp "$HERE/rcS" etc/init.d/rcS
 cp "$HERE/dropbear" etc/init.d/dropbear
 chmod 0755 etc/init.d/rcS etc/init.d/dropbear
