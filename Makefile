@@ -48,7 +48,7 @@ IMG_BIN     := $(foreach f,$(IMG_SRC),$(B)/images/bin/$(basename $(notdir $(f)))
 UNIT_FILES  := $(sort $(wildcard units/*.in))
 UNITS_OUT   := $(UNIT_FILES:units/%.in=$(B)/units/%)
 
-.PHONY: all build check test deps deps-check clean install lint images demo
+.PHONY: all build check test deps deps-check clean install lint images image-debian demo
 all build: $(B)/bin/banger $(HELPERS) lib/libbanger.a $(UNITS_T) $(BENCH_BIN) $(UNITS_OUT) $(IMG_BIN) \
     $(B)/t/fc-fixture $(B)/t/vmm-client
 
@@ -107,6 +107,13 @@ $(B)/images/kernel/manifest.json: $(wildcard images/kernel/*) $(IMG_BIN)
 
 $(B)/images/test/manifest.json: $(wildcard images/test/*) $(IMG_BIN)
 	sh images/test/build.sh $(B)/images/test
+
+# The debian-bookworm golden image (debootstrap: root, network, ~75 s).
+# Not part of `images`; t/1300 builds its own cached copy.
+image-debian: $(B)/images/debian-bookworm/manifest.json
+
+$(B)/images/debian-bookworm/manifest.json: images/debian-bookworm/build.sh $(IMG_BIN)
+	sh images/debian-bookworm/build.sh $(B)/images/debian-bookworm
 
 # The main job, for real: build, make the kernel and the test image from
 # Debian's packages, and boot a guest through the socket-activated helper

@@ -41,18 +41,25 @@ SUITE=bookworm
 # not (see docs/golden-image.md).
 PKGS=systemd,systemd-sysv,dbus,openssh-server,git,ca-certificates,curl,jq,\
 iproute2,procps,less,sudo,xz-utils,zstd,build-essential,vim-tiny,\
-iputils-ping,netbase
-# Units that cannot work or only slow the boot here.
+iputils-ping,netbase,udev
+# Units that cannot work or only slow the boot here: timers for a
+# long-lived machine (apt, e2scrub, fstrim, dpkg backups), anything that
+# would configure eth0 or DNS (banger-init did), first-boot prompts,
+# binfmt_misc (its automount needs autofs4, a module), gettys (root has
+# no password: ssh is the way in), and modprobe@ for modules the image
+# does not carry (the kernel bundle's modules are not in the image, and
+# kmod is not installed).
 MASK="apt-daily.timer apt-daily-upgrade.timer apt-daily.service
 apt-daily-upgrade.service e2scrub_all.timer e2scrub_all.service
 e2scrub_reap.service fstrim.timer dpkg-db-backup.timer man-db.timer
 systemd-networkd.service systemd-networkd.socket
 systemd-networkd-wait-online.service systemd-resolved.service
-systemd-timesyncd.service networking.service ifupdown-pre.service
+networking.service ifupdown-pre.service
 systemd-firstboot.service proc-sys-fs-binfmt_misc.automount
 proc-sys-fs-binfmt_misc.mount systemd-binfmt.service
 getty@tty1.service serial-getty@ttyS0.service getty-static.service
-systemd-hwdb-update.service"
+systemd-hwdb-update.service modprobe@dm_mod.service modprobe@drm.service
+modprobe@efi_pstore.service modprobe@fuse.service modprobe@loop.service"
 
 die() { echo "images/debian-bookworm: $*" >&2; exit 1; }
 
@@ -176,6 +183,11 @@ systemctl --root="$R" mask $MASK >/dev/null 2>&1 ||
 systemctl --root="$R" enable ssh.service >/dev/null 2>&1 ||
     die "systemctl --root enable ssh.service failed"
 systemctl --root="$R" set-default multi-user.target >/dev/null 2>&1
+# udev is there for logind: it tags the ACPI power button, which is how
+# `vm stop` asks the guest to shut down.  No renaming of eth0 (it is up
+# and configured before udev starts): the kernel's names stay.
+mkdir -p "$R/etc/systemd/network"
+ln -sf /dev/null "$R/etc/systemd/network/99-default.link"
 # A short stop timeout: `vm stop` gives the guest 10 s in all.
 mkdir -p "$R/etc/systemd/system.conf.d"
 cat > "$R/etc/systemd/system.conf.d/banger.conf" <<'EOF'
