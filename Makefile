@@ -105,14 +105,14 @@ images: $(B)/images/kernel/manifest.json $(B)/images/test/manifest.json
 $(B)/images/kernel/manifest.json: $(wildcard images/kernel/*) $(IMG_BIN)
 	sh images/kernel/build.sh $(B)/images/kernel
 
-$(B)/images/test/manifest.json: $(wildcard images/test/*) $(IMG_BIN)
+$(B)/images/test/manifest.json: $(wildcard images/test/*) images/lib.sh $(IMG_BIN)
 	sh images/test/build.sh $(B)/images/test
 
 # The debian-bookworm golden image (debootstrap: root, network, ~75 s).
 # Not part of `images`; t/1300 builds its own cached copy.
 image-debian: $(B)/images/debian-bookworm/manifest.json
 
-$(B)/images/debian-bookworm/manifest.json: images/debian-bookworm/build.sh $(IMG_BIN)
+$(B)/images/debian-bookworm/manifest.json: images/debian-bookworm/build.sh images/lib.sh $(IMG_BIN)
 	sh images/debian-bookworm/build.sh $(B)/images/debian-bookworm
 
 # The main job, for real: build, make the kernel and the test image from

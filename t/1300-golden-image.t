@@ -29,7 +29,7 @@ if [ "${BANGER_SANDBOX:-0}" != 1 ]; then
 		test_done
 	fi
 	C=$TOP/build/cache
-	KEY=$(cat "$TOP/images/debian-bookworm/build.sh" \
+	KEY=$(cat "$TOP/images/debian-bookworm/build.sh" "$TOP/images/lib.sh" \
 	    "$TOP/build/images/bin/banger-init" | sha256sum | cut -c1-12)
 	IMG=$C/debian-bookworm-$KEY
 	if [ ! -f "$IMG/manifest.json" ]; then

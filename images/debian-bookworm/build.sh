@@ -221,20 +221,6 @@ truncate -s "${GIB}G" rootfs.ext4
 mkfs.ext4 -q -F -d "$R" -L rootfs -T default rootfs.ext4 >/dev/null ||
     die "mkfs.ext4 -d failed"
 
-HASH=$(sha256sum rootfs.ext4)
-HASH=${HASH%% *}
-VERSION=$(echo "$HASH" | cut -c1-16)
-FILES="{\"rootfs.ext4\":{\"size\":$(stat -c %s rootfs.ext4),\"sha256\":\"$HASH\"}}"
-printf '{"name":"debian-bookworm","kind":"image","version":"%s","files":%s,"ssh":"openssh"}\n' \
-    "$VERSION" "$FILES" > manifest.json
-mkdir out
-mv rootfs.ext4 manifest.json out/
-
-# Into place: OUTDIR is the old complete image or the new one.
-# (mv -T: a concurrent build that got there first makes this one fail
-# rather than nest.)
-if [ -e "$OUT" ]; then
-	mv -T "$OUT" "$TMP/old"
-fi
-mv -T "$TMP/out" "$OUT"
+. "$TOP/images/lib.sh"
+image_publish debian-bookworm openssh
 echo "images/debian-bookworm: $OUT/rootfs.ext4 (${USED} MB of files in ${GIB} GiB; $(($(date +%s) - t0)) s; $HASH)"

@@ -141,20 +141,6 @@ E2FSPROGS_FAKE_TIME=$EPOCH fakeroot mkfs.ext4 -q -d "$R" -L rootfs \
     sed "s|^\.\(.*\)|sif \1 ctime @$EPOCH|" > ctimes
 E2FSPROGS_FAKE_TIME=$EPOCH debugfs -w -f ctimes rootfs.ext4 >/dev/null 2>&1
 
-HASH=$(sha256sum rootfs.ext4)
-HASH=${HASH%% *}
-VERSION=$(echo "$HASH" | cut -c1-16)
-FILES="{\"rootfs.ext4\":{\"size\":$(stat -c %s rootfs.ext4),\"sha256\":\"$HASH\"}}"
-printf '{"name":"test","kind":"image","version":"%s","files":%s,"ssh":"dropbear"}\n' \
-    "$VERSION" "$FILES" > manifest.json
-mkdir out
-mv rootfs.ext4 manifest.json out/
-
-# Into place: OUTDIR is the old complete image or the new one.
-# (mv -T: a concurrent build that got there first makes this one fail
-# rather than nest.)
-if [ -e "$OUT" ]; then
-	mv -T "$OUT" "$TMP/old"
-fi
-mv -T "$TMP/out" "$OUT"
+. "$TOP/images/lib.sh"
+image_publish test dropbear
 echo "images/test: $OUT/rootfs.ext4 ($HASH)"
