@@ -14,7 +14,7 @@ UNITDIR     ?= /etc/systemd/system
 B           := build
 
 CC          ?= cc
-PKGS        := libsystemd libcjson libarchive libzstd libnftables
+PKGS        := libsystemd libcjson libarchive libzstd libnftables ext2fs com_err
 PKG_CFLAGS  := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS    := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 

@@ -4,7 +4,7 @@
 # only; otherwise it prints the exact apt-get line and fails).
 set -eu
 PKGS="build-essential pkg-config git perl
-libsystemd-dev libbearssl-dev libcjson-dev libarchive-dev libzstd-dev skalibs-dev
+libsystemd-dev libbearssl-dev libcjson-dev libarchive-dev libzstd-dev skalibs-dev libext2fs-dev
 libclang-rt-14-dev libnftables-dev
 systemd systemd-container s6 util-linux iproute2 nftables
 openssh-client e2fsprogs qemu-system-x86 procps xz-utils cpio fakeroot debootstrap

@@ -14,9 +14,11 @@
  *           "workspace" (optional, true): the request line is followed
  *           by a payload, a tar stream (one archive or several
  *           concatenated) that ends when the client shuts down its
- *           side; it is unpacked into work.d/repo (lib/untar.c: files,
- *           directories, symlinks and hard links only, nothing outside,
- *           no setuid bits), so it is /root/repo in the guest, root's.
+ *           side; once mkfs has made the work disk, it is written
+ *           straight into the disk's /repo (lib/ext4-untar.c, libext2fs:
+ *           files, directories, symlinks and hard links only, nothing
+ *           outside, no setuid bits, every inode root's), so it is
+ *           /root/repo in the guest.
  *           The client must read nothing before it has sent it all:
  *           this helper writes only progress lines until then.
  * Result:  the VM (vm.json) with "state":"stopped".
@@ -478,7 +480,7 @@ sync_copy(int vmd, const cJSON *req, struct bg_err *err)
 	return r;
 }
 
-/* ---- workspace: the payload into work.d/repo ----------------------- */
+/* ---- workspace: the payload onto the work disk ---------------------- */
 
 static ssize_t
 payload_read(void *arg, void *buf, size_t n)
@@ -486,30 +488,24 @@ payload_read(void *arg, void *buf, size_t n)
 	return bg_helper_payload_read(arg, buf, n, bg_now_ms() + WS_IDLE_MS);
 }
 
+/*
+ * The payload straight into the work disk's /repo (lib/ext4-untar.c:
+ * libext2fs, every inode root:root, nothing outside /repo).  Runs after
+ * mkfs, so a [[file_sync]] entry inside ~/repo makes it fail naming the
+ * path that exists twice.
+ */
 static int
-workspace(int vmd, struct bg_helper *h, const struct bg_vm *vm,
-    struct bg_err *err)
+workspace(const struct bg_vm_paths *p, struct bg_helper *h,
+    const struct bg_vm *vm, struct bg_err *err)
 {
 	struct bg_untar_limits lim = { vm->disk_bytes, WS_MAX_ENTRIES };
 	struct bg_untar_stats st;
-	int fd, r;
+	int r;
 
 	if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(h->req,
 	    "workspace")))
 		return 0;
-	fd = mkdirat(vmd, "work.d/repo", 0755) < 0 ? -1 : openat(vmd,
-	    "work.d/repo", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	/* fchmod: the unit's UMask=0077 must not make it 0700. */
-	if (fd < 0 || fchmod(fd, 0755) < 0) {
-		r = -errno;
-		if (fd >= 0)
-			close(fd);
-		bg_err_set(err, "temporary", "cannot make work.d/repo: %s",
-		    strerror(-r));
-		return r;
-	}
-	r = bg_untar(fd, payload_read, h, &lim, &st, err);
-	close(fd);
+	r = bg_ext4_untar(p->work, "repo", payload_read, h, &lim, &st, err);
 	if (r < 0) {
 		char m[sizeof(err->msg)];
 
@@ -558,11 +554,7 @@ build_work(int vmd, const struct bg_vm *vm, const struct bg_vm_paths *p,
 		return -EIO;
 	}
 	close(fd);
-	/* The workspace first: a file_sync entry inside ~/repo then fails
-	 * naming the entry. */
-	r = workspace(vmd, h, vm, err);
-	if (r == 0)
-		r = sync_copy(vmd, req, err);
+	r = sync_copy(vmd, req, err);
 	if (r < 0)
 		return r;
 	if (bg_find_tool("ssh-keygen", keygen, sizeof(keygen)) == NULL ||
@@ -614,6 +606,8 @@ build_work(int vmd, const struct bg_vm *vm, const struct bg_vm_paths *p,
 			"-d", dir, "-E", "root_owner=0:0", (char *)p->work, NULL };
 		r = bg_run(argv, 120000, err);
 	}
+	if (r == 0)
+		r = workspace(p, h, vm, err);
 	return r;
 }
 

@@ -338,6 +338,34 @@ struct bg_untar_stats {
 int bg_untar(int dirfd, bg_untar_read_fn *rd, void *arg,
     const struct bg_untar_limits *lim, struct bg_untar_stats *st,
     struct bg_err *err);
+/*
+ * The checks without the writing, for other sinks: each entry that
+ * passes (cleaned relative path; hardlink cleaned or NULL; perm without
+ * setuid/setgid) goes to entry(), which reads its data from in
+ * (archive_read_data) and returns 0 or -errno with err filled.
+ */
+struct archive;
+struct archive_entry;
+struct bg_untar_sink {
+	void *ctx;
+	int (*entry)(void *ctx, struct archive *in, struct archive_entry *e,
+	    const char *path, const char *hardlink, struct bg_err *err);
+};
+int bg_untar_stream(bg_untar_read_fn *rd, void *arg,
+    const struct bg_untar_limits *lim, struct bg_untar_stats *st,
+    const struct bg_untar_sink *sink, struct bg_err *err);
+/*
+ * Unpack the tar stream straight into the ext4 file system in the
+ * image file at image (not mounted, no root needed: libext2fs), under
+ * the top-level directory dir (made 0755 if missing): every file
+ * root:root, modes (no setuid/setgid), symlinks, hard links and
+ * modification times kept; nothing is ever followed through a
+ * symlink, and an entry that exists already is refused (directories
+ * excepted).  lib/ext4-untar.c.
+ */
+int bg_ext4_untar(const char *image, const char *dir, bg_untar_read_fn *rd,
+    void *arg, const struct bg_untar_limits *lim, struct bg_untar_stats *st,
+    struct bg_err *err);
 
 /* ---- host network (lib/net-*.c; root side) ---------------------- */
 

@@ -79,44 +79,30 @@ clean_path(const char *p)
 	return p;
 }
 
+/*
+ * The loop every sink shares: read each header, check it (path, type,
+ * limits), hand it to the sink with its cleaned path and hard-link
+ * target; the sink reads the entry's data from in.
+ */
 int
-bg_untar(int dirfd, bg_untar_read_fn *rd, void *arg,
+bg_untar_stream(bg_untar_read_fn *rd, void *arg,
     const struct bg_untar_limits *lim, struct bg_untar_stats *st,
-    struct bg_err *err)
+    const struct bg_untar_sink *sink, struct bg_err *err)
 {
 	struct src s = { rd, arg, NULL, 0 };
-	struct archive *in = NULL, *out = NULL;
+	struct archive *in = archive_read_new();
 	struct archive_entry *e;
-	const int flags = ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_TIME |
-	    ARCHIVE_EXTRACT_SECURE_SYMLINKS | ARCHIVE_EXTRACT_SECURE_NODOTDOT |
-	    ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS;
-	mode_t old_umask;
-	int cwd, r = 0, ar;
+	int r = 0, ar;
 
 	memset(st, 0, sizeof(*st));
-	/* archive_write_disk works relative to the working directory. */
-	cwd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (cwd < 0)
-		cwd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	s.buf = malloc(UNTAR_BUF);
-	in = archive_read_new();
-	out = archive_write_disk_new();
-	if (cwd < 0 || s.buf == NULL || in == NULL || out == NULL) {
-		bg_err_set(err, "temporary", "cannot start unpacking: %s",
-		    cwd < 0 ? strerror(errno) : "out of memory");
+	if (in == NULL || s.buf == NULL) {
+		bg_err_set(err, "temporary", "cannot start unpacking: out of memory");
 		r = -ENOMEM;
 		goto done;
 	}
-	if (fchdir(dirfd) < 0) {
-		bg_err_set(err, "temporary", "cannot enter the target: %s",
-		    strerror(errno));
-		r = -errno;
-		goto done;
-	}
-	old_umask = umask(022);
 	archive_read_support_format_tar(in);
 	archive_read_set_options(in, "tar:read_concatenated_archives");
-	archive_write_disk_set_options(out, flags);
 	if (archive_read_open(in, &s, NULL, src_read, NULL) != ARCHIVE_OK) {
 		if (s.error)
 			bg_err_set(err, "temporary", "reading the tar stream: %s",
@@ -125,7 +111,7 @@ bg_untar(int dirfd, bg_untar_read_fn *rd, void *arg,
 			bg_err_set(err, "bad_request", "the stream is not a tar "
 			    "archive: %s", archive_error_string(in));
 		r = s.error ? -s.error : -EBADMSG;
-		goto restore;
+		goto done;
 	}
 	while ((ar = archive_read_next_header(in, &e)) == ARCHIVE_OK) {
 		const char *path = clean_path(archive_entry_pathname(e));
@@ -136,8 +122,10 @@ bg_untar(int dirfd, bg_untar_read_fn *rd, void *arg,
 		if (path != NULL && path[0] == '\0' && type == AE_IFDIR &&
 		    hl == NULL)
 			continue;       /* the top directory: already there */
-		if (path == NULL || path[0] == '\0' || (hl != NULL &&
-		    (clean_path(hl) == NULL || clean_path(hl)[0] == '\0'))) {
+		if (hl != NULL)
+			hl = clean_path(hl);
+		if (path == NULL || path[0] == '\0' || (archive_entry_hardlink(e)
+		    != NULL && (hl == NULL || hl[0] == '\0'))) {
 			bg_err_set(err, "bad_request", "the archive has an entry "
 			    "outside its directory: \"%.200s\"",
 			    archive_entry_pathname(e) ? archive_entry_pathname(e) : "");
@@ -158,7 +146,7 @@ bg_untar(int dirfd, bg_untar_read_fn *rd, void *arg,
 			r = -EFBIG;
 			break;
 		}
-		if (type == AE_IFREG && size > 0) {
+		if (type == AE_IFREG && hl == NULL && size > 0) {
 			st->bytes += (uint64_t)size;
 			if (st->bytes > lim->max_bytes) {
 				bg_err_set(err, "bad_request", "the files are "
@@ -168,43 +156,14 @@ bg_untar(int dirfd, bg_untar_read_fn *rd, void *arg,
 				break;
 			}
 		}
-		archive_entry_set_pathname(e, path);
-		if (hl != NULL)
-			archive_entry_set_hardlink(e, clean_path(hl));
 		archive_entry_set_perm(e, archive_entry_perm(e) & 01777);
-		if (archive_write_header(out, e) != ARCHIVE_OK) {
-			bg_err_set(err, "bad_request", "cannot unpack \"%.200s\": %s",
-			    path, archive_error_string(out));
-			r = -EIO;
-			break;
-		}
-		if (type == AE_IFREG && hl == NULL) {
-			const void *blk;
-			size_t len;
-			la_int64_t off;
-
-			while ((ar = archive_read_data_block(in, &blk, &len,
-			    &off)) == ARCHIVE_OK)
-				if (archive_write_data_block(out, blk, len, off) !=
-				    ARCHIVE_OK) {
-					ar = ARCHIVE_FATAL;
-					break;
-				}
-			if (ar != ARCHIVE_EOF) {
-				bg_err_set(err, s.error ? "temporary" : "bad_request",
-				    "cannot unpack \"%.200s\": %s", path,
-				    s.error ? strerror(s.error) :
-				    archive_error_string(out) ?
-				    archive_error_string(out) :
-				    archive_error_string(in));
-				r = -EIO;
-				break;
+		r = sink->entry(sink->ctx, in, e, path, hl, err);
+		if (r < 0) {
+			if (s.error) {
+				bg_err_set(err, "temporary", "cannot unpack "
+				    "\"%.200s\": %s", path, strerror(s.error));
+				r = -s.error;
 			}
-		}
-		if (archive_write_finish_entry(out) != ARCHIVE_OK) {
-			bg_err_set(err, "temporary", "cannot finish \"%.200s\": %s",
-			    path, archive_error_string(out));
-			r = -EIO;
 			break;
 		}
 	}
@@ -214,13 +173,98 @@ bg_untar(int dirfd, bg_untar_read_fn *rd, void *arg,
 		    strerror(s.error) : archive_error_string(in));
 		r = -EBADMSG;
 	}
+done:
+	if (in != NULL)
+		archive_read_free(in);
+	free(s.buf);
+	return r;
+}
+
+/* ---- the disk sink: archive_write_disk beneath the working directory */
+
+static int
+disk_entry(void *ctx, struct archive *in, struct archive_entry *e,
+    const char *path, const char *hl, struct bg_err *err)
+{
+	struct archive *out = ctx;
+	const void *blk;
+	size_t len;
+	la_int64_t off;
+	int ar;
+
+	archive_entry_set_pathname(e, path);
+	if (hl != NULL)
+		archive_entry_set_hardlink(e, hl);
+	if (archive_write_header(out, e) != ARCHIVE_OK) {
+		bg_err_set(err, "bad_request", "cannot unpack \"%.200s\": %s",
+		    path, archive_error_string(out));
+		return -EIO;
+	}
+	if (archive_entry_filetype(e) == AE_IFREG && hl == NULL) {
+		while ((ar = archive_read_data_block(in, &blk, &len, &off)) ==
+		    ARCHIVE_OK)
+			if (archive_write_data_block(out, blk, len, off) !=
+			    ARCHIVE_OK) {
+				ar = ARCHIVE_FATAL;
+				break;
+			}
+		if (ar != ARCHIVE_EOF) {
+			bg_err_set(err, "bad_request", "cannot unpack \"%.200s\": "
+			    "%s", path, archive_error_string(out) ?
+			    archive_error_string(out) : archive_error_string(in));
+			return -EIO;
+		}
+	}
+	if (archive_write_finish_entry(out) != ARCHIVE_OK) {
+		bg_err_set(err, "temporary", "cannot finish \"%.200s\": %s",
+		    path, archive_error_string(out));
+		return -EIO;
+	}
+	return 0;
+}
+
+int
+bg_untar(int dirfd, bg_untar_read_fn *rd, void *arg,
+    const struct bg_untar_limits *lim, struct bg_untar_stats *st,
+    struct bg_err *err)
+{
+	struct archive *out = NULL;
+	struct bg_untar_sink sink;
+	const int flags = ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_TIME |
+	    ARCHIVE_EXTRACT_SECURE_SYMLINKS | ARCHIVE_EXTRACT_SECURE_NODOTDOT |
+	    ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS;
+	mode_t old_umask;
+	int cwd, r;
+
+	memset(st, 0, sizeof(*st));
+	/* archive_write_disk works relative to the working directory. */
+	cwd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (cwd < 0)
+		cwd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	out = archive_write_disk_new();
+	if (cwd < 0 || out == NULL) {
+		bg_err_set(err, "temporary", "cannot start unpacking: %s",
+		    cwd < 0 ? strerror(errno) : "out of memory");
+		r = -ENOMEM;
+		goto done;
+	}
+	if (fchdir(dirfd) < 0) {
+		bg_err_set(err, "temporary", "cannot enter the target: %s",
+		    strerror(errno));
+		r = -errno;
+		goto done;
+	}
+	old_umask = umask(022);
+	archive_write_disk_set_options(out, flags);
+	sink.ctx = out;
+	sink.entry = disk_entry;
+	r = bg_untar_stream(rd, arg, lim, st, &sink, err);
 	/* Directory modes and times are set at close (deferred fixups). */
 	if (archive_write_close(out) != ARCHIVE_OK && r == 0) {
 		bg_err_set(err, "temporary", "cannot finish unpacking: %s",
 		    archive_error_string(out));
 		r = -EIO;
 	}
-restore:
 	umask(old_umask);
 	if (fchdir(cwd) < 0 && r == 0) {
 		bg_err_set(err, "temporary", "cannot return to the working "
@@ -228,11 +272,8 @@ restore:
 		r = -errno;
 	}
 done:
-	if (in != NULL)
-		archive_read_free(in);
 	if (out != NULL)
 		archive_write_free(out);
-	free(s.buf);
 	if (cwd >= 0)
 		close(cwd);
 	return r;
