@@ -197,7 +197,7 @@ char *cli_shell_join(char **words, int n);
 struct cli_ws {
 	char top[PATH_MAX];     /* the work tree's top level */
 	char repo[64];          /* its base name, made safe for a file name */
-	char from[64];          /* --from: the commit's id, or "" */
+	char from[72];          /* --from: the commit's id (SHA-1 or SHA-256), or "" */
 	char *list;             /* the paths, each ending in NUL */
 	size_t listlen;
 	size_t nfiles;
@@ -205,8 +205,8 @@ struct cli_ws {
 	bool tooling;           /* .mise.toml or .tool-versions shipped */
 	char branch[256];       /* --branch NAME, or "" */
 	char tmp[PATH_MAX];     /* --branch: holds .git; removed by cli_ws_sent */
-	sigset_t oldmask;       /* the signal mask before tmp was made */
-	bool masked;
+	struct sigaction old_sa[3];  /* SIGINT, SIGTERM, SIGHUP before tmp */
+	bool catching;
 };
 
 int cli_ws_prepare(struct cli_inv *inv, struct cli_ws *ws, bool *done);

@@ -777,9 +777,13 @@ bring_up(struct run *rn, struct cli_spec *s)
 
 	r = create(s, &c, rn->silence);
 	if (r != 0) {
+		/* A stream cut short by its producer (said already) makes
+		 * the service call it damaged: the cause is ours, 111. */
+		int ps = c.payload_status;
+
 		r = cli_finish(rn->inv, &c, NULL);
 		cli_call_free(&c);
-		return r;
+		return ps > 0 ? BG_EXIT_TEMP : r;
 	}
 	announce(c.result);
 	cli_ssh_config_refresh();
@@ -844,19 +848,24 @@ cli_vm_run(struct cli_inv *inv)
 	int r, st;
 
 	memset(&ws, 0, sizeof(ws));
+	memset(&rn, 0, sizeof(rn));
+	rn.inv = inv;
+	rn.rm = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(inv->opts,
+	    "rm"));
+	/* First, so that --branch's handlers (workspace.c) stack on top. */
+	if (rn.rm)
+		catch_signals();
 	if (inv->nargs > 0) {
 		bool done = false;
 
 		r = cli_ws_prepare(inv, &ws, &done);
+		if (r == 0 && got_signal)
+			r = 128 + got_signal;
 		if (r != 0 || done) {
 			cli_ws_free(&ws);
 			return r;
 		}
 	}
-	memset(&rn, 0, sizeof(rn));
-	rn.inv = inv;
-	rn.rm = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(inv->opts,
-	    "rm"));
 	t = cJSON_GetObjectItemCaseSensitive(inv->opts, "ssh-timeout");
 	rn.ssh_timeout_s = cJSON_IsNumber(t) ? (int)t->valuedouble :
 	    SSH_TIMEOUT_S;
@@ -865,8 +874,6 @@ cli_vm_run(struct cli_inv *inv)
 		cli_ws_free(&ws);
 		return BG_EXIT_USAGE;
 	}
-	if (rn.rm)
-		catch_signals();
 	r = cli_spec_init(inv, &s);
 	if (r == 0 && inv->nargs > 0) {
 		/* The workspace rides on the work disk: vm-create's payload. */

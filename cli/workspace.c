@@ -40,10 +40,13 @@
 static void
 child_exec(const char *const *argv, int in, int out, bool quiet)
 {
-	int null = open("/dev/null", O_RDWR);
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	sigset_t none;
 
 	if (null < 0)
 		_exit(127);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
 	if (dup2(in >= 0 ? in : null, STDIN_FILENO) < 0 ||
 	    dup2(out >= 0 ? out : null, STDOUT_FILENO) < 0 ||
 	    (quiet && dup2(null, STDERR_FILENO) < 0))
@@ -242,6 +245,36 @@ git_quiet(const char *const *argv)
 	return r;
 }
 
+/*
+ * While the temporary .git exists, ^C, SIGTERM and SIGHUP only set
+ * ws_sig: the step under way stops (git and tar children get the
+ * terminal's signal themselves; the pump checks ws_sig between chunks),
+ * cli_ws_sent removes the directory, puts the old handlers back and
+ * raises the signal again.  So no copy of the history is left in /tmp.
+ */
+static volatile sig_atomic_t ws_sig;
+static const int ws_sigs[] = { SIGINT, SIGTERM, SIGHUP };
+
+static void
+ws_on_signal(int sig)
+{
+	ws_sig = sig;
+}
+
+static void
+ws_catch(struct cli_ws *ws)
+{
+	struct sigaction sa;
+	size_t i;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = ws_on_signal;   /* no SA_RESTART: calls see EINTR */
+	sigemptyset(&sa.sa_mask);
+	for (i = 0; i < 3; i++)
+		sigaction(ws_sigs[i], &sa, &ws->old_sa[i]);
+	ws->catching = true;
+}
+
 /* --branch NAME must be a branch name as git sees it: 0 or exit 100. */
 static int
 branch_check(struct cli_ws *ws, const char *name)
@@ -281,7 +314,7 @@ branch_check(struct cli_ws *ws, const char *name)
 static int
 branch_build(struct cli_ws *ws)
 {
-	char base[64], gd[PATH_MAX + 8], ref[320], spec[400], *out = NULL;
+	char base[72], gd[PATH_MAX + 8], ref[320], spec[400], *out = NULL;
 	const char *tmp = getenv("TMPDIR");
 	size_t len;
 	int r, i;
@@ -309,22 +342,7 @@ branch_build(struct cli_ws *ws)
 	}
 	if (tmp == NULL || tmp[0] != '/' || strlen(tmp) > PATH_MAX / 2)
 		tmp = "/tmp";
-	/*
-	 * While the temporary directory exists, ^C, SIGTERM and SIGHUP wait
-	 * (a few seconds: until vm-create has the payload), so no .git copy
-	 * is ever left behind; cli_ws_sent lets them through.
-	 */
-	{
-		sigset_t set;
-
-		sigemptyset(&set);
-		sigaddset(&set, SIGINT);
-		sigaddset(&set, SIGTERM);
-		sigaddset(&set, SIGHUP);
-		sigaddset(&set, SIGQUIT);
-		sigprocmask(SIG_BLOCK, &set, &ws->oldmask);
-		ws->masked = true;
-	}
+	ws_catch(ws);
 	snprintf(ws->tmp, sizeof(ws->tmp), "%s/banger-workspace.XXXXXX", tmp);
 	if (mkdtemp(ws->tmp) == NULL) {
 		fprintf(stderr, "banger: --branch: cannot make a directory in "
@@ -339,21 +357,35 @@ branch_build(struct cli_ws *ws)
 		char init_branch[300];
 		const char *init[] = { GIT, "init", "-q", "--bare",
 		    "--template=", init_branch, gd, NULL };
-		/* No hooks run: neither the repository's nor a global
-		 * core.hooksPath (receive-pack inherits the -c). */
+		/*
+		 * No hooks run on either side: the pushing repository's are
+		 * off by -c, and the receiving one's by its own config (git
+		 * drops -c when it starts receive-pack, and a global
+		 * core.hooksPath would apply there).  A shallow clone's
+		 * history is taken as it is (receive.shallowUpdate).
+		 */
+		const char *nohooks[] = { GIT, "--git-dir", gd, "config",
+		    "core.hooksPath", "/dev/null", NULL };
+		const char *shallow[] = { GIT, "--git-dir", gd, "config",
+		    "receive.shallowUpdate", "true", NULL };
 		const char *push[] = { GIT, "-c", "core.hooksPath=/dev/null",
-		    "-C", ws->top, "push", "-q", "--no-verify", gd, spec, NULL };
+		    "-c", "push.recurseSubmodules=no", "-C", ws->top, "push",
+		    "-q", "--no-verify", gd, spec, NULL };
 		const char *index[] = { GIT, "--git-dir", gd, "read-tree", ref,
 		    NULL };
 		const char *nobare[] = { GIT, "--git-dir", gd, "config",
 		    "core.bare", "false", NULL };
-		const char *const *steps[] = { init, push, index, nobare };
-		const char *names[] = { "init", "push", "read-tree", "config" };
+		const char *unhook[] = { GIT, "--git-dir", gd, "config",
+		    "--unset", "core.hooksPath", NULL };
+		const char *const *steps[] = { init, nohooks, shallow, push,
+		    index, nobare, unhook };
+		const char *names[] = { "init", "config", "config", "push",
+		    "read-tree", "config", "config" };
 
 		snprintf(init_branch, sizeof(init_branch), "--initial-branch=%s",
 		    ws->branch);
-		for (i = 0; i < 4; i++)
-			if (git_quiet(steps[i]) != 0) {
+		for (i = 0; i < 7; i++)
+			if (git_quiet(steps[i]) != 0 || ws_sig != 0) {
 				fprintf(stderr, "banger: --branch: building the "
 				    "guest's repository failed (git %s)\n",
 				    names[i]);
@@ -517,13 +549,13 @@ pump(const char *const *argv, int in, int sock)
 	if (pid == 0)
 		child_exec(argv, in, p[1], false);
 	close(p[1]);
-	while (pid > 0 && !gone) {
+	while (pid > 0 && !gone && ws_sig == 0) {
 		n = read(p[0], buf, PUMP_BUF);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
 			break;
-		for (off = 0; off < (size_t)n; off += (size_t)w) {
+		for (off = 0; off < (size_t)n && ws_sig == 0; off += (size_t)w) {
 			w = send(sock, buf + off, (size_t)n - off, MSG_NOSIGNAL);
 			if (w < 0 && errno == EINTR) {
 				w = 0;
@@ -541,9 +573,14 @@ pump(const char *const *argv, int in, int sock)
 		fprintf(stderr, "banger: fork: %s\n", strerror(errno));
 		return BG_EXIT_TEMP;
 	}
-	if (gone)
+	if (gone || ws_sig != 0)
 		kill(pid, SIGTERM);
 	st = wait_status(pid);
+	if (ws_sig != 0) {
+		fputs("banger: interrupted while shipping the workspace\n",
+		    stderr);
+		return BG_EXIT_TEMP;
+	}
 	if (gone)
 		return -EPIPE;
 	if (st != 0 || n < 0) {
@@ -623,9 +660,14 @@ cli_ws_sent(void *arg)
 		bg_rm_rf_at(AT_FDCWD, ws->tmp);
 		ws->tmp[0] = '\0';
 	}
-	if (ws->masked) {
-		ws->masked = false;
-		sigprocmask(SIG_SETMASK, &ws->oldmask, NULL);
+	if (ws->catching) {
+		size_t i;
+
+		ws->catching = false;
+		for (i = 0; i < 3; i++)
+			sigaction(ws_sigs[i], &ws->old_sa[i], NULL);
+		if (ws_sig != 0)
+			raise(ws_sig);  /* now that nothing is left behind */
 	}
 }
 

@@ -628,6 +628,12 @@ main(void)
 	r = bg_helper_begin_payload(&h, "vm-create");
 	if (r)
 		return r;
+	if (cJSON_GetObjectItemCaseSensitive(h.req, "workspace") != NULL &&
+	    !cJSON_IsBool(cJSON_GetObjectItemCaseSensitive(h.req,
+	    "workspace"))) {
+		bg_err_set(&err, "bad_request", "\"workspace\" must be true or false");
+		return bg_helper_fail(&h, &err);
+	}
 	if ((!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(h.req,
 	    "workspace")) && bg_helper_no_payload(&h, &err) < 0) ||
 	    bg_helper_check_keys(h.req, allowed, &err) < 0 ||

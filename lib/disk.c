@@ -91,6 +91,19 @@ bg_rm_rf_at(int at, const char *name)
 		return -errno;
 	fd = openat(at, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
 	    O_CLOEXEC);
+	if (fd < 0 && errno == EACCES) {
+		/* A directory of ours without read or search permission
+		 * (a 0000 directory from a tar): open it up, then retry. */
+		struct stat st;
+
+		if (fstatat(at, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    S_ISDIR(st.st_mode) && st.st_uid == geteuid() &&
+		    fchmodat(at, name, 0700, 0) == 0)
+			fd = openat(at, name, O_RDONLY | O_DIRECTORY |
+			    O_NOFOLLOW | O_CLOEXEC);
+		else
+			errno = EACCES;
+	}
 	if (fd < 0)
 		return errno == ENOENT ? 0 : -errno;
 	/* A read-only directory (0555, unpacked from a tar) of ours. */

@@ -92,6 +92,7 @@ bg_untar_stream(bg_untar_read_fn *rd, void *arg,
 	struct src s = { rd, arg, NULL, 0 };
 	struct archive *in = archive_read_new();
 	struct archive_entry *e;
+	char pbuf[PATH_MAX], hbuf[PATH_MAX];
 	int r = 0, ar;
 
 	memset(st, 0, sizeof(*st));
@@ -157,7 +158,19 @@ bg_untar_stream(bg_untar_read_fn *rd, void *arg,
 			}
 		}
 		archive_entry_set_perm(e, archive_entry_perm(e) & 01777);
-		r = sink->entry(sink->ctx, in, e, path, hl, err);
+		/* Copies: path and hl point into e's own strings, which a
+		 * sink may rewrite (archive_entry_set_pathname). */
+		if (strlen(path) >= sizeof(pbuf) || (hl != NULL &&
+		    strlen(hl) >= sizeof(hbuf))) {
+			bg_err_set(err, "bad_request", "a path in the archive is "
+			    "longer than %d bytes", PATH_MAX - 1);
+			r = -ENAMETOOLONG;
+			break;
+		}
+		strcpy(pbuf, path);
+		if (hl != NULL)
+			hl = strcpy(hbuf, hl);
+		r = sink->entry(sink->ctx, in, e, pbuf, hl, err);
 		if (r < 0) {
 			if (s.error) {
 				bg_err_set(err, "temporary", "cannot unpack "
@@ -182,6 +195,16 @@ done:
 
 /* ---- the disk sink: archive_write_disk beneath the working directory */
 
+/* The host failed (full, read-only, I/O), not the archive: temporary. */
+static bool
+disk_errno(struct archive *out)
+{
+	int e = archive_errno(out);
+
+	return e == ENOSPC || e == EDQUOT || e == EIO || e == EROFS ||
+	    e == ENOMEM || e == EMFILE || e == ENFILE;
+}
+
 static int
 disk_entry(void *ctx, struct archive *in, struct archive_entry *e,
     const char *path, const char *hl, struct bg_err *err)
@@ -196,8 +219,9 @@ disk_entry(void *ctx, struct archive *in, struct archive_entry *e,
 	if (hl != NULL)
 		archive_entry_set_hardlink(e, hl);
 	if (archive_write_header(out, e) != ARCHIVE_OK) {
-		bg_err_set(err, "bad_request", "cannot unpack \"%.200s\": %s",
-		    path, archive_error_string(out));
+		bg_err_set(err, disk_errno(out) ? "temporary" : "bad_request",
+		    "cannot unpack \"%.200s\": %s", path,
+		    archive_error_string(out));
 		return -EIO;
 	}
 	if (archive_entry_filetype(e) == AE_IFREG && hl == NULL) {
@@ -209,7 +233,8 @@ disk_entry(void *ctx, struct archive *in, struct archive_entry *e,
 				break;
 			}
 		if (ar != ARCHIVE_EOF) {
-			bg_err_set(err, "bad_request", "cannot unpack \"%.200s\": "
+			bg_err_set(err, disk_errno(out) ? "temporary" :
+			    "bad_request", "cannot unpack \"%.200s\": "
 			    "%s", path, archive_error_string(out) ?
 			    archive_error_string(out) : archive_error_string(in));
 			return -EIO;

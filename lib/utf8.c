@@ -8,11 +8,12 @@ int
 bg_utf8_decode(const char *s, const char *end, uint32_t *cp)
 {
 	const unsigned char *u = (const unsigned char *)s;
-	uint32_t c = u[0], min;
+	uint32_t c, min;
 	int n, i;
 
 	if (end - s < 1)
 		return 0;
+	c = u[0];
 	if (c < 0x80) {
 		*cp = c;
 		return 1;

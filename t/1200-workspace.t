@@ -97,15 +97,38 @@ test_expect_success '--branch: the commit made in the guest is fetched back over
 	banger ssh-config --uninstall >/dev/null 2>&1 &&
 	banger vm delete wsb >/dev/null 2>&1 && no_vms
 '
+test_expect_success '--branch: no hook runs (not even a global core.hooksPath); a shallow clone works' '
+	mkdir hooks &&
+	for h in pre-receive update post-receive post-update reference-transaction pre-push; do
+		printf "#!/bin/sh\ntouch \"%s/hook-ran-%s\"\n" "$PWD" "$h" >hooks/$h || exit 1
+	done &&
+	chmod +x hooks/* &&
+	git clone -q --depth 1 "file://$PWD/repo" shallow &&
+	git config --global core.hooksPath "$PWD/hooks" &&
+	banger vm run --rm --branch s shallow -- sh -c "
+		git rev-parse --abbrev-ref HEAD; git log --oneline | wc -l;
+		git config core.hooksPath || echo no-hooks-path" >out 2>err;
+	st=$?; git config --global --unset core.hooksPath;
+	test $st = 0 && grep -qx s out && grep -qx 1 out && grep -qx no-hooks-path out &&
+	test -z "$(ls | grep hook-ran)" && no_vms
+'
+test_expect_success 'SHA-256 repositories: --from takes their 64-digit ids' '
+	git init -q --object-format=sha256 s256 && echo x >s256/x && git -C s256 add x &&
+	git -C s256 -c user.name=t -c user.email=t@t commit -qm one &&
+	banger vm run --dry-run --from HEAD s256 >out 2>err && grep -qx x out &&
+	banger vm run --dry-run --branch b --from HEAD s256 >out 2>err && grep -qx x out
+'
 test_expect_success '--from with --branch starts the branch at REF' '
 	banger vm run --rm --from HEAD~1 --branch old repo -- sh -c "
 		git rev-parse HEAD; git status --porcelain | wc -l; cat a.txt" >out 2>err &&
 	grep -qx "$(git -C repo rev-parse HEAD~1)" out && grep -qx 0 out &&
 	grep -qx old out && no_vms
 '
-test_expect_success '--branch interrupted (SIGINT at 1.5 s) with --rm: no VM, no temporary .git' '
-	timeout -s INT 1.5 banger vm run --rm --branch b repo -- sleep 60 >/dev/null 2>&1
-	no_vms && test -z "$(ls /tmp | grep banger-workspace)"
+test_expect_success '--branch interrupted (SIGINT at 0.3, 1.5, 4 s) with --rm: no VM, no temporary .git' '
+	for t in 0.3 1.5 4; do
+		timeout -s INT $t banger vm run --rm --branch b repo -- sleep 60 >/dev/null 2>&1
+		no_vms && test -z "$(ls /tmp | grep banger-workspace)" || { echo "left after $t s"; exit 1; }
+	done && test -z "$(ls /tmp | grep banger-workspace)"
 '
 test_expect_success 'a workspace larger than the work disk: refused by name, no VM, no leftovers' '
 	mkdir huge && git -C huge init -q && truncate -s 1100M huge/huge.bin &&
