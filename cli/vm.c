@@ -496,6 +496,7 @@ ssh_run(struct ssh *s)
 {
 	pid_t pid, w;
 	int st = 0;
+	bool fwd = false;
 
 	fflush(stdout);
 	fflush(stderr);
@@ -506,8 +507,13 @@ ssh_run(struct ssh *s)
 	}
 	if (pid == 0)
 		_exit(ssh_exec(s));
+	/* --rm and a signal for banger alone (kill, a supervisor): end
+	 * the session too, so the VM can go.  (^C reaches ssh itself.) */
 	while ((w = waitpid(pid, &st, 0)) < 0 && errno == EINTR)
-		;
+		if (got_signal != 0 && !fwd) {
+			kill(pid, SIGTERM);
+			fwd = true;
+		}
 	if (w < 0)
 		return BG_EXIT_TEMP;
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
