@@ -8,6 +8,8 @@
  * (no verb) also needs its run function.
  */
 #include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -140,6 +142,7 @@ static const struct cli_operand op_shell[] = {
 
 static int check_vm_run(struct cli_inv *);
 static int check_image_pull(struct cli_inv *);
+static int check_image_register(struct cli_inv *);
 static int check_owner(struct cli_inv *);
 static int check_ssh_config(struct cli_inv *);
 static int check_completion(struct cli_inv *);
@@ -203,9 +206,9 @@ const struct cli_cmd cli_cmds[] = {
 	{ .group = "image", .name = "register",
 	  .summary = "register a local ext4 rootfs as an image",
 	  .flags = image_register_flags, .operands = op_register,
-	  .verb = "image-register", NOT_YET },
+	  .check = check_image_register, .verb = "image-register" },
 	{ .group = "image", .name = "delete", .summary = "delete a local image",
-	  .operands = op_artifact, .verb = "image-delete", NOT_YET },
+	  .operands = op_artifact, .verb = "image-delete" },
 	{ .group = "kernel", .name = "pull",
 	  .summary = "fetch a kernel bundle from the catalog",
 	  .operands = op_artifact, .verb = "kernel-pull", NOT_YET },
@@ -439,6 +442,29 @@ check_image_pull(struct cli_inv *inv)
 	snprintf(buf, sizeof(buf), "is neither a catalog name "
 	    "(debian-bookworm) nor an OCI reference: %s", why);
 	return cli_bad_value("NAME", s, buf);
+}
+
+/*
+ * ROOTFS is resolved here, as the user typed it relative to this
+ * directory: the service gets an absolute path (it is the same user).
+ */
+static int
+check_image_register(struct cli_inv *inv)
+{
+	char *abs = realpath(inv->args[1], NULL);
+	cJSON *s;
+
+	if (abs == NULL)
+		return cli_bad_value("ROOTFS", inv->args[1], strerror(errno));
+	s = cJSON_CreateString(abs);
+	free(abs);
+	if (s == NULL || !cJSON_ReplaceItemInObjectCaseSensitive(inv->req,
+	    "rootfs", s)) {
+		cJSON_Delete(s);
+		fputs("banger: out of memory\n", stderr);
+		return BG_EXIT_TEMP;
+	}
+	return 0;
 }
 
 static int

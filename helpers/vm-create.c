@@ -5,7 +5,9 @@
  *
  * Request: {"v":1,"name","image","kernel","vcpu","memory_mib",
  *           "disk_bytes","ssh_pubkey","vmm","accel","file_sync"};
- *           without "kernel", the last kernel in STATE/kernels/ by name.
+ *           without "kernel", the one the image's manifest names
+ *           (`image register --kernel`), else the last kernel in
+ *           STATE/kernels/ by name.
  *           "file_sync" (optional, at most 64): [{"host":ABSOLUTE,
  *           "guest":RELATIVE_TO_/root,"mode":N}], already resolved by
  *           the CLI (cli/filesync.c); copied onto the work disk, see
@@ -127,6 +129,33 @@ default_kernel(char *out, size_t n, struct bg_err *err)
 	return 0;
 }
 
+/* The kernel the image's manifest names (`image register --kernel`). */
+static int
+image_kernel(const char *image, char *out, size_t n)
+{
+	char rel[PATH_MAX];
+	const char *k;
+	cJSON *m = NULL;
+	int dfd, r;
+
+	if (!bg_artifact_name_valid(image))
+		return -EINVAL;
+	dfd = bg_state_dir(BG_DIR_STATE, "images", 0755);
+	if (dfd < 0)
+		return dfd;
+	snprintf(rel, sizeof(rel), "%s/manifest.json", image);
+	r = bg_json_read_file(dfd, rel, 65536, &m);
+	close(dfd);
+	k = r == 0 ? cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(m,
+	    "kernel")) : NULL;
+	r = k != NULL && bg_artifact_name_valid(k) && strlen(k) < n ? 0 :
+	    -ENOENT;
+	if (r == 0)
+		strcpy(out, k);
+	cJSON_Delete(m);
+	return r;
+}
+
 static int
 parse(const cJSON *req, struct bg_vm *vm, char *pubkey, size_t pn,
     struct bg_err *err)
@@ -138,6 +167,7 @@ parse(const cJSON *req, struct bg_vm *vm, char *pubkey, size_t pn,
 	    get_str(req, "image", vm->image, sizeof(vm->image), err) < 0 ||
 	    (cJSON_GetObjectItemCaseSensitive(req, "kernel") != NULL ?
 	    get_str(req, "kernel", vm->kernel, sizeof(vm->kernel), err) :
+	    image_kernel(vm->image, vm->kernel, sizeof(vm->kernel)) == 0 ? 0 :
 	    default_kernel(vm->kernel, sizeof(vm->kernel), err)) < 0 ||
 	    get_str(req, "vmm", vm->vmm, sizeof(vm->vmm), err) < 0 ||
 	    get_str(req, "accel", vm->accel, sizeof(vm->accel), err) < 0 ||

@@ -1,0 +1,233 @@
+/*
+ * image-register — install a local ext4 root file system as an image.
+ *
+ * Request: {"v":1,"name":NAME,"rootfs":ABSOLUTE_PATH,"kernel":KNAME?}
+ *          (the CLI resolves ROOTFS to an absolute path; the file is
+ *          the owner's, read as the owner).  Result: {"name","version",
+ *          "bytes","kernel"?}.
+ *
+ * The file must be a regular file holding an ext2/3/4 file system (its
+ * superblock magic).  It is copied (FICLONE where the file system can,
+ * else a sparse copy) into a hidden directory under STATE/images/, its
+ * sha256 is taken, manifest.json is written (the format the image
+ * recipes write, plus "kernel" when --kernel named one: `vm create`
+ * then boots this image with that kernel unless told otherwise), and
+ * the directory is renamed to NAME with RENAME_NOREPLACE, so an image
+ * appears whole or not at all and never replaces another.  Nothing is
+ * left behind on failure.  The image must still follow the guest
+ * contract (docs/guest.md: /sbin/banger-init, an ssh server).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <bearssl.h>
+#include <skalibs/strerr.h>
+
+#include "banger.h"
+
+static const char *const allowed[] = { "name", "rootfs", "kernel", NULL };
+
+/* sha256 of the file at fd, reading only its data: holes hash as zeros. */
+static int
+sha256_file(int fd, off_t size, char hex[65])
+{
+	static const unsigned char zero[65536];
+	unsigned char *buf = malloc(1 << 20), out[32];
+	br_sha256_context c;
+	off_t at = 0, data, hole, n;
+	ssize_t k;
+	int i;
+
+	if (buf == NULL)
+		return -ENOMEM;
+	br_sha256_init(&c);
+	while (at < size) {
+		data = lseek(fd, at, SEEK_DATA);
+		if (data < 0)
+			data = errno == ENXIO ? size : at;
+		for (; at < data; at += n) {            /* a hole */
+			n = data - at < (off_t)sizeof(zero) ? data - at :
+			    (off_t)sizeof(zero);
+			br_sha256_update(&c, zero, (size_t)n);
+		}
+		if (at >= size)
+			break;
+		hole = lseek(fd, at, SEEK_HOLE);
+		if (hole < 0 || hole > size)
+			hole = size;
+		for (; at < hole; at += k) {
+			n = hole - at < (1 << 20) ? hole - at : (1 << 20);
+			k = pread(fd, buf, (size_t)n, at);
+			if (k <= 0) {
+				free(buf);
+				return k < 0 ? -errno : -EIO;
+			}
+			br_sha256_update(&c, buf, (size_t)k);
+		}
+	}
+	free(buf);
+	br_sha256_out(&c, out);
+	for (i = 0; i < 32; i++)
+		snprintf(hex + 2 * i, 3, "%02x", out[i]);
+	return 0;
+}
+
+int
+main(void)
+{
+	struct bg_helper h;
+	struct bg_err err = { { 0 }, { 0 } };
+	const char *name, *rootfs, *kernel;
+	char tmp[BG_NAME_MAX + 40], hex[65], version[17];
+	unsigned char magic[2];
+	struct stat st;
+	cJSON *man = NULL, *files, *f, *res;
+	char *text = NULL;
+	int dfd = -1, src = -1, dst = -1, tfd = -1, r;
+	bool made = false;
+
+	PROG = "banger-image-register";
+	r = bg_helper_begin(&h, "image-register", false);
+	if (r)
+		return r;
+	if (bg_helper_check_keys(h.req, allowed, &err) < 0)
+		return bg_helper_fail(&h, &err);
+	name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(h.req,
+	    "name"));
+	rootfs = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(h.req,
+	    "rootfs"));
+	kernel = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(h.req,
+	    "kernel"));
+	if (name == NULL || !bg_artifact_name_valid(name) || rootfs == NULL ||
+	    rootfs[0] != '/' || strlen(rootfs) >= PATH_MAX ||
+	    (cJSON_GetObjectItemCaseSensitive(h.req, "kernel") != NULL &&
+	    (kernel == NULL || !bg_artifact_name_valid(kernel)))) {
+		bg_err_set(&err, "bad_request", "needs \"name\" (an image name), "
+		    "\"rootfs\" (an absolute path) and an optional \"kernel\" "
+		    "(a kernel name)");
+		return bg_helper_fail(&h, &err);
+	}
+	if (kernel != NULL) {
+		char k[PATH_MAX];
+
+		if (bg_path_build(k, sizeof(k), BG_DIR_STATE, "kernels", kernel,
+		    "vmlinux") < 0 || access(k, R_OK) < 0) {
+			bg_err_set(&err, "not_found", "no kernel named \"%s\": "
+			    "banger kernel list shows the kernels", kernel);
+			return bg_helper_fail(&h, &err);
+		}
+	}
+	/* The file: ours to read, regular, an ext2/3/4 superblock. */
+	src = open(rootfs, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (src < 0 || fstat(src, &st) < 0) {
+		bg_err_set(&err, errno == ENOENT ? "not_found" : "bad_request",
+		    "cannot open %s: %s", rootfs, strerror(errno));
+		goto fail;
+	}
+	if (!S_ISREG(st.st_mode) || st.st_size < 2048 ||
+	    (uint64_t)st.st_size > BG_DISK_MAX ||
+	    pread(src, magic, 2, 1024 + 56) != 2 || magic[0] != 0x53 ||
+	    magic[1] != 0xef) {
+		bg_err_set(&err, "bad_request", "%s is not an ext2/3/4 file "
+		    "system image (make one with mkfs.ext4 -d DIR FILE SIZE)",
+		    rootfs);
+		goto fail;
+	}
+	dfd = bg_state_dir(BG_DIR_STATE, "images", 0755);
+	if (dfd < 0) {
+		bg_err_set(&err, "temporary", "cannot open the images directory: %s",
+		    strerror(-dfd));
+		goto fail;
+	}
+	/* Early: no copy of gigabytes for a name that is taken. */
+	if (faccessat(dfd, name, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
+		bg_err_set(&err, "exists", "an image named \"%s\" exists: pick "
+		    "another name, or banger image delete %s first", name, name);
+		goto fail;
+	}
+	snprintf(tmp, sizeof(tmp), ".register-%s-%ld", name, (long)getpid());
+	if (mkdirat(dfd, tmp, 0755) < 0 || fchmodat(dfd, tmp, 0755, 0) < 0) {
+		bg_err_set(&err, "temporary", "cannot make a directory in the "
+		    "images directory: %s", strerror(errno));
+		goto fail;
+	}
+	made = true;
+	tfd = openat(dfd, tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	dst = tfd < 0 ? -1 : openat(tfd, "rootfs.ext4", O_RDWR | O_CREAT |
+	    O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	r = dst < 0 || fchmod(dst, 0644) < 0 ? -errno : bg_clone_file(src, dst);
+	if (r == 0 && fsync(dst) < 0)
+		r = -errno;
+	if (r == 0)
+		r = sha256_file(dst, st.st_size, hex);
+	if (r < 0) {
+		bg_err_set(&err, r == -ENOSPC ? "bad_request" : "temporary",
+		    "cannot copy %s: %s", rootfs, strerror(-r));
+		goto fail;
+	}
+	memcpy(version, hex, 16);
+	version[16] = '\0';
+	man = cJSON_CreateObject();
+	cJSON_AddStringToObject(man, "name", name);
+	cJSON_AddStringToObject(man, "kind", "image");
+	cJSON_AddStringToObject(man, "version", version);
+	files = cJSON_AddObjectToObject(man, "files");
+	f = cJSON_AddObjectToObject(files, "rootfs.ext4");
+	cJSON_AddNumberToObject(f, "size", (double)st.st_size);
+	cJSON_AddStringToObject(f, "sha256", hex);
+	if (kernel != NULL)
+		cJSON_AddStringToObject(man, "kernel", kernel);
+	cJSON_AddStringToObject(man, "source", "banger image register");
+	text = cJSON_PrintUnformatted(man);
+	r = text == NULL ? -ENOMEM : bg_atomic_write(tfd, "manifest.json",
+	    text, strlen(text), 0644);
+	if (r < 0) {
+		bg_err_set(&err, "temporary", "cannot write manifest.json: %s",
+		    strerror(-r));
+		goto fail;
+	}
+	/* Whole or not at all, and never over another image. */
+	if (renameat2(dfd, tmp, dfd, name, RENAME_NOREPLACE) < 0) {
+		if (errno == EEXIST)
+			bg_err_set(&err, "exists", "an image named \"%s\" "
+			    "appeared meanwhile: pick another name", name);
+		else
+			bg_err_set(&err, "temporary", "cannot install the image: "
+			    "%s", strerror(errno));
+		goto fail;
+	}
+	made = false;
+	res = cJSON_CreateObject();
+	cJSON_AddStringToObject(res, "name", name);
+	cJSON_AddStringToObject(res, "version", version);
+	cJSON_AddNumberToObject(res, "bytes", (double)st.st_size);
+	if (kernel != NULL)
+		cJSON_AddStringToObject(res, "kernel", kernel);
+	cJSON_free(text);
+	cJSON_Delete(man);
+	close(dst);
+	close(tfd);
+	close(src);
+	close(dfd);
+	return bg_helper_ok(&h, res);
+
+fail:
+	if (made)
+		bg_rm_rf_at(dfd, tmp);
+	cJSON_free(text);
+	cJSON_Delete(man);
+	if (dst >= 0)
+		close(dst);
+	if (tfd >= 0)
+		close(tfd);
+	if (src >= 0)
+		close(src);
+	if (dfd >= 0)
+		close(dfd);
+	return bg_helper_fail(&h, &err);
+}
