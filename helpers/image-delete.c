@@ -35,14 +35,9 @@ main(void)
 	r = bg_helper_begin(&h, "image-delete", false);
 	if (r)
 		return r;
-	if (bg_helper_check_keys(h.req, allowed, &err) < 0)
+	if (bg_helper_check_keys(h.req, allowed, &err) < 0 ||
+	    (name = bg_req_artifact(h.req, "name", &err)) == NULL)
 		return bg_helper_fail(&h, &err);
-	name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(h.req,
-	    "name"));
-	if (name == NULL || !bg_artifact_name_valid(name)) {
-		bg_err_set(&err, "bad_request", "\"name\" must be an image name");
-		return bg_helper_fail(&h, &err);
-	}
 	dfd = bg_state_dir(BG_DIR_STATE, "images", 0755);
 	if (dfd < 0) {
 		bg_err_set(&err, "temporary", "cannot open the images directory: %s",

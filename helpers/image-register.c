@@ -95,21 +95,18 @@ main(void)
 	r = bg_helper_begin(&h, "image-register", false);
 	if (r)
 		return r;
-	if (bg_helper_check_keys(h.req, allowed, &err) < 0)
+	if (bg_helper_check_keys(h.req, allowed, &err) < 0 ||
+	    (name = bg_req_artifact(h.req, "name", &err)) == NULL)
 		return bg_helper_fail(&h, &err);
-	name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(h.req,
-	    "name"));
 	rootfs = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(h.req,
 	    "rootfs"));
 	kernel = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(h.req,
 	    "kernel"));
-	if (name == NULL || !bg_artifact_name_valid(name) || rootfs == NULL ||
-	    rootfs[0] != '/' || strlen(rootfs) >= PATH_MAX ||
+	if (rootfs == NULL || rootfs[0] != '/' || strlen(rootfs) >= PATH_MAX ||
 	    (cJSON_GetObjectItemCaseSensitive(h.req, "kernel") != NULL &&
 	    (kernel == NULL || !bg_artifact_name_valid(kernel)))) {
-		bg_err_set(&err, "bad_request", "needs \"name\" (an image name), "
-		    "\"rootfs\" (an absolute path) and an optional \"kernel\" "
-		    "(a kernel name)");
+		bg_err_set(&err, "bad_request", "needs \"rootfs\" (an absolute "
+		    "path) and an optional \"kernel\" (a kernel name)");
 		return bg_helper_fail(&h, &err);
 	}
 	if (kernel != NULL) {

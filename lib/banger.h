@@ -289,6 +289,8 @@ int bg_helper_no_payload(const struct bg_helper *h, struct bg_err *err);
 int bg_helper_check_keys(const cJSON *req, const char *const *allowed, struct bg_err *err);
 /* req's "name", a valid VM name, or NULL with err filled (bad_request). */
 const char *bg_req_name(const cJSON *req, struct bg_err *err);
+/* req's key, a valid image or kernel name, or NULL with err filled. */
+const char *bg_req_artifact(const cJSON *req, const char *key, struct bg_err *err);
 /* req's "index", a VM slot (2..254), or -EINVAL with err filled. */
 int bg_req_index(const cJSON *req, struct bg_err *err);
 /* Write the final ok line, free h; returns 0 or 111 if stdout failed. */

@@ -139,6 +139,21 @@ bg_req_name(const cJSON *req, struct bg_err *err)
 	return name;
 }
 
+const char *
+bg_req_artifact(const cJSON *req, const char *key, struct bg_err *err)
+{
+	const char *name = cJSON_GetStringValue(
+	    cJSON_GetObjectItemCaseSensitive(req, key));
+
+	if (name == NULL || !bg_artifact_name_valid(name)) {
+		bg_err_set(err, "bad_request",
+		    "\"%s\" must be an image or kernel name (a-z, 0-9, '-' and single inner '.', at most %d)",
+		    key, BG_NAME_MAX);
+		return NULL;
+	}
+	return name;
+}
+
 int
 bg_req_index(const cJSON *req, struct bg_err *err)
 {
