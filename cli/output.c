@@ -398,8 +398,8 @@ cli_render_generic(const struct cli_inv *inv, const cJSON *result)
 }
 
 /*
- * vm prune: one line per VM or tap removed (with --dry-run: that would
- * be), one per VM kept, or "nothing to prune".
+ * vm prune: one line per VM, tap or images/ leftover removed (with
+ * --dry-run: that would be), one per VM kept, or "nothing to prune".
  */
 void
 cli_render_vm_prune(const struct cli_inv *inv, const cJSON *result)
@@ -409,6 +409,7 @@ cli_render_vm_prune(const struct cli_inv *inv, const cJSON *result)
 	} parts[] = {
 		{ "removed", "VM" },
 		{ "taps_removed", "tap" },
+		{ "leftovers_removed", "leftover images/" },
 		{ "kept", "VM" },
 	};
 	bool dry = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(inv->opts,
@@ -422,13 +423,13 @@ cli_render_vm_prune(const struct cli_inv *inv, const cJSON *result)
 		    parts[k].key)) {
 			if (!cJSON_IsString(v))
 				continue;
-			if (k == 2)
+			if (k == 3)
 				fputs("kept", stdout);
 			else
 				fputs(dry ? "would remove" : "removed", stdout);
-			printf(" %s ", parts[k].what);
+			printf(" %s%s", parts[k].what, k == 2 ? "" : " ");
 			cli_put_clean(stdout, v->valuestring, FIELD_MAX);
-			fputs(k == 2 ? " (running or being created)\n" : "\n",
+			fputs(k == 3 ? " (running or being created)\n" : "\n",
 			    stdout);
 			n++;
 		}

@@ -3,15 +3,19 @@
  * VMs whose create never finished (vm.json says "creating", or is
  * missing or unreadable, with nobody holding create.lock), run
  * directories of VMs that no longer exist, banger taps (bgtapN) that
- * belong to no VM, and temp files of interrupted known_hosts updates.
+ * belong to no VM, temp files of interrupted known_hosts updates, and
+ * the hidden directories of killed image-register/image-delete runs.
  * Running VMs and VMs being created are kept.
  *
  * Request: {"v":1,"dry_run":bool}.
- * Result: {"removed":[names],"kept":[names],"taps_removed":[taps]}.
+ * Result: {"removed":[names],"kept":[names],"taps_removed":[taps],
+ *          "leftovers_removed":[names in images/]}.
  */
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
+#include <signal.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -43,7 +47,7 @@ main(void)
 	struct bg_err err = { { 0 }, { 0 } };
 	bool used[BG_NET_INDEX_MAX + 1] = { false }, dry, unknown_slot = false;
 	char dir[PATH_MAX];
-	cJSON *res, *removed, *kept, *taps;
+	cJSON *res, *removed, *kept, *taps, *leftovers;
 	struct dirent *e;
 	DIR *d;
 	int g, r, i;
@@ -65,6 +69,7 @@ main(void)
 	removed = cJSON_AddArrayToObject(res, "removed");
 	kept = cJSON_AddArrayToObject(res, "kept");
 	taps = cJSON_AddArrayToObject(res, "taps_removed");
+	leftovers = cJSON_AddArrayToObject(res, "leftovers_removed");
 
 	bg_path_build(dir, sizeof(dir), BG_DIR_STATE, "vms", NULL, NULL);
 	d = opendir(dir);
@@ -136,6 +141,38 @@ main(void)
 			closedir(sdir);
 		else if (sd >= 0)
 			close(sd);
+	}
+
+	/*
+	 * What an image-register or image-delete that was killed left in
+	 * images/: ".register-NAME-PID" and ".delete-NAME-PID" whose PID is
+	 * gone (a live one may still be working: kept).
+	 */
+	{
+		int idf = bg_state_dir(BG_DIR_STATE, "images", 0755);
+		DIR *idir = idf < 0 ? NULL : fdopendir(idf);
+
+		while (idir != NULL && (e = readdir(idir)) != NULL) {
+			const char *dash = strrchr(e->d_name, '-');
+			char *end;
+			long pid;
+
+			if (strncmp(e->d_name, ".register-", 10) != 0 &&
+			    strncmp(e->d_name, ".delete-", 8) != 0)
+				continue;
+			pid = dash != NULL ? strtol(dash + 1, &end, 10) : 0;
+			if (pid <= 0 || *end != '\0' ||
+			    kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+				continue;
+			if (!dry)
+				bg_rm_rf_at(dirfd(idir), e->d_name);
+			cJSON_AddItemToArray(leftovers,
+			    cJSON_CreateString(e->d_name));
+		}
+		if (idir != NULL)
+			closedir(idir);
+		else if (idf >= 0)
+			close(idf);
 	}
 
 	/*
