@@ -140,7 +140,7 @@ deps-check:
 # make check: dependencies present, everything built, every test run.
 # BANGER_NO_SKIP=1 (set by .ci/run) turns any skip into a failure.
 check: deps-check all images
-	prove -j2 --timer t/
+	prove -j2 --timer --failures --comments t/
 
 test: check
 
