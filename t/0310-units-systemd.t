@@ -24,7 +24,7 @@ banger-dns.socket banger-dns.service"
 SOCKETS="banger.socket banger-root.socket banger-dns.socket"
 OWNER=owner OWNER_UID=1500 OWNER_GROUP=ownergrp
 CT=$TRASH/ct
-CLIENT=/usr/local/lib/banger-t/client
+CLIENT=$NS_CLIENT
 FLOOD=/usr/local/lib/banger-t/flood
 SOCK=/run/banger/bangerd.sock
 RSOCK=/run/banger-root/bangerd-root.sock
@@ -39,15 +39,7 @@ at_exit ns_stop
 
 # ---- the container tree ---------------------------------------------
 
-_t0=$(date +%s)
-ns_tree "$INCLUDE" >"$TRASH/tree.log" 2>&1
-tree_st=$?
-grep '^# ' "$TRASH/tree.log"
-test_expect_success "a $(ns_suite) minbase tree with systemd (cached in build/cache)" '
-	[ $tree_st = 0 ] || { cat tree.log; false; }
-'
-[ $tree_st = 0 ] || test_done
-echo "# tree ready in $(($(date +%s) - _t0)) s: $NS_TREE"
+ns_tree_step "$INCLUDE" "systemd (cached in build/cache)"
 
 # The units' helper directory, as make filled it in.
 LIBEXEC=$(sed -n 's|^ExecStart=\(/.*\)/dispatch$|\1|p' "$B/units/banger@.service" 2>/dev/null)
@@ -90,36 +82,8 @@ install_banger() {
 		return 1
 	fi
 	systemctl --root="$CT" enable $SOCKETS banger-t-limit.socket || return 1
-	# A raw client: perl-base (in minbase) has IO::Socket::UNIX.
-	# client SOCKET VERB JSON [COUNT]: COUNT connections in a row, each
-	# must end with a final line; prints the last answer.  111: connect
-	# failed.
-	cat > "$CT$CLIENT" <<'EOF'
-#!/usr/bin/perl
-use strict;
-use warnings;
-use IO::Socket::UNIX;
-my ($path, $verb, $req, $count) = @ARGV;
-$count ||= 1;
-my $answer = '';
-for my $i (1 .. $count) {
-	my $s = IO::Socket::UNIX->new(Type => SOCK_STREAM(), Peer => $path);
-	if (!$s) {
-		print STDERR "client: connect $path: $! (after ", $i - 1, " connections)\n";
-		exit 111;
-	}
-	$s->autoflush(1);
-	print $s "$verb\n$req\n";
-	local $/;
-	$answer = <$s> // '';
-	close $s;
-	if ($answer !~ /^\{"ok":(true|false),/m) {
-		print STDERR "client: connection $i: no final line: '$answer'\n";
-		exit 1;
-	}
-}
-print $answer;
-EOF
+	# The raw client (t/nspawn.sh): client SOCKET VERB JSON [COUNT].
+	ns_put_client "$CT" || return 1
 	# flood SOCKET COUNT: COUNT connections as fast as one process can
 	# make them, each closed at once without a request.
 	cat > "$CT$FLOOD" <<'EOF'
@@ -135,7 +99,7 @@ for (1 .. $count) {
 }
 print "$ok connected, $bad refused\n";
 EOF
-	chmod 0755 "$CT$CLIENT" "$CT$FLOOD"
+	chmod 0755 "$CT$FLOOD"
 }
 
 # answer_is FILE PERL-CONDITION: FILE's last line is a final answer and

@@ -60,15 +60,7 @@ ms_since() { echo $((($(date +%s%N) - $1) / 1000000)); }
 
 # ---- the container tree ---------------------------------------------
 
-_t0=$(date +%s)
-ns_tree "$INCLUDE" >"$TRASH/tree.log" 2>&1
-tree_st=$?
-grep '^# ' "$TRASH/tree.log"
-test_expect_success "a $(ns_suite) minbase tree with systemd, libnftables, libarchive, fakeroot, ssh-keygen (cached)" '
-	[ $tree_st = 0 ] || { cat tree.log; false; }
-'
-[ $tree_st = 0 ] || test_done
-echo "# tree ready in $(($(date +%s) - _t0)) s: $NS_TREE"
+ns_tree_step "$INCLUDE" "systemd, libnftables, libarchive, fakeroot, ssh-keygen (cached)"
 
 LIBEXEC=$(sed -n 's|^ExecStart=\(/.*\)/dispatch$|\1|p' "$B/units/banger@.service" 2>/dev/null)
 

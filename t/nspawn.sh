@@ -4,6 +4,8 @@
 #
 #   ns_missing               why this host cannot do it (prints nothing if it can)
 #   ns_tree INCLUDES         NS_TREE=cached debootstrap tree (built on first use)
+#   ns_tree_step INCLUDES WHAT  ns_tree as a test ("a SUITE minbase tree with
+#                            WHAT"); the script ends there if it fails
 #   ns_copy DIR              a private copy of NS_TREE to boot (the cache stays pristine)
 #   ns_boot DIR              boot DIR; sets NS_PID (nspawn), NS_LEADER (container
 #                            pid 1, for nsenter -t), NS_STATE (running|degraded)
@@ -410,4 +412,16 @@ ns_until() {
 		[ $_n -gt 0 ] || return $_st
 		sleep 0.1
 	done
+}
+
+ns_tree_step() {
+	_t0=$(date +%s)
+	ns_tree "$1" >"$TRASH/tree.log" 2>&1
+	tree_st=$?
+	grep '^# ' "$TRASH/tree.log"
+	test_expect_success "a $(ns_suite) minbase tree with $2" '
+		[ $tree_st = 0 ] || { cat tree.log; false; }
+	'
+	[ $tree_st = 0 ] || test_done
+	echo "# tree ready in $(($(date +%s) - _t0)) s: $NS_TREE"
 }
