@@ -14,7 +14,7 @@ UNITDIR     ?= /etc/systemd/system
 B           := build
 
 CC          ?= cc
-PKGS        := libsystemd libcjson libarchive libzstd libnftables ext2fs com_err
+PKGS        := libcjson libarchive libzstd libnftables ext2fs com_err libsodium
 PKG_CFLAGS  := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS    := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -28,6 +28,11 @@ DEFS        := -D_GNU_SOURCE -DBG_LIBEXECDIR='"$(LIBEXECDIR)"'
 CFLAGS      ?= -O2 -g
 ALL_CFLAGS  := $(WARN) $(DEFS) -Ilib $(PKG_CFLAGS) $(CFLAGS)
 # skalibs is linked statically (its .so costs a library load per exec).
+# Every program gets the same list, and --as-needed (HARDEN_LD) keeps
+# only the libraries it really calls: libbanger.a is static, so only the
+# modules a program references come in, and with them their libraries.
+# t/0025-linkage.t holds the root programs to their short lists
+# (docs/architecture.md, "What each program links").
 LIBS        := -Wl,-Bstatic -lskarnet -Wl,-Bdynamic -lbearssl $(PKG_LIBS)
 SAN         := -fsanitize=address,undefined -fno-sanitize-recover=all \
                -fno-omit-frame-pointer -O1 -g
@@ -118,7 +123,7 @@ $(B)/images/debian-bookworm/manifest.json: images/debian-bookworm/build.sh image
 # The main job, for real: build, make the kernel and the test image from
 # Debian's packages, and boot a guest through the socket-activated helper
 # chain in a private state root and network namespace (needs root).
-demo: images
+demo: all images
 	t/with-sandbox build/bin/banger vm run --rm -- uname -a
 
 $(B)/bench/%: bench/%.c lib/libbanger.a
@@ -137,9 +142,13 @@ deps:
 deps-check:
 	@sh conf/deps.sh check
 
-# make check: dependencies present, everything built, every test run.
-# BANGER_NO_SKIP=1 (set by .ci/run) turns any skip into a failure.
-check: deps-check all images
+# Formatting (clang-format), shellcheck, the test habits: t/lint.sh.
+lint:
+	sh t/lint.sh
+
+# make check: dependencies present, everything built, lint clean, every
+# test run.  BANGER_NO_SKIP=1 (set by .ci/run) turns any skip into a failure.
+check: deps-check all images lint
 	prove -j2 --timer --failures --comments t/
 
 test: check

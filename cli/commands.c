@@ -152,9 +152,10 @@ const struct cli_cmd cli_cmds[] = {
 	  .summary = "start a new VM and ssh in, or run COMMAND",
 	  .details =
 	    "Without PATH: a bare sandbox, kept running after you log out.\n"
-	    "With PATH (not implemented yet): the repository's git-tracked\n"
-	    "files are copied to /root/repo.  With -- COMMAND: COMMAND runs\n"
-	    "in the guest (as in vm ssh) and its exit status is banger's.\n"
+	    "With PATH: the repository's git-tracked files (working tree, or\n"
+	    "--from REF) are on the VM's disk at /root/repo when it boots, and\n"
+	    "COMMAND runs there.  With -- COMMAND: COMMAND runs in the guest\n"
+	    "(as in vm ssh) and its exit status is banger's.\n"
 	    "--rm deletes the VM afterwards, except when ssh never answered:\n"
 	    "then it is kept for 'banger vm logs NAME'.\n"
 	    "--branch, --from, --include-untracked and --dry-run need PATH.\n",

@@ -1,5 +1,5 @@
 /*
- * remote.c — asking a helper and showing its answer (DESIGN.md §2).
+ * remote.c — asking a helper and showing its answer (docs/protocol.md).
  *
  * cli_call() connects to the owner socket, sends the verb line and the
  * request line, then reads answer lines: "log" events go to stderr,

@@ -5,9 +5,10 @@
  * built-in), the image, the VMM and accelerator this host can use, a
  * name, and the owner's ssh key (created on first use).
  *
- * The accelerator check is doctor's (helpers/doctor.c): /dev/kvm must
- * open, speak the KVM API and create a VM, and must not be kvm_pvm
- * (paravirtual nested KVM, under which stock guest kernels fail).
+ * The accelerator check and the VMM binary lookup are lib/host.c's, the
+ * ones doctor and vm start use: /dev/kvm must open, speak the KVM API,
+ * create a VM and not be kvm_pvm (paravirtual nested KVM, under which
+ * stock guest kernels fail).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -15,12 +16,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include <linux/kvm.h>
 
 #include "cli.h"
 
@@ -52,85 +50,48 @@ cli_config_load(struct cli_inv *inv, struct bg_config *c)
 
 /* ---- the VMM and the accelerator ------------------------------------ */
 
-static bool
-is_exec_file(const char *path)
+/*
+ * The VMM the config asks for ("auto": Firecracker where its binary is
+ * and KVM works, else QEMU; lib/vmm-drivers.c) into the request, and the
+ * binary the config names for it (firecracker_bin), resolved here, the
+ * way vm start will run it (lib/host.c): vm.json keeps it for vmm-exec.
+ */
+static int
+set_vmm(cJSON *req, const struct bg_config *c, struct bg_err *err)
 {
-	struct stat st;
+	const struct bg_vmm *v = bg_vmm_choose(c->vmm, c->firecracker_bin);
+	const char *over = v != NULL ? bg_vmm_config_bin(v, c) : NULL;
+	char bin[PATH_MAX];
+	int r;
 
-	return stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
-	    access(path, X_OK) == 0;
-}
-
-/* name in an absolute directory of $PATH (never the current one). */
-static bool
-on_path(const char *name)
-{
-	const char *path = getenv("PATH"), *p, *e;
-	char buf[PATH_MAX];
-	int k;
-
-	if (path == NULL)
-		path = "/usr/local/bin:/usr/bin:/bin";
-	for (p = path;; p = e + 1) {
-		e = strchrnul(p, ':');
-		if (e > p && p[0] == '/') {
-			k = snprintf(buf, sizeof(buf), "%.*s/%s", (int)(e - p),
-			    p, name);
-			if (k > 0 && (size_t)k < sizeof(buf) &&
-			    is_exec_file(buf))
-				return true;
-		}
-		if (*e == '\0')
-			return false;
+	if (v == NULL) {
+		bg_err_set(err, "bad_config", "vmm must be auto, %s",
+		    bg_vmm_names());
+		return -EINVAL;
 	}
-}
-
-/* firecracker_bin (a path, or a name on PATH), else firecracker on PATH. */
-static bool
-have_firecracker(const struct bg_config *c)
-{
-	const char *bin = c->firecracker_bin;
-
-	if (bin != NULL && strchr(bin, '/') != NULL)
-		return is_exec_file(bin);
-	return on_path(bin != NULL ? bin : "firecracker");
-}
-
-/* KVM that works, and is not kvm_pvm (doctor's check_kvm). */
-static bool
-kvm_usable(void)
-{
-	int fd, vm;
-	bool ok;
-
-	fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	ok = ioctl(fd, KVM_GET_API_VERSION, 0) == KVM_API_VERSION;
-	if (ok) {
-		vm = ioctl(fd, KVM_CREATE_VM, 0UL);
-		ok = vm >= 0;
-		if (vm >= 0)
-			close(vm);
+	if (cJSON_AddStringToObject(req, "vmm", v->name) == NULL)
+		return -ENOMEM;
+	if (over == NULL)
+		return 0;
+	r = bg_host_tool(v->tool, over, bin, sizeof(bin));
+	if (r < 0) {
+		bg_err_set(err, "bad_config", "firecracker_bin %s: %s: fix it in "
+		    "%s (banger doctor checks it)", over, r == -ENOENT &&
+		    strchr(over, '/') == NULL ? "not found in /usr/local/sbin, "
+		    "/usr/local/bin, /usr/sbin, /usr/bin, /sbin or /bin" :
+		    strerror(-r), c->path != NULL ? c->path : "the config");
+		return r;
 	}
-	close(fd);
-	return ok && access("/sys/module/kvm_pvm", F_OK) != 0;
+	return cJSON_AddStringToObject(req, "vmm_bin", bin) == NULL ? -ENOMEM : 0;
 }
 
-static const char *
-pick_vmm(const struct bg_config *c)
-{
-	if (strcmp(c->vmm, "auto") != 0 && c->vmm[0] != '\0')
-		return c->vmm;
-	return have_firecracker(c) ? "firecracker" : "qemu";
-}
-
+/* qemu_accel, or "auto": KVM where it can run a stock guest (lib/host.c). */
 static const char *
 pick_accel(const struct bg_config *c)
 {
 	if (strcmp(c->qemu_accel, "auto") != 0 && c->qemu_accel[0] != '\0')
 		return c->qemu_accel;
-	return kvm_usable() ? "kvm" : "tcg";
+	return bg_host_kvm(NULL) == 0 ? "kvm" : "tcg";
 }
 
 /* ---- the ssh key ----------------------------------------------------- */
@@ -208,7 +169,7 @@ make_key(const char *key, struct bg_err *err)
 		    strerror(-r));
 		return r;
 	}
-	if (bg_find_tool("ssh-keygen", keygen, sizeof(keygen)) == NULL) {
+	if (bg_host_tool("ssh-keygen", NULL, keygen, sizeof(keygen)) < 0) {
 		bg_err_set(err, "not_found", "ssh-keygen is missing: install "
 		    "openssh-client");
 		return -ENOENT;
@@ -339,7 +300,8 @@ cli_spec_rename(struct cli_spec *s)
  * the sizes, the key and this host's VMM and accelerator.
  */
 static int
-build_req(const struct cli_inv *inv, struct cli_spec *s, const char *pub)
+build_req(const struct cli_inv *inv, struct cli_spec *s, const char *pub,
+    struct bg_err *err)
 {
 	const struct bg_config *c = &s->cfg;
 	const char *image = flag_str(inv, "image");
@@ -362,7 +324,7 @@ build_req(const struct cli_inv *inv, struct cli_spec *s, const char *pub)
 	if (r == 0)
 		r = set_str(s->req, "ssh_pubkey", pub);
 	if (r == 0)
-		r = set_str(s->req, "vmm", pick_vmm(c));
+		r = set_vmm(s->req, c, err);
 	if (r == 0)
 		r = set_str(s->req, "accel", pick_accel(c));
 	return r;
@@ -424,11 +386,13 @@ cli_spec_init(struct cli_inv *inv, struct cli_spec *s)
 		free(pub);
 		return cli_fail(inv, &err);
 	}
-	r = build_req(inv, s, pub);
+	memset(&err, 0, sizeof(err));
+	r = build_req(inv, s, pub, &err);
 	free(pub);
 	if (r < 0) {
-		bg_err_set(&err, "temporary", r == -ENOMEM ? "out of memory" :
-		    "cannot make a name for the VM");
+		if (err.code[0] == '\0')
+			bg_err_set(&err, "temporary", r == -ENOMEM ?
+			    "out of memory" : "cannot make a name for the VM");
 		return cli_fail(inv, &err);
 	}
 	if (cli_filesync_add(c, s->req, &err) < 0)

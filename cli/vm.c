@@ -30,9 +30,10 @@
 
 #define CREATE_TRIES 5          /* generated names that may collide */
 #define SSH_TIMEOUT_S 120       /* default --ssh-timeout */
-#define PROBE_MS 100            /* one connect attempt, and the period */
+#define PROBE_MS 100            /* one connect attempt */
+#define PERIOD_MS 20            /* between attempts (one process, no fork) */
 #define BANNER_MS 10000         /* sshd accepted: its banner within this */
-#define STATE_CHECK_MS 2000     /* vm-show while waiting for ssh */
+#define STATE_CHECK_MS 500      /* is the VM still running, while waiting */
 #define IP_MAX 16
 
 static volatile sig_atomic_t got_signal;
@@ -64,11 +65,12 @@ ask_name(struct cli_call *c, const char *verb, const char *name,
 }
 
 /*
- * vm-stop with no grace period: for --rm, where the disks are deleted
- * right after, a guest shutdown protects nothing.
+ * vm-delete that stops a running VM at once, without grace: for --rm,
+ * where the disks go right after, a guest shutdown protects nothing.
+ * One request, one helper.
  */
 static int
-ask_stop_now(struct cli_call *c, const char *name, int64_t silence)
+ask_delete_now(struct cli_call *c, const char *name, int64_t silence)
 {
 	cJSON *req = cJSON_CreateObject();
 	int r;
@@ -76,12 +78,12 @@ ask_stop_now(struct cli_call *c, const char *name, int64_t silence)
 	memset(c, 0, sizeof(*c));
 	if (req == NULL || cJSON_AddNumberToObject(req, "v", 1) == NULL ||
 	    cJSON_AddStringToObject(req, "name", name) == NULL ||
-	    cJSON_AddNumberToObject(req, "timeout_s", 0) == NULL) {
+	    cJSON_AddTrueToObject(req, "stop") == NULL) {
 		cJSON_Delete(req);
 		bg_err_set(&c->err, "temporary", "out of memory");
 		return BG_EXIT_TEMP;
 	}
-	c->verb = "vm-stop";
+	c->verb = "vm-delete";
 	c->req = req;
 	c->silence_ms = silence;
 	r = cli_call(c);
@@ -424,7 +426,7 @@ ssh_prepare_raw(struct ssh *s, const char *key, const char *ip, char *raw,
 
 	memset(s, 0, sizeof(*s));
 	s->command = raw;
-	if (bg_find_tool("ssh", s->bin, sizeof(s->bin)) == NULL) {
+	if (bg_host_tool("ssh", NULL, s->bin, sizeof(s->bin)) < 0) {
 		fputs("banger: ssh is missing: install openssh-client\n",
 		    stderr);
 		ssh_free(s);
@@ -691,16 +693,30 @@ out:
 	return ok;
 }
 
-/* The VM's state from vm-show, or "" if that failed. */
-static void
-vm_state(const struct run *rn, char *buf, size_t n)
+/*
+ * Did the VM stop while booting?  Its lock says so, probed in place
+ * (the CLI runs as the owner, who may read its run directory): no
+ * request, no process.  Where the run directory cannot be opened, ask
+ * vm-show.
+ */
+static bool
+vm_stopped(const struct run *rn)
 {
 	struct cli_call c;
+	bool stopped = false;
+	int d = bg_vm_dir(BG_DIR_RUN, rn->name), held;
 
-	buf[0] = '\0';
+	if (d >= 0) {
+		held = bg_lock_held_at(d, "lock");
+		close(d);
+		if (held >= 0)
+			return held == 0;
+	}
 	if (ask_name(&c, "vm-show", rn->name, rn->silence) == 0)
-		snprintf(buf, n, "%s", field(c.result, "state"));
+		stopped = strcmp(field(c.result, "state"), "stopped") == 0 ||
+		    strcmp(field(c.result, "state"), "broken") == 0;
 	cli_call_free(&c);
+	return stopped;
 }
 
 /*
@@ -713,7 +729,6 @@ wait_ssh(const struct run *rn)
 	struct in_addr a;
 	int64_t start = bg_now_ms(), t, check = start + STATE_CHECK_MS;
 	int64_t deadline = start + (int64_t)rn->ssh_timeout_s * 1000;
-	char state[32];
 
 	if (inet_pton(AF_INET, rn->ip, &a) != 1)
 		return -EINVAL;
@@ -728,28 +743,22 @@ wait_ssh(const struct run *rn)
 		if (bg_now_ms() >= deadline)
 			return -ETIMEDOUT;
 		if (bg_now_ms() >= check) {
-			vm_state(rn, state, sizeof(state));
-			if (strcmp(state, "stopped") == 0 ||
-			    strcmp(state, "broken") == 0)
+			if (vm_stopped(rn))
 				return -ECHILD;
 			check = bg_now_ms() + STATE_CHECK_MS;
 		}
-		sleep_ms(t + PROBE_MS - bg_now_ms());
+		sleep_ms(t + PERIOD_MS - bg_now_ms());
 	}
 }
 
-/* --rm: stop, then delete.  0, or the exit code after saying why. */
+/* --rm: stop at once and delete.  0, or the exit code after saying why. */
 static int
 remove_vm(const struct run *rn)
 {
 	struct cli_call c;
 	int r;
 
-	r = ask_stop_now(&c, rn->name, rn->silence);
-	if (r == 0) {
-		cli_call_free(&c);
-		r = ask_name(&c, "vm-delete", rn->name, rn->silence);
-	}
+	r = ask_delete_now(&c, rn->name, rn->silence);
 	if (r == 0) {
 		fprintf(stderr, "deleted VM %s\n", rn->name);
 		cli_ssh_config_refresh();

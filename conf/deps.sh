@@ -5,10 +5,10 @@
 set -eu
 PKGS="build-essential pkg-config git perl
 libsystemd-dev libbearssl-dev libcjson-dev libarchive-dev libzstd-dev skalibs-dev libext2fs-dev
-libclang-rt-14-dev libnftables-dev
+libclang-rt-14-dev libnftables-dev libsodium-dev
 systemd systemd-container s6 util-linux iproute2 nftables
 openssh-client e2fsprogs qemu-system-x86 procps xz-utils cpio fakeroot debootstrap
-zsh fish"
+zsh fish jq shellcheck clang-format strace"
 
 missing=""
 for p in $PKGS; do

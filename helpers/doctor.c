@@ -6,16 +6,19 @@
  *   {"checks":[{"name":..,"status":"pass"|"warn"|"fail","detail":..,
  *     "fix":..}, ...], "failed":N}
  * with "fix" present on warn and fail lines only.  Checks, in order:
- * arch, kvm, firecracker, qemu, one per host tool (ip, nft, ssh,
- * ssh-keygen, mkfs.ext4, git), config (plus one warn line named
- * "config" per config warning), vm_defaults.  docs/doctor.md explains
- * each one.  The final line is written in every case; the exit code is
- * then 1 when any check failed, 0 otherwise.
+ * arch, kvm, one per VMM driver (qemu, firecracker), one per host tool
+ * (ip, nft, ssh, ssh-keygen, mkfs.ext4, git), tun, config (plus one
+ * warn line named "config" per config warning), vm_defaults.
+ * docs/doctor.md explains each one.  The final line is written in
+ * every case; the exit code is then 1 when any check failed, 0
+ * otherwise.
  *
- * Programs are looked up on $PATH (absolute entries only, never the
- * current directory) and, for tools that live there, /usr/local/sbin,
- * /usr/sbin and /sbin.  `--version` runs without a shell, with stdin
- * and stderr on /dev/null, a 3 s deadline and at most 4 KiB read.
+ * Programs are found the way `vm start` finds them (lib/host.c: the
+ * standard directories, never $PATH; firecracker_bin overrides), and
+ * KVM is judged by the same test the CLI uses to pick an accelerator,
+ * so a PASS here means the same binary runs there.  `--version` runs
+ * without a shell, with stdin and stderr on /dev/null, a 3 s deadline
+ * and at most 4 KiB read.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -26,7 +29,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
@@ -52,14 +54,9 @@ struct doctor {
 	struct bg_config cfg;
 	struct bg_err cfg_err;
 	bool cfg_ok;
-	const char *vmm;   /* "auto" when the config did not load */
+	const struct bg_vmm *vmm; /* the one vm create would choose */
 	const char *accel;
-	bool fc_usable;
 };
-
-static const char *const allowed[] = { NULL };
-static const char *const sbin_dirs[] = { "/usr/local/sbin", "/usr/sbin",
-	"/sbin", NULL };
 static const struct {
 	const char *name, *pkg;
 } tools[] = {
@@ -98,50 +95,6 @@ add(struct doctor *d, const char *name, enum status st, const char *fix,
 	    (st != PASS && fix != NULL &&
 	    cJSON_AddStringToObject(o, "fix", fix) == NULL))
 		d->oom = true;
-}
-
-static bool
-is_exec_file(const char *path)
-{
-	struct stat st;
-
-	return stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
-	    access(path, X_OK) == 0;
-}
-
-static int
-try_dir(const char *dir, size_t dlen, const char *name, char *out, size_t n)
-{
-	int k;
-
-	if (dlen == 0 || dir[0] != '/')
-		return -ENOENT; /* never relative to the current directory */
-	k = snprintf(out, n, "%.*s/%s", (int)dlen, dir, name);
-	if (k < 0 || (size_t)k >= n)
-		return -ENAMETOOLONG;
-	return is_exec_file(out) ? 0 : -ENOENT;
-}
-
-/* Find name on $PATH, then (with sbin) in the sbin directories. */
-static int
-find_exec(const char *name, bool sbin, char *out, size_t n)
-{
-	const char *path = getenv("PATH"), *p, *e;
-	size_t i;
-
-	if (path == NULL)
-		path = "/usr/local/bin:/usr/bin:/bin";
-	for (p = path;; p = e + 1) {
-		e = strchrnul(p, ':');
-		if (try_dir(p, (size_t)(e - p), name, out, n) == 0)
-			return 0;
-		if (*e == '\0')
-			break;
-	}
-	for (i = 0; sbin && sbin_dirs[i] != NULL; i++)
-		if (try_dir(sbin_dirs[i], strlen(sbin_dirs[i]), name, out, n) == 0)
-			return 0;
-	return -ENOENT;
 }
 
 /* Wait for pid until deadline, then kill its process group. */
@@ -302,110 +255,71 @@ kvm_fix(int e)
 }
 
 /*
- * KVM is required for Firecracker and for qemu_accel = "kvm"; QEMU's
- * TCG works without it, so otherwise a broken /dev/kvm is a warning.
+ * KVM is required by a VMM that needs it (Firecracker) and by
+ * qemu_accel = "kvm"; QEMU's TCG works without it, so otherwise a
+ * broken /dev/kvm is a warning.
  */
 static void
 check_kvm(struct doctor *d)
 {
-	bool need = strcmp(d->vmm, "firecracker") == 0 ||
-	    strcmp(d->accel, "kvm") == 0;
+	bool need = d->vmm->needs_kvm || strcmp(d->accel, "kvm") == 0;
 	enum status bad = need ? FAIL : WARN;
-	const char *tcg = need ? "" : "; QEMU will use TCG (slow)";
-	int fd, vm, v, e;
+	struct bg_err err;
+	int r = bg_host_kvm(&err);
 
-	fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
-	if (fd < 0) {
-		e = errno;
-		add(d, "kvm", bad, kvm_fix(e), "/dev/kvm: %s%s", strerror(e), tcg);
-		return;
-	}
-	v = ioctl(fd, KVM_GET_API_VERSION, 0);
-	if (v != KVM_API_VERSION) {
-		add(d, "kvm", bad, "upgrade the host kernel",
-		    "/dev/kvm: API version %d, want %d%s", v, KVM_API_VERSION,
-		    tcg);
-		close(fd);
-		return;
-	}
-	vm = ioctl(fd, KVM_CREATE_VM, 0UL);
-	e = errno;
-	close(fd);
-	if (vm < 0) {
-		add(d, "kvm", bad, kvm_fix(e), "/dev/kvm: cannot create a VM: %s%s",
-		    strerror(e), tcg);
-		return;
-	}
-	close(vm);
-	/* Paravirtual nested KVM: stock kernels abort or crawl under it. */
-	if (access("/sys/module/kvm_pvm", F_OK) == 0 &&
-	    strcmp(d->accel, "tcg") != 0)
-		add(d, "kvm", strcmp(d->accel, "kvm") == 0 ? FAIL : WARN,
-		    "set qemu_accel = \"tcg\" in config",
-		    "/dev/kvm is kvm_pvm (paravirtual nested KVM): stock guest "
-		    "kernels fail under it");
+	if (r == 0)
+		add(d, "kvm", PASS, NULL, "/dev/kvm: API %d, VM creation ok",
+		    KVM_API_VERSION);
+	else if (r == -ENOTSUP && !need && strcmp(d->accel, "tcg") == 0)
+		/* kvm_pvm, and this config never asks for KVM: nothing to fix. */
+		add(d, "kvm", PASS, NULL, "%s; not used: qemu_accel = \"tcg\"",
+		    err.msg);
+	else if (r == -ENOTSUP)
+		add(d, "kvm", bad, d->vmm->needs_kvm ? "this host cannot run "
+		    "Firecracker: set vmm = \"qemu\" and qemu_accel = \"tcg\" "
+		    "in config" : "set qemu_accel = \"tcg\" in config", "%s%s",
+		    err.msg, need ? "" : "; QEMU will use TCG (slow)");
 	else
-		add(d, "kvm", PASS, NULL, "/dev/kvm: API %d, VM creation ok", v);
+		add(d, "kvm", bad, kvm_fix(-r), "%s%s", err.msg,
+		    need ? "" : "; QEMU will use TCG (slow)");
 }
 
+/*
+ * One line per VMM driver: found where `vm start` will look (the
+ * config's override first), and answering --version.  Required when it
+ * is the one vm create would choose; a warning otherwise.
+ */
 static void
-check_firecracker(struct doctor *d)
+check_vmm(struct doctor *d, const struct bg_vmm *v)
 {
-	const char *bin = d->cfg_ok ? d->cfg.firecracker_bin : NULL;
-	bool need = strcmp(d->vmm, "firecracker") == 0;
-	char path[PATH_MAX], line[LINE_MAX_SHOWN + 1], why[256];
-	const char *fix, *after;
+	const char *bin = d->cfg_ok ? bg_vmm_config_bin(v, &d->cfg) : NULL;
+	bool need = v == d->vmm;
+	char path[PATH_MAX], line[LINE_MAX_SHOWN + 1], why[256], fix[256];
+	const char *after = need ? "" : "; not needed with this config";
+	int r;
 
-	after = need ? "" : strcmp(d->vmm, "qemu") == 0 ?
-	    " (not needed: vmm = \"qemu\")" : "; banger will use QEMU";
-	fix = bin != NULL ? "set firecracker_bin in config to the firecracker "
-	    "executable, or remove it to search PATH" :
-	    "install Firecracker (github.com/firecracker-microvm/firecracker "
-	    "releases) on PATH or set firecracker_bin in config";
-	if (bin != NULL && strchr(bin, '/') != NULL) {
-		snprintf(path, sizeof(path), "%s", bin);
-		if (!is_exec_file(path)) {
-			add(d, "firecracker", need ? FAIL : WARN, fix,
-			    "firecracker_bin %s is not an executable file%s",
-			    bin, after);
-			return;
-		}
-	} else if (find_exec(bin != NULL ? bin : "firecracker", false, path,
-	    sizeof(path)) < 0) {
-		add(d, "firecracker", need ? FAIL : WARN, fix,
-		    "%s not found on PATH%s", bin != NULL ? bin : "firecracker",
+	snprintf(fix, sizeof(fix), "%s", v->install);
+	r = bg_host_tool(v->tool, bin, path, sizeof(path));
+	if (r < 0 && bin != NULL) {
+		add(d, v->name, need ? FAIL : WARN, fix,
+		    "%s %s: %s%s", bin, bin[0] == '/' ? "is not an executable "
+		    "file" : "is not in /usr/local/sbin, /usr/local/bin, "
+		    "/usr/sbin, /usr/bin, /sbin or /bin", strerror(-r), after);
+		return;
+	}
+	if (r < 0) {
+		add(d, v->name, need ? FAIL : WARN, fix, "%s not found in "
+		    "/usr/local/sbin, /usr/local/bin, /usr/sbin, /usr/bin, /sbin "
+		    "or /bin%s", v->tool, after);
+		return;
+	}
+	if (run_version(path, line, sizeof(line), why, sizeof(why)) < 0) {
+		add(d, v->name, need ? FAIL : WARN, fix, "%s: %s%s", path, why,
 		    after);
 		return;
 	}
-	if (run_version(path, line, sizeof(line), why, sizeof(why)) < 0) {
-		add(d, "firecracker", need ? FAIL : WARN, fix, "%s: %s%s", path,
-		    why, after);
-		return;
-	}
-	d->fc_usable = true;
-	add(d, "firecracker", PASS, NULL, "%s (%s)", line, path);
-}
-
-/* QEMU is required for vmm = "qemu", and for "auto" without Firecracker. */
-static void
-check_qemu(struct doctor *d)
-{
-	bool need = strcmp(d->vmm, "qemu") == 0 ||
-	    (strcmp(d->vmm, "auto") == 0 && !d->fc_usable);
-	const char *fix = "sudo apt-get install qemu-system-x86";
-	char path[PATH_MAX], line[LINE_MAX_SHOWN + 1], why[256];
-
-	if (find_exec("qemu-system-x86_64", false, path, sizeof(path)) < 0) {
-		add(d, "qemu", need ? FAIL : WARN, fix,
-		    "qemu-system-x86_64 not found on PATH%s",
-		    need ? "" : " (not needed: Firecracker is used)");
-		return;
-	}
-	if (run_version(path, line, sizeof(line), why, sizeof(why)) < 0) {
-		add(d, "qemu", need ? FAIL : WARN, fix, "%s: %s", path, why);
-		return;
-	}
-	add(d, "qemu", PASS, NULL, "%s (%s)", line, path);
+	add(d, v->name, PASS, NULL, "%s (%s)%s", line, path,
+	    need ? "" : ", not used with this config");
 }
 
 static void
@@ -415,14 +329,15 @@ check_tools(struct doctor *d)
 	size_t i;
 
 	for (i = 0; i < sizeof(tools) / sizeof(tools[0]); i++) {
-		if (find_exec(tools[i].name, true, path, sizeof(path)) == 0) {
+		if (bg_host_tool(tools[i].name, NULL, path, sizeof(path)) == 0) {
 			add(d, tools[i].name, PASS, NULL, "%s", path);
 			continue;
 		}
 		snprintf(fix, sizeof(fix), "sudo apt-get install %s",
 		    tools[i].pkg);
-		add(d, tools[i].name, FAIL, fix,
-		    "%s not found on PATH or in /usr/sbin, /sbin", tools[i].name);
+		add(d, tools[i].name, FAIL, fix, "%s not found in "
+		    "/usr/local/sbin, /usr/local/bin, /usr/sbin, /usr/bin, /sbin "
+		    "or /bin", tools[i].name);
 	}
 }
 
@@ -493,46 +408,49 @@ result(struct doctor *d)
 }
 
 /* doctor: run every check, answer with all of them, exit 1 if one failed. */
-int
-main(void)
+static int
+act(struct bg_req *rq, cJSON **res, struct bg_err *err)
 {
-	struct bg_helper h;
-	struct bg_err err;
+	const struct bg_vmm *const *v;
 	struct doctor d;
-	cJSON *res;
-	int r;
 
-	signal(SIGPIPE, SIG_IGN);
-	r = bg_helper_begin(&h, "doctor", false);
-	if (r)
-		return r;
-	if (bg_helper_check_keys(h.req, allowed, &err) < 0)
-		return bg_helper_fail(&h, &err);
-
+	(void)rq;
 	memset(&d, 0, sizeof(d));
 	d.checks = cJSON_CreateArray();
 	d.cfg_ok = bg_config_load(&d.cfg, NULL, &d.cfg_err) >= 0;
-	d.vmm = d.cfg_ok && d.cfg.vmm[0] != '\0' ? d.cfg.vmm : "auto";
+	d.vmm = bg_vmm_choose(d.cfg_ok ? d.cfg.vmm : "auto",
+	    d.cfg_ok ? d.cfg.firecracker_bin : NULL);
 	d.accel = d.cfg_ok && d.cfg.qemu_accel[0] != '\0' ?
 	    d.cfg.qemu_accel : "auto";
 	if (d.checks != NULL) {
 		check_arch(&d);
 		check_kvm(&d);
-		check_firecracker(&d);
-		check_qemu(&d);
+		for (v = bg_vmm_all(); *v != NULL; v++)
+			check_vmm(&d, *v);
 		check_tools(&d);
 		check_tun(&d);
 		check_config(&d);
 		check_vm_defaults(&d);
 	}
-	res = d.oom || d.checks == NULL ? NULL : result(&d);
+	*res = d.oom || d.checks == NULL ? NULL : result(&d);
 	cJSON_Delete(d.checks);
 	if (d.cfg_ok)
 		bg_config_free(&d.cfg);
-	if (res == NULL) {
-		bg_err_set(&err, "temporary", "doctor: out of memory");
-		return bg_helper_fail(&h, &err);
+	if (*res == NULL) {
+		bg_err_set(err, "temporary", "doctor: out of memory");
+		return -ENOMEM;
 	}
-	r = bg_helper_ok(&h, res);
-	return r != 0 ? r : d.failed > 0 ? BG_EXIT_NO : BG_EXIT_OK;
+	return d.failed > 0 ? BG_EXIT_NO : BG_EXIT_OK;
+}
+
+static const struct bg_verb verb = {
+	.name = "doctor",
+	.fields = (const struct bg_field[]){ { NULL } },
+	.act = act,
+};
+
+int
+main(void)
+{
+	return bg_verb_main(&verb);
 }

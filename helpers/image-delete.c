@@ -14,67 +14,67 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <skalibs/strerr.h>
-
 #include "banger.h"
 
-static const char *const allowed[] = { "name", NULL };
-
-int
-main(void)
+static int
+act(struct bg_req *rq, cJSON **result, struct bg_err *err)
 {
-	struct bg_helper h;
-	struct bg_err err = { { 0 }, { 0 } };
-	const char *name;
+	const char *name = bg_req_str(rq, "name");
+	_cleanup_close_ int dfd = -1;
 	char gone[BG_NAME_MAX + 40];
 	struct stat st;
-	cJSON *res;
-	int dfd, r;
+	int r;
 
-	PROG = "banger-image-delete";
-	r = bg_helper_begin(&h, "image-delete", false);
-	if (r)
-		return r;
-	if (bg_helper_check_keys(h.req, allowed, &err) < 0 ||
-	    (name = bg_req_artifact(h.req, "name", &err)) == NULL)
-		return bg_helper_fail(&h, &err);
 	dfd = bg_state_dir(BG_DIR_STATE, "images", 0755);
 	if (dfd < 0) {
-		bg_err_set(&err, "temporary", "cannot open the images directory: %s",
+		bg_err_set(err, "temporary", "cannot open the images directory: %s",
 		    strerror(-dfd));
-		return bg_helper_fail(&h, &err);
+		return dfd;
 	}
 	snprintf(gone, sizeof(gone), ".delete-%s-%ld", name, (long)getpid());
 	/* Not ours (root installed it): refuse before anything moves, or
 	 * it would leave the list but not the disk. */
 	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
 	    st.st_uid != geteuid())
-		errno = EPERM, r = -1;
+		r = -EPERM;
+	else if (renameat2(dfd, name, dfd, gone, RENAME_NOREPLACE) < 0)
+		r = -errno;
 	else
-		r = renameat2(dfd, name, dfd, gone, RENAME_NOREPLACE);
-	if (r < 0) {
-		r = errno;
-		close(dfd);
-		if (r == ENOENT)
-			bg_err_set(&err, "not_found", "no image named \"%s\": "
-			    "banger image list shows the images", name);
-		else if (r == EACCES || r == EPERM)
-			bg_err_set(&err, "permission_denied", "image \"%s\" is "
-			    "not yours to delete (it was installed by root)", name);
-		else
-			bg_err_set(&err, "temporary", "cannot delete image "
-			    "\"%s\": %s", name, strerror(r));
-		return bg_helper_fail(&h, &err);
-	}
+		r = 0;
+	if (r == -ENOENT)
+		bg_err_set(err, "not_found", "no image named \"%s\": banger image "
+		    "list shows the images", name);
+	else if (r == -EACCES || r == -EPERM)
+		bg_err_set(err, "permission_denied", "image \"%s\" is not yours "
+		    "to delete (it was installed by root)", name);
+	else if (r < 0)
+		bg_err_set(err, "temporary", "cannot delete image \"%s\": %s",
+		    name, strerror(-r));
+	if (r < 0)
+		return r;
 	r = bg_rm_rf_at(dfd, gone);
-	close(dfd);
 	if (r < 0) {
-		bg_err_set(&err, "temporary", "image \"%s\" is gone from the "
+		bg_err_set(err, "temporary", "image \"%s\" is gone from the "
 		    "list, but removing its files failed: %s", name, strerror(-r));
-		return bg_helper_fail(&h, &err);
+		return r;
 	}
-	res = cJSON_CreateObject();
-	cJSON_AddStringToObject(res, "name", name);
-	cJSON_AddTrueToObject(res, "deleted");
-	return bg_helper_ok(&h, res);
+	*result = cJSON_CreateObject();
+	cJSON_AddStringToObject(*result, "name", name);
+	cJSON_AddTrueToObject(*result, "deleted");
+	return 0;
+}
+
+static const struct bg_field fields[] = { BG_F_ARTIFACT("name", true),
+	{ NULL } };
+
+static const struct bg_verb verb = {
+	.name = "image-delete",
+	.fields = fields,
+	.act = act,
+};
+
+int
+main(void)
+{
+	return bg_verb_main(&verb);
 }

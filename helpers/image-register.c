@@ -19,6 +19,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,11 +27,18 @@
 #include <unistd.h>
 
 #include <bearssl.h>
-#include <skalibs/strerr.h>
 
 #include "banger.h"
 
-static const char *const allowed[] = { "name", "rootfs", "kernel", NULL };
+/* The images directory and what this request made in it (for the undo). */
+static int dfd = -1;
+static char made[BG_NAME_MAX + 40];
+
+static void
+unmake(void *arg)
+{
+	bg_rm_rf_at(dfd, arg);
+}
 
 /* sha256 of the file at fd, reading only its data: holes hash as zeros. */
 static int
@@ -77,83 +85,67 @@ sha256_file(int fd, off_t size, char hex[65])
 	return 0;
 }
 
-int
-main(void)
+static int
+act(struct bg_req *rq, cJSON **result, struct bg_err *err)
 {
-	struct bg_helper h;
-	struct bg_err err = { { 0 }, { 0 } };
-	const char *name, *rootfs, *kernel;
+	const char *name = bg_req_str(rq, "name");
+	const char *rootfs = bg_req_str(rq, "rootfs");
+	const char *kernel = bg_req_str(rq, "kernel");
 	char tmp[BG_NAME_MAX + 40], hex[65], version[17];
 	unsigned char magic[2];
 	struct stat st;
-	cJSON *man = NULL, *files, *f, *res;
-	char *text = NULL;
-	int dfd = -1, src = -1, dst = -1, tfd = -1, r;
-	bool made = false;
+	_cleanup_json_ cJSON *man = NULL;
+	_cleanup_free_ char *text = NULL;
+	_cleanup_close_ int src = -1, dst = -1, tfd = -1;
+	cJSON *files, *f;
+	int r;
 
-	PROG = "banger-image-register";
-	r = bg_helper_begin(&h, "image-register", false);
-	if (r)
-		return r;
-	if (bg_helper_check_keys(h.req, allowed, &err) < 0 ||
-	    (name = bg_req_artifact(h.req, "name", &err)) == NULL)
-		return bg_helper_fail(&h, &err);
-	rootfs = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(h.req,
-	    "rootfs"));
-	kernel = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(h.req,
-	    "kernel"));
-	if (rootfs == NULL || rootfs[0] != '/' || strlen(rootfs) >= PATH_MAX ||
-	    (cJSON_GetObjectItemCaseSensitive(h.req, "kernel") != NULL &&
-	    (kernel == NULL || !bg_artifact_name_valid(kernel)))) {
-		bg_err_set(&err, "bad_request", "needs \"rootfs\" (an absolute "
-		    "path) and an optional \"kernel\" (a kernel name)");
-		return bg_helper_fail(&h, &err);
-	}
 	if (kernel != NULL) {
 		char k[PATH_MAX];
 
 		if (bg_path_build(k, sizeof(k), BG_DIR_STATE, "kernels", kernel,
 		    "vmlinux") < 0 || access(k, R_OK) < 0) {
-			bg_err_set(&err, "not_found", "no kernel named \"%s\": "
+			bg_err_set(err, "not_found", "no kernel named \"%s\": "
 			    "banger kernel list shows the kernels", kernel);
-			return bg_helper_fail(&h, &err);
+			return -ENOENT;
 		}
 	}
 	/* The file: ours to read, regular, an ext2/3/4 superblock. */
 	src = open(rootfs, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	if (src < 0 || fstat(src, &st) < 0) {
-		bg_err_set(&err, errno == ENOENT ? "not_found" : "bad_request",
+		bg_err_set(err, errno == ENOENT ? "not_found" : "bad_request",
 		    "cannot open %s: %s", rootfs, strerror(errno));
-		goto fail;
+		return -errno;
 	}
 	if (!S_ISREG(st.st_mode) || st.st_size < 2048 ||
 	    (uint64_t)st.st_size > BG_DISK_MAX ||
 	    pread(src, magic, 2, 1024 + 56) != 2 || magic[0] != 0x53 ||
 	    magic[1] != 0xef) {
-		bg_err_set(&err, "bad_request", "%s is not an ext2/3/4 file "
+		bg_err_set(err, "bad_request", "%s is not an ext2/3/4 file "
 		    "system image (make one with mkfs.ext4 -d DIR FILE SIZE)",
 		    rootfs);
-		goto fail;
+		return -EINVAL;
 	}
 	dfd = bg_state_dir(BG_DIR_STATE, "images", 0755);
 	if (dfd < 0) {
-		bg_err_set(&err, "temporary", "cannot open the images directory: %s",
+		bg_err_set(err, "temporary", "cannot open the images directory: %s",
 		    strerror(-dfd));
-		goto fail;
+		return dfd;
 	}
 	/* Early: no copy of gigabytes for a name that is taken. */
 	if (faccessat(dfd, name, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
-		bg_err_set(&err, "exists", "an image named \"%s\" exists: pick "
+		bg_err_set(err, "exists", "an image named \"%s\" exists: pick "
 		    "another name, or banger image delete %s first", name, name);
-		goto fail;
+		return -EEXIST;
 	}
 	snprintf(tmp, sizeof(tmp), ".register-%s-%ld", name, (long)getpid());
 	if (mkdirat(dfd, tmp, 0755) < 0 || fchmodat(dfd, tmp, 0755, 0) < 0) {
-		bg_err_set(&err, "temporary", "cannot make a directory in the "
+		bg_err_set(err, "temporary", "cannot make a directory in the "
 		    "images directory: %s", strerror(errno));
-		goto fail;
+		return -errno;
 	}
-	made = true;
+	snprintf(made, sizeof(made), "%s", tmp);
+	bg_req_on_fail(rq, unmake, made);
 	tfd = openat(dfd, tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	dst = tfd < 0 ? -1 : openat(tfd, "rootfs.ext4", O_RDWR | O_CREAT |
 	    O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
@@ -163,9 +155,9 @@ main(void)
 	if (r == 0)
 		r = sha256_file(dst, st.st_size, hex);
 	if (r < 0) {
-		bg_err_set(&err, r == -ENOSPC ? "bad_request" : "temporary",
+		bg_err_set(err, r == -ENOSPC ? "bad_request" : "temporary",
 		    "cannot copy %s: %s", rootfs, strerror(-r));
-		goto fail;
+		return r;
 	}
 	memcpy(version, hex, 16);
 	version[16] = '\0';
@@ -184,47 +176,47 @@ main(void)
 	r = text == NULL ? -ENOMEM : bg_atomic_write(tfd, "manifest.json",
 	    text, strlen(text), 0644);
 	if (r < 0) {
-		bg_err_set(&err, "temporary", "cannot write manifest.json: %s",
+		bg_err_set(err, "temporary", "cannot write manifest.json: %s",
 		    strerror(-r));
-		goto fail;
+		return r;
 	}
 	/* Whole or not at all, and never over another image. */
 	if (renameat2(dfd, tmp, dfd, name, RENAME_NOREPLACE) < 0) {
-		if (errno == EEXIST)
-			bg_err_set(&err, "exists", "an image named \"%s\" "
+		r = -errno;
+		if (r == -EEXIST)
+			bg_err_set(err, "exists", "an image named \"%s\" "
 			    "appeared meanwhile: pick another name", name);
 		else
-			bg_err_set(&err, "temporary", "cannot install the image: "
-			    "%s", strerror(errno));
-		goto fail;
+			bg_err_set(err, "temporary", "cannot install the image: "
+			    "%s", strerror(-r));
+		return r;
 	}
-	made = false;
-	res = cJSON_CreateObject();
-	cJSON_AddStringToObject(res, "name", name);
-	cJSON_AddStringToObject(res, "version", version);
-	cJSON_AddNumberToObject(res, "bytes", (double)st.st_size);
+	*result = cJSON_CreateObject();
+	cJSON_AddStringToObject(*result, "name", name);
+	cJSON_AddStringToObject(*result, "version", version);
+	cJSON_AddNumberToObject(*result, "bytes", (double)st.st_size);
 	if (kernel != NULL)
-		cJSON_AddStringToObject(res, "kernel", kernel);
-	cJSON_free(text);
-	cJSON_Delete(man);
-	close(dst);
-	close(tfd);
-	close(src);
-	close(dfd);
-	return bg_helper_ok(&h, res);
+		cJSON_AddStringToObject(*result, "kernel", kernel);
+	return 0;
+}
 
-fail:
-	if (made)
-		bg_rm_rf_at(dfd, tmp);
-	cJSON_free(text);
-	cJSON_Delete(man);
-	if (dst >= 0)
-		close(dst);
-	if (tfd >= 0)
-		close(tfd);
-	if (src >= 0)
-		close(src);
-	if (dfd >= 0)
-		close(dfd);
-	return bg_helper_fail(&h, &err);
+static const struct bg_field fields[] = {
+	BG_F_ARTIFACT("name", true),
+	{ .key = "rootfs", .type = BG_T_STR, .required = true,
+	    .max = PATH_MAX - 1, .valid = bg_abs_path_valid,
+	    .what = "an absolute path (no . or .. components)" },
+	BG_F_ARTIFACT("kernel", false),
+	{ NULL },
+};
+
+static const struct bg_verb verb = {
+	.name = "image-register",
+	.fields = fields,
+	.act = act,
+};
+
+int
+main(void)
+{
+	return bg_verb_main(&verb);
 }

@@ -14,41 +14,45 @@
 #include <errno.h>
 #include <string.h>
 
-#include <skalibs/strerr.h>
+#include <linux/capability.h>
 
 #include "banger.h"
 
-static const char *const allowed[] = { "index", NULL };
+static int
+act(struct bg_req *rq, cJSON **result, struct bg_err *err)
+{
+	char tap[16];
+	bool existed;
+	int r;
+
+	r = bg_net_tap_name((int)bg_req_int(rq, "index"), tap, sizeof(tap));
+	if (r < 0)
+		return r;
+	existed = bg_net_link_exists(tap);
+	r = bg_net_tap_delete(tap);
+	if (r < 0) {
+		bg_err_set(err, r == -EBUSY ? "busy" : "temporary",
+		    "cannot remove tap %s: %s", tap, strerror(-r));
+		return r;
+	}
+	*result = cJSON_CreateObject();
+	cJSON_AddStringToObject(*result, "tap", tap);
+	cJSON_AddBoolToObject(*result, "removed", existed);
+	return 0;
+}
+
+static const struct bg_field fields[] = { BG_F_INDEX, { NULL } };
+
+static const struct bg_verb verb = {
+	.name = "tap-del",
+	.flags = BG_VERB_ROOT,
+	.fields = fields,
+	.caps = BG_CAP(CAP_NET_ADMIN),
+	.act = act,
+};
 
 int
 main(void)
 {
-	struct bg_helper h;
-	struct bg_err err = { { 0 }, { 0 } };
-	int ix;
-	char tap[16];
-	bool existed;
-	cJSON *res;
-	int r;
-
-	PROG = "banger-root-tap-del";
-	r = bg_helper_begin(&h, "tap-del", true);
-	if (r)
-		return r;
-	if (bg_helper_check_keys(h.req, allowed, &err) < 0)
-		return bg_helper_fail(&h, &err);
-	ix = bg_req_index(h.req, &err);
-	if (ix < 0 || bg_net_tap_name(ix, tap, sizeof(tap)) < 0)
-		return bg_helper_fail(&h, &err);
-	existed = bg_net_link_exists(tap);
-	r = bg_net_tap_delete(tap);
-	if (r < 0) {
-		bg_err_set(&err, r == -EBUSY ? "busy" : "temporary",
-		    "cannot remove tap %s: %s", tap, strerror(-r));
-		return bg_helper_fail(&h, &err);
-	}
-	res = cJSON_CreateObject();
-	cJSON_AddStringToObject(res, "tap", tap);
-	cJSON_AddBoolToObject(res, "removed", existed);
-	return bg_helper_ok(&h, res);
+	return bg_verb_main(&verb);
 }

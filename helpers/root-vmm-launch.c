@@ -1,34 +1,35 @@
 /*
- * root-vmm-launch — start a VM's VMM as the owner, with the VM lock held
- * for exactly as long as the VMM runs.
+ * root-vmm-launch — start a VM's VMM as the owner: run vmm-exec NAME
+ * with the owner's uid and gid, where it takes the VM lock and execs the
+ * VMM (helpers/vmm-exec.c).
  *
- * Request: {"v":1,"name":NAME}.  Result: {"name","vmm","how":"systemd"|"daemon"}.
+ * Request: {"v":1,"name":NAME}.  Result: {"name","how":"systemd"|"daemon"}.
  *
  * Where systemd is PID 1 the VMM runs in a transient unit
  * banger-vm-NAME (systemd-run, User=OWNER, sandboxing properties);
- * elsewhere (tests, minimal hosts) this helper double-forks, drops to
- * the owner's uid and gid, and execs vmm-exec, which takes the lock and
- * execs the VMM.  Either way vmm-exec reports on a pipe whether it got
- * the lock; this helper answers only once that is known.
+ * elsewhere (tests, minimal hosts) this helper forks, starts a new
+ * session, drops to the owner's uid and gid and execs vmm-exec.  Either
+ * way it answers only once vmm-exec holds the lock (or said why not).
  *
- * Why this is safe: the request carries a name, validated; vm.json is
- * read beneath the state root without following symlinks and every
- * field is validated (bg_vm_from_json); every path is rebuilt from the
- * validated names; the VMM binary is found in fixed directories (or
- * BANGER_QEMU_BIN / BANGER_FIRECRACKER_BIN, set by whoever started the
- * root service, never by the client); the argv is built without a
- * shell; privileges are dropped to the installed owner (initgroups,
- * setresgid, setresuid, checked) before exec, with an environment of
- * PATH and BANGER_ROOT alone — so the VMM can do nothing the owner could not do by
- * running it directly.  Root only adds what the owner cannot: a system
- * unit, and starting it on the owner's behalf.
+ * Why this is safe: the request carries a name, validated, and the
+ * program run is banger's own vmm-exec at a path fixed by whoever
+ * started the root service, with that name as its only argument.
+ * Everything the VM consists of — vm.json, the VMM binary, its argv —
+ * is read and chosen by vmm-exec after the switch to the owner
+ * (initgroups, setresgid, setresuid, checked; an environment of PATH
+ * and BANGER_ROOT alone; no fd but 0-2 and the status pipe), so the VMM
+ * can do nothing the owner could not do by running vmm-exec by hand.
+ * Root reads nothing the owner wrote: it opens the VM's directories
+ * beneath the state and run roots without following a symlink (the run
+ * directory must be the owner's: systemd writes there) and probes the
+ * lock.  It only adds what the owner cannot: a system unit, started on
+ * the owner's behalf.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
-#include <pwd.h>
 #include <limits.h>
-#include <signal.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,32 +37,27 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <skalibs/strerr.h>
-#include <systemd/sd-daemon.h>
+#include <linux/capability.h>
 
 #include "banger.h"
 
-static const char *const allowed[] = { "name", NULL };
+#define LAUNCH_TIMEOUT_MS 15000
 
-static const char *
-vmm_bin(const char *vmm, char *buf, size_t n)
-{
-	const char *env = getenv(strcmp(vmm, "qemu") == 0 ?
-	    "BANGER_QEMU_BIN" : "BANGER_FIRECRACKER_BIN");
+static const char *const codes[] = { "busy", "not_found", "bad_request",
+	"internal", "temporary", NULL };
 
-	if (env != NULL && env[0] == '/' && strlen(env) < n)
-		return strcpy(buf, env);
-	return bg_find_tool(strcmp(vmm, "qemu") == 0 ? "qemu-system-x86_64" :
-	    "firecracker", buf, n);
-}
-
-/* Read vmm-exec's status line from fd within the deadline. */
+/*
+ * vmm-exec's status line from fd: "ok", or "CODE: message".  It is the
+ * owner's program speaking: bounded, printable, a known code or
+ * "temporary".
+ */
 static int
 await_status(int fd, struct bg_err *err)
 {
-	char buf[64];
-	size_t have = 0;
-	int64_t deadline = bg_now_ms() + 15000;
+	char buf[1100], code[16];
+	size_t have = 0, i;
+	int64_t deadline = bg_now_ms() + LAUNCH_TIMEOUT_MS;
+	const char *colon;
 
 	for (;;) {
 		ssize_t n = bg_read_deadline(fd, buf + have,
@@ -75,39 +71,47 @@ await_status(int fd, struct bg_err *err)
 	}
 	buf[have] = '\0';
 	buf[strcspn(buf, "\n")] = '\0';
+	for (i = 0; buf[i] != '\0'; i++)
+		if ((unsigned char)buf[i] < 0x20 || buf[i] == 0x7f)
+			buf[i] = '?';
 	if (strcmp(buf, "ok") == 0)
 		return 0;
-	if (strcmp(buf, "busy") == 0) {
-		bg_err_set(err, "busy", "the VM is already running");
-		return -EBUSY;
-	}
-	bg_err_set(err, "temporary", "the VMM launcher failed: %s",
-	    have ? buf : "it could not be started (see the VM's vmm.log)");
+	colon = strstr(buf, ": ");
+	snprintf(code, sizeof(code), "temporary");
+	for (i = 0; colon != NULL && codes[i] != NULL; i++)
+		if ((size_t)(colon - buf) == strlen(codes[i]) &&
+		    strncmp(buf, codes[i], strlen(codes[i])) == 0)
+			snprintf(code, sizeof(code), "%s", codes[i]);
+	bg_err_set(err, code, "%s", have == 0 ?
+	    "the VMM launcher could not be started (see the VM's vmm.log)" :
+	    colon != NULL ? colon + 2 : buf);
 	return -EIO;
 }
 
-/* Double fork, drop to the owner, exec argv; status comes back on a pipe. */
+/*
+ * Fork, new session, drop to the owner, exec argv; its status comes
+ * back on a pipe.  With wait, the child is reaped too (vmm-exec --check
+ * exits after its status; the VMM does not).
+ */
 static int
-launch_daemon(char **argv, uid_t uid, gid_t gid, struct bg_err *err)
+as_owner(char **argv, uid_t uid, gid_t gid, bool wait, struct bg_err *err)
 {
-	char root[PATH_MAX + 16], *envp[3] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin",
-		NULL, NULL };
+	char root[PATH_MAX + 16], *envp[3] = {
+		"PATH=/usr/local/bin:/usr/bin:/bin", NULL, NULL };
 	const char *br = getenv("BANGER_ROOT");
-	int p[2], st, r;
-	char user[256] = "";
 	struct passwd *pw = getpwuid(uid);
+	char user[256] = "";
+	int p[2], r;
+	pid_t pid;
 
 	/* The owner's supplementary groups too (kvm, for /dev/kvm), as User= gives. */
 	if (pw != NULL && strlen(pw->pw_name) < sizeof(user))
 		strcpy(user, pw->pw_name);
-
 	/* The state root is the one this helper works in (tests: BANGER_ROOT). */
 	if (br != NULL && strlen(br) < PATH_MAX) {
 		snprintf(root, sizeof(root), "BANGER_ROOT=%s", br);
 		envp[1] = root;
 	}
-	pid_t pid;
-
 	if (pipe2(p, O_CLOEXEC) < 0) {
 		bg_err_set(err, "temporary", "pipe: %s", strerror(errno));
 		return -errno;
@@ -121,12 +125,13 @@ launch_daemon(char **argv, uid_t uid, gid_t gid, struct bg_err *err)
 		return r;
 	}
 	if (pid == 0) {
+		/*
+		 * One fork is enough: this helper exits as soon as the
+		 * status arrives, and the VMM is then reparented.
+		 */
 		close(p[0]);
 		if (setsid() < 0)
 			_exit(111);
-		pid = fork();
-		if (pid != 0)
-			_exit(pid < 0 ? 111 : 0);
 		/* The status pipe becomes fd 3, kept across exec. */
 		if (dup2(p[1], 3) < 0 || (p[1] != 3 && close(p[1]) < 0))
 			_exit(111);
@@ -134,64 +139,61 @@ launch_daemon(char **argv, uid_t uid, gid_t gid, struct bg_err *err)
 		    setresgid(gid, gid, gid) < 0 ||
 		    setresuid(uid, uid, uid) < 0 || geteuid() != uid ||
 		    getegid() != gid) {
-			dprintf(3, "cannot drop privileges\n");
+			dprintf(3, "temporary: cannot drop privileges\n");
 			_exit(111);
 		}
 		/* Nothing but 0-2 and the status pipe reaches the VMM. */
 		close_range(4, ~0U, 0);
 		execve(argv[0], argv, envp);
-		dprintf(3, "cannot run %s: %s\n", argv[0], strerror(errno));
+		dprintf(3, "internal: cannot run %s: %s\n", argv[0],
+		    strerror(errno));
 		_exit(127);
 	}
 	close(p[1]);
-	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-		;
 	r = await_status(p[0], err);
 	close(p[0]);
+	if (wait)
+		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+			;
 	return r;
 }
 
-/* systemd-run a transient unit; then wait for the lock to be held. */
+/*
+ * systemd-run a transient unit; then wait for the lock to be held.  The
+ * unit's refusal would only reach the journal: vmm-exec --check, as the
+ * owner, says first what vmm-exec would refuse.
+ */
 static int
-launch_systemd(char **argv, const struct bg_vm *vm, uid_t uid, gid_t gid,
-    const struct bg_vm_paths *p, struct bg_err *err)
+launch_systemd(char **argv, const char *name, uid_t uid, gid_t gid, int rfd,
+    struct bg_err *err)
 {
-	char run[PATH_MAX], unit[96], u[32], g[32], rw[2 * PATH_MAX + 32];
-	char env[PATH_MAX + 32];
-	char *sargv[160];
-	size_t n = 0, i;
+	char *cargv[] = { argv[0], "--check", argv[1], NULL };
+	char run[PATH_MAX], unit[96], u[32], g[32], rw[2 * PATH_MAX + 40];
+	char sdir[PATH_MAX], rdir[PATH_MAX], env[PATH_MAX + 32], cg[PATH_MAX];
+	const char *br = getenv("BANGER_ROOT");
+	bool cgroups = access("/sys/fs/cgroup/system.slice", F_OK) == 0;
+	char *sargv[32];
+	size_t n = 0;
+	int64_t deadline;
 	int r;
 
-	if (bg_find_tool("systemd-run", run, sizeof(run)) == NULL) {
+	r = as_owner(cargv, uid, gid, true, err);
+	if (r < 0)
+		return r;
+	if (bg_host_tool("systemd-run", NULL, run, sizeof(run)) < 0) {
 		bg_err_set(err, "temporary", "systemd-run not found");
 		return -ENOENT;
 	}
-	/*
-	 * ReadWritePaths= fails the unit (226/NAMESPACE) when a path is
-	 * missing.  RUN/vms/NAME is the owner's to make (vm-start does).
-	 */
-	{
-		struct stat st;
-		int d = open(p->rundir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-		    O_CLOEXEC);
-
-		r = d < 0 ? -errno : fstat(d, &st) < 0 ? -errno :
-		    st.st_uid != uid ? -EPERM : 0;
-		if (d >= 0)
-			close(d);
-		if (r < 0) {
-			bg_err_set(err, "not_found",
-			    "%s: %s (banger vm start makes it, as the owner)",
-			    p->rundir, r == -EPERM ? "not the owner's" :
-			    strerror(-r));
-			return r;
-		}
+	if (bg_path_build(sdir, sizeof(sdir), BG_DIR_STATE, "vms", name, NULL) < 0 ||
+	    bg_path_build(rdir, sizeof(rdir), BG_DIR_RUN, "vms", name, NULL) < 0) {
+		bg_err_set(err, "internal", "the VM's paths are too long");
+		return -ENAMETOOLONG;
 	}
-	snprintf(unit, sizeof(unit), "--unit=banger-vm-%s", vm->name);
+	snprintf(unit, sizeof(unit), "--unit=banger-vm-%s", name);
 	snprintf(u, sizeof(u), "--uid=%u", (unsigned)uid);
 	snprintf(g, sizeof(g), "--gid=%u", (unsigned)gid);
-	snprintf(rw, sizeof(rw), "--property=ReadWritePaths=%s %s", p->dir,
-	    p->rundir);
+	/* ReadWritePaths= fails the unit (226/NAMESPACE) when a path is missing. */
+	snprintf(rw, sizeof(rw), "--property=ReadWritePaths=%s %s", sdir, rdir);
 	sargv[n++] = run;
 	sargv[n++] = unit;
 	sargv[n++] = u;
@@ -205,120 +207,117 @@ launch_systemd(char **argv, const struct bg_vm *vm, uid_t uid, gid_t gid,
 	sargv[n++] = "--property=ProtectSystem=strict";
 	sargv[n++] = "--property=ProtectHome=yes";
 	sargv[n++] = rw;
-	if (getenv("BANGER_ROOT") != NULL && strlen(getenv("BANGER_ROOT")) < PATH_MAX) {
-		snprintf(env, sizeof(env), "--setenv=BANGER_ROOT=%s",
-		    getenv("BANGER_ROOT"));
+	if (br != NULL && strlen(br) < PATH_MAX) {
+		snprintf(env, sizeof(env), "--setenv=BANGER_ROOT=%s", br);
 		sargv[n++] = env;
 	}
 	sargv[n++] = "--";
-	/* Never run a truncated command line. */
-	for (i = 0; argv[i] != NULL; i++) {
-		if (n + 1 >= sizeof(sargv) / sizeof(sargv[0])) {
-			bg_err_set(err, "internal", "the VMM command line is too long");
-			return -E2BIG;
-		}
-		sargv[n++] = argv[i];
-	}
+	sargv[n++] = argv[0];
+	sargv[n++] = argv[1];
 	sargv[n] = NULL;
 	r = bg_run(sargv, 30000, err);
 	if (r < 0)
 		return r;
-	for (i = 0; i < 300; i++) {
-		if (bg_lock_held(p->lock) == 1)
+	/*
+	 * systemd-run returned once vmm-exec was exec'd (type exec): the
+	 * lock follows within milliseconds, unless vmm-exec refused, and
+	 * then the unit's cgroup is gone.  Its words are in the journal.
+	 */
+	snprintf(cg, sizeof(cg), "/sys/fs/cgroup/system.slice/banger-vm-%s.service",
+	    name);
+	deadline = bg_now_ms() + LAUNCH_TIMEOUT_MS;
+	while (bg_now_ms() < deadline) {
+		if (bg_lock_held_at(rfd, "lock") == 1)
 			return 0;
-		usleep(50000);
+		if (cgroups && access(cg, F_OK) < 0 && errno == ENOENT &&
+		    bg_lock_held_at(rfd, "lock") != 1) {
+			bg_err_set(err, "temporary", "the VMM of VM \"%s\" exited "
+			    "at once: journalctl -u banger-vm-%s says why", name,
+			    name);
+			return -EIO;
+		}
+		usleep(5000);
 	}
 	bg_err_set(err, "temporary",
-	    "the VMM did not start: see journalctl -u banger-vm-%s", vm->name);
+	    "the VMM did not start: see journalctl -u banger-vm-%s", name);
 	return -EIO;
 }
+
+static int
+act(struct bg_req *rq, cJSON **result, struct bg_err *err)
+{
+	const char *name = bg_req_str(rq, "name");
+	char exec[PATH_MAX], *argv[3];
+	_cleanup_close_ int sfd = -1, rfd = -1;
+	struct stat st;
+	bool systemd = bg_host_systemd() && getenv("BANGER_NO_SYSTEMD") == NULL;
+	int r;
+
+	sfd = bg_vm_dir(BG_DIR_STATE, name);
+	if (sfd == -ENOENT)
+		bg_err_set(err, "not_found", "no VM named \"%s\": banger vm list "
+		    "shows the VMs", name);
+	else if (sfd < 0)
+		bg_err_set(err, "bad_request", "the directory of VM \"%s\" is a "
+		    "symlink or not a directory: refused (%s)", name,
+		    strerror(-sfd));
+	if (sfd < 0)
+		return sfd;
+	/* Made by vm-start, as the owner; systemd writes there (ReadWritePaths). */
+	rfd = bg_vm_dir(BG_DIR_RUN, name);
+	r = rfd < 0 ? rfd : fstat(rfd, &st) < 0 ? -errno :
+	    st.st_uid != rq->owner_uid ? -EPERM : 0;
+	if (r == -ENOENT)
+		bg_err_set(err, "not_found", "the run directory of VM \"%s\" does "
+		    "not exist (banger vm start makes it, as the owner)", name);
+	else if (r == -EPERM)
+		bg_err_set(err, "permission_denied", "the run directory of VM "
+		    "\"%s\" is not the owner's: refused", name);
+	else if (r == -ELOOP || r == -ENOTDIR)
+		bg_err_set(err, "bad_request", "the run directory of VM \"%s\" "
+		    "is a symlink or not a directory: refused", name);
+	else if (r < 0)
+		bg_err_set(err, "temporary", "cannot open the run directory of VM "
+		    "\"%s\": %s", name, strerror(-r));
+	if (r < 0)
+		return r;
+	if (bg_lock_held_at(rfd, "lock") != 0) {
+		bg_err_set(err, "busy", "VM \"%s\" is already running", name);
+		return -EBUSY;
+	}
+	r = bg_path_helper(exec, sizeof(exec), "", "vmm-exec");
+	if (r < 0) {
+		bg_err_set(err, "internal", "bad helper directory: %s",
+		    strerror(-r));
+		return r;
+	}
+	argv[0] = exec;
+	argv[1] = (char *)name;
+	argv[2] = NULL;
+	r = systemd ? launch_systemd(argv, name, rq->owner_uid, rq->owner_gid,
+	    rfd, err) : as_owner(argv, rq->owner_uid, rq->owner_gid, false, err);
+	if (r < 0)
+		return r;
+	*result = cJSON_CreateObject();
+	cJSON_AddStringToObject(*result, "name", name);
+	cJSON_AddStringToObject(*result, "how", systemd ? "systemd" : "daemon");
+	return 0;
+}
+
+static const struct bg_field fields[] = { BG_F_NAME, { NULL } };
+
+static const struct bg_verb verb = {
+	.name = "vmm-launch",
+	.flags = BG_VERB_ROOT,
+	.fields = fields,
+	/* The switch to the owner; reading the owner's directories. */
+	.caps = BG_CAP(CAP_SETUID) | BG_CAP(CAP_SETGID) |
+	    BG_CAP(CAP_DAC_READ_SEARCH),
+	.act = act,
+};
 
 int
 main(void)
 {
-	struct bg_helper h;
-	struct bg_err err = { { 0 }, { 0 } };
-	struct bg_vm vm;
-	struct bg_vm_paths p;
-	char libexec[PATH_MAX], exec[PATH_MAX], bin[PATH_MAX], cmdline[4096];
-	char dns[128], **vargv = NULL, *argv[128];
-	const char *name;
-	bool use_systemd;
-	uid_t uid;
-	gid_t gid;
-	cJSON *res;
-	size_t n = 0, i;
-	int r;
-
-	PROG = "banger-root-vmm-launch";
-	r = bg_helper_begin(&h, "vmm-launch", true);
-	if (r)
-		return r;
-	if (bg_helper_check_keys(h.req, allowed, &err) < 0)
-		return bg_helper_fail(&h, &err);
-	name = bg_req_name(h.req, &err);
-	if (name == NULL)
-		return bg_helper_fail(&h, &err);
-	if (bg_owner(&uid, &gid, true, &err) < 0)
-		return bg_helper_fail(&h, &err);
-	if (bg_vm_load(name, &vm, &err) < 0)
-		return bg_helper_fail(&h, &err);
-	if (strcmp(vm.status, "created") != 0) {
-		bg_err_set(&err, "busy", "VM \"%s\" is not fully created", name);
-		return bg_helper_fail(&h, &err);
-	}
-	bg_vm_paths(&vm, &p);
-	if (bg_lock_held(p.lock) != 0) {
-		bg_err_set(&err, "busy", "VM \"%s\" is already running", name);
-		return bg_helper_fail(&h, &err);
-	}
-	if (!bg_net_link_exists(vm.tap)) {
-		bg_err_set(&err, "not_found", "tap %s does not exist: tap-add first",
-		    vm.tap);
-		return bg_helper_fail(&h, &err);
-	}
-	if (vmm_bin(vm.vmm, bin, sizeof(bin)) == NULL) {
-		bg_err_set(&err, "not_found", "%s is not installed on this host",
-		    strcmp(vm.vmm, "qemu") == 0 ? "qemu-system-x86_64 (package qemu-system-x86)" :
-		    "firecracker");
-		return bg_helper_fail(&h, &err);
-	}
-	bg_host_dns(dns, sizeof(dns));
-	r = bg_vm_cmdline(&vm, dns, strcmp(vm.vmm, "qemu") == 0 &&
-	    strcmp(vm.accel, "tcg") == 0, bg_host_tsc_khz(), cmdline,
-	    sizeof(cmdline));
-	if (r == 0)
-		r = strcmp(vm.vmm, "qemu") == 0 ?
-		    bg_qemu_argv(&vm, &p, bin, cmdline, &vargv) :
-		    bg_fc_argv(&p, bin, &vargv);
-	if (r < 0 || bg_path_libexec(libexec, sizeof(libexec)) < 0 ||
-	    (size_t)snprintf(exec, sizeof(exec), "%s/vmm-exec", libexec) >=
-	    sizeof(exec)) {
-		bg_argv_free(vargv);
-		bg_err_set(&err, "internal", "cannot build the VMM command line");
-		return bg_helper_fail(&h, &err);
-	}
-	argv[n++] = exec;
-	argv[n++] = vm.name;
-	argv[n++] = strcmp(vm.vmm, "qemu") == 0 ? "log" : "console";
-	argv[n++] = "--";
-	for (i = 0; vargv[i] != NULL && n < 127; i++)
-		argv[n++] = vargv[i];
-	argv[n] = NULL;
-	if (vargv[i] != NULL) {
-		bg_argv_free(vargv);
-		bg_err_set(&err, "internal", "the VMM command line is too long");
-		return bg_helper_fail(&h, &err);
-	}
-	use_systemd = sd_booted() > 0 && getenv("BANGER_NO_SYSTEMD") == NULL;
-	r = use_systemd ? launch_systemd(argv, &vm, uid, gid, &p, &err) :
-	    launch_daemon(argv, uid, gid, &err);
-	bg_argv_free(vargv);
-	if (r < 0)
-		return bg_helper_fail(&h, &err);
-	res = cJSON_CreateObject();
-	cJSON_AddStringToObject(res, "name", vm.name);
-	cJSON_AddStringToObject(res, "vmm", vm.vmm);
-	cJSON_AddStringToObject(res, "how", use_systemd ? "systemd" : "daemon");
-	return bg_helper_ok(&h, res);
+	return bg_verb_main(&verb);
 }

@@ -10,16 +10,15 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <skalibs/strerr.h>
-
 #include "banger.h"
 
-static const char *const allowed[] = { "name", "follow", "tail_bytes", NULL };
+#define FOLLOW_PERIOD_US 200000
+
+static struct bg_vmh h = BG_VMH_INIT;
 
 /* Send what the log has from *off on; returns -errno if the client is gone. */
 static int
@@ -61,77 +60,62 @@ client_gone(void)
 	return read(0, &c, 1) <= 0;
 }
 
+static int
+act(struct bg_req *rq, cJSON **result, struct bg_err *err)
+{
+	_cleanup_close_ int fd = -1;
+	uint64_t sent = 0, tail = (uint64_t)bg_req_int(rq, "tail_bytes");
+	bool follow = bg_req_bool(rq, "follow");
+	struct stat st;
+	off_t off = 0;
+	int r;
+
+	r = bg_vm_open(bg_req_str(rq, "name"), 0, &h, err);
+	if (r < 0)
+		return r;
+	fd = bg_openat_beneath(h.sfd, "serial.log", O_RDONLY, 0);
+	if (fd < 0 && fd != -ENOENT) {
+		bg_err_set(err, "temporary", "cannot open the serial log: %s",
+		    strerror(-fd));
+		return fd;
+	}
+	if (fd >= 0 && bg_req_has(rq, "tail_bytes") && fstat(fd, &st) == 0 &&
+	    (uint64_t)st.st_size > tail)
+		off = st.st_size - (off_t)tail;
+	for (; fd >= 0;) {
+		if (drain(fd, &off, &sent) < 0) {
+			bg_err_set(err, "temporary", "the client went away");
+			return -EPIPE;
+		}
+		if (!follow || bg_vm_running(&h) != 1 ||
+		    (rq->peer_is_socket && client_gone()))
+			break;
+		usleep(FOLLOW_PERIOD_US);
+	}
+	if (fd >= 0)
+		drain(fd, &off, &sent);
+	*result = cJSON_CreateObject();
+	cJSON_AddStringToObject(*result, "name", h.vm.name);
+	cJSON_AddNumberToObject(*result, "bytes", (double)sent);
+	return 0;
+}
+
+static const struct bg_field fields[] = {
+	BG_F_NAME,
+	BG_F_BOOL("follow"),
+	{ .key = "tail_bytes", .type = BG_T_INT, .min = 0,
+	    .max = INT64_C(1) << 50 },
+	{ NULL },
+};
+
+static const struct bg_verb verb = {
+	.name = "vm-logs",
+	.fields = fields,
+	.act = act,
+};
+
 int
 main(void)
 {
-	struct bg_helper h;
-	struct bg_err err = { { 0 }, { 0 } };
-	struct bg_vm vm;
-	struct bg_vm_paths p;
-	const char *name;
-	const cJSON *fo, *tb;
-	char rel[BG_NAME_MAX + 8];
-	struct stat st;
-	uint64_t sent = 0;
-	off_t off = 0;
-	int r, d, fd;
-	cJSON *res;
-
-	PROG = "banger-vm-logs";
-	r = bg_helper_begin(&h, "vm-logs", false);
-	if (r)
-		return r;
-	if (bg_helper_check_keys(h.req, allowed, &err) < 0)
-		return bg_helper_fail(&h, &err);
-	name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(h.req,
-	    "name"));
-	fo = cJSON_GetObjectItemCaseSensitive(h.req, "follow");
-	tb = cJSON_GetObjectItemCaseSensitive(h.req, "tail_bytes");
-	if (name == NULL || !bg_name_valid(name) ||
-	    (fo != NULL && !cJSON_IsBool(fo)) || (tb != NULL &&
-	    (!cJSON_IsNumber(tb) || tb->valuedouble < 0))) {
-		bg_err_set(&err, "bad_request",
-		    "\"name\" must be a VM name, \"follow\" a boolean, \"tail_bytes\" a count");
-		return bg_helper_fail(&h, &err);
-	}
-	r = bg_vm_load(name, &vm, &err);
-	if (r == -ENOENT)
-		bg_err_set(&err, "not_found",
-		    "no VM named \"%s\": banger vm list shows the VMs", name);
-	if (r < 0)
-		return bg_helper_fail(&h, &err);
-	bg_vm_paths(&vm, &p);
-	snprintf(rel, sizeof(rel), "vms/%s", name);
-	d = bg_state_dir(BG_DIR_STATE, rel, 0755);
-	fd = d < 0 ? d : bg_openat_beneath(d, "serial.log", O_RDONLY, 0);
-	if (d >= 0)
-		close(d);
-	if (fd == -ENOENT) {
-		res = cJSON_CreateObject();
-		cJSON_AddStringToObject(res, "name", name);
-		cJSON_AddNumberToObject(res, "bytes", 0);
-		return bg_helper_ok(&h, res);
-	}
-	if (fd < 0) {
-		bg_err_set(&err, "temporary", "cannot open the serial log: %s",
-		    strerror(-fd));
-		return bg_helper_fail(&h, &err);
-	}
-	if (tb != NULL && fstat(fd, &st) == 0 &&
-	    (double)st.st_size > tb->valuedouble)
-		off = st.st_size - (off_t)tb->valuedouble;
-	for (;;) {
-		if (drain(fd, &off, &sent) < 0)
-			return 0; /* the client went away */
-		if (!cJSON_IsTrue(fo) || bg_lock_held(p.lock) != 1 ||
-		    (h.peer_is_socket && client_gone()))
-			break;
-		usleep(200000);
-	}
-	drain(fd, &off, &sent);
-	close(fd);
-	res = cJSON_CreateObject();
-	cJSON_AddStringToObject(res, "name", name);
-	cJSON_AddNumberToObject(res, "bytes", (double)sent);
-	return bg_helper_ok(&h, res);
+	return bg_verb_main(&verb);
 }

@@ -20,161 +20,151 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <skalibs/strerr.h>
-
 #include "banger.h"
 
-static const char *const allowed[] = { "dry_run", NULL };
-
-static int
-tap_del(int slot, struct bg_err *err)
+/* What was made by a process that is gone: NAME-PID with PID not alive. */
+static bool
+leftover(const char *name, const char *prefix)
 {
-	cJSON *req = cJSON_CreateObject(), *res = NULL;
-	int r;
+	const char *dash = strrchr(name, '-');
+	char *end;
+	long pid;
 
-	cJSON_AddNumberToObject(req, "v", 1);
-	cJSON_AddNumberToObject(req, "index", slot);
-	r = bg_root_call("tap-del", req, 30000, &res, err);
-	cJSON_Delete(req);
-	cJSON_Delete(res);
-	return r;
+	if (strncmp(name, prefix, strlen(prefix)) != 0 || dash == NULL)
+		return false;
+	pid = strtol(dash + 1, &end, 10);
+	return pid > 0 && *end == '\0' && kill((pid_t)pid, 0) < 0 &&
+	    errno == ESRCH;
 }
 
-int
-main(void)
+/* Each VM directory: kept (running, being created) or removed. */
+static int
+prune_vms(bool dry, bool *used, bool *unknown_slot, cJSON *removed,
+    cJSON *kept, struct bg_err *err)
 {
-	struct bg_helper h;
-	struct bg_err err = { { 0 }, { 0 } };
-	bool used[BG_NET_INDEX_MAX + 1] = { false }, dry, unknown_slot = false;
 	char dir[PATH_MAX];
-	cJSON *res, *removed, *kept, *taps, *leftovers;
 	struct dirent *e;
 	DIR *d;
-	int g, r, i;
-
-	PROG = "banger-vm-prune";
-	r = bg_helper_begin(&h, "vm-prune", false);
-	if (r)
-		return r;
-	if (bg_helper_check_keys(h.req, allowed, &err) < 0)
-		return bg_helper_fail(&h, &err);
-	dry = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(h.req, "dry_run"));
-	g = bg_lock_global(0);
-	if (g < 0) {
-		bg_err_set(&err, "temporary", "cannot take the global lock: %s",
-		    strerror(-g));
-		return bg_helper_fail(&h, &err);
-	}
-	res = cJSON_CreateObject();
-	removed = cJSON_AddArrayToObject(res, "removed");
-	kept = cJSON_AddArrayToObject(res, "kept");
-	taps = cJSON_AddArrayToObject(res, "taps_removed");
-	leftovers = cJSON_AddArrayToObject(res, "leftovers_removed");
+	int r = 0;
 
 	bg_path_build(dir, sizeof(dir), BG_DIR_STATE, "vms", NULL, NULL);
 	d = opendir(dir);
-	while (d != NULL && (e = readdir(d)) != NULL) {
-		char lock[PATH_MAX], clk[PATH_MAX];
-		struct bg_vm vm;
+	while (r == 0 && d != NULL && (e = readdir(d)) != NULL) {
+		struct bg_vmh h;
 		struct bg_err ignore;
-		bool loaded, keep;
 
-		if (!bg_name_valid(e->d_name))
+		if (!bg_name_valid(e->d_name) ||
+		    bg_vm_open(e->d_name, BG_VMH_ANY, &h, &ignore) < 0)
 			continue;
-		bg_path_build(lock, sizeof(lock), BG_DIR_RUN, "vms", e->d_name,
-		    "lock");
-		bg_path_build(clk, sizeof(clk), BG_DIR_STATE, "vms", e->d_name,
-		    "create.lock");
-		loaded = bg_vm_load(e->d_name, &vm, &ignore) == 0;
 		/* Never remove what is running, being created, or unknown. */
-		keep = bg_lock_held(lock) != 0 || bg_lock_held(clk) != 0;
-		if (keep) {
+		if (bg_vm_running(&h) != 0 || bg_vm_creating(&h) != 0) {
 			cJSON_AddItemToArray(kept, cJSON_CreateString(e->d_name));
-			if (loaded)
-				used[vm.slot] = true;
+			if (h.loaded)
+				used[h.vm.slot] = true;
 			else
-				unknown_slot = true;
-			continue;
+				*unknown_slot = true;
+		} else {
+			if (!dry)
+				r = bg_vm_destroy(e->d_name, h.loaded ?
+				    h.vm.slot : -1, err);
+			if (r == 0)
+				cJSON_AddItemToArray(removed,
+				    cJSON_CreateString(e->d_name));
 		}
-		if (!dry && bg_vm_destroy(e->d_name, loaded ? vm.slot : -1,
-		    &err) < 0) {
-			closedir(d);
-			close(g);
-			cJSON_Delete(res);
-			return bg_helper_fail(&h, &err);
-		}
-		cJSON_AddItemToArray(removed, cJSON_CreateString(e->d_name));
+		bg_vm_close(&h);
 	}
 	if (d != NULL)
 		closedir(d);
+	return r;
+}
 
-	/* Run directories of VMs that are gone. */
+/* Run directories of VMs that are gone (and not running). */
+static void
+prune_rundirs(bool dry)
+{
+	char dir[PATH_MAX];
+	struct dirent *e;
+	DIR *d;
+
 	bg_path_build(dir, sizeof(dir), BG_DIR_RUN, "vms", NULL, NULL);
 	d = opendir(dir);
 	while (d != NULL && (e = readdir(d)) != NULL) {
-		char st[PATH_MAX], lock[PATH_MAX];
+		_cleanup_close_ int sfd = -1, rfd = -1;
 
 		if (!bg_name_valid(e->d_name))
 			continue;
-		bg_path_build(st, sizeof(st), BG_DIR_STATE, "vms", e->d_name,
-		    NULL);
-		bg_path_build(lock, sizeof(lock), BG_DIR_RUN, "vms", e->d_name,
-		    "lock");
-		if (access(st, F_OK) < 0 && bg_lock_held(lock) == 0 && !dry)
+		sfd = bg_vm_dir(BG_DIR_STATE, e->d_name);
+		rfd = bg_vm_dir(BG_DIR_RUN, e->d_name);
+		if (sfd == -ENOENT && rfd >= 0 &&
+		    bg_lock_held_at(rfd, "lock") == 0 && !dry)
 			bg_rm_rf_at(dirfd(d), e->d_name);
 	}
 	if (d != NULL)
 		closedir(d);
+}
 
-	/*
-	 * Temp files of atomic writes whose writer was killed (known_hosts
-	 * is only rewritten under the global lock, which we hold).
-	 */
-	{
-		int sd = bg_state_dir(BG_DIR_STATE, "ssh", 0755);
-		DIR *sdir = sd < 0 ? NULL : fdopendir(sd);
+/*
+ * Files of writers that were killed: temp files of known_hosts updates
+ * (known_hosts is only rewritten under the global lock, which we hold)
+ * and what an image-register or image-delete left in images/
+ * (".register-NAME-PID", ".delete-NAME-PID" whose PID is gone; a live
+ * one may still be working).
+ */
+static void
+prune_leftovers(bool dry, cJSON *leftovers)
+{
+	int sd = bg_state_dir(BG_DIR_STATE, "ssh", 0755);
+	int idf = bg_state_dir(BG_DIR_STATE, "images", 0755);
+	DIR *sdir = sd < 0 ? NULL : fdopendir(sd);
+	DIR *idir = idf < 0 ? NULL : fdopendir(idf);
+	struct dirent *e;
 
-		while (sdir != NULL && (e = readdir(sdir)) != NULL)
-			if (strncmp(e->d_name, ".known_hosts.tmp", 16) == 0 && !dry)
-				unlinkat(dirfd(sdir), e->d_name, 0);
-		if (sdir != NULL)
-			closedir(sdir);
-		else if (sd >= 0)
-			close(sd);
+	while (sdir != NULL && (e = readdir(sdir)) != NULL)
+		if (strncmp(e->d_name, ".known_hosts.tmp", 16) == 0 && !dry)
+			unlinkat(dirfd(sdir), e->d_name, 0);
+	while (idir != NULL && (e = readdir(idir)) != NULL) {
+		if (!leftover(e->d_name, ".register-") &&
+		    !leftover(e->d_name, ".delete-"))
+			continue;
+		if (!dry)
+			bg_rm_rf_at(dirfd(idir), e->d_name);
+		cJSON_AddItemToArray(leftovers, cJSON_CreateString(e->d_name));
 	}
+	if (sdir != NULL)
+		closedir(sdir);
+	else if (sd >= 0)
+		close(sd);
+	if (idir != NULL)
+		closedir(idir);
+	else if (idf >= 0)
+		close(idf);
+}
 
-	/*
-	 * What an image-register or image-delete that was killed left in
-	 * images/: ".register-NAME-PID" and ".delete-NAME-PID" whose PID is
-	 * gone (a live one may still be working: kept).
-	 */
-	{
-		int idf = bg_state_dir(BG_DIR_STATE, "images", 0755);
-		DIR *idir = idf < 0 ? NULL : fdopendir(idf);
+static int
+act(struct bg_req *rq, cJSON **result, struct bg_err *err)
+{
+	bool used[BG_NET_INDEX_MAX + 1] = { false }, unknown_slot = false;
+	bool dry = bg_req_bool(rq, "dry_run");
+	_cleanup_close_ int g = -1;
+	cJSON *removed, *kept, *taps, *leftovers;
+	int r, i;
 
-		while (idir != NULL && (e = readdir(idir)) != NULL) {
-			const char *dash = strrchr(e->d_name, '-');
-			char *end;
-			long pid;
-
-			if (strncmp(e->d_name, ".register-", 10) != 0 &&
-			    strncmp(e->d_name, ".delete-", 8) != 0)
-				continue;
-			pid = dash != NULL ? strtol(dash + 1, &end, 10) : 0;
-			if (pid <= 0 || *end != '\0' ||
-			    kill((pid_t)pid, 0) == 0 || errno != ESRCH)
-				continue;
-			if (!dry)
-				bg_rm_rf_at(dirfd(idir), e->d_name);
-			cJSON_AddItemToArray(leftovers,
-			    cJSON_CreateString(e->d_name));
-		}
-		if (idir != NULL)
-			closedir(idir);
-		else if (idf >= 0)
-			close(idf);
+	g = bg_lock_global(0);
+	if (g < 0) {
+		bg_err_set(err, "temporary", "cannot take the global lock: %s",
+		    strerror(-g));
+		return g;
 	}
-
+	*result = cJSON_CreateObject();
+	removed = cJSON_AddArrayToObject(*result, "removed");
+	kept = cJSON_AddArrayToObject(*result, "kept");
+	taps = cJSON_AddArrayToObject(*result, "taps_removed");
+	leftovers = cJSON_AddArrayToObject(*result, "leftovers_removed");
+	r = prune_vms(dry, used, &unknown_slot, removed, kept, err);
+	if (r < 0)
+		return r;
+	prune_rundirs(dry);
+	prune_leftovers(dry, leftovers);
 	/*
 	 * banger taps that belong to no VM left — unless a kept VM's slot
 	 * is unknown (its tap could be any of them).  A tap still open by
@@ -186,15 +176,26 @@ main(void)
 		if (used[i] || bg_net_tap_name(i, tap, sizeof(tap)) < 0 ||
 		    !bg_net_link_exists(tap))
 			continue;
-		if (!dry && tap_del(i, &err) < 0) {
-			if (strcmp(err.code, "busy") == 0)
+		if (!dry && bg_root("tap-del", NULL, i, NULL, err) < 0) {
+			if (strcmp(err->code, "busy") == 0)
 				continue;
-			close(g);
-			cJSON_Delete(res);
-			return bg_helper_fail(&h, &err);
+			return -EIO;
 		}
 		cJSON_AddItemToArray(taps, cJSON_CreateString(tap));
 	}
-	close(g);
-	return bg_helper_ok(&h, res);
+	return 0;
+}
+
+static const struct bg_field fields[] = { BG_F_BOOL("dry_run"), { NULL } };
+
+static const struct bg_verb verb = {
+	.name = "vm-prune",
+	.fields = fields,
+	.act = act,
+};
+
+int
+main(void)
+{
+	return bg_verb_main(&verb);
 }

@@ -1,24 +1,40 @@
 /*
- * vmm-exec — hold a VM's lock for as long as its VMM lives.
+ * vmm-exec — run a VM's VMM as the owner, holding the VM's lock for
+ * exactly as long as the VMM lives.
  *
- *   vmm-exec NAME console|log -- VMM [ARGS...]
+ *   vmm-exec [--check] NAME
  *
  * Started by root-vmm-launch already running as the owner (dropped
- * privileges, or a systemd transient unit with User=OWNER).  It takes
- * RUN/vms/NAME/lock (exit 1 if held: the VM is already running), writes
- * RUN/vms/NAME/pid, removes a stale vmm.sock, points stdin at
- * /dev/null and stdout/stderr at the VM's serial.log ("console": the
- * VMM prints the guest console, as Firecracker does) or vmm.log
- * ("log"), reports "ok" on fd 3 if fd 3 is a pipe, and execs the VMM
- * with the lock fd inherited (s6-setlock style): the lock is held
- * exactly as long as the VMM runs, and dies with it.
+ * privileges, or a systemd transient unit with User=OWNER).  Everything
+ * VM-specific happens here, as the owner: it opens the VM, checks that
+ * it was completely created, takes RUN/vms/NAME/lock (exit 1 if held:
+ * the VM is already running), writes RUN/vms/NAME/pid, removes a stale
+ * vmm.sock, finds the VMM binary (vm.json's vmm_bin, chosen by the
+ * owner at create time from firecracker_bin, or the driver's tool in
+ * the standard directories: lib/host.c), builds the kernel command line
+ * and the VMM's argv with the VM's driver (lib/vmm-*.c), points stdin
+ * at /dev/null, stdout at the VM's serial.log when the VMM prints the
+ * guest console there (Firecracker) or at vmm.log, stderr at vmm.log,
+ * reports "ok" on fd 3 if fd 3 is a pipe (anything else is the reason
+ * it failed, one line), and execs the VMM with the lock fd inherited
+ * (s6-setlock style): the lock dies with the VMM.
+ *
+ * With --check it does every check (the lock too, released at once)
+ * and builds the command line, reports, and exits 0 without running
+ * anything: root-vmm-launch asks that before a systemd unit, whose
+ * refusal it could not read.
+ *
+ * Root never reads vm.json nor chooses the binary: the owner could run
+ * this very program, with the same result, by hand.
  *
  * This is not a protocol verb: dispatch never routes to it.
- * Exit: 1 busy, 100 usage, 111 system failure, 126/127 exec failed.
+ * Exit: per the error code of its one status line (1 busy or not
+ * found, 100 usage, 111 system failure), 126/127 exec failed.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -28,60 +44,116 @@
 
 #include "banger.h"
 
-static void
-status(const char *msg)
+/*
+ * Say why, then exit with the error code's exit code: on the launcher's
+ * pipe (fd 3) as "CODE: message" when there is one (root-vmm-launch
+ * answers and logs it), else on stderr.
+ */
+__attribute__((format(printf, 2, 3), noreturn)) static void
+die(const char *code, const char *fmt, ...)
 {
+	char msg[1024];
 	struct stat st;
+	va_list ap;
 
-	if (fstat(3, &st) == 0 && S_ISFIFO(st.st_mode))
-		bg_write_all(3, msg, strlen(msg));
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg) - 1, fmt, ap);
+	va_end(ap);
+	if (fstat(3, &st) == 0 && S_ISFIFO(st.st_mode)) {
+		dprintf(3, "%s: %s\n", code, msg);
+		_exit(bg_exit_for_code(code));
+	}
+	strerr_dief1x(bg_exit_for_code(code), msg);
 }
 
 int
 main(int argc, char **argv)
 {
-	char rel[BG_NAME_MAX + 8], pid[32], out[PATH_MAX];
-	const char *name;
-	int lock, runfd, statefd, o, nul, r;
+	struct bg_vmh h;
+	struct bg_err err = { { 0 }, { 0 } };
+	char bin[PATH_MAX], cmdline[4096], dns[128], banner[PATH_MAX + 128];
+	char pid[32], **vargv = NULL;
+	const char *name = argv[argc - 1];
+	bool check = argc == 3 && strcmp(argv[1], "--check") == 0;
+	long tsc = 0;
+	int lock, log, out, nul, r;
+	struct stat st;
 
 	PROG = "banger-vmm-exec";
-	if (argc < 5 || strcmp(argv[3], "--") != 0 || !bg_name_valid(argv[1]) ||
-	    (strcmp(argv[2], "console") && strcmp(argv[2], "log")) ||
-	    argv[4][0] != '/')
-		strerr_dieusage(100, "vmm-exec NAME console|log -- /ABS/VMM [ARGS...]");
-	name = argv[1];
-	lock = bg_lock_vm(name, BG_LOCK_NB);
-	if (lock < 0) {
-		status(lock == -EWOULDBLOCK ? "busy\n" : "lock failed\n");
-		if (lock == -EWOULDBLOCK)
-			strerr_dief2x(1, "VM already running: ", name);
-		errno = -lock;
-		strerr_diefu2sys(111, "lock VM ", name);
+	if ((argc != 2 && !check) || !bg_name_valid(name))
+		die("bad_request", "usage: vmm-exec [--check] NAME");
+	if (bg_vm_open(name, BG_VMH_RUNDIR, &h, &err) < 0)
+		die(err.code, "%s", err.msg);
+	if (strcmp(h.vm.status, "created") != 0 || bg_vm_creating(&h) != 0)
+		die("busy", "VM \"%s\" is not completely created: banger vm prune "
+		    "removes it", h.vm.name);
+	lock = bg_lock_at(h.rfd, "lock", BG_LOCK_NB);
+	if (lock == -EWOULDBLOCK)
+		die("busy", "VM \"%s\" is already running", h.vm.name);
+	if (lock < 0)
+		die("temporary", "cannot lock VM \"%s\": %s", h.vm.name, strerror(-lock));
+	if (check)
+		close(lock);
+
+	r = bg_vmm_bin(&h.vm, bin, sizeof(bin));
+	if (r < 0 && h.vm.vmm_bin[0] != '\0')
+		die("not_found", "%s (firecracker_bin when VM \"%s\" was created) "
+		    "is not an executable file: %s", h.vm.vmm_bin, h.vm.name,
+		    strerror(-r));
+	if (r < 0)
+		die("not_found", "%s is not installed on this host (looked in "
+		    "/usr/local/sbin, /usr/local/bin, /usr/sbin, /usr/bin, /sbin "
+		    "and /bin): %s", h.vm.vmm->tool, h.vm.vmm->install);
+	bg_host_dns(dns, sizeof(dns));
+	if (h.vm.vmm->emulated(&h.vm))
+		tsc = bg_host_tsc_khz();
+	r = bg_vm_cmdline(&h.vm, dns, tsc, cmdline, sizeof(cmdline));
+	if (r == 0)
+		r = h.vm.vmm->argv(&h, bin, cmdline, &vargv);
+	if (r < 0)
+		die("internal", "cannot build the %s command line of VM \"%s\": %s",
+		    h.vm.vmm->name, h.vm.name, strerror(-r));
+	if (check) {
+		if (fstat(3, &st) == 0 && S_ISFIFO(st.st_mode))
+			bg_write_all(3, "ok\n", 3);
+		return 0;
 	}
-	snprintf(rel, sizeof(rel), "vms/%s", name);
-	runfd = bg_state_dir(BG_DIR_RUN, rel, 0755);
-	statefd = bg_state_dir(BG_DIR_STATE, rel, 0755);
-	if (runfd < 0 || statefd < 0) {
-		status("no VM directory\n");
-		strerr_diefu2x(111, "open the directories of VM ", name);
-	}
+	/* The VMM's pid, for signals; trusted only while this lock is held. */
 	snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
-	r = bg_atomic_write(runfd, "pid", pid, strlen(pid), 0644);
-	if (unlinkat(runfd, "vmm.sock", 0) < 0 && errno != ENOENT)
+	r = bg_atomic_write(h.rfd, "pid", pid, strlen(pid), 0644);
+	if (r == 0 && unlinkat(h.rfd, "vmm.sock", 0) < 0 && errno != ENOENT)
 		r = -errno;
-	o = bg_openat_beneath(statefd, strcmp(argv[2], "console") == 0 ?
-	    "serial.log" : "vmm.log", O_WRONLY | O_CREAT | O_APPEND, 0644);
-	nul = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	if (r < 0 || o < 0 || nul < 0 || dup2(nul, 0) < 0 || dup2(o, 1) < 0 ||
-	    dup2(o, 2) < 0 || bg_fd_inherit(lock) < 0) {
-		status("setup failed\n");
-		strerr_diefu2x(111, "set up the VMM of ", name);
+	if (r < 0)
+		die("temporary", "cannot prepare the run directory of VM \"%s\": %s",
+		    h.vm.name, strerror(-r));
+
+	/* The VMM's own log, if it keeps one: empty at each start. */
+	if (h.vm.vmm->log_name != NULL) {
+		r = bg_openat_beneath(h.sfd, h.vm.vmm->log_name,
+		    O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		if (r < 0)
+			die("temporary", "cannot make %s of VM \"%s\": %s",
+			    h.vm.vmm->log_name, h.vm.name, strerror(-r));
+		close(r);
 	}
-	snprintf(out, sizeof(out), "banger-vmm-exec: starting %s for VM %s\n",
-	    argv[4], name);
-	bg_write_all(2, out, strlen(out));
-	status("ok\n");
-	close(3);
-	execv(argv[4], argv + 4);
-	strerr_dieexec(errno == ENOENT ? 127 : 126, argv[4]);
+	log = bg_openat_beneath(h.sfd, "vmm.log", O_WRONLY | O_CREAT | O_APPEND,
+	    0644);
+	out = h.vm.vmm->console_on_stdout ? bg_openat_beneath(h.sfd,
+	    "serial.log", O_WRONLY | O_CREAT | O_APPEND, 0644) : log;
+	nul = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (log < 0 || out < 0 || nul < 0 || fstat(log, &st) < 0 ||
+	    !S_ISREG(st.st_mode) || dup2(nul, 0) < 0 || dup2(out, 1) < 0 ||
+	    dup2(log, 2) < 0 || bg_fd_inherit(lock) < 0)
+		die("temporary", "cannot set up the logs of VM \"%s\"", h.vm.name);
+	snprintf(banner, sizeof(banner), "banger-vmm-exec: starting %s for VM %s\n",
+	    bin, h.vm.name);
+	bg_write_all(2, banner, strlen(banner));
+	if (fstat(3, &st) == 0 && S_ISFIFO(st.st_mode)) {
+		bg_write_all(3, "ok\n", 3);
+		close(3);
+	}
+	execv(vargv[0], vargv);
+	r = errno;
+	dprintf(2, "banger-vmm-exec: cannot run %s: %s\n", vargv[0], strerror(r));
+	return r == ENOENT ? 127 : 126;
 }

@@ -1,3 +1,4 @@
+# shellcheck shell=sh
 # images/lib.sh — the last step every image recipe shares.  Source it.
 #
 # image_publish NAME SSH: in the current directory (the recipe's $TMP),

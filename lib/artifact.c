@@ -135,26 +135,18 @@ bg_artifact_list(const char *kind, cJSON **out, struct bg_err *err)
 }
 
 int
-bg_artifact_list_helper(const char *verb, const char *kind)
+bg_artifact_list_result(const char *kind, cJSON **result, struct bg_err *err)
 {
-	struct bg_helper h;
-	struct bg_err err = { { 0 }, { 0 } };
-	static const char *const allowed[] = { NULL };
-	cJSON *res, *arr;
-	int r;
+	cJSON *arr;
+	int r = bg_artifact_list(kind, &arr, err);
 
-	r = bg_helper_begin(&h, verb, false);
-	if (r)
+	if (r < 0)
 		return r;
-	if (bg_helper_check_keys(h.req, allowed, &err) < 0 ||
-	    bg_artifact_list(kind, &arr, &err) < 0)
-		return bg_helper_fail(&h, &err);
-	res = cJSON_CreateObject();
-	if (res == NULL || !cJSON_AddItemToObject(res, kind, arr)) {
-		cJSON_Delete(res);
+	*result = cJSON_CreateObject();
+	if (*result == NULL || !cJSON_AddItemToObject(*result, kind, arr)) {
 		cJSON_Delete(arr);
-		bg_err_set(&err, "temporary", "out of memory");
-		return bg_helper_fail(&h, &err);
+		bg_err_set(err, "temporary", "out of memory");
+		return -ENOMEM;
 	}
-	return bg_helper_ok(&h, res);
+	return 0;
 }

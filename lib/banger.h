@@ -1,6 +1,6 @@
 /*
  * banger.h — the interface of libbanger, the code every helper and the
- * CLI share.  Conventions (shared/STYLE.md): functions return 0 or a
+ * CLI share.  Conventions (docs/conventions.md): functions return 0 or a
  * positive count on success and -errno on failure; they never exit and
  * never log.  Where a caller needs words for the user, a function takes
  * a struct bg_err * and fills it (code + message) on failure.
@@ -12,7 +12,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <limits.h>
+#include <stdlib.h>
 #include <sys/types.h>
+#include <unistd.h>
 
 #include <cjson/cJSON.h>
 
@@ -25,6 +27,7 @@
 
 /* Limits. */
 #define BG_NAME_MAX 63
+#define BG_VMM_BIN_MAX 1024      /* a VMM binary path in vm.json */
 #define BG_VERB_MAX 32
 #define BG_REQ_MAX 65536          /* one request line, newline excluded */
 #define BG_ANSWER_LINE_MAX (1 << 20) /* one answer line read by clients */
@@ -141,8 +144,25 @@ int bg_rm_rf_at(int dirfd, const char *name);
  * stderr's first bytes go into err on failure.  -ETIMEDOUT kills it.
  */
 int bg_run(char *const argv[], int timeout_ms, struct bg_err *err);
-/* A host tool by name in the fixed dirs /usr/sbin /usr/bin /sbin /bin (never $PATH). */
-const char *bg_find_tool(const char *name, char *buf, size_t n);
+
+/* ---- the host (lib/host.c) --------------------------------------- */
+
+/*
+ * A host program: override (an absolute path, or a bare name) when set,
+ * else name; a bare name is looked up in /usr/local/sbin, /usr/local/bin,
+ * /usr/sbin, /usr/bin, /sbin, /bin — never $PATH, so doctor, the CLI
+ * and the launcher find the same file.  0 with buf filled; -ENOENT,
+ * -EACCES (not executable), -EISDIR, -EINVAL.
+ */
+int bg_host_tool(const char *name, const char *override, char *buf, size_t n);
+/* Those directories, NULL-terminated (for messages). */
+const char *const *bg_host_tool_dirs(void);
+/* 0 when /dev/kvm can run a stock guest kernel; else -errno and words in err. */
+int bg_host_kvm(struct bg_err *err);
+/* systemd is PID 1 (what sd_booted() tests). */
+bool bg_host_systemd(void);
+/* The host TSC in kHz from /proc/cpuinfo ("cpu MHz"), or -errno. */
+long bg_host_tsc_khz(void);
 
 /*
  * STATE/ssh/known_hosts: replace VM name's line with "<ip>,<name>.vm
@@ -162,20 +182,19 @@ int bg_atomic_write_path(const char *path, const void *buf, size_t len,
 
 #define BG_LOCK_NB 1
 /*
- * Open (creating, 0644, never through a symlink) and flock(LOCK_EX);
- * returns an O_CLOEXEC fd.  NB: -EWOULDBLOCK if still busy after a few
- * retries over ~100 ms (a concurrent bg_lock_held probe holds a shared
- * lock for microseconds).
+ * Open name beneath dirfd (creating, 0644, never through a symlink) and
+ * flock(LOCK_EX); returns an O_CLOEXEC fd.  NB: -EWOULDBLOCK if still
+ * busy after a few retries over ~100 ms (a concurrent bg_lock_held_at
+ * probe holds a shared lock for microseconds).
  */
-int bg_lock_path(const char *path, int flags);
-/* The same, for name beneath dirfd (no symlinks). */
 int bg_lock_at(int dirfd, const char *name, int flags);
-/* 1 if someone holds the lock on path, 0 if free or absent, -errno. */
-int bg_lock_held(const char *path);
+/*
+ * 1 if someone holds the lock name beneath dirfd (no symlink, a regular
+ * file, never blocking), 0 if free or absent (or dirfd < 0), -errno.
+ */
+int bg_lock_held_at(int dirfd, const char *name);
 /* STATE/lock: names, IPs, tap numbers. */
 int bg_lock_global(int flags);
-/* RUN/vms/<name>/lock, held by the process running the VM. */
-int bg_lock_vm(const char *name, int flags);
 
 /* ---- JSON files (lib/json.c) ------------------------------------- */
 
@@ -256,47 +275,162 @@ int bg_owner(uid_t *uid, gid_t *gid, bool require_install, struct bg_err *err);
  * from whoever ran us) is allowed.  -EPERM with err filled otherwise.
  */
 int bg_peer_check(int fd, bool require_install, struct bg_err *err);
+/* The same against a known owner uid. */
+int bg_peer_allow(int fd, uid_t owner, struct bg_err *err);
 
-/* ---- helper scaffolding (lib/helper.c) --------------------------- */
+/* ---- the dispatchers (lib/dispatch.c) ---------------------------- */
 
-struct bg_helper {
-	const char *verb;
-	cJSON *req;      /* the request object (owned) */
-	uid_t peer_uid;  /* SO_PEERCRED uid, or getuid() on a pipe */
-	bool peer_is_socket;
-	char *extra;     /* bg_helper_begin_payload: payload bytes read ahead */
-	size_t extra_len, extra_off;
+struct bg_dispatch {
+	const char *prog;             /* for diagnostics */
+	bool root;                    /* the root socket: install.toml required */
+	const char *prefix;           /* of helper names: "" or "root-" */
+	const char *const *verbs;     /* routed (NULL-terminated) */
+	const char *const *planned;   /* known, not implemented yet */
+	/* May uid use verb?  1 yes; 0 no, -errno: err says why.  NULL: yes. */
+	int (*allowed)(uid_t uid, const char *verb, struct bg_err *err);
+	char *const *envp;            /* the helper's environment; NULL: ours */
 };
+/* Route the connection on stdin to its helper (execs; returns on refusal). */
+int bg_dispatch_main(const struct bg_dispatch *d);
+
+/* ---- verbs: one skeleton for every helper (lib/verb.c) ----------- */
+
 /*
- * The start of every helper's main(): checks stdin's peer, reads and
- * parses the request.  On failure it has already written the final
- * error line to stdout and returns the exit code to return from main;
- * on success returns 0.
+ * A helper is a struct bg_verb and a one-line main():
+ *
+ *   static const struct bg_field fields[] = { BG_F_NAME, { NULL } };
+ *   static int act(struct bg_req *rq, cJSON **result, struct bg_err *err);
+ *   static const struct bg_verb verb = { "vm-show", 0, fields, 0, NULL, act };
+ *   int main(void) { return bg_verb_main(&verb); }
+ *
+ * bg_verb_main checks the peer, reads the request, checks it against
+ * the fields (unknown key, wrong type, out of range, missing: exit 100
+ * before anything is touched), runs validate (reads only) and act, and
+ * answers; a failure runs the undo steps, is logged on stderr with the
+ * verb and the peer, and becomes the error line and the exit code.
  */
-int bg_helper_begin(struct bg_helper *h, const char *verb, bool root_side);
+enum bg_ftype {
+	BG_T_STR,   /* 1..max bytes, no control characters, valid() if set */
+	BG_T_INT,   /* an integer (no fraction) in [min, max] */
+	BG_T_BOOL,
+	BG_T_ARRAY, /* at most max items; the items are validate's to check */
+};
+
+struct bg_field {
+	const char *key;
+	enum bg_ftype type;
+	bool required;
+	int64_t min, max;       /* INT: range; STR: bytes; ARRAY: items */
+	int64_t def;            /* INT, BOOL: the value when absent */
+	bool (*valid)(const char *s); /* STR: the value's own rule */
+	const char *what;       /* STR: the rule in words, for the error */
+};
+
+#define BG_NAME_WHAT "a VM name: 1-63 of a-z, 0-9 and '-', starting with a letter or digit"
+#define BG_ARTIFACT_WHAT "an image or kernel name: 1-63 of a-z, 0-9, '-' and single inner '.'"
+/* The request's "name", a VM name. */
+#define BG_F_NAME { .key = "name", .type = BG_T_STR, .required = true, \
+	.max = BG_NAME_MAX, .valid = bg_name_valid, .what = BG_NAME_WHAT }
+/* An image or kernel name under key k. */
+#define BG_F_ARTIFACT(k, req) { .key = (k), .type = BG_T_STR, \
+	.required = (req), .max = BG_NAME_MAX, .valid = bg_artifact_name_valid, \
+	.what = BG_ARTIFACT_WHAT }
+/* "index": a VM slot, the last octet of its address and its tap number. */
+#define BG_F_INDEX { .key = "index", .type = BG_T_INT, .required = true, \
+	.min = BG_NET_INDEX_MIN, .max = BG_NET_INDEX_MAX }
+#define BG_F_BOOL(k) { .key = (k), .type = BG_T_BOOL }
+
+#define BG_VERB_ROOT 0x1    /* root side: the installed owner and root only */
+#define BG_VERB_PAYLOAD 0x2 /* bytes may follow the request line (vm-create) */
+
+/* Capability bits of a root verb's descriptor: BG_CAP(CAP_NET_ADMIN) | ... */
+#define BG_CAP(c) (UINT64_C(1) << (c))
+
+struct bg_req;
+struct bg_verb {
+	const char *name;       /* the protocol verb */
+	unsigned flags;
+	const struct bg_field *fields; /* ends with { NULL } */
+	uint64_t caps;          /* root verbs: the capabilities act uses */
+	/* Checks beyond the schema; reads, never writes.  May be NULL. */
+	int (*validate)(struct bg_req *rq, struct bg_err *err);
+	/*
+	 * The work: -errno with err filled, or the exit code of a
+	 * successful answer (0; doctor answers and exits 1 when a check
+	 * failed).  *result (NULL means {}) is the answer's result.
+	 */
+	int (*act)(struct bg_req *rq, cJSON **result, struct bg_err *err);
+};
+
+struct bg_req {
+	const struct bg_verb *verb;
+	cJSON *json;            /* the request, schema-checked */
+	uid_t peer_uid;         /* SO_PEERCRED, or getuid() on a pipe */
+	pid_t peer_pid;
+	bool peer_is_socket;
+	uid_t owner_uid;        /* install.toml (or, owner side before install, us) */
+	gid_t owner_gid;
+	char *extra;            /* payload bytes read with the request line */
+	size_t extra_len, extra_off;
+	struct {
+		void (*fn)(void *);
+		void *arg;
+	} undo[8];
+	size_t n_undo;
+};
+
+int bg_verb_main(const struct bg_verb *v);
+/* Typed fields of a checked request (absent: NULL, or the default). */
+const char *bg_req_str(const struct bg_req *rq, const char *key);
+int64_t bg_req_int(const struct bg_req *rq, const char *key);
+bool bg_req_bool(const struct bg_req *rq, const char *key);
+const cJSON *bg_req_array(const struct bg_req *rq, const char *key);
+bool bg_req_has(const struct bg_req *rq, const char *key);
+/* Payload: the bytes read ahead first, then stdin; 0 at its end. */
+ssize_t bg_req_payload_read(struct bg_req *rq, void *buf, size_t n,
+    int64_t deadline_ms);
+bool bg_req_payload_pending(const struct bg_req *rq);
+/* Run fn(arg) if the request fails after this point (newest first). */
+void bg_req_on_fail(struct bg_req *rq, void (*fn)(void *), void *arg);
+
 /*
- * The same for a helper whose request may be followed by a payload on
- * stdin (owner side only); read it with bg_helper_payload_read.  A
- * helper that finds no use for the payload must refuse extra bytes
- * with bg_helper_no_payload.
+ * One request to the root side (root-dispatch): verb with "name" (when
+ * not NULL) and "index" (when > 0).  *result may be NULL.  An error
+ * answer becomes err (the root helper's code and message).
  */
-int bg_helper_begin_payload(struct bg_helper *h, const char *verb);
-/* Up to n payload bytes: the read-ahead first, then stdin; 0 at EOF. */
-ssize_t bg_helper_payload_read(struct bg_helper *h, void *buf, size_t n, int64_t deadline_ms);
-/* -EPROTO with err filled if payload bytes were read ahead. */
-int bg_helper_no_payload(const struct bg_helper *h, struct bg_err *err);
-/* Refuse keys of req that are not in allowed (NULL-terminated).  Fills err. */
-int bg_helper_check_keys(const cJSON *req, const char *const *allowed, struct bg_err *err);
-/* req's "name", a valid VM name, or NULL with err filled (bad_request). */
-const char *bg_req_name(const cJSON *req, struct bg_err *err);
-/* req's key, a valid image or kernel name, or NULL with err filled. */
-const char *bg_req_artifact(const cJSON *req, const char *key, struct bg_err *err);
-/* req's "index", a VM slot (2..254), or -EINVAL with err filled. */
-int bg_req_index(const cJSON *req, struct bg_err *err);
-/* Write the final ok line, free h; returns 0 or 111 if stdout failed. */
-int bg_helper_ok(struct bg_helper *h, cJSON *result);
-/* Write the final error line, free h; returns bg_exit_for_code(err->code). */
-int bg_helper_fail(struct bg_helper *h, const struct bg_err *err);
+int bg_root(const char *verb, const char *name, int index, cJSON **result,
+    struct bg_err *err);
+
+/* ---- cleanup (crun's and systemd's habit) ------------------------ */
+
+static inline void
+bg_closep(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+}
+static inline void
+bg_freep(void *p)
+{
+	free(*(void **)p);
+}
+static inline void
+bg_json_freep(cJSON **j)
+{
+	cJSON_Delete(*j);
+}
+#define _cleanup_close_ __attribute__((cleanup(bg_closep)))
+#define _cleanup_free_ __attribute__((cleanup(bg_freep)))
+#define _cleanup_json_ __attribute__((cleanup(bg_json_freep)))
+/* Hand an fd on: the cleanup no longer closes it. */
+static inline int
+bg_steal_fd(int *fd)
+{
+	int r = *fd;
+
+	*fd = -1;
+	return r;
+}
 
 /* ---- UTF-8 (lib/utf8.c) ----------------------------------------- */
 
@@ -317,8 +451,8 @@ bool bg_is_control(uint32_t c);
  * each manifest.json, or {"name","state":"broken","error"}.
  */
 int bg_artifact_list(const char *kind, cJSON **out, struct bg_err *err);
-/* The whole of image-list and kernel-list: {"v":1} -> {kind:[...]}. */
-int bg_artifact_list_helper(const char *verb, const char *kind);
+/* The result of image-list and kernel-list: {kind:[...]}. */
+int bg_artifact_list_result(const char *kind, cJSON **result, struct bg_err *err);
 
 /* ---- tar streams (lib/untar.c) ---------------------------------- */
 
@@ -356,18 +490,75 @@ struct bg_untar_sink {
 int bg_untar_stream(bg_untar_read_fn *rd, void *arg,
     const struct bg_untar_limits *lim, struct bg_untar_stats *st,
     const struct bg_untar_sink *sink, struct bg_err *err);
+
+/* ---- ext4 images without mounting (lib/ext4.c) -------------------- */
+
 /*
- * Unpack the tar stream straight into the ext4 file system in the
- * image file at image (not mounted, no root needed: libext2fs), under
- * the top-level directory dir (made 0755 if missing): every file
- * root:root, modes (no setuid/setgid), symlinks, hard links and
- * modification times kept; nothing is ever followed through a
- * symlink, and an entry that exists already is refused (directories
- * excepted).  lib/ext4-untar.c.
+ * An ext4 image open for writing through libext2fs: no mount, no root.
+ * Every inode written is root:root.  Paths are relative to the image's
+ * root, walked one component at a time; a symlink is never followed,
+ * missing parents are made 0755, and an existing name is refused (a
+ * directory over a directory only with exist_ok).
  */
-int bg_ext4_untar(const char *image, const char *dir, bg_untar_read_fn *rd,
+struct bg_ext4;
+int bg_ext4_open(const char *image, struct bg_ext4 **x, struct bg_err *err);
+/* Write everything out and free x (NULL is fine). */
+int bg_ext4_close(struct bg_ext4 *x, struct bg_err *err);
+/* A directory ("" is the root: only its mode and time are set). */
+int bg_ext4_mkdir(struct bg_ext4 *x, const char *path, unsigned perm,
+    time_t mtime, bool exist_ok, struct bg_err *err);
+/* A new regular file with the data rd returns (-EFBIG from rd: too much). */
+int bg_ext4_file(struct bg_ext4 *x, const char *path, unsigned perm,
+    time_t mtime, bg_untar_read_fn *rd, void *arg, struct bg_err *err);
+int bg_ext4_symlink(struct bg_ext4 *x, const char *path, const char *target,
+    time_t mtime, struct bg_err *err);
+/*
+ * The tar stream under the top-level directory top (made 0755 if
+ * missing), with lib/untar.c's checks: files, directories, symlinks and
+ * hard links, modes without setuid/setgid, modification times kept.
+ */
+int bg_ext4_untar(struct bg_ext4 *x, const char *top, bg_untar_read_fn *rd,
     void *arg, const struct bg_untar_limits *lim, struct bg_untar_stats *st,
     struct bg_err *err);
+
+/* ---- the work disk (lib/workdisk.c) ------------------------------- */
+
+/*
+ * A VM's work disk (/root in the guest), built in one way: an empty
+ * ext4 from mkfs.ext4, then everything else written through libext2fs,
+ * root-owned: authorized_keys, the VM's ssh host key, the [[file_sync]]
+ * entries, the workspace (docs/guest.md has the layout and the modes).
+ */
+struct bg_workdisk {
+	uint64_t bytes;
+	const char *authorized_key;  /* one OpenSSH public key line */
+	const char *host_key;        /* the host key, OpenSSH private key file */
+	const char *host_pub;        /* and its public line */
+	const cJSON *file_sync;      /* [{"host","guest","mode"?}], checked */
+	bg_untar_read_fn *ws_read;   /* the workspace tar stream, or NULL */
+	void *ws_arg;
+	struct bg_untar_limits ws_lim;
+	/* Each file_sync entry skipped inside a directory (symlink, FIFO...). */
+	void (*warn)(const char *msg);
+};
+/*
+ * Make the image name beneath dirfd (which path names too, for mkfs)
+ * and fill it.  On failure the image may be half-made: the caller
+ * removes it.
+ */
+int bg_workdisk_build(int dirfd, const char *name, const char *path,
+    const struct bg_workdisk *w, struct bg_err *err);
+
+/* ---- ssh keys (lib/sshkey.c) ------------------------------------- */
+
+/*
+ * A new Ed25519 key pair (libsodium): *priv the OpenSSH private key file
+ * ("-----BEGIN OPENSSH PRIVATE KEY-----", unencrypted), *pub the public
+ * line "ssh-ed25519 BASE64" (no comment).  Both malloc'd; priv is wiped
+ * by bg_sshkey_free.
+ */
+int bg_sshkey_ed25519(const char *comment, char **priv, char **pub);
+void bg_sshkey_free(char *priv);
 
 /* ---- host network (lib/net-*.c; root side) ---------------------- */
 
@@ -393,8 +584,12 @@ int bg_net_link_exists(const char *name);
 int bg_net_ip_forward(void);
 /* banger's own nftables table: NAT masquerade + forward accept.  Idempotent. */
 int bg_net_nft_ensure(const char *bridge, const char *subnet, struct bg_err *err);
+/* All of it: bridge, ip_forward, the table (lib/net-setup.c).  Idempotent. */
+int bg_net_ensure(struct bg_err *err);
 
-/* ---- VMs (lib/vm.c) --------------------------------------------- */
+/* ---- VMs (lib/vm.c, lib/vm-handle.c) ---------------------------- */
+
+struct bg_vmm;
 
 /* One VM's spec and allocations: the content of vm.json (vm-lifecycle.md). */
 struct bg_vm {
@@ -409,7 +604,8 @@ struct bg_vm {
 	char ip[16];                  /* 172.16.0.<slot> (derived) */
 	char mac[18];                 /* 06:00:ac:10:00:<slot hex> (derived) */
 	char tap[16];                 /* bgtap<slot> (derived) */
-	char vmm[16];                 /* "qemu" | "firecracker" */
+	const struct bg_vmm *vmm;     /* the driver ("vmm" in vm.json) */
+	char vmm_bin[BG_VMM_BIN_MAX + 1]; /* the VMM binary chosen at create, or "" */
 	char accel[8];                /* "tcg" | "kvm" (qemu only) */
 	char created_at[32];          /* RFC 3339 UTC */
 };
@@ -417,42 +613,88 @@ struct bg_vm {
 /*
  * Fill vm from a vm.json object, validating every field (names, ranges,
  * enums) and deriving ip/mac/tap from slot (stored values must agree).
- * Used on the root side too: nothing unvalidated comes out of it.
+ * Nothing unvalidated comes out of it.
  */
 int bg_vm_from_json(const cJSON *j, struct bg_vm *vm, struct bg_err *err);
 cJSON *bg_vm_to_json(const struct bg_vm *vm);
 /* Derive ip, mac and tap from vm->slot. */
 int bg_vm_derive(struct bg_vm *vm);
-/* Read / write STATE/vms/<name>/vm.json. */
-int bg_vm_load(const char *name, struct bg_vm *vm, struct bg_err *err);
-int bg_vm_save(const struct bg_vm *vm);
-
-/* Every file of a VM, rebuilt from validated names (never from a request). */
-struct bg_vm_paths {
-	char dir[PATH_MAX];      /* STATE/vms/<name> */
-	char vmjson[PATH_MAX];
-	char rootfs[PATH_MAX];
-	char work[PATH_MAX];
-	char serial[PATH_MAX];
-	char create_lock[PATH_MAX];
-	char rundir[PATH_MAX];   /* RUN/vms/<name> */
-	char lock[PATH_MAX];
-	char sock[PATH_MAX];     /* vmm.sock */
-	char kernel[PATH_MAX];   /* STATE/kernels/<kernel>/vmlinux */
-	char initrd[PATH_MAX];   /* STATE/kernels/<kernel>/initrd.img */
-	char image_rootfs[PATH_MAX]; /* STATE/images/<image>/rootfs.ext4 */
-};
-int bg_vm_paths(const struct bg_vm *vm, struct bg_vm_paths *p);
+/* An absolute path with no ".", ".." or empty component (vmm_bin). */
+bool bg_abs_path_valid(const char *s);
 
 /*
  * The kernel command line: "console=ttyS0 reboot=k panic=1 ... banger.ip=
- * banger.gw= banger.dns= banger.hostname=", plus under TCG
- * tsc_early_khz=<tsc_khz> (and tsc=reliable with more than one vCPU).
+ * banger.gw= banger.dns= banger.hostname=", the driver's own words, and
+ * when the guest is emulated (TCG) tsc_early_khz=<tsc_khz> (and
+ * tsc=reliable with more than one vCPU).
  */
-int bg_vm_cmdline(const struct bg_vm *vm, const char *dns, bool tcg,
-    long tsc_khz, char *buf, size_t n);
-/* The host TSC in kHz from /proc/cpuinfo ("cpu MHz"), or -errno. */
-long bg_host_tsc_khz(void);
+int bg_vm_cmdline(const struct bg_vm *vm, const char *dns, long tsc_khz,
+    char *buf, size_t n);
+
+/*
+ * An open VM (lib/vm-handle.c): its state and run directories, opened
+ * once beneath the state and run roots without following a symlink,
+ * and its spec.  From then on every file of the VM is (dirfd, fixed
+ * name); paths are built only for what another program opens (the
+ * VMM's argv).
+ */
+struct bg_vmh {
+	struct bg_vm vm;
+	bool loaded;    /* vm is vm.json's (BG_VMH_ANY may leave it unread) */
+	int sfd;        /* STATE/vms/<name> */
+	int rfd;        /* RUN/vms/<name>, or -1 while it does not exist */
+};
+#define BG_VMH_INIT { .sfd = -1, .rfd = -1 }
+#define BG_VMH_RUNDIR 0x1 /* make RUN/vms/<name> (owner side) */
+#define BG_VMH_ANY 0x2    /* vm.json may be missing or broken: loaded says */
+
+/* DIR/vms/<name> for d STATE or RUN, beneath the root, no symlink (lib/vm-dir.c). */
+int bg_vm_dir(enum bg_dir d, const char *name);
+/*
+ * Open VM name.  Errors: not_found ("no VM named ...: banger vm list
+ * shows the VMs"), the half-made case ("banger vm prune removes it"), a
+ * broken vm.json (what is wrong and how to remove it).
+ */
+int bg_vm_open(const char *name, unsigned flags, struct bg_vmh *h,
+    struct bg_err *err);
+void bg_vm_close(struct bg_vmh *h);
+/* Write vm.json (atomically; never what bg_vm_from_json would refuse). */
+int bg_vm_save(const struct bg_vmh *h);
+/* The VM's files, by fixed name (enum index into one table). */
+enum bg_vm_file {
+	BG_VMF_ROOTFS, BG_VMF_WORK, BG_VMF_SERIAL, BG_VMF_VMMLOG,
+	BG_VMF_SOCK, BG_VMF_KERNEL, BG_VMF_INITRD, BG_VMF_IMAGE,
+};
+/* A path of the VM's file f, for another program to open (the VMM). */
+int bg_vm_path(const struct bg_vmh *h, enum bg_vm_file f, char *buf, size_t n);
+/* Connect to the VMM's control socket (beneath rfd) by deadline_ms. */
+int bg_vm_connect(const struct bg_vmh *h, int64_t deadline_ms, unsigned flags);
+
+enum bg_vm_state {
+	BG_VM_RUNNING, BG_VM_STOPPED, BG_VM_CREATING, BG_VM_BROKEN, BG_VM_UNKNOWN,
+};
+/* Running = someone holds RUN/vms/<name>/lock: 1, 0, or -errno. */
+int bg_vm_running(const struct bg_vmh *h);
+/* Being created = someone holds STATE/vms/<name>/create.lock: 1, 0, -errno. */
+int bg_vm_creating(const struct bg_vmh *h);
+enum bg_vm_state bg_vm_state(const struct bg_vmh *h);
+const char *bg_vm_state_name(enum bg_vm_state s);
+/*
+ * Signal the VMM.  Its pid (RUN/vms/<name>/pid, written by vmm-exec
+ * after it took the lock) is trusted only while the lock is held: the
+ * lock is checked, the pid pinned with a pidfd, the lock checked again,
+ * and the signal sent through the pidfd.  -ESRCH when not running.
+ */
+int bg_vm_signal(const struct bg_vmh *h, int sig);
+/* Wait until the lock is free (the VMM has exited): 0 or -ETIMEDOUT. */
+int bg_vm_wait_stopped(const struct bg_vmh *h, int timeout_ms);
+/*
+ * Stop the VM if it runs: the driver's shutdown and timeout_ms of grace
+ * (none when 0), then the driver's quit, then SIGKILL.  *forced says
+ * whether the guest was cut short.
+ */
+int bg_vm_stop(const struct bg_vmh *h, int timeout_ms, bool *forced,
+    struct bg_err *err);
 
 /*
  * Remove a stopped VM completely (lib/vm-destroy.c): tap via the root
@@ -461,48 +703,77 @@ long bg_host_tsc_khz(void);
  */
 int bg_vm_destroy(const char *name, int slot, struct bg_err *err);
 
-/* Wait until the VM lock is free: 0, or -ETIMEDOUT (lib/vm-kill.c). */
-int bg_vm_wait_stopped(const struct bg_vm_paths *p, int timeout_ms);
-/* Signal the VMM (pid from RUN/vms/<name>/pid, written by vmm-exec). */
-int bg_vm_signal(const struct bg_vm *vm, int sig);
-
-/* ---- VMM drivers (lib/vmm-qemu.c, lib/vmm-firecracker.c) --------- */
+/* ---- VMM drivers (lib/vmm-*.c) ----------------------------------- */
 
 /*
- * QEMU microvm argv (NULL-terminated, malloc'd; free with
- * bg_argv_free): -M microvm -nodefaults -no-user-config, virtio-mmio
- * disks and net, serial appended to serial.log, QMP on vmm.sock,
- * -no-reboot, accel per vm->accel.
+ * One entry per VMM (docs/vmm.md); nothing outside lib/vmm-*.c knows
+ * a VMM by name.  The launcher (vmm-exec, as the owner) runs argv with
+ * stdout on serial.log when console_on_stdout, else on vmm.log; then
+ * vm-start calls boot (if any) to configure and start the guest.
  */
-int bg_qemu_argv(const struct bg_vm *vm, const struct bg_vm_paths *p,
-    const char *qemu_bin, const char *cmdline, char ***argv);
+struct bg_vmm {
+	const char *name;         /* "qemu", "firecracker": vm.json, config */
+	const char *tool;         /* the binary, looked up by bg_host_tool */
+	const char *install;      /* how to get it, for messages */
+	const char *kernel_words; /* this VMM's own kernel command line words */
+	bool needs_kvm;
+	bool console_on_stdout;
+	/* The VMM's own log in the VM's state directory, made empty by vmm-exec at each start; NULL: none. */
+	const char *log_name;
+	/* Is the guest emulated (TCG)?  Then it needs the TSC words. */
+	bool (*emulated)(const struct bg_vm *vm);
+	/* The VMM's argv (malloc'd; bg_argv_free). */
+	int (*argv)(const struct bg_vmh *h, const char *bin, const char *cmdline,
+	    char ***argv);
+	/* After launch: configure and start the guest; NULL: argv did it. */
+	int (*boot)(const struct bg_vmh *h, const char *cmdline, struct bg_err *err);
+	/* Ask the guest to shut down (ACPI power button, Ctrl-Alt-Del). */
+	int (*shutdown)(const struct bg_vmh *h, struct bg_err *err);
+	/* Make the VMM quit at once; NULL: only a signal does. */
+	int (*quit)(const struct bg_vmh *h, struct bg_err *err);
+};
+
+/* The drivers (lib/vmm-qemu.c, lib/vmm-firecracker.c). */
+extern const struct bg_vmm bg_vmm_qemu, bg_vmm_firecracker;
+/* The driver named name, or NULL. */
+const struct bg_vmm *bg_vmm_find(const char *name);
+/* Every driver, NULL-terminated. */
+const struct bg_vmm *const *bg_vmm_all(void);
+struct bg_config;
+/* The config's override of driver d's binary (firecracker_bin), or NULL. */
+const char *bg_vmm_config_bin(const struct bg_vmm *d, const struct bg_config *c);
+/* The names, for messages: "qemu or firecracker". */
+const char *bg_vmm_names(void);
+/*
+ * The config's vmm ("auto" or a name): auto is Firecracker when its
+ * binary is there (fc_bin overrides the lookup) and KVM works, else
+ * QEMU.  NULL for an unknown name.
+ */
+const struct bg_vmm *bg_vmm_choose(const char *choice, const char *fc_bin);
+/* The VMM binary of vm: vm_bin (set at create) or the driver's tool. */
+int bg_vmm_bin(const struct bg_vm *vm, char *buf, size_t n);
 void bg_argv_free(char **argv);
 /*
- * A VMM's control socket (both drivers): a non-blocking O_CLOEXEC
- * connect that gives up at deadline_ms (-ETIMEDOUT) instead of
- * blocking on a full backlog; and a send of all of buf by deadline_ms
- * that never raises SIGPIPE.
+ * A VMM's control socket: a non-blocking O_CLOEXEC connect to path
+ * that retries, until deadline_ms, a socket not yet listening (the
+ * instant between a VMM's bind and listen), one whose backlog is full,
+ * and with BG_CONNECT_WAIT one that is not there yet; and a send of all of buf that never raises
+ * SIGPIPE.
  */
-int bg_vmm_connect(const char *sock, int64_t deadline_ms);
+#define BG_CONNECT_WAIT 0x1 /* also wait for the socket to appear (a VMM starting) */
+int bg_vmm_connect(const char *path, int64_t deadline_ms, unsigned flags);
 int bg_vmm_send(int fd, const void *buf, size_t n, int64_t deadline_ms);
 /* One QMP command ("quit", "system_powerdown", "query-status"); *reply may be NULL. */
-int bg_qmp(const char *sock, const char *command, cJSON **reply,
+int bg_qmp(const struct bg_vmh *h, const char *command, cJSON **reply,
     int timeout_ms, struct bg_err *err);
-
-/* firecracker argv: --api-sock vmm.sock (config comes over the API). */
-int bg_fc_argv(const struct bg_vm_paths *p, const char *fc_bin, char ***argv);
 /*
- * One HTTP/1.1 request on Firecracker's API socket; *status is the
- * HTTP status; on 4xx/5xx err carries fault_message.
+ * One HTTP/1.1 request on Firecracker's API socket (fd from
+ * bg_vm_connect or bg_vmm_connect); *status is the HTTP status; on
+ * 4xx/5xx err carries fault_message.
  */
-int bg_fc_request(const char *sock, const char *method, const char *path,
-    const char *body, int *status, cJSON **reply, int timeout_ms,
+int bg_fc_request(int fd, const char *method, const char *path,
+    const char *body, int *status, cJSON **reply, int64_t deadline_ms,
     struct bg_err *err);
-/* machine-config, boot-source, drives, network-interfaces, then InstanceStart. */
-int bg_fc_boot(const char *sock, const struct bg_vm *vm,
-    const struct bg_vm_paths *p, const char *cmdline, struct bg_err *err);
-/* SendCtrlAltDel. */
-int bg_fc_ctrl_alt_del(const char *sock, struct bg_err *err);
 
 /*
  * Guest DNS (lib/host-dns.c): the host's non-loopback IPv4 resolvers,

@@ -116,3 +116,29 @@ bg_root_call(const char *verb, const cJSON *req, int timeout_ms,
 	}
 	return bg_call(sock, verb, req, timeout_ms, NULL, NULL, result, err);
 }
+
+/* One root request with a name and/or an index (the root verbs' fields). */
+int
+bg_root(const char *verb, const char *name, int index, cJSON **result,
+    struct bg_err *err)
+{
+	cJSON *req = cJSON_CreateObject(), *res = NULL;
+	int r;
+
+	if (result != NULL)
+		*result = NULL;
+	if (req == NULL || cJSON_AddNumberToObject(req, "v", 1) == NULL ||
+	    (name != NULL && cJSON_AddStringToObject(req, "name", name) == NULL) ||
+	    (index > 0 && cJSON_AddNumberToObject(req, "index", index) == NULL)) {
+		cJSON_Delete(req);
+		bg_err_set(err, "temporary", "out of memory");
+		return -ENOMEM;
+	}
+	r = bg_root_call(verb, req, 60000, &res, err);
+	cJSON_Delete(req);
+	if (r == 0 && result != NULL)
+		*result = res;
+	else
+		cJSON_Delete(res);
+	return r;
+}

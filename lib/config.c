@@ -163,7 +163,10 @@ set_ssh_key(struct ctx *x, const struct bg_toml *n)
 	return expand(x, n, &x->c->ssh_key_path);
 }
 
-/* An absolute or ~/ path, or a command name looked up on PATH later. */
+/*
+ * An absolute or ~/ path, or a command name looked up later in the
+ * standard directories (lib/host.c: never $PATH).
+ */
 static int
 set_firecracker(struct ctx *x, const struct bg_toml *n)
 {
@@ -180,7 +183,8 @@ set_firecracker(struct ctx *x, const struct bg_toml *n)
 		return set_str(x, &x->c->firecracker_bin, s);
 	return cerr(x, n,
 		    "firecracker_bin '%s' must be an absolute path, a ~/ path "
-		    "or a command name to look up on PATH",
+		    "or a command name (looked up in /usr/local/bin and the "
+		    "system directories)",
 		    bg_toml_printable(s, p, sizeof(p)));
 }
 
@@ -201,6 +205,22 @@ set_choice(struct ctx *x, const struct bg_toml *n, const char *const *words,
 		}
 	return cerr(x, n, "%s must be %s (got '%s')", n->key, say,
 		    bg_toml_printable(n->s, p, sizeof(p)));
+}
+
+/* "auto" or the name of a VMM driver (lib/vmm-drivers.c). */
+static int
+set_vmm(struct ctx *x, const struct bg_toml *n)
+{
+	char p[128];
+	int r;
+
+	if ((r = want(x, n, BG_TOML_STRING, "")) < 0)
+		return r;
+	if (strcmp(n->s, "auto") != 0 && bg_vmm_find(n->s) == NULL)
+		return cerr(x, n, "vmm must be auto, %s (got '%s')",
+			    bg_vmm_names(), bg_toml_printable(n->s, p, sizeof(p)));
+	snprintf(x->c->vmm, sizeof(x->c->vmm), "%s", n->s);
+	return 0;
 }
 
 static int
@@ -423,7 +443,6 @@ load_file_sync(struct ctx *x, const struct bg_toml *a)
 static int
 load_root(struct ctx *x, const struct bg_toml *root)
 {
-	static const char *const vmms[] = {"auto", "firecracker", "qemu", NULL};
 	static const char *const accels[] = {"auto", "kvm", "tcg", NULL};
 	const struct bg_toml *n;
 	struct bg_config *c = x->c;
@@ -437,8 +456,7 @@ load_root(struct ctx *x, const struct bg_toml *root)
 		else if (strcmp(n->key, "firecracker_bin") == 0)
 			r = set_firecracker(x, n);
 		else if (strcmp(n->key, "vmm") == 0)
-			r = set_choice(x, n, vmms, "auto, firecracker or qemu",
-				       c->vmm, sizeof(c->vmm));
+			r = set_vmm(x, n);
 		else if (strcmp(n->key, "qemu_accel") == 0)
 			r = set_choice(x, n, accels, "auto, kvm or tcg",
 				       c->qemu_accel, sizeof(c->qemu_accel));

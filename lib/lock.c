@@ -45,14 +45,6 @@ take(int fd, int flags)
  * read-only fd), only their creator's side writes nothing to them.
  */
 int
-bg_lock_path(const char *path, int flags)
-{
-	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
-
-	return take(fd < 0 ? -errno : fd, flags);
-}
-
-int
 bg_lock_at(int dirfd, const char *name, int flags)
 {
 	return take(bg_openat_beneath(dirfd, name, O_RDWR | O_CREAT, 0644),
@@ -60,33 +52,18 @@ bg_lock_at(int dirfd, const char *name, int flags)
 }
 
 int
-bg_lock_held(const char *path)
+bg_lock_held_at(int dirfd, const char *name)
 {
-	char dir[PATH_MAX];
-	const char *slash = strrchr(path, '/');
 	struct stat st;
-	int d, fd, r = 0;
+	int fd, r = 0;
 
+	if (dirfd < 0)
+		return 0;
 	/*
-	 * Root probes owner-made lock files too: no symlink anywhere in
-	 * the directory part (resolved beneath the RUN root when the path
-	 * is under it), a regular file, and never block (a FIFO).
+	 * Root probes owner-made lock files too: no symlink, a regular
+	 * file, and never block (a FIFO planted there).
 	 */
-	if (slash == NULL || (size_t)(slash - path) >= sizeof(dir))
-		return -EINVAL;
-	if (bg_path_dir(BG_DIR_RUN, dir, sizeof(dir)) == 0 &&
-	    strncmp(path, dir, strlen(dir)) == 0 && path[strlen(dir)] == '/') {
-		d = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		fd = d < 0 ? -errno : bg_openat_beneath(d, path + strlen(dir) + 1,
-		    O_RDONLY | O_NONBLOCK | O_NOCTTY, 0);
-		if (d >= 0)
-			close(d);
-	} else {
-		fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK |
-		    O_NOCTTY);
-		if (fd < 0)
-			fd = -errno;
-	}
+	fd = bg_openat_beneath(dirfd, name, O_RDONLY | O_NONBLOCK | O_NOCTTY, 0);
 	if (fd < 0)
 		return fd == -ENOENT ? 0 : fd;
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
@@ -103,23 +80,6 @@ bg_lock_global(int flags)
 {
 	int d = bg_state_dir(BG_DIR_STATE, "", 0755), fd;
 
-	if (d < 0)
-		return d;
-	fd = bg_lock_at(d, "lock", flags);
-	close(d);
-	return fd;
-}
-
-int
-bg_lock_vm(const char *name, int flags)
-{
-	char rel[BG_NAME_MAX + 8];
-	int d, fd;
-
-	if (!bg_name_valid(name))
-		return -EINVAL;
-	snprintf(rel, sizeof(rel), "vms/%s", name);
-	d = bg_state_dir(BG_DIR_RUN, rel, 0755);
 	if (d < 0)
 		return d;
 	fd = bg_lock_at(d, "lock", flags);

@@ -101,9 +101,9 @@ bg_owner(uid_t *uid, gid_t *gid, bool require_install, struct bg_err *err)
 }
 
 int
-bg_peer_check(int fd, bool require_install, struct bg_err *err)
+bg_peer_allow(int fd, uid_t owner, struct bg_err *err)
 {
-	uid_t peer = 0, owner = 0;
+	uid_t peer = 0;
 	int r = bg_peer_cred(fd, &peer, NULL, NULL);
 
 	if (r == -ENOTSOCK)
@@ -113,15 +113,26 @@ bg_peer_check(int fd, bool require_install, struct bg_err *err)
 		    strerror(-r));
 		return r;
 	}
-	if (peer == 0)
-		return 0;
-	r = bg_owner_uid(&owner, require_install, err);
-	if (r < 0)
-		return r;
-	if (peer == owner)
+	if (peer == 0 || peer == owner)
 		return 0;
 	bg_err_set(err, "permission_denied",
 	    "connection from uid %u refused: this banger serves only its owner (uid %u) and root",
 	    (unsigned)peer, (unsigned)owner);
 	return -EPERM;
+}
+
+int
+bg_peer_check(int fd, bool require_install, struct bg_err *err)
+{
+	uid_t owner = 0, peer = 0;
+	int r;
+
+	/* A pipe, or root: no owner needed, do not read install.toml. */
+	r = bg_peer_cred(fd, &peer, NULL, NULL);
+	if (r == -ENOTSOCK || (r == 0 && peer == 0))
+		return 0;
+	r = bg_owner_uid(&owner, require_install, err);
+	if (r == 0)
+		r = bg_peer_allow(fd, owner, err);
+	return r;
 }

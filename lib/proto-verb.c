@@ -1,5 +1,5 @@
 /*
- * proto-verb.c — read the verb line of a request (DESIGN.md §2) one
+ * proto-verb.c — read the verb line of a request (docs/protocol.md) one
  * byte at a time, so that nothing past its newline is consumed: the
  * dispatcher execs the helper with the rest still on stdin.
  */

@@ -1,5 +1,5 @@
 /*
- * run.c — run a host program (ssh-keygen, mkfs.ext4) by absolute path,
+ * run.c — run a host program (mkfs.ext4, systemd-run) by absolute path,
  * without a shell, stdin from /dev/null, stdout discarded, the first
  * bytes of stderr kept for the error message, with a deadline.
  */
@@ -81,20 +81,4 @@ bg_run(char *const argv[], int timeout_ms, struct bg_err *err)
 	    WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st),
 	    have ? ": " : "", msg);
 	return -EIO;
-}
-
-const char *
-bg_find_tool(const char *name, char *buf, size_t n)
-{
-	static const char *const dirs[] = { "/usr/sbin", "/usr/bin", "/sbin",
-		"/bin", NULL };
-	size_t i;
-
-	for (i = 0; dirs[i] != NULL; i++) {
-		if ((size_t)snprintf(buf, n, "%s/%s", dirs[i], name) >= n)
-			return NULL;
-		if (access(buf, X_OK) == 0)
-			return buf;
-	}
-	return NULL;
 }

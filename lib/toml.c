@@ -4,9 +4,19 @@
  * It reads comments, bare, quoted and dotted keys, [table] and
  * [[array.of.tables]] headers, basic and literal strings (one-line and
  * multi-line), integers (decimal, 0x, 0o, 0b, with '_' between digits),
- * booleans and arrays.  Floats, dates and times, and inline tables are
+ * booleans, arrays and inline tables.  Floats, dates and times are
  * refused with a message that says so: nothing in banger's config needs
  * them.
+ *
+ * An inline table, { k = v, k2 = v2 }, gives the same BG_TOML_TABLE node
+ * (children in order, key, position) as a [table] section or an
+ * [[array]] element, so a reader of the tree cannot tell them apart.  As
+ * TOML 1.0 says, it is on one line (only a value inside it, such as an
+ * array or a multi-line string, may span lines), has no trailing comma,
+ * and is complete once closed: no header, sub-table or dotted key may add
+ * to it later.  Arrays nest at most ARRAY_DEPTH_MAX deep, and arrays and
+ * inline tables together at most NEST_DEPTH_MAX deep, which bounds the
+ * recursion of the parser.
  *
  * The text is checked first as a whole: valid UTF-8, no NUL, no control
  * character but tab and newline, CR only in CRLF.  The parser proper can
@@ -16,8 +26,8 @@
  * Every error fills err with code "bad_config" and the message
  * "FILE:LINE:COL: what", LINE and COL 1-based, COL counted in bytes from
  * the start of the line, pointing at the offending character (for an
- * unterminated string: its opening quote; for a key defined twice: the
- * second definition).
+ * unterminated string, array or inline table: its opening quote, '[' or
+ * '{'; for a key defined twice: the second definition).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -32,6 +42,7 @@
 #define TOML_FILE_MAX (1 << 20)
 #define KEY_PARTS_MAX 32
 #define ARRAY_DEPTH_MAX 32
+#define NEST_DEPTH_MAX 64
 #define TABLE_KEYS_MAX 1024
 
 /* bg_toml.flags */
@@ -40,7 +51,12 @@ enum {
 	F_IMPLICIT = 2, /* table: created on the way to a deeper [a.b] header */
 	F_DOTTED = 4,	/* table: created by a dotted key a.b = v */
 	F_AOT = 8,	/* array: of tables, made by [[headers]] */
+	F_INLINE = 16,	/* table: an inline table { ... }, complete */
 };
+
+#define INLINE_FIXED                                                           \
+	"table '%s' was defined inline (line %d) and cannot be extended; "     \
+	"put all its keys inside its braces"
 
 struct parser {
 	const char *p, *end; /* cursor and end of the text */
@@ -48,6 +64,8 @@ struct parser {
 	int line;
 	const char *file;
 	struct bg_err *err;
+	int depth;  /* arrays and inline tables open around the cursor */
+	int arrays; /* arrays alone */
 };
 
 struct key {
@@ -657,19 +675,36 @@ parse_number(struct parser *P, struct bg_toml *v)
 	return 0;
 }
 
-static int parse_value(struct parser *, struct bg_toml *, int);
+static int parse_value(struct parser *, struct bg_toml *);
+static int parse_keyval(struct parser *, struct bg_toml *);
+
+/* Entering an array or inline table at (line, col): within the limits? */
+static int
+nest(struct parser *P, bool array, int line, int col)
+{
+	if (array && P->arrays >= ARRAY_DEPTH_MAX)
+		return perr(P, line, col, "arrays nested more than %d deep",
+			    ARRAY_DEPTH_MAX);
+	if (P->depth >= NEST_DEPTH_MAX)
+		return perr(P, line, col,
+			    "arrays and inline tables nested more than %d "
+			    "deep; use [table] sections for the outer levels",
+			    NEST_DEPTH_MAX);
+	P->depth++;
+	P->arrays += array;
+	return 0;
+}
 
 static int
-parse_array(struct parser *P, struct bg_toml *a, int depth)
+parse_array(struct parser *P, struct bg_toml *a)
 {
 	struct bg_toml *v;
 	int line = P->line, col = COL(P, P->p), r;
 	char d[16];
 
 	a->type = BG_TOML_ARRAY;
-	if (depth >= ARRAY_DEPTH_MAX)
-		return perr(P, line, col, "arrays nested more than %d deep",
-			    ARRAY_DEPTH_MAX);
+	if ((r = nest(P, true, line, col)) < 0)
+		return r;
 	P->p++;
 	for (;;) {
 		skip_blank(P);
@@ -680,7 +715,7 @@ parse_array(struct parser *P, struct bg_toml *a, int depth)
 				    "unterminated array (no closing ']')");
 		if ((r = add_node(P, a, BG_TOML_STRING, NULL, HERE(P), &v)) < 0)
 			return r;
-		if ((r = parse_value(P, v, depth + 1)) < 0)
+		if ((r = parse_value(P, v)) < 0)
 			return r;
 		skip_blank(P);
 		if (ch(P, 0) == ',') {
@@ -697,11 +732,79 @@ parse_array(struct parser *P, struct bg_toml *a, int depth)
 			    desc(P, P->p, d, sizeof(d)));
 	}
 	P->p++;
+	P->depth--;
+	P->arrays--;
+	return 0;
+}
+
+/*
+ * Where a key, ',' or '}' of the inline table opened at (line, col) must
+ * come: not the end of the file, of the line, or a comment.
+ */
+static int
+inline_gap(struct parser *P, int line, int col)
+{
+	if (ch(P, 0) < 0)
+		return perr(P, line, col,
+			    "unterminated inline table (no closing '}')");
+	if (at_eol(P))
+		return perr(P, HERE(P),
+			    "end of line inside an inline table; an inline "
+			    "table must be on one line (close it with '}' "
+			    "before the line ends, or use a [table] section)");
+	if (ch(P, 0) == '#')
+		return perr(P, HERE(P),
+			    "comment inside an inline table; an inline table "
+			    "must be on one line (close it with '}' before "
+			    "the comment)");
+	return 0;
+}
+
+/*
+ * { k = v, ... }; the cursor is on the '{'.  The table is marked
+ * F_INLINE, so that nothing outside the braces can add to it later.
+ */
+static int
+parse_inline(struct parser *P, struct bg_toml *t)
+{
+	const char *comma;
+	int line = P->line, col = COL(P, P->p), r;
+	char d[16];
+
+	t->type = BG_TOML_TABLE;
+	t->flags = F_DEFINED | F_INLINE;
+	if ((r = nest(P, false, line, col)) < 0)
+		return r;
+	P->p++;
+	skip_ws(P);
+	while (ch(P, 0) != '}') {
+		if ((r = inline_gap(P, line, col)) < 0 ||
+		    (r = parse_keyval(P, t)) < 0)
+			return r;
+		skip_ws(P);
+		if ((r = inline_gap(P, line, col)) < 0)
+			return r;
+		if (ch(P, 0) == '}')
+			break;
+		if (ch(P, 0) != ',')
+			return perr(
+			    P, HERE(P),
+			    "expected ',' or '}' in an inline table, found %s",
+			    desc(P, P->p, d, sizeof(d)));
+		comma = P->p++;
+		skip_ws(P);
+		if (ch(P, 0) == '}')
+			return perr(P, P->line, COL(P, comma),
+				    "trailing comma in an inline table; remove "
+				    "it (only arrays may end with a comma)");
+	}
+	P->p++;
+	P->depth--;
 	return 0;
 }
 
 static int
-parse_value(struct parser *P, struct bg_toml *v, int depth)
+parse_value(struct parser *P, struct bg_toml *v)
 {
 	int c = ch(P, 0);
 	char d[16];
@@ -711,11 +814,9 @@ parse_value(struct parser *P, struct bg_toml *v, int depth)
 		return parse_string(P, &v->s, false);
 	}
 	if (c == '[')
-		return parse_array(P, v, depth);
+		return parse_array(P, v);
 	if (c == '{')
-		return perr(P, HERE(P),
-			    "inline tables are not supported in banger's "
-			    "config; use a [table] section");
+		return parse_inline(P, v);
 	if (P->end - P->p >= 4 && strncmp(P->p, "true", 4) == 0) {
 		v->type = BG_TOML_BOOL;
 		v->b = true;
@@ -733,11 +834,11 @@ parse_value(struct parser *P, struct bg_toml *v, int depth)
 		return parse_number(P, v);
 	if (at_eol(P) || c == '#')
 		return perr(P, HERE(P), "missing value after '='");
-	return perr(
-	    P, HERE(P),
-	    "expected a value (string, integer, boolean or array), found %s%s",
-	    desc(P, P->p, d, sizeof(d)),
-	    is_bare(c) ? " (strings must be quoted)" : "");
+	return perr(P, HERE(P),
+		    "expected a value (string, integer, boolean, array or "
+		    "inline table), found %s%s",
+		    desc(P, P->p, d, sizeof(d)),
+		    is_bare(c) ? " (strings must be quoted)" : "");
 }
 
 /* [a.b.c] or [[a.b.c]]: the table that following keys go into. */
@@ -788,6 +889,9 @@ parse_header(struct parser *P, struct bg_toml *root, struct bg_toml **cur)
 			    P, k.line[i], k.col[i],
 			    "key '%s' is already defined as a value (line %d)",
 			    name, n->line);
+		else if (n->flags & F_INLINE)
+			r = perr(P, k.line[i], k.col[i], INLINE_FIXED, name,
+				 n->line);
 		else if (i < k.n - 1)
 			;
 		else if (aot)
@@ -828,7 +932,7 @@ out:
 	return r;
 }
 
-/* key = value, into the current table. */
+/* key = value, into the current table (or the inline table being read). */
 static int
 parse_keyval(struct parser *P, struct bg_toml *cur)
 {
@@ -871,6 +975,9 @@ parse_keyval(struct parser *P, struct bg_toml *cur)
 				 "key '%s' is already defined (line %d) and is "
 				 "not a table",
 				 name, n->line);
+		else if (n->flags & F_INLINE)
+			r = perr(P, k.line[i], k.col[i], INLINE_FIXED, name,
+				 n->line);
 		else if (!(n->flags & F_DOTTED))
 			r = perr(P, k.line[i], k.col[i],
 				 "table '%s' (line %d) cannot be extended with "
@@ -880,7 +987,7 @@ parse_keyval(struct parser *P, struct bg_toml *cur)
 			goto out;
 		t = n;
 	}
-	r = parse_value(P, t, 0);
+	r = parse_value(P, t);
 out:
 	key_free(&k);
 	return r;

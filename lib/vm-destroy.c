@@ -26,13 +26,7 @@ bg_vm_destroy(const char *name, int slot, struct bg_err *err)
 	}
 	if (slot >= BG_NET_INDEX_MIN && bg_net_tap_name(slot, tap, sizeof(tap)) == 0 &&
 	    if_nametoindex(tap) != 0) {
-		cJSON *req = cJSON_CreateObject(), *res = NULL;
-
-		cJSON_AddNumberToObject(req, "v", 1);
-		cJSON_AddNumberToObject(req, "index", slot);
-		r = bg_root_call("tap-del", req, 30000, &res, err);
-		cJSON_Delete(req);
-		cJSON_Delete(res);
+		r = bg_root("tap-del", NULL, slot, NULL, err);
 		if (r < 0)
 			return r; /* keep the state: the tap would leak */
 	}

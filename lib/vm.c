@@ -1,9 +1,9 @@
 /*
- * vm.c — one VM's spec and allocations (vm.json, docs/vm-lifecycle.md),
- * the paths of its files, and its kernel command line.
+ * vm.c — one VM's spec and allocations (vm.json, docs/vm-lifecycle.md)
+ * and its kernel command line.
  *
- * vm.json is written by the owner's helpers and read by root's helpers
- * too, so bg_vm_from_json() treats it as hostile input: every field is
+ * vm.json lives in a directory the owner can write, so
+ * bg_vm_from_json() treats it as hostile input: every field is
  * checked (type, range, enum; the VM name with bg_name_valid(), image
  * and kernel names with bg_artifact_name_valid()), unknown and
  * duplicate keys are refused, and the network identity (ip, mac, tap)
@@ -32,6 +32,7 @@
 #define DISK_MAX BG_DISK_MAX
 #define DNS_MAX 3 /* resolv.conf's MAXNS: banger-init keeps three */
 #define TSC_KHZ_MAX 100000000L /* 100 GHz */
+#define VMM_NAME_MAX 31
 
 enum field {
 	F_NAME,
@@ -46,6 +47,7 @@ enum field {
 	F_MAC,
 	F_TAP,
 	F_VMM,
+	F_VMM_BIN,
 	F_ACCEL,
 	F_CREATED,
 	F_COUNT
@@ -67,6 +69,7 @@ static const struct {
 	[F_MAC] = { "mac", false },
 	[F_TAP] = { "tap", false },
 	[F_VMM] = { "vmm", true },
+	[F_VMM_BIN] = { "vmm_bin", false },
 	[F_ACCEL] = { "accel", true },
 	[F_CREATED] = { "created_at", true },
 };
@@ -222,9 +225,20 @@ bg_vm_from_json(const cJSON *j, struct bg_vm *out, struct bg_err *err)
 	if (!json_int(seen[F_SLOT], BG_NET_INDEX_MIN, BG_NET_INDEX_MAX, &d))
 		BAD("slot", "must be an integer from 2 to 254");
 	vm.slot = (int)d;
-	if (!json_str(seen[F_VMM], vm.vmm, sizeof(vm.vmm) - 1) ||
-	    (strcmp(vm.vmm, "qemu") != 0 && strcmp(vm.vmm, "firecracker") != 0))
-		BAD("vmm", "must be \"qemu\" or \"firecracker\"");
+	{
+		char vmm[VMM_NAME_MAX + 1];
+
+		if (!json_str(seen[F_VMM], vmm, VMM_NAME_MAX) ||
+		    (vm.vmm = bg_vmm_find(vmm)) == NULL) {
+			bg_err_set(err, "bad_request", "vm.json: 'vmm' must be %s",
+			    bg_vmm_names());
+			return -EINVAL;
+		}
+	}
+	if (seen[F_VMM_BIN] != NULL &&
+	    (!json_str(seen[F_VMM_BIN], vm.vmm_bin, BG_VMM_BIN_MAX) ||
+	    !bg_abs_path_valid(vm.vmm_bin)))
+		BAD("vmm_bin", "must be an absolute path without . or .. of at most 1024 bytes");
 	if (!json_str(seen[F_ACCEL], vm.accel, sizeof(vm.accel) - 1) ||
 	    (strcmp(vm.accel, "tcg") != 0 && strcmp(vm.accel, "kvm") != 0))
 		BAD("accel", "must be \"tcg\" or \"kvm\"");
@@ -276,7 +290,10 @@ bg_vm_to_json(const struct bg_vm *vm)
 	    cJSON_AddStringToObject(o, "ip", vm->ip) == NULL ||
 	    cJSON_AddStringToObject(o, "mac", vm->mac) == NULL ||
 	    cJSON_AddStringToObject(o, "tap", vm->tap) == NULL ||
-	    cJSON_AddStringToObject(o, "vmm", vm->vmm) == NULL ||
+	    vm->vmm == NULL ||
+	    cJSON_AddStringToObject(o, "vmm", vm->vmm->name) == NULL ||
+	    (vm->vmm_bin[0] != '\0' &&
+	    cJSON_AddStringToObject(o, "vmm_bin", vm->vmm_bin) == NULL) ||
 	    cJSON_AddStringToObject(o, "accel", vm->accel) == NULL ||
 	    cJSON_AddStringToObject(o, "created_at", vm->created_at) == NULL) {
 		cJSON_Delete(o);
@@ -285,161 +302,25 @@ bg_vm_to_json(const struct bg_vm *vm)
 	return o;
 }
 
-/*
- * Open STATE/vms/<name> without following a symlink at the last step:
- * the owner controls what is inside STATE/vms, and root reads it.
- */
-static int
-open_vm_dir(const char *name)
+bool
+bg_abs_path_valid(const char *s)
 {
-	char root[PATH_MAX], rel[BG_NAME_MAX + 8];
-	int rfd, r;
+	const char *c;
+	size_t len;
 
-	/*
-	 * The state root comes from compiled-in paths (or BANGER_ROOT);
-	 * everything below it is the owner's, so "vms/<name>" is resolved
-	 * beneath it without following any symlink.
-	 */
-	r = bg_path_dir(BG_DIR_STATE, root, sizeof(root));
-	if (r < 0)
-		return r;
-	rfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (rfd < 0)
-		return -errno;
-	snprintf(rel, sizeof(rel), "vms/%s", name);
-	r = bg_openat_beneath(rfd, rel, O_RDONLY | O_DIRECTORY, 0);
-	close(rfd);
-	return r;
-}
-
-/*
- * vm.json, read the way root may read an owner-written file: no
- * symlink, a regular file (O_NONBLOCK, so a FIFO planted there cannot
- * block us), at most VM_JSON_MAX bytes, exactly one JSON object.
- */
-static int
-read_vm_json(int dfd, cJSON **out)
-{
-	/* bg_json_read_file: beneath dfd, no symlink, regular file, capped. */
-	int r = bg_json_read_file(dfd, "vm.json", VM_JSON_MAX, out);
-
-	return r == -ELOOP ? -EINVAL : r;
-}
-
-int
-bg_vm_load(const char *name, struct bg_vm *vm, struct bg_err *err)
-{
-	struct bg_vm v;
-	cJSON *j = NULL;
-	int dfd, r;
-
-	if (!bg_name_valid(name)) {
-		bg_err_set(err, "bad_request",
-		    "'%s' is not a valid VM name ([a-z0-9][a-z0-9-]{0,62})",
-		    name == NULL ? "(null)" : "(invalid)");
-		return -EINVAL;
+	/* Not "/" alone, no trailing "/": a file, not a directory. */
+	if (s == NULL || s[0] != '/' || s[strlen(s) - 1] == '/' ||
+	    !printable(s))
+		return false;
+	for (c = s + 1; *c != '\0'; c += len + 1) {
+		len = strcspn(c, "/");
+		if (len == 0 || (len == 1 && c[0] == '.') ||
+		    (len == 2 && c[0] == '.' && c[1] == '.'))
+			return false;
+		if (c[len] == '\0')
+			break;
 	}
-	dfd = open_vm_dir(name);
-	if (dfd == -ENOENT) {
-		bg_err_set(err, "not_found", "no VM named '%s' (`banger vm list` shows them)", name);
-		return dfd;
-	}
-	if (dfd < 0) {
-		bg_err_set(err, dfd == -ELOOP || dfd == -ENOTDIR ? "bad_request" : "temporary",
-		    "cannot open the directory of VM '%s': %s", name, strerror(-dfd));
-		return dfd;
-	}
-	r = read_vm_json(dfd, &j);
-	close(dfd);
-	if (r == -ENOENT) {
-		bg_err_set(err, "not_found",
-		    "VM '%s' has no vm.json (half-made? `banger vm prune` removes it)", name);
-		return r;
-	}
-	if (r < 0) {
-		bg_err_set(err, r == -EIO || r == -ENOMEM ? "temporary" : "bad_request",
-		    "VM '%s': vm.json unreadable (%s); `banger vm delete %s` removes it",
-		    name, r == -EBADMSG ? "not a JSON object" :
-		    r == -EFBIG ? "larger than 64 KiB" :
-		    r == -EINVAL ? "not a regular file" : strerror(-r), name);
-		return r;
-	}
-	r = bg_vm_from_json(j, &v, err);
-	cJSON_Delete(j);
-	if (r < 0)
-		return r;
-	if (strcmp(v.name, name) != 0) {
-		bg_err_set(err, "bad_request",
-		    "VM '%s': its vm.json names another VM ('%s')", name, v.name);
-		return -EINVAL;
-	}
-	*vm = v;
-	return 0;
-}
-
-int
-bg_vm_save(const struct bg_vm *vm)
-{
-	struct bg_vm check;
-	cJSON *j;
-	int dfd, r;
-
-	/* Never write what we would refuse to read. */
-	j = bg_vm_to_json(vm);
-	if (j == NULL)
-		return -ENOMEM;
-	r = bg_vm_from_json(j, &check, NULL);
-	if (r < 0) {
-		cJSON_Delete(j);
-		return r;
-	}
-	dfd = open_vm_dir(vm->name);
-	if (dfd < 0) {
-		cJSON_Delete(j);
-		return dfd;
-	}
-	r = bg_json_write_file(dfd, "vm.json", j, 0644);
-	close(dfd);
-	cJSON_Delete(j);
-	return r;
-}
-
-int
-bg_vm_paths(const struct bg_vm *vm, struct bg_vm_paths *p)
-{
-	static const struct {
-		size_t off;
-		enum bg_dir dir;
-		const char *sub;
-		int name; /* 0 vm name, 1 kernel, 2 image */
-		const char *file;
-	} t[] = {
-		{ offsetof(struct bg_vm_paths, dir), BG_DIR_STATE, "vms", 0, NULL },
-		{ offsetof(struct bg_vm_paths, vmjson), BG_DIR_STATE, "vms", 0, "vm.json" },
-		{ offsetof(struct bg_vm_paths, rootfs), BG_DIR_STATE, "vms", 0, "rootfs.ext4" },
-		{ offsetof(struct bg_vm_paths, work), BG_DIR_STATE, "vms", 0, "work.ext4" },
-		{ offsetof(struct bg_vm_paths, serial), BG_DIR_STATE, "vms", 0, "serial.log" },
-		{ offsetof(struct bg_vm_paths, create_lock), BG_DIR_STATE, "vms", 0, "create.lock" },
-		{ offsetof(struct bg_vm_paths, rundir), BG_DIR_RUN, "vms", 0, NULL },
-		{ offsetof(struct bg_vm_paths, lock), BG_DIR_RUN, "vms", 0, "lock" },
-		{ offsetof(struct bg_vm_paths, sock), BG_DIR_RUN, "vms", 0, "vmm.sock" },
-		{ offsetof(struct bg_vm_paths, kernel), BG_DIR_STATE, "kernels", 1, "vmlinux" },
-		{ offsetof(struct bg_vm_paths, initrd), BG_DIR_STATE, "kernels", 1, "initrd.img" },
-		{ offsetof(struct bg_vm_paths, image_rootfs), BG_DIR_STATE, "images", 2, "rootfs.ext4" },
-	};
-	const char *names[] = { vm->name, vm->kernel, vm->image };
-	size_t i;
-	int r;
-
-	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
-		r = bg_path_build((char *)p + t[i].off, PATH_MAX, t[i].dir,
-		    t[i].sub, names[t[i].name], t[i].file);
-		if (r < 0) {
-			memset(p, 0, sizeof(*p));
-			return r;
-		}
-	}
-	return 0;
+	return true;
 }
 
 /* "a.b.c.d[,a.b.c.d...]": one to DNS_MAX dotted-quad IPv4 addresses. */
@@ -471,32 +352,29 @@ dns_valid(const char *dns)
 }
 
 /*
- * The guest's command line.  The fixed part is what FACTS.md measured
- * under QEMU TCG; a Firecracker guest instead keeps its i8042 keyboard
- * (Firecracker's own recommended flags), because SendCtrlAltDel reaches
- * the guest through it.  The TSC flags are for TCG only: under KVM the
- * guest calibrates against the real TSC.  tsc_khz <= 0 means unknown
- * (e.g. bg_host_tsc_khz() failed): tsc_early_khz is then left out.
+ * The guest's command line.  The fixed part is what docs/guest.md
+ * lists (measured under QEMU TCG); the driver adds its own words (the
+ * i8042 keyboard Firecracker's Ctrl-Alt-Del needs, or none of it under
+ * QEMU).  The TSC words are for an emulated guest only: under KVM the
+ * guest calibrates against the real TSC.  tsc_khz <= 0 means unknown:
+ * tsc_early_khz is then left out.
  */
 int
-bg_vm_cmdline(const struct bg_vm *vm, const char *dns, bool tcg,
-    long tsc_khz, char *buf, size_t n)
+bg_vm_cmdline(const struct bg_vm *vm, const char *dns, long tsc_khz,
+    char *buf, size_t n)
 {
 	struct bg_vm v;
 	char tsc[64] = "";
-	const char *i8042;
+	bool tcg;
 	int r;
 
-	if (vm == NULL || buf == NULL || !bg_name_valid(vm->name) ||
-	    !dns_valid(dns) || tsc_khz > TSC_KHZ_MAX)
+	if (vm == NULL || buf == NULL || vm->vmm == NULL ||
+	    !bg_name_valid(vm->name) || !dns_valid(dns) || tsc_khz > TSC_KHZ_MAX)
 		return -EINVAL;
 	v = *vm;
 	if (bg_vm_derive(&v) < 0)
 		return -EINVAL;
-	if (strcmp(vm->vmm, "firecracker") == 0)
-		i8042 = "i8042.noaux i8042.nomux i8042.nopnp i8042.dumbkbd";
-	else
-		i8042 = "i8042.nopnp i8042.noaux i8042.nokbd";
+	tcg = vm->vmm->emulated(vm);
 	if (tcg && tsc_khz > 0)
 		snprintf(tsc, sizeof(tsc), " tsc_early_khz=%ld", tsc_khz);
 	if (tcg && vm->vcpu > 1)
@@ -505,7 +383,8 @@ bg_vm_cmdline(const struct bg_vm *vm, const char *dns, bool tcg,
 	    "console=ttyS0 reboot=k panic=1 quiet mitigations=off pci=off "
 	    "cryptomgr.notests no_timer_check audit=0 %s nowatchdog%s "
 	    "banger.ip=%s/%d banger.gw=%s banger.dns=%s banger.hostname=%s",
-	    i8042, tsc, v.ip, BG_BRIDGE_PREFIX, BG_BRIDGE_ADDR, dns, v.name);
+	    vm->vmm->kernel_words, tsc, v.ip, BG_BRIDGE_PREFIX, BG_BRIDGE_ADDR,
+	    dns, v.name);
 	if (r < 0)
 		return -EINVAL;
 	if ((size_t)r >= n) {
@@ -514,71 +393,4 @@ bg_vm_cmdline(const struct bg_vm *vm, const char *dns, bool tcg,
 		return -ENAMETOOLONG;
 	}
 	return 0;
-}
-
-/*
- * "cpu MHz : 2596.096" of the first CPU, in kHz.  Parsed by hand (no
- * strtod, no locale): at most three decimals count.
- */
-long
-bg_host_tsc_khz(void)
-{
-	char buf[16384];
-	size_t have = 0;
-	const char *line;
-	long khz = 0;
-	int fd, digits = 0;
-
-	fd = open("/proc/cpuinfo", O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0)
-		return -errno;
-	/* The first CPU's block is at the start: a bounded read is enough. */
-	while (have < sizeof(buf) - 1) {
-		ssize_t got = read(fd, buf + have, sizeof(buf) - 1 - have);
-
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got <= 0)
-			break;
-		have += (size_t)got;
-	}
-	close(fd);
-	buf[have] = '\0';
-	for (line = buf; line != NULL && *line != '\0';) {
-		const char *nl = strchr(line, '\n');
-
-		if (strncmp(line, "cpu MHz", 7) == 0) {
-			const char *c = line + 7;
-			int frac = -1;
-
-			while (*c == ' ' || *c == '\t')
-				c++;
-			if (*c++ != ':')
-				return -EINVAL;
-			while (*c == ' ' || *c == '\t')
-				c++;
-			for (; (*c >= '0' && *c <= '9') || *c == '.'; c++) {
-				if (*c == '.') {
-					if (frac >= 0)
-						return -EINVAL;
-					frac = 0;
-					continue;
-				}
-				if (frac >= 3)
-					continue;
-				if (frac >= 0)
-					frac++;
-				if (++digits > 9)
-					return -ERANGE;
-				khz = khz * 10 + (*c - '0');
-			}
-			if (digits == 0 || (*c != '\n' && *c != '\0'))
-				return -EINVAL;
-			for (frac = frac < 0 ? 0 : frac; frac < 3; frac++)
-				khz *= 10;
-			return khz > 0 ? khz : -EINVAL;
-		}
-		line = nl != NULL ? nl + 1 : NULL;
-	}
-	return -ENOENT;
 }

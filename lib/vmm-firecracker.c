@@ -1,6 +1,8 @@
 /*
  * vmm-firecracker.c — the Firecracker driver: `firecracker --api-sock
- * vmm.sock`, then the VM is described and started over that socket's
+ * vmm.sock --log-path firecracker.log` (its log in a file of its own,
+ * so that serial.log, its stdout, holds the guest console alone),
+ * then the VM is described and started over that socket's
  * HTTP/1.1 API (Firecracker v1.x, src/firecracker/swagger/
  * firecracker.yaml): PUT /machine-config, /boot-source, /drives/{id},
  * /network-interfaces/{id}, then PUT /actions InstanceStart; a graceful
@@ -14,6 +16,7 @@
  * deadline and every size a cap.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,25 +35,37 @@
 #define FC_TIMEOUT_MS 10000
 #define FC_START_TIMEOUT_MS 60000
 
-int
-bg_fc_argv(const struct bg_vm_paths *p, const char *fc_bin, char ***argv)
+static int
+fc_argv(const struct bg_vmh *h, const char *fc_bin, const char *cmdline,
+    char ***argv)
 {
+	char sock[PATH_MAX], log[PATH_MAX];
 	struct sockaddr_un sa;
 	char **v;
 	int i;
 
 	*argv = NULL;
-	if (p == NULL || fc_bin == NULL || fc_bin[0] != '/' || p->sock[0] != '/')
+	if (fc_bin == NULL || fc_bin[0] != '/' ||
+	    bg_vm_path(h, BG_VMF_SOCK, sock, sizeof(sock)) < 0 ||
+	    bg_path_build(log, sizeof(log), BG_DIR_STATE, "vms", h->vm.name,
+	    bg_vmm_firecracker.log_name) < 0)
 		return -EINVAL;
-	if (strlen(p->sock) >= sizeof(sa.sun_path))
+	if (strlen(sock) >= sizeof(sa.sun_path))
 		return -ENAMETOOLONG;
-	v = calloc(4, sizeof(*v));
+	v = calloc(6, sizeof(*v));
 	if (v == NULL)
 		return -ENOMEM;
 	v[0] = strdup(fc_bin);
 	v[1] = strdup("--api-sock");
-	v[2] = strdup(p->sock);
-	for (i = 0; i < 3; i++)
+	v[2] = strdup(sock);
+	/*
+	 * Its log in a file of its own: Firecracker never creates it
+	 * (vmm-exec makes it empty at each start), and without it the log
+	 * lines would go to stdout, the guest console in serial.log.
+	 */
+	v[3] = strdup("--log-path");
+	v[4] = strdup(log);
+	for (i = 0; i < 5; i++)
 		if (v[i] == NULL) {
 			bg_argv_free(v);
 			return -ENOMEM;
@@ -179,16 +194,15 @@ refusal(struct bg_err *err, int status, const char *method, const char *path,
 }
 
 int
-bg_fc_request(const char *sock, const char *method, const char *path,
-    const char *body, int *status, cJSON **reply, int timeout_ms,
+bg_fc_request(int fd, const char *method, const char *path,
+    const char *body, int *status, cJSON **reply, int64_t deadline,
     struct bg_err *err)
 {
-	int64_t deadline = bg_now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
 	size_t blen = body != NULL ? strlen(body) : 0, have = 0, hlen = 0;
 	char head[512], *buf = NULL, *eoh, *eol, *b;
 	cJSON *j = NULL;
 	long clen = -1;
-	int fd = -1, n, r, st = 0;
+	int n, r, st = 0;
 
 	if (status != NULL)
 		*status = 0;
@@ -216,13 +230,6 @@ bg_fc_request(const char *sock, const char *method, const char *path,
 	if (n < 0 || (size_t)n >= sizeof(head))
 		return -EINVAL;
 
-	fd = bg_vmm_connect(sock, deadline);
-	if (fd < 0) {
-		bg_err_set(err, "temporary",
-		    "cannot reach Firecracker's API socket %s: %s",
-		    sock != NULL ? sock : "(null)", strerror(-fd));
-		return fd;
-	}
 	r = bg_vmm_send(fd, head, (size_t)n, deadline);
 	if (r == 0 && blen > 0)
 		r = bg_vmm_send(fd, body, blen, deadline);
@@ -279,7 +286,6 @@ bg_fc_request(const char *sock, const char *method, const char *path,
 		if (r == 0 && clen < 0 && have - hlen >= want)
 			r = -EMSGSIZE;
 	}
-	close(fd);
 	if (r < 0) {
 		free(buf);
 		bg_err_set(err, "temporary", "firecracker: %s %s: %s", method, path,
@@ -313,20 +319,35 @@ bg_fc_request(const char *sock, const char *method, const char *path,
 	return r;
 }
 
-/* PUT path with body (consumed); a 2xx answer is success. */
+/*
+ * PUT path with body (consumed) on a connection of its own; a 2xx
+ * answer is success.  The connect retries while the socket is not yet
+ * listening, and with BG_CONNECT_WAIT while it is not there: the boot's
+ * PUTs follow Firecracker's start.
+ */
 static int
-put(const char *sock, const char *path, cJSON *body, int timeout_ms,
-    struct bg_err *err)
+put(const struct bg_vmh *h, const char *path, cJSON *body, int timeout_ms,
+    unsigned flags, struct bg_err *err)
 {
 	char *s = body != NULL ? cJSON_PrintUnformatted(body) : NULL;
-	int st, r;
+	int64_t deadline = bg_now_ms() + timeout_ms;
+	int st, r, fd;
 
 	cJSON_Delete(body);
 	if (s == NULL) {
 		bg_err_set(err, "temporary", "out of memory");
 		return -ENOMEM;
 	}
-	r = bg_fc_request(sock, "PUT", path, s, &st, NULL, timeout_ms, err);
+	fd = bg_vm_connect(h, deadline, flags);
+	if (fd < 0) {
+		free(s);
+		bg_err_set(err, "temporary",
+		    "cannot reach the Firecracker API socket of VM \"%s\": %s",
+		    h->vm.name, strerror(-fd));
+		return fd;
+	}
+	r = bg_fc_request(fd, "PUT", path, s, &st, NULL, deadline, err);
+	close(fd);
 	free(s);
 	return r;
 }
@@ -362,15 +383,16 @@ drive(const char *id, const char *path, bool root)
 	return o;
 }
 
-int
-bg_fc_boot(const char *sock, const struct bg_vm *vm,
-    const struct bg_vm_paths *p, const char *cmdline, struct bg_err *err)
+static int
+fc_boot(const struct bg_vmh *h, const char *cmdline, struct bg_err *err)
 {
+	const struct bg_vm *vm = &h->vm;
+	char kernel[PATH_MAX], initrd[PATH_MAX], rootfs[PATH_MAX], work[PATH_MAX];
 	struct bg_vm v;
 	cJSON *o;
 	int r;
 
-	if (vm == NULL || p == NULL || cmdline == NULL) {
+	if (cmdline == NULL) {
 		bg_err_set(err, "internal", "firecracker: nothing to boot");
 		return -EINVAL;
 	}
@@ -382,14 +404,18 @@ bg_fc_boot(const char *sock, const struct bg_vm *vm,
 	}
 	if (vm->vcpu < 1 || vm->vcpu > FC_VCPU_MAX) {
 		bg_err_set(err, "bad_request",
-		    "VM '%s' has %d vCPUs; Firecracker runs 1 to %d",
+		    "VM \"%s\" has %d vCPUs; Firecracker runs 1 to %d",
 		    vm->name, vm->vcpu, FC_VCPU_MAX);
 		return -EINVAL;
 	}
 	v = *vm;
-	if (bg_vm_derive(&v) < 0) {
-		bg_err_set(err, "internal", "firecracker: VM '%s' has no valid slot",
-		    vm->name);
+	if (bg_vm_derive(&v) < 0 ||
+	    bg_vm_path(h, BG_VMF_KERNEL, kernel, sizeof(kernel)) < 0 ||
+	    bg_vm_path(h, BG_VMF_INITRD, initrd, sizeof(initrd)) < 0 ||
+	    bg_vm_path(h, BG_VMF_ROOTFS, rootfs, sizeof(rootfs)) < 0 ||
+	    bg_vm_path(h, BG_VMF_WORK, work, sizeof(work)) < 0) {
+		bg_err_set(err, "internal", "firecracker: VM \"%s\" has no valid "
+		    "slot or paths", vm->name);
 		return -EINVAL;
 	}
 
@@ -399,25 +425,25 @@ bg_fc_boot(const char *sock, const struct bg_vm *vm,
 		cJSON_Delete(o);
 		o = NULL;
 	}
-	r = put(sock, "/machine-config", o, FC_TIMEOUT_MS, err);
+	r = put(h, "/machine-config", o, FC_START_TIMEOUT_MS, BG_CONNECT_WAIT, err);
 	if (r == 0) {
 		o = cJSON_CreateObject();
 		if (o != NULL &&
-		    (cJSON_AddStringToObject(o, "kernel_image_path", p->kernel) == NULL ||
-		    cJSON_AddStringToObject(o, "initrd_path", p->initrd) == NULL ||
+		    (cJSON_AddStringToObject(o, "kernel_image_path", kernel) == NULL ||
+		    cJSON_AddStringToObject(o, "initrd_path", initrd) == NULL ||
 		    cJSON_AddStringToObject(o, "boot_args", cmdline) == NULL)) {
 			cJSON_Delete(o);
 			o = NULL;
 		}
-		r = put(sock, "/boot-source", o, FC_TIMEOUT_MS, err);
+		r = put(h, "/boot-source", o, FC_TIMEOUT_MS, BG_CONNECT_WAIT, err);
 	}
 	/* The root drive is /dev/vda, the work disk /dev/vdb. */
 	if (r == 0)
-		r = put(sock, "/drives/rootfs", drive("rootfs", p->rootfs, true),
-		    FC_TIMEOUT_MS, err);
+		r = put(h, "/drives/rootfs", drive("rootfs", rootfs, true),
+		    FC_TIMEOUT_MS, BG_CONNECT_WAIT, err);
 	if (r == 0)
-		r = put(sock, "/drives/work", drive("work", p->work, false),
-		    FC_TIMEOUT_MS, err);
+		r = put(h, "/drives/work", drive("work", work, false),
+		    FC_TIMEOUT_MS, BG_CONNECT_WAIT, err);
 	if (r == 0) {
 		o = cJSON_CreateObject();
 		if (o != NULL &&
@@ -427,7 +453,7 @@ bg_fc_boot(const char *sock, const struct bg_vm *vm,
 			cJSON_Delete(o);
 			o = NULL;
 		}
-		r = put(sock, "/network-interfaces/eth0", o, FC_TIMEOUT_MS, err);
+		r = put(h, "/network-interfaces/eth0", o, FC_TIMEOUT_MS, BG_CONNECT_WAIT, err);
 	}
 	if (r == 0) {
 		o = cJSON_CreateObject();
@@ -436,13 +462,13 @@ bg_fc_boot(const char *sock, const struct bg_vm *vm,
 			cJSON_Delete(o);
 			o = NULL;
 		}
-		r = put(sock, "/actions", o, FC_START_TIMEOUT_MS, err);
+		r = put(h, "/actions", o, FC_START_TIMEOUT_MS, BG_CONNECT_WAIT, err);
 	}
 	return r;
 }
 
-int
-bg_fc_ctrl_alt_del(const char *sock, struct bg_err *err)
+static int
+fc_shutdown(const struct bg_vmh *h, struct bg_err *err)
 {
 	cJSON *o = cJSON_CreateObject();
 
@@ -451,5 +477,33 @@ bg_fc_ctrl_alt_del(const char *sock, struct bg_err *err)
 		cJSON_Delete(o);
 		o = NULL;
 	}
-	return put(sock, "/actions", o, FC_TIMEOUT_MS, err);
+	return put(h, "/actions", o, FC_TIMEOUT_MS, 0, err);
 }
+
+static bool
+fc_emulated(const struct bg_vm *vm)
+{
+	(void)vm;
+	return false;
+}
+
+const struct bg_vmm bg_vmm_firecracker = {
+	.name = "firecracker",
+	.tool = "firecracker",
+	.install = "install Firecracker from its GitHub releases into "
+	    "/usr/local/bin, or set firecracker_bin in the config",
+	/*
+	 * Firecracker's own default words (>= 1.12, CHANGELOG #5074):
+	 * without i8042.nopnp, which under its ACPI device model would
+	 * stop SendCtrlAltDel (a graceful vm stop) reaching the guest.
+	 */
+	.kernel_words = "i8042.noaux i8042.nomux i8042.dumbkbd swiotlb=noforce",
+	.needs_kvm = true,
+	.console_on_stdout = true,
+	.log_name = "firecracker.log",
+	.emulated = fc_emulated,
+	.argv = fc_argv,
+	.boot = fc_boot,
+	.shutdown = fc_shutdown,
+	.quit = NULL,
+};

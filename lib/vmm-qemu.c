@@ -3,11 +3,6 @@
  * shell) and a QMP client for stop and status.  QEMU is in Debian; this
  * driver makes banger work on a stock host and is what the tests boot
  * (TCG).  docs/vmm.md says why each flag is there.
- *
- * Also the two socket primitives both drivers use to talk to a VMM's
- * control socket with a deadline: a non-blocking connect (a unix
- * socket whose backlog is full would otherwise block connect() for
- * ever) and a send that cannot raise SIGPIPE.
  */
 #include <errno.h>
 #include <poll.h>
@@ -24,77 +19,6 @@
 
 #define QMP_CMD_MAX 64
 #define CMDLINE_MAX 2048 /* x86 COMMAND_LINE_SIZE, NUL included */
-
-void
-bg_argv_free(char **argv)
-{
-	size_t i;
-
-	for (i = 0; argv != NULL && argv[i] != NULL; i++)
-		free(argv[i]);
-	free(argv);
-}
-
-int
-bg_vmm_connect(const char *sock, int64_t deadline_ms)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int fd;
-
-	if (sock == NULL || sock[0] == '\0')
-		return -EINVAL;
-	if (strlen(sock) >= sizeof(sa.sun_path))
-		return -ENAMETOOLONG;
-	strcpy(sa.sun_path, sock);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd < 0)
-		return -errno;
-	for (;;) {
-		struct timespec ts = { 0, 10 * 1000 * 1000 };
-		int e;
-
-		if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
-			return fd;
-		e = errno;
-		if (e == EINTR)
-			continue;
-		/* A full backlog: the server is busy, try again until the deadline. */
-		if (e != EAGAIN || bg_now_ms() >= deadline_ms) {
-			close(fd);
-			return e == EAGAIN ? -ETIMEDOUT : -e;
-		}
-		nanosleep(&ts, NULL);
-	}
-}
-
-int
-bg_vmm_send(int fd, const void *buf, size_t n, int64_t deadline_ms)
-{
-	const char *p = buf;
-
-	while (n > 0) {
-		ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
-
-		if (w < 0) {
-			struct pollfd pf = { .fd = fd, .events = POLLOUT };
-			int64_t left = deadline_ms - bg_now_ms();
-
-			if (errno == EINTR)
-				continue;
-			if (errno != EAGAIN)
-				return -errno;
-			if (left <= 0)
-				return -ETIMEDOUT;
-			if (poll(&pf, 1, left > 60000 ? 60000 : (int)left) < 0 &&
-			    errno != EINTR)
-				return -errno;
-			continue;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
 
 /* A growing NULL-terminated argv; the first failure sticks. */
 struct argv {
@@ -149,20 +73,27 @@ opt_safe(const char *s)
 	return s != NULL && s[0] != '\0' && strchr(s, ',') == NULL;
 }
 
-int
-bg_qemu_argv(const struct bg_vm *vm, const struct bg_vm_paths *p,
-    const char *qemu_bin, const char *cmdline, char ***argv)
+static int
+qemu_argv(const struct bg_vmh *h, const char *qemu_bin, const char *cmdline,
+    char ***argv)
 {
+	enum { KERNEL, INITRD, ROOTFS, WORK, SERIAL, SOCK, NPATHS };
+	static const enum bg_vm_file files[NPATHS] = { BG_VMF_KERNEL,
+		BG_VMF_INITRD, BG_VMF_ROOTFS, BG_VMF_WORK, BG_VMF_SERIAL,
+		BG_VMF_SOCK };
+	char p[NPATHS][PATH_MAX];
+	const struct bg_vm *vm = &h->vm;
 	struct argv a = { NULL, 0, 0, 0 };
 	struct sockaddr_un sa;
 	struct bg_vm v;
 	bool kvm;
+	int i, r;
 
 	*argv = NULL;
-	if (vm == NULL || p == NULL || qemu_bin == NULL || qemu_bin[0] != '/' ||
-	    cmdline == NULL || strlen(cmdline) >= CMDLINE_MAX ||
-	    !bg_name_valid(vm->name) || vm->vcpu < BG_VCPU_MIN ||
-	    vm->vcpu > BG_VCPU_MAX || vm->memory_mib < BG_MEMORY_MIN_MIB ||
+	if (qemu_bin == NULL || qemu_bin[0] != '/' || cmdline == NULL ||
+	    strlen(cmdline) >= CMDLINE_MAX || !bg_name_valid(vm->name) ||
+	    vm->vcpu < BG_VCPU_MIN || vm->vcpu > BG_VCPU_MAX ||
+	    vm->memory_mib < BG_MEMORY_MIN_MIB ||
 	    vm->memory_mib > BG_MEMORY_MAX_MIB)
 		return -EINVAL;
 	if (strcmp(vm->accel, "kvm") == 0)
@@ -176,11 +107,14 @@ bg_qemu_argv(const struct bg_vm *vm, const struct bg_vm_paths *p,
 	if (bg_vm_derive(&v) < 0 || strcmp(v.tap, vm->tap) != 0 ||
 	    strcmp(v.mac, vm->mac) != 0)
 		return -EINVAL;
-	if (!opt_safe(p->kernel) || !opt_safe(p->initrd) ||
-	    !opt_safe(p->rootfs) || !opt_safe(p->work) ||
-	    !opt_safe(p->serial) || !opt_safe(p->sock))
-		return -EINVAL;
-	if (strlen(p->sock) >= sizeof(sa.sun_path))
+	for (i = 0; i < NPATHS; i++) {
+		r = bg_vm_path(h, files[i], p[i], sizeof(p[i]));
+		if (r < 0)
+			return r;
+		if (!opt_safe(p[i]))
+			return -EINVAL;
+	}
+	if (strlen(p[SOCK]) >= sizeof(sa.sun_path))
 		return -ENAMETOOLONG;
 
 	add(&a, "%s", qemu_bin);
@@ -207,13 +141,13 @@ bg_qemu_argv(const struct bg_vm *vm, const struct bg_vm_paths *p,
 	add(&a, "-m");
 	add(&a, "%ldM", v.memory_mib);
 	add(&a, "-kernel");
-	add(&a, "%s", p->kernel);
+	add(&a, "%s", p[KERNEL]);
 	add(&a, "-initrd");
-	add(&a, "%s", p->initrd);
+	add(&a, "%s", p[INITRD]);
 	add(&a, "-append");
 	add(&a, "%s", cmdline);
 	add(&a, "-chardev");
-	add(&a, "file,id=ser,path=%s,append=on", p->serial);
+	add(&a, "file,id=ser,path=%s,append=on", p[SERIAL]);
 	add(&a, "-serial");
 	add(&a, "chardev:ser");
 	/*
@@ -225,11 +159,11 @@ bg_qemu_argv(const struct bg_vm *vm, const struct bg_vm_paths *p,
 	add(&a, "-device");
 	add(&a, "virtio-blk-device,drive=root");
 	add(&a, "-drive");
-	add(&a, "id=root,if=none,format=raw,discard=unmap,file=%s", p->rootfs);
+	add(&a, "id=root,if=none,format=raw,discard=unmap,file=%s", p[ROOTFS]);
 	add(&a, "-device");
 	add(&a, "virtio-blk-device,drive=work");
 	add(&a, "-drive");
-	add(&a, "id=work,if=none,format=raw,discard=unmap,file=%s", p->work);
+	add(&a, "id=work,if=none,format=raw,discard=unmap,file=%s", p[WORK]);
 	/*
 	 * The persistent tap made by root-tap-add.  vnet_hdr is negotiated
 	 * per open (TUNSETIFF), not fixed at creation: "on" makes QEMU fail
@@ -241,7 +175,7 @@ bg_qemu_argv(const struct bg_vm *vm, const struct bg_vm_paths *p,
 	add(&a, "-device");
 	add(&a, "virtio-net-device,netdev=net0,mac=%s", v.mac);
 	add(&a, "-qmp");
-	add(&a, "unix:%s,server=on,wait=off", p->sock);
+	add(&a, "unix:%s,server=on,wait=off", p[SOCK]);
 	if (a.err) {
 		bg_argv_free(a.v);
 		return a.err;
@@ -323,8 +257,8 @@ qmp_command_valid(const char *c)
 }
 
 int
-bg_qmp(const char *sock, const char *command, cJSON **reply, int timeout_ms,
-    struct bg_err *err)
+bg_qmp(const struct bg_vmh *h, const char *command, cJSON **reply,
+    int timeout_ms, struct bg_err *err)
 {
 	static const char caps[] = "{\"execute\":\"qmp_capabilities\"}\n";
 	struct bg_linereader lr;
@@ -341,10 +275,11 @@ bg_qmp(const char *sock, const char *command, cJSON **reply, int timeout_ms,
 		return -EINVAL;
 	}
 	quit = strcmp(command, "quit") == 0;
-	fd = bg_vmm_connect(sock, deadline);
+	fd = bg_vm_connect(h, deadline, 0);
 	if (fd < 0) {
-		bg_err_set(err, "temporary", "cannot reach QEMU's QMP socket %s: %s",
-		    sock != NULL ? sock : "(null)", strerror(-fd));
+		bg_err_set(err, "temporary",
+		    "cannot reach the QMP socket of VM \"%s\": %s", h->vm.name,
+		    strerror(-fd));
 		return fd;
 	}
 	bg_linereader_init(&lr, fd);
@@ -376,7 +311,8 @@ bg_qmp(const char *sock, const char *command, cJSON **reply, int timeout_ms,
 	if (r < 0) {
 		cJSON_Delete(ret);
 		if (r != -EREMOTEIO)
-			bg_err_set(err, "temporary", "QMP %s on %s: %s", command, sock,
+			bg_err_set(err, "temporary", "QMP %s for VM \"%s\": %s",
+			    command, h->vm.name,
 			    r == -ECONNRESET ? "QEMU closed the connection" :
 			    r == -EPROTO ? "not a QMP answer" : strerror(-r));
 		return r;
@@ -387,3 +323,37 @@ bg_qmp(const char *sock, const char *command, cJSON **reply, int timeout_ms,
 		cJSON_Delete(ret);
 	return 0;
 }
+
+static bool
+qemu_emulated(const struct bg_vm *vm)
+{
+	return strcmp(vm->accel, "tcg") == 0;
+}
+
+static int
+qemu_shutdown(const struct bg_vmh *h, struct bg_err *err)
+{
+	/* The ACPI power button: the guest's acpid powers it off. */
+	return bg_qmp(h, "system_powerdown", NULL, 2000, err);
+}
+
+static int
+qemu_quit(const struct bg_vmh *h, struct bg_err *err)
+{
+	return bg_qmp(h, "quit", NULL, 2000, err);
+}
+
+const struct bg_vmm bg_vmm_qemu = {
+	.name = "qemu",
+	.tool = "qemu-system-x86_64",
+	.install = "sudo apt-get install qemu-system-x86",
+	/* The measured TCG flags: no i8042 probing, no keyboard. */
+	.kernel_words = "i8042.nopnp i8042.noaux i8042.nokbd",
+	.needs_kvm = false,
+	.console_on_stdout = false,
+	.emulated = qemu_emulated,
+	.argv = qemu_argv,
+	.boot = NULL,
+	.shutdown = qemu_shutdown,
+	.quit = qemu_quit,
+};

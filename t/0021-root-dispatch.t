@@ -30,10 +30,18 @@ test_expect_success 'pipe: ../ and oversize verbs refused (exit 100)' '
 	head -c 5000 /dev/zero | tr "\0" a | must_fail 100 "$X/root-dispatch" >out &&
 	grep -q "longer than 32" out
 '
-test_expect_success 'pipe as root: a known verb without helper is not_implemented' '
+test_expect_success 'pipe as root: a missing helper says where it looked and how to point elsewhere' '
 	mkdir -p empty && cp "$X/root-dispatch" empty/ &&
-	printf "tap-add\n{}\n" | BANGER_LIBEXECDIR="$TRASH/empty" must_fail 100 empty/root-dispatch >out &&
-	grep -q "\"code\":\"not_implemented\"" out
+	printf "tap-add\n{}\n" | BANGER_LIBEXECDIR="$TRASH/empty" must_fail 101 empty/root-dispatch >out 2>err &&
+	jq -e ".error.code == \"internal\"" out >/dev/null &&
+	jq -r .error.message out | grep -q "root-tap-add is missing" &&
+	jq -r .error.message out | grep -q "looked in $TRASH/empty" &&
+	jq -r .error.message out | grep -q "BANGER_LIBEXECDIR" &&
+	grep -q "refused: the tap-add helper" err
+'
+test_expect_success 'pipe as root: a planned verb is not_implemented' '
+	printf "dns-wire\n{}\n" | must_fail 100 "$X/root-dispatch" >out &&
+	jq -e ".error.code == \"not_implemented\"" out >/dev/null
 '
 test_expect_success 'pipe as root: the verb reaches root-<verb> with the request' '
 	printf "tap-add\n{}\n" | must_fail 100 "$X/root-dispatch" >out &&

@@ -1,62 +1,144 @@
 #!/bin/sh
-# root-vmm-launch refuses what it must, before launching anything:
-# bad names, oversized requests, foreign uids, and hostile vm.json files
-# (symlinks, fields that disagree with the slot, unknown keys).
+# root-vmm-launch and vmm-exec: root refuses what it must before
+# launching anything (bad names, oversized requests, foreign uids, a run
+# directory that is missing, not the owner's or a symlink, a VM already
+# running), reads nothing the owner wrote, and runs vmm-exec as the
+# owner; vmm-exec, as the owner, refuses hostile vm.json files (symlinks,
+# fields that disagree with the slot, unknown keys) and runs the VMM
+# binary vm.json names (firecracker_bin at create time), as the owner.
 . "${0%/*}/lib.sh"
 
 X=$B/libexec/banger
 OWNER=65534
 VMS=$BANGER_ROOT/var/lib/banger/vms
+RUNV=$BANGER_ROOT/run/banger/vms
 mkdir -p "$BANGER_ROOT/etc/banger/access/uid/$OWNER" "$VMS/a"
 echo "owner_uid = $OWNER" >"$BANGER_ROOT/etc/banger/install.toml"
+echo "owner_gid = $OWNER" >>"$BANGER_ROOT/etc/banger/install.toml"
 cp "$TOP/conf/access/owner.allow" "$BANGER_ROOT/etc/banger/access/uid/$OWNER/allow"
 good='{"name":"a","status":"created","image":"test","kernel":"k","vcpu":1,"memory_mib":256,"disk_bytes":1073741824,"slot":2,"vmm":"qemu","accel":"tcg","created_at":"2026-11-28T12:00:00Z"}'
 launch() { printf '%s\n' "$1" | "$X/root-vmm-launch"; }
+# vmm-exec as the user running the test (the owner of what it made).
+vmmexec() { "$X/vmm-exec" "$@" 3>&-; }
 
 test_expect_success 'bad names are refused (exit 100)' '
 	for n in "../a" "a/b" "" "A" ".." "-a" "a.b"; do
 		launch "{\"name\":\"$n\"}" >out; st=$?
-		test $st = 100 && grep -q "must be a VM name" out || { echo "name [$n]: $st"; return 1; }
+		test $st = 100 && jq -r .error.message out | grep -q "must be a VM name" ||
+			{ echo "name [$n]: $st"; return 1; }
 	done
 '
 test_expect_success 'unknown keys and oversized requests are refused (exit 100)' '
 	must_fail 100 launch "{\"name\":\"a\",\"argv\":[\"/bin/sh\"]}" >out &&
-	grep -q "unknown request key" out &&
+	jq -r .error.message out | grep -q "unknown request key" &&
 	{ printf "{\"name\":\"a\",\"x\":\""; head -c 70000 /dev/zero | tr "\0" a; printf "\"}\n"; } |
 		must_fail 100 "$X/root-vmm-launch" >out &&
-	grep -q "larger than 65536" out
+	jq -r .error.message out | grep -q "larger than 65536"
 '
 test_expect_success 'a missing VM is not_found (exit 1)' '
-	must_fail 1 launch "{\"name\":\"nope\"}" >out && grep -q not_found out
+	must_fail 1 launch "{\"name\":\"nope\"}" >out &&
+	jq -e ".error.code == \"not_found\"" out >/dev/null
 '
-test_expect_success 'a vm.json whose tap disagrees with its slot is refused' '
-	echo "$good" | sed "s/\"slot\":2/\"slot\":2,\"tap\":\"eth0\"/" >"$VMS/a/vm.json" &&
-	launch "{\"name\":\"a\"}" >out; grep -q "\"ok\":false" out && grep -qi "tap" out
+test_expect_success 'no run directory: refused, nothing launched (vm start makes it)' '
+	must_fail 1 launch "{\"name\":\"a\"}" >out &&
+	jq -r .error.message out | grep -q "banger vm start makes it" &&
+	! test -e "$RUNV/a/lock"
 '
-test_expect_success 'a vm.json with an unknown key is refused' '
-	echo "$good" | sed "s/}\$/,\"qemu_args\":\"-x\"}/" >"$VMS/a/vm.json" &&
-	launch "{\"name\":\"a\"}" >out; grep -q "\"ok\":false" out && grep -q qemu_args out
-'
-test_expect_success 'a vm.json that is a symlink is not followed' '
-	rm -f "$VMS/a/vm.json" && echo "$good" >"$TRASH/elsewhere.json" &&
-	ln -s "$TRASH/elsewhere.json" "$VMS/a/vm.json" &&
-	launch "{\"name\":\"a\"}" >out; grep -q "\"ok\":false" out && ! grep -q "tap bgtap2 does not exist" out
-'
-test_expect_success 'a valid VM without its tap is refused before launching' '
-	rm -f "$VMS/a/vm.json" && echo "$good" >"$VMS/a/vm.json" &&
-	must_fail 1 launch "{\"name\":\"a\"}" >out && grep -q "tap bgtap2 does not exist" out
-'
+
 if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
+	# A VMM that says who it runs as, then waits: vmm_bin in vm.json.
+	mkdir -p "$TRASH/fc" && chmod 0755 "$TRASH/fc" &&
+	printf '#!/bin/sh\nid -u >"%s/fc/ran-as"\necho "$@" >"%s/fc/argv"\nexec sleep 60\n' \
+		"$TRASH" "$TRASH" >"$TRASH/fc/firecracker" && chmod 0755 "$TRASH/fc/firecracker"
+	touch "$TRASH/fc/ran-as" "$TRASH/fc/argv" && chown $OWNER "$TRASH/fc/ran-as" "$TRASH/fc/argv"
+	setvm() {
+		rm -rf "$VMS/a" "$RUNV/a" && mkdir -p "$VMS/a" "$RUNV/a" &&
+		printf '%s\n' "$1" >"$VMS/a/vm.json" &&
+		chown -R $OWNER:$OWNER "$VMS/a" "$RUNV/a"
+	}
+	fcvm=$(echo "$good" | jq -c ".vmm = \"firecracker\" | .vmm_bin = \"$TRASH/fc/firecracker\"")
+
+	test_expect_success 'a run directory that is not the owner'"'"'s is refused' '
+		setvm "$good" && chown root:root "$RUNV/a" &&
+		must_fail 1 launch "{\"name\":\"a\"}" >out &&
+		jq -r .error.message out | grep -q "is not the owner" &&
+		! test -e "$RUNV/a/lock"
+	'
+	test_expect_success 'a run directory swapped for a symlink is not followed' '
+		setvm "$good" && rm -rf "$RUNV/a" && mkdir -p "$TRASH/elsewhere" &&
+		chown $OWNER "$TRASH/elsewhere" && ln -s "$TRASH/elsewhere" "$RUNV/a" &&
+		must_fail 100 launch "{\"name\":\"a\"}" >out &&
+		! test -e "$TRASH/elsewhere/lock" && rm "$RUNV/a"
+	'
+	test_expect_success 'a VM directory swapped for a symlink is not followed' '
+		setvm "$good" && mv "$VMS/a" "$TRASH/vma" && ln -s "$TRASH/vma" "$VMS/a" &&
+		{ launch "{\"name\":\"a\"}" >out || :; } && jq -e ".ok == false" out >/dev/null &&
+		! test -e "$RUNV/a/lock" && rm "$VMS/a" && rm -rf "$TRASH/vma"
+	'
+	test_expect_success 'vmm-launch runs the VMM as the owner, vm_bin honoured, lock held' '
+		setvm "$fcvm" &&
+		launch "{\"name\":\"a\"}" >out &&
+		jq -e ".result.how == \"daemon\"" out >/dev/null &&
+		i=0 && while ! test -s "$TRASH/fc/ran-as" && test $i -lt 100; do sleep 0.05; i=$((i+1)); done &&
+		test "$(cat "$TRASH/fc/ran-as")" = $OWNER &&
+		grep -q -- "--api-sock $RUNV/a/vmm.sock --log-path $VMS/a/firecracker.log" "$TRASH/fc/argv" &&
+		test -f "$VMS/a/firecracker.log" &&
+		test "$(stat -c %u "$VMS/a/firecracker.log")" = $OWNER &&
+		printf "{}\n" | "$X/vm-list" | jq -e ".result.vms[0].state == \"running\"" >/dev/null
+	'
+	test_expect_success 'a VM already running is busy (exit 1), nothing launched twice' '
+		must_fail 1 launch "{\"name\":\"a\"}" >out &&
+		jq -e ".error.code == \"busy\"" out >/dev/null &&
+		pkill -f "sleep 60" && i=0 &&
+		while printf "{}\n" | "$X/vm-list" | jq -e ".result.vms[0].state == \"running\"" >/dev/null &&
+		    test $i -lt 100; do sleep 0.05; i=$((i+1)); done &&
+		printf "{}\n" | "$X/vm-list" | jq -e ".result.vms[0].state == \"stopped\"" >/dev/null
+	'
+	test_expect_success 'a vm_bin that is not there: not_found, naming it' '
+		setvm "$(echo "$fcvm" | jq -c ".vmm_bin = \"/nonexistent/fc\"")" &&
+		must_fail 1 launch "{\"name\":\"a\"}" >out &&
+		jq -r .error.message out | grep -q "/nonexistent/fc (firecracker_bin when VM \"a\" was created) is not an executable file"
+	'
 	test_expect_success 'through root-dispatch: a foreign uid is refused' '
 		{ s6-ipcserver -a 0666 "$TRASH/r.sock" "$X/root-dispatch" >/dev/null 2>&1 & } &&
 		echo $! >s6.pid &&
-		i=0; while [ ! -S r.sock ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i+1)); done &&
+		i=0 && while [ ! -S r.sock ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i+1)); done &&
 		setpriv --reuid=4242 --regid=4242 --clear-groups s6-ipcclient "$TRASH/r.sock" \
 			sh -c "trap \"\" PIPE; printf \"vmm-launch\n{\\\"name\\\":\\\"a\\\"}\n\" >&7; cat <&6; exit 0" >out &&
 		grep -q "uid 4242 refused" out
 	'
-	at_exit 'kill $(cat "$TRASH"/s6.pid)'
+	at_exit 'kill $(cat "$TRASH"/s6.pid); pkill -f "sleep 60"'
 else
-	test_skip 'through root-dispatch: a foreign uid is refused' 'needs root'
+	for t in 'run directory not the owner'"'"'s' 'run directory symlink' \
+	    'VM directory symlink' 'runs the VMM as the owner' 'busy' \
+	    'vm_bin missing' 'through root-dispatch: a foreign uid'; do
+		test_skip "$t" 'needs root'
+	done
 fi
+
+# vmm-exec, as the owner (here: whoever runs the test), on hostile vm.json.
+rm -rf "$VMS/b" && mkdir -p "$VMS/b"
+bgood=$(echo "$good" | jq -c '.name = "b"')
+test_expect_success 'vmm-exec: a vm.json whose tap disagrees with its slot is refused' '
+	echo "$bgood" | jq -c ".tap = \"eth0\"" >"$VMS/b/vm.json" &&
+	must_fail 100 vmmexec b 2>err && grep -q "does not match slot 2" err &&
+	! test -e "$RUNV/b/lock"
+'
+test_expect_success 'vmm-exec: a vm.json with an unknown key is refused' '
+	echo "$bgood" | jq -c ".qemu_args = \"-x\"" >"$VMS/b/vm.json" &&
+	must_fail 100 vmmexec b 2>err && grep -q qemu_args err
+'
+test_expect_success 'vmm-exec: a vm.json that is a symlink is not followed' '
+	rm -f "$VMS/b/vm.json" && echo "$bgood" >"$TRASH/elsewhere.json" &&
+	ln -s "$TRASH/elsewhere.json" "$VMS/b/vm.json" &&
+	must_fail 100 vmmexec b 2>err && grep -q "not a regular file" err
+'
+test_expect_success 'vmm-exec: an unknown vmm is refused, naming the VMMs' '
+	rm -f "$VMS/b/vm.json" && echo "$bgood" | jq -c ".vmm = \"bogus\"" >"$VMS/b/vm.json" &&
+	must_fail 100 vmmexec b 2>err && grep -q "qemu or firecracker" err
+'
+test_expect_success 'vmm-exec: usage' '
+	must_fail 100 vmmexec 2>err && must_fail 100 vmmexec ../b 2>err &&
+	must_fail 100 vmmexec b extra 2>err
+'
 test_done

@@ -105,10 +105,10 @@ test_expect_success '--branch: no hook runs (not even a global core.hooksPath); 
 	chmod +x hooks/* &&
 	git clone -q --depth 1 "file://$PWD/repo" shallow &&
 	git config --global core.hooksPath "$PWD/hooks" &&
-	banger vm run --rm --branch s shallow -- sh -c "
+	{ banger vm run --rm --branch s shallow -- sh -c "
 		git rev-parse --abbrev-ref HEAD; git log --oneline | wc -l;
-		git config core.hooksPath || echo no-hooks-path" >out 2>err;
-	st=$?; git config --global --unset core.hooksPath;
+		git config core.hooksPath || echo no-hooks-path" >out 2>err
+	  st=$?; git config --global --unset core.hooksPath; } &&
 	test $st = 0 && grep -qx s out && grep -qx 1 out && grep -qx no-hooks-path out &&
 	test -z "$(ls | grep hook-ran)" && no_vms
 '

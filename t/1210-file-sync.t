@@ -30,7 +30,7 @@ test_expect_success 'files, a directory and a symlink inside it in the home' '
 	echo cred >"$HOME/.aws/credentials" && chmod 0640 "$HOME/.aws/credentials" &&
 	echo nested >"$HOME/.aws/deep/er/n.txt" &&
 	ln -s /etc/hostname "$HOME/.aws/escape" &&
-	{ printf "%s\n" "$BASE"; cat <<-TOML; } >"$CFG"
+	{ printf "%s\n" "$BASE"; cat <<-TOML; } >"$CFG" &&
 
 	[[file_sync]]
 	host = "~/bin/tool"
@@ -48,11 +48,11 @@ test_expect_success 'files, a directory and a symlink inside it in the home' '
 	true
 '
 test_expect_success 'one boot: modes, root ownership, recursion, the skipped symlink' '
-	banger vm run --rm --name fs1 -- sh -c "
+	{ banger vm run --rm --name fs1 -- sh -c "
 		stat -c \"%a %U\" /root/bin/tool /root/.config/t/token /root/.aws/credentials
 		cat /root/.aws/deep/er/n.txt; /root/bin/tool
 		test -e /root/.aws/escape || test -L /root/.aws/escape || echo NOLINK
-	" >out 2>err; cat out err &&
+	" >out 2>err; st=$?; cat out err; } && test $st = 0 &&
 	sed -n 1p out | grep -qx "755 root" &&
 	sed -n 2p out | grep -qx "600 root" &&
 	sed -n 3p out | grep -qx "640 root" &&

@@ -17,7 +17,7 @@ fi
 
 STATE=$BANGER_ROOT/var/lib/banger
 IMG=$STATE/images
-no_temp() { test -z "$(ls -A "$IMG" | grep '^\.')"; }
+no_temp() { for f in "$IMG"/.[!.]*; do [ -e "$f" ] && return 1; done; return 0; }
 KNAME=$(banger kernel list | sed -n '2s/ .*//p')
 TESTVER=$(banger image list | sed -n 's/^test  *ready  *\([0-9a-f]*\) .*/\1/p')
 

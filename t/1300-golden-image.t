@@ -57,7 +57,7 @@ if [ "${BANGER_SANDBOX:-0}" != 1 ]; then
 		fi
 		exec 9>&-
 	fi
-	export BANGER_SANDBOX_IMAGES=$IMG BANGER_T_GOLDEN=$IMG
+	export BANGER_SANDBOX_IMAGES=$IMG
 	exec "$TOP/t/with-sandbox" "$0" "$@"
 fi
 . "${0%/*}/lib.sh"
@@ -70,8 +70,11 @@ tsl() { while IFS= read -r l; do printf '%s %s\n' "$(date +%s.%N)" "$l"; done; }
 # at FILE PATTERN: the arrival time of the first line matching PATTERN.
 at() { awk -v p="$2" '{ t = $1; sub(/^[^ ]* /, "") } $0 ~ p { print t; exit }' "$1"; }
 secs() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "") print "?"; else printf "%.1f", b - a }'; }
-VERSION=$(sed -n 's/.*"version":"\([0-9a-f]*\)".*/\1/p' "$BANGER_T_GOLDEN/manifest.json")
-echo "# image: $BANGER_T_GOLDEN ($(du -m "$BANGER_T_GOLDEN/rootfs.ext4" | cut -f1) MB allocated of $(($(stat -c %s "$BANGER_T_GOLDEN/rootfs.ext4") >> 20)) MiB)"
+# The sandbox's copy of the image (the checkout may be out of the
+# owner's reach).
+GOLDEN=$STATE/images/debian-bookworm
+VERSION=$(jq -r .version "$GOLDEN/manifest.json")
+echo "# image: $GOLDEN ($(du -m "$GOLDEN/rootfs.ext4" | cut -f1) MB allocated of $(($(stat -c %s "$GOLDEN/rootfs.ext4") >> 20)) MiB)"
 
 test_expect_success 'banger image list shows debian-bookworm ready, with its manifest version' '
 	banger image list >out &&

@@ -75,8 +75,8 @@ test_expect_success 'tap-add refuses oversized requests (exit 100)' '
 '
 test_expect_success 'tap-add without install.toml refuses (no owner to give the tap to)' '
 	mv "$BANGER_ROOT/etc/banger/install.toml" it.toml &&
-	printf "{\"index\":6}\n" | must_fail 1 in_ns "$X/root-tap-add" >out;
-	st=$?; mv it.toml "$BANGER_ROOT/etc/banger/install.toml" && test $st = 0 &&
+	{ printf "{\"index\":6}\n" | must_fail 1 in_ns "$X/root-tap-add" >out; st=$?; } &&
+	mv it.toml "$BANGER_ROOT/etc/banger/install.toml" && test $st = 0 &&
 	grep -q "not installed" out && ! in_ns ip link show bgtap6 2>/dev/null
 '
 test_expect_success 'tap-del removes the tap, and again is fine' '
@@ -96,7 +96,7 @@ test_expect_success 'through root-dispatch on a socket: owner served, foreign ui
 	cp "$TOP/conf/access/owner.allow" "$BANGER_ROOT/etc/banger/access/uid/$OWNER/allow" &&
 	{ ip netns exec "$NS" s6-ipcserver -a 0666 "$TRASH/r.sock" "$X/root-dispatch" >/dev/null 2>&1 & } &&
 	echo $! >s6.pid &&
-	i=0; while [ ! -S r.sock ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i+1)); done &&
+	i=0 && while [ ! -S r.sock ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i+1)); done &&
 	setpriv --reuid=$OWNER --regid=$OWNER --clear-groups s6-ipcclient "$TRASH/r.sock" \
 		sh -c "trap \"\" PIPE; printf \"tap-add\n{\\\"index\\\":9}\n\" >&7; cat <&6; exit 0" >out &&
 	grep -q "\"tap\":\"bgtap9\"" out &&

@@ -1,7 +1,8 @@
+# shellcheck shell=sh
 # t/lib.sh — shared by the shell tests (git t/test-lib.sh style, TAP out).
 #
 #   . "${0%/*}/lib.sh"
-#   test_expect_success 'title' 'cmd && cmd'
+#   test_expect_success 'title' 'cmd && cmd'  (the &&-chain is checked)
 #   must_fail CODE cmd...     exact exit code; >128 (a crash) never passes
 #   test_cmp expected actual
 #   test_skip 'title' 'reason'  (a failure when BANGER_NO_SKIP=1, as in CI)
@@ -57,9 +58,31 @@ _t_result() {
 	fi
 }
 
+# git's chain-lint: with a failing first link, a well-formed &&-chain
+# runs nothing and ends with that link's status, 117.  A body where a
+# command's status is dropped (`! cmd; next`, a missing &&) does not.
+# Diagnostics of the form `cmd || { ...; false; } &&` (or `return 1`,
+# ending the body) are taken out first: they run only when cmd failed,
+# and end by failing.
+_t_chain_ok() {
+	_t_body=$(printf '%s\n' "$1" | perl -0777 -pe '
+	    my $g = qr/\|\|\s*\{(?:[^{}]|\{[^{}]*\})*\b(?:false|return 1|exit 1);?\s*\}/;
+	    s/$g(?=\s*&&)//g;                  # A || { ...; false; } && B
+	    s/$g(?=\s*(?:done|fi|esac|else|elif|\}|\)|;;)\b)//g; # ... the end of a loop
+	    s/${g}[ \t]*(?=\n\s*\S)/&&/g;      # A || { ...; return 1; } NL B
+	    s/$g\s*\z//;                        # ... at the end')
+	(cd "$TRASH" && eval "(exit 117) && $_t_body") >/dev/null 2>&1 </dev/null
+	[ $? = 117 ]
+}
+
 test_expect_success() {
 	_t_title=$1
 	shift
+	if ! _t_chain_ok "$1"; then
+		_t_result 1 "$_t_title (broken &&-chain: a status would be lost)"
+		printf '%s\n' "$1" | sed 's/^/#   /'
+		return 0
+	fi
 	_t_out=$(cd "$TRASH" && eval "$1" 2>&1)
 	_t_st=$?
 	_t_result $_t_st "$_t_title"

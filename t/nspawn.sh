@@ -1,5 +1,6 @@
+# shellcheck shell=sh
 # t/nspawn.sh — a real systemd as PID 1 of a systemd-nspawn container,
-# for tests on hosts where systemd is not PID 1 (FACTS.md, "systemd
+# for tests on hosts where systemd is not PID 1 (docs/host-facts.md, "Processes and systemd
 # without systemd as PID 1").  Source it after t/lib.sh.
 #
 #   ns_missing               why this host cannot do it (prints nothing if it can)

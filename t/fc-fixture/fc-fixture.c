@@ -1,17 +1,21 @@
 /*
  * fc-fixture — a stand-in for the `firecracker` binary, for the tests
  * of banger's Firecracker driver on hosts where Firecracker cannot run
- * (shared/DESIGN.md §9).  It serves the part of Firecracker's API that
+ * (docs/testing.md).  It serves the part of Firecracker's API that
  * banger uses over the --api-sock unix socket and, on InstanceStart,
  * boots the configured guest with QEMU (microvm, TCG) underneath.
  *
- * It follows Firecracker v1.7.0: src/firecracker/swagger/firecracker.yaml
- * for paths, methods, bodies and field names; src/firecracker/src/
- * api_server/ (parsed_request.rs, request/ files) and src/vmm/src/
- * rpc_interface.rs for which request gets which answer; micro_http for
- * the wire format ("HTTP/1.1 204 ", "Server: Firecracker API",
- * Content-Length only when there is a body, the 51200-byte payload
- * limit, keep-alive connections, several requests per connection).
+ * It stands for Firecracker v1.16.0, the current release.  The API
+ * was written from v1.7.0's sources: src/firecracker/swagger/
+ * firecracker.yaml for paths, methods, bodies and field names;
+ * src/firecracker/src/api_server/ (parsed_request.rs, request/ files)
+ * and src/vmm/src/rpc_interface.rs for which request gets which answer;
+ * micro_http for the wire format ("HTTP/1.1 204 ", "Server: Firecracker
+ * API", Content-Length only when there is a body, the 51200-byte
+ * payload limit, keep-alive connections, several requests per
+ * connection).  What v1.16 does differently and banger meets follows
+ * v1.16: the version, the default command line and pci=off,
+ * SendCtrlAltDel to a guest booted with i8042.nopnp, the logger.
  * Faithful:
  *   - GET /, /version, /machine-config, /vm/config;
  *   - PUT /machine-config, /boot-source, /drives/{id},
@@ -26,36 +30,66 @@
  *     or tap that cannot be opened (all checked when PUT, as
  *     Firecracker does); the messages are Firecracker's, except serde's
  *     " at line L column C" suffix;
- *   - the root drive is /dev/vda whatever the order of the PUTs, the
- *     others follow in the order they were first PUT; "root=/dev/vda
- *     rw" (or ro, or root=PARTUUID=) is appended to boot_args, and
- *     boot_args defaults to Firecracker's default command line;
+ *   - boot_args defaults to Firecracker's default command line,
+ *     "reboot=k panic=1 nomodule 8250.nr_uarts=0 i8042.noaux
+ *     i8042.nomux i8042.dumbkbd swiotlb=noforce" (no i8042.nopnp since
+ *     v1.12, PR #5074); " pci=off" is appended to it (Firecracker does,
+ *     without --enable-pci, which the fixture does not have), then
+ *     " root=/dev/vda rw" (or ro, or root=PARTUUID=); the root drive is
+ *     /dev/vda whatever the order of the PUTs, the others follow in the
+ *     order they were first PUT;
+ *   - SendCtrlAltDel when the guest's command line sets i8042.nopnp:
+ *     204 and nothing more.  Since v1.12 Firecracker describes its
+ *     i8042 in ACPI, and a kernel told not to look there never sees the
+ *     key combination: the guest keeps running, so does the VMM;
  *   - the tap is opened when PUT (IFF_TAP|IFF_NO_PI|IFF_VNET_HDR, as
  *     Firecracker does) and that very fd is handed to QEMU;
  *   - --api-sock must not exist: "Error: RunWithApi(FailedToBindSocket
- *     (...))" and exit 1, like Firecracker; --version prints
- *     "Firecracker v1.7.0"; the guest console goes to stdout; when the
- *     guest reboots (reboot=k) the VMM exits with 0.
+ *     (...))" and exit 1, like Firecracker; the socket is bound, then
+ *     listened on (a connect in between is refused: see
+ *     FC_FIXTURE_LISTEN_DELAY_MS); --version prints "Firecracker
+ *     v1.16.0"; the guest console goes to stdout; when the guest
+ *     reboots (reboot=k) the VMM exits with 0;
+ *   - the logger, in Firecracker's format ("<local time, ns> [<id>:
+ *     <thread>] <message>", no level, no origin): "Running Firecracker
+ *     v1.16.0" at start; 'The API server received a Put request on
+ *     "/actions" with body "..."' on InstanceStart; "Vmm is stopping."
+ *     and "Firecracker exiting successfully. exit_code=0" (or "with
+ *     error") at the end.  To stdout, among the console's lines, or
+ *     with --log-path PATH appended to PATH, which must exist (opened
+ *     O_RDWR|O_APPEND|O_NONBLOCK, never created): otherwise "Could not
+ *     initialize logger: Failed to open target file: ..." on stdout,
+ *     "Error: LoggerInitialization(LoggerUpdateError(Os { ... }))" on
+ *     stderr and exit 1.  Firecracker's other lines (one per API
+ *     request and its outcome, ...) are not written; --level,
+ *     --show-level and --show-log-origin are accepted and ignored,
+ *     PUT /logger is refused (below).
  * Different by necessity:
- *   - SendCtrlAltDel: QEMU microvm has no i8042 the guest kernel can use
- *     (hardware-reduced ACPI: no legacy IRQ 1), so the guest cannot see
- *     the key combination.  The fixture gets the same end — a clean
- *     guest reboot, hence the VMM's exit — with the guest's magic SysRq
- *     on the serial console: a break, then 's' (sync), 'u' (remount
- *     read-only), 'b' (reboot), a second apart.  A guest whose
- *     kernel.sysrq forbids those ignores it, as a Firecracker guest
- *     without an i8042 driver ignores SendCtrlAltDel.
+ *   - SendCtrlAltDel (without i8042.nopnp): QEMU microvm has no i8042
+ *     the guest kernel can use (hardware-reduced ACPI: no legacy IRQ 1),
+ *     so the guest cannot see the key combination.  The fixture gets
+ *     the same end — a clean guest reboot, hence the VMM's exit — with
+ *     the guest's magic SysRq on the serial console: a break, then 's'
+ *     (sync), 'u' (remount read-only), 'b' (reboot), a second apart.  A
+ *     guest whose kernel.sysrq forbids those ignores it, as a
+ *     Firecracker guest without an i8042 driver ignores SendCtrlAltDel.
  *   - Under TCG the guest needs tsc_early_khz= (and tsc=reliable with
- *     several vCPUs, shared/FACTS.md): the fixture appends them, as
+ *     several vCPUs, docs/host-facts.md): the fixture appends them, as
  *     Firecracker appends its own parameters.  It appends no
  *     virtio_mmio.device= (QEMU describes the devices in ACPI).
+ *   - Its own diagnostics go to stderr, "fc-fixture: ..." lines.
  * Not implemented (400 "fc-fixture: ... not implemented"): rate
  * limiters, vhost-user drives, cpu templates, huge pages, PATCH
- * requests, balloon, vsock, mmds, entropy, logger, metrics, snapshots,
- * cpu-config, --config-file, --no-api.
+ * requests, balloon, vsock, mmds, entropy, PUT /logger, metrics,
+ * snapshots, cpu-config, --config-file, --no-api.
  *
  * Environment: FC_FIXTURE_QEMU (default qemu-system-x86_64, from
- * PATH), FC_FIXTURE_ACCEL (tcg, the default, or kvm).
+ * PATH), FC_FIXTURE_ACCEL (tcg, the default, or kvm),
+ * FC_FIXTURE_LISTEN_DELAY_MS (0 to 5000, default 0: how long the
+ * fixture sleeps between bind() and listen() of the API socket, so a
+ * test can meet the window where the socket file exists and a connect
+ * is refused with ECONNREFUSED; any other value is a startup error,
+ * exit 1).
  *
  * A test fixture, so a plain poll() loop: API connections, the QMP
  * socket of its QEMU (a socketpair), a timer for the SysRq steps.
@@ -83,7 +117,7 @@
 
 #include <cjson/cJSON.h>
 
-#define FC_VERSION "1.7.0"
+#define FC_VERSION "1.16.0"
 #define MAX_CONNECTIONS 10     /* micro_http */
 #define LINE_MAX_BYTES 1024    /* micro_http: a request or header line */
 #define HEAD_MAX_BYTES 8192
@@ -92,8 +126,10 @@
 #define MAX_VCPUS 32
 #define MAX_DRIVES 16
 #define MAX_NETS 8
-#define DEFAULT_CMDLINE "reboot=k panic=1 pci=off nomodule 8250.nr_uarts=0 " \
-	"i8042.noaux i8042.nomux i8042.nopnp i8042.dumbkbd"
+/* Since v1.12 (PR #5074): no i8042.nopnp, and pci=off is appended. */
+#define DEFAULT_CMDLINE "reboot=k panic=1 nomodule 8250.nr_uarts=0 " \
+	"i8042.noaux i8042.nomux i8042.dumbkbd swiotlb=noforce"
+#define LISTEN_DELAY_MAX_MS 5000
 #define NOT_STARTED "Not started"
 
 static const char *prog = "fc-fixture";
@@ -121,6 +157,7 @@ static struct {
 	struct net nets[MAX_NETS];
 	int nnets;
 	bool started;
+	bool nopnp;      /* the guest's command line sets i8042.nopnp */
 	pid_t qemu;
 	int qmp;         /* our end of QEMU's QMP socketpair */
 	int serial_in;   /* write end of QEMU's stdin: the guest console's input */
@@ -148,6 +185,66 @@ logf_(const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
+}
+
+/* Where Firecracker's log lines go: stdout, or --log-path. */
+static int log_fd = STDOUT_FILENO;
+
+/*
+ * A line of Firecracker's logger: "<local time> [<id>:<thread>] <msg>",
+ * the time as utils::time::LocalTime prints it (nanoseconds), no level
+ * and no origin (their defaults).  One write(); a line the destination
+ * cannot take now is lost, as Firecracker counts it in
+ * missed_log_count and moves on.
+ */
+static void fc_log(const char *thread, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+fc_log(const char *thread, const char *fmt, ...)
+{
+	struct timespec ts;
+	struct tm tm;
+	va_list ap;
+	char *msg, *line;
+	size_t off;
+	ssize_t w;
+	int n;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	localtime_r(&ts.tv_sec, &tm);
+	va_start(ap, fmt);
+	n = vasprintf(&msg, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	n = asprintf(&line, "%d-%02d-%02dT%02d:%02d:%02d.%09ld [%s:%s] %s\n",
+	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+	    tm.tm_sec, ts.tv_nsec, vm.id, thread, msg);
+	free(msg);
+	if (n < 0)
+		return;
+	for (off = 0; off < (size_t)n; off += (size_t)w) {
+		w = write(log_fd, line + off, (size_t)n - off);
+		if (w < 0 && errno == EINTR)
+			w = 0;
+		else if (w <= 0)
+			break;
+	}
+	free(line);
+}
+
+/* Firecracker's last words, then its exit status. */
+static int
+fc_exit(int code)
+{
+	fc_log("main", "Vmm is stopping.");
+	if (code == 0)
+		fc_log("main", "Firecracker exiting successfully. exit_code=0");
+	else
+		fc_log("main", "Firecracker exiting with error. exit_code=%d",
+		    code);
+	return code;
 }
 
 static char *
@@ -180,6 +277,37 @@ os_error_debug(int e, char *buf, size_t n)
 	snprintf(buf, n, "Os { code: %d, kind: %s, message: \"%s\" }", e, kind,
 	    strerror(e));
 	return buf;
+}
+
+/*
+ * Rust's str Debug: quoted, with \" \\ \n \r \t and \u{..} for the other
+ * control characters; malloc'd, NULL when out of memory.
+ */
+static char *
+rust_debug_str(const char *s)
+{
+	size_t n = strlen(s), j = 0;
+	char *o = malloc(8 * n + 3);
+	const unsigned char *c;
+
+	if (o == NULL)
+		return NULL;
+	o[j++] = '"';
+	for (c = (const unsigned char *)s; *c != '\0'; c++) {
+		const char *esc = *c == '"' ? "\\\"" : *c == '\\' ? "\\\\" :
+		    *c == '\n' ? "\\n" : *c == '\r' ? "\\r" :
+		    *c == '\t' ? "\\t" : NULL;
+
+		if (esc != NULL)
+			j += (size_t)sprintf(o + j, "%s", esc);
+		else if (*c < ' ' || *c == 0x7f)
+			j += (size_t)sprintf(o + j, "\\u{%x}", *c);
+		else
+			o[j++] = (char)*c;
+	}
+	o[j++] = '"';
+	o[j] = '\0';
+	return o;
 }
 
 /* ---- answers ------------------------------------------------------- */
@@ -901,7 +1029,7 @@ qmp_command(const char *json, int timeout_ms, char *why, size_t n)
 	}
 }
 
-/* "cpu MHz : 2596.096" in kHz (shared/FACTS.md), 0 when unknown. */
+/* "cpu MHz : 2596.096" in kHz (docs/host-facts.md), 0 when unknown. */
 static long
 host_tsc_khz(void)
 {
@@ -956,6 +1084,45 @@ has_word(const char *cmdline, const char *prefix)
 	return false;
 }
 
+/*
+ * Whether a kernel command line sets i8042.nopnp, as the kernel reads
+ * it: the last word naming the parameter wins ("i8042.nopnp", or
+ * "=value" as kstrtobool() takes it; a value it does not take leaves
+ * the setting alone); the words after "--" are init's.
+ */
+static bool
+sets_nopnp(const char *cmdline)
+{
+	static const char w[] = "i8042.nopnp";
+	const char *c = cmdline, *e, *v;
+	bool on = false;
+
+	for (;; c = e) {
+		c += strspn(c, " ");
+		if (*c == '\0')
+			break;
+		e = c + strcspn(c, " ");
+		if (e - c == 2 && c[0] == '-' && c[1] == '-')
+			break;
+		if (strncmp(c, w, sizeof(w) - 1) != 0)
+			continue;
+		v = c + sizeof(w) - 1;
+		if (v == e)
+			on = true;
+		else if (*v == '=' && v + 1 < e) {
+			if (strchr("yYtT1", v[1]) != NULL ||
+			    (strchr("oO", v[1]) != NULL && v + 2 < e &&
+			    strchr("nN", v[2]) != NULL))
+				on = true;
+			else if (strchr("nNfF0", v[1]) != NULL ||
+			    (strchr("oO", v[1]) != NULL && v + 2 < e &&
+			    strchr("fF", v[2]) != NULL))
+				on = false;
+		}
+	}
+	return on;
+}
+
 /* argv helpers: every string is malloc'd, the array NULL-terminated. */
 static void add(char **argv, int *n, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -1001,8 +1168,11 @@ instance_start(struct answer *a)
 	if (accel == NULL || strcmp(accel, "kvm") != 0)
 		accel = "tcg";
 
-	/* boot_args, then what Firecracker appends, then what TCG needs. */
-	snprintf(cmdline, sizeof(cmdline), "%s",
+	/*
+	 * boot_args, then what Firecracker appends (pci=off without
+	 * --enable-pci, the root drive), then what TCG needs.
+	 */
+	snprintf(cmdline, sizeof(cmdline), "%s pci=off",
 	    vm.boot_args != NULL ? vm.boot_args : DEFAULT_CMDLINE);
 	if (vm.ndrives > 0 && vm.drives[0].root) {
 		if (vm.drives[0].partuuid != NULL)
@@ -1148,6 +1318,8 @@ child_fail:
 		return;
 	}
 	vm.started = true;
+	vm.nopnp = sets_nopnp(vm.boot_args != NULL ? vm.boot_args :
+	    DEFAULT_CMDLINE);
 	logf_("InstanceStart: %s running as pid %d", qemu, (int)vm.qemu);
 	no_content(a);
 	return;
@@ -1202,13 +1374,26 @@ put_actions(struct answer *a, const char *body)
 		goto out;
 	t = str(v[0]);
 	if (strcmp(t, "InstanceStart") == 0) {
+		char *d = rust_debug_str(body);
+
+		/* Firecracker logs every request so; the fixture just this. */
+		if (d != NULL)
+			fc_log("fc_api", "The API server received a Put "
+			    "request on \"/actions\" with body %s.", d);
+		free(d);
 		if (vm.started)
 			fault(a, "%s", post_boot);
 		else
 			instance_start(a);
 	} else if (!vm.started)
 		fault(a, "%s", pre_boot);
-	else if (strcmp(t, "SendCtrlAltDel") == 0) {
+	else if (strcmp(t, "SendCtrlAltDel") == 0 && vm.nopnp) {
+		/* Firecracker >= 1.12 presses the keys; the guest is deaf. */
+		logf_("SendCtrlAltDel: i8042.nopnp on the guest's command "
+		    "line: the guest cannot see it (Firecracker >= 1.12), "
+		    "nothing sent");
+		no_content(a);
+	} else if (strcmp(t, "SendCtrlAltDel") == 0) {
 		logf_("SendCtrlAltDel: guest SysRq s, u, b");
 		if (vm.sysrq_step == 0) {
 			vm.sysrq_step = 1;
@@ -1502,12 +1687,85 @@ id_valid(const char *s)
 	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-") == n;
 }
 
+/* FC_FIXTURE_LISTEN_DELAY_MS: 0..LISTEN_DELAY_MAX_MS, or -1. */
+static long
+listen_delay_ms(void)
+{
+	const char *e = getenv("FC_FIXTURE_LISTEN_DELAY_MS");
+	char *end;
+	long ms;
+
+	if (e == NULL || *e == '\0')
+		return 0;
+	errno = 0;
+	ms = strtol(e, &end, 10);
+	if (errno != 0 || *end != '\0' || *e < '0' || *e > '9' || ms < 0 ||
+	    ms > LISTEN_DELAY_MAX_MS) {
+		fprintf(stderr, "%s: FC_FIXTURE_LISTEN_DELAY_MS: want 0 to %d "
+		    "(milliseconds), not \"%.32s\"\n", prog,
+		    LISTEN_DELAY_MAX_MS, e);
+		return -1;
+	}
+	return ms;
+}
+
+static void
+sleep_ms(long ms)
+{
+	struct timespec ts = { .tv_sec = ms / 1000,
+		.tv_nsec = (ms % 1000) * 1000000 };
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+/*
+ * --log-path: Firecracker's LOGGER.update() opens an existing file or
+ * FIFO, never creates one; a failure ends the start, reported as
+ * main() reports any error (the logger still on stdout).
+ */
+static int
+open_log(const char *path)
+{
+	char eb[256];
+	int fd, e;
+
+	fd = open(path, O_RDWR | O_APPEND | O_NONBLOCK | O_CLOEXEC);
+	if (fd >= 0) {
+		log_fd = fd;
+		return 0;
+	}
+	e = errno;
+	fc_log("main", "Could not initialize logger: Failed to open target "
+	    "file: %s", os_error(e, eb, sizeof(eb)));
+	fprintf(stderr, "Error: LoggerInitialization(LoggerUpdateError(%s))\n",
+	    os_error_debug(e, eb, sizeof(eb)));
+	fc_log("main", "Firecracker exiting with error. exit_code=1");
+	return -1;
+}
+
+/* The API socket could not be set up: Firecracker's words, exit 1. */
+static int
+api_sock_error(const char *path)
+{
+	if (errno == EADDRINUSE)
+		fprintf(stderr, "Error: RunWithApi(FailedToBindSocket("
+		    "\"%s\"))\n", path);
+	else
+		fprintf(stderr, "Error: RunWithApi("
+		    "FailedToBindAndRunHttpServer(IOError(%s)))\n",
+		    strerror(errno));
+	fc_log("main", "Firecracker exiting with error. exit_code=1");
+	return 1;
+}
+
 int
 main(int argc, char **argv)
 {
-	const char *api_sock = "/run/firecracker.socket";
+	const char *api_sock = "/run/firecracker.socket", *log_path = NULL;
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	int lfd, i, status;
+	long delay;
 
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i];
@@ -1517,14 +1775,17 @@ main(int argc, char **argv)
 			return 0;
 		} else if (strcmp(a, "--help") == 0) {
 			printf("fc-fixture: a Firecracker v%s API stand-in for tests\n"
-			    "usage: %s --api-sock PATH [--id ID]\n", FC_VERSION, argv[0]);
+			    "usage: %s --api-sock PATH [--id ID] "
+			    "[--log-path PATH]\n", FC_VERSION, argv[0]);
 			return 0;
 		} else if (strcmp(a, "--api-sock") == 0 || strcmp(a, "--id") == 0 ||
-		    strcmp(a, "--level") == 0) {
+		    strcmp(a, "--level") == 0 || strcmp(a, "--log-path") == 0) {
 			if (i + 1 >= argc)
 				usage_error("The argument was provided without value: ", NULL);
 			if (strcmp(a, "--api-sock") == 0)
 				api_sock = argv[++i];
+			else if (strcmp(a, "--log-path") == 0)
+				log_path = argv[++i];
 			else if (strcmp(a, "--id") == 0) {
 				vm.id = argv[++i];
 				if (!id_valid(vm.id)) {
@@ -1544,7 +1805,12 @@ main(int argc, char **argv)
 		} else
 			usage_error("Found argument '", a);
 	}
+	if ((delay = listen_delay_ms()) < 0)
+		return 1;
 	signal(SIGPIPE, SIG_IGN);
+	if (log_path != NULL && open_log(log_path) < 0)
+		return 1;
+	fc_log("main", "Running Firecracker v%s", FC_VERSION);
 	for (i = 0; i < MAX_NETS; i++)
 		vm.nets[i].fd = -1;
 	for (i = 0; i < MAX_CONNECTIONS; i++)
@@ -1554,20 +1820,18 @@ main(int argc, char **argv)
 	if (strlen(api_sock) >= sizeof(sa.sun_path)) {
 		fprintf(stderr, "Error: RunWithApi(FailedToBindAndRunHttpServer("
 		    "IOError(\"path too long\")))\n");
+		fc_log("main", "Firecracker exiting with error. exit_code=1");
 		return 1;
 	}
 	strcpy(sa.sun_path, api_sock);
 	lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (lfd < 0 || bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    listen(lfd, 128) < 0) {
-		if (errno == EADDRINUSE)
-			fprintf(stderr, "Error: RunWithApi(FailedToBindSocket(\"%s\"))\n",
-			    api_sock);
-		else
-			fprintf(stderr, "Error: RunWithApi(FailedToBindAndRunHttpServer("
-			    "IOError(%s)))\n", strerror(errno));
-		return 1;
-	}
+	if (lfd < 0 || bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		return api_sock_error(api_sock);
+	/* Bound, not listening yet: a connect now is refused. */
+	if (delay > 0)
+		sleep_ms(delay);
+	if (listen(lfd, 128) < 0)
+		return api_sock_error(api_sock);
 	logf_("Firecracker v%s API on %s", FC_VERSION, api_sock);
 
 	for (;;) {
@@ -1585,18 +1849,18 @@ main(int argc, char **argv)
 		}
 		if (poll(p, (nfds_t)np, timeout) < 0 && errno != EINTR) {
 			logf_("poll: %s", strerror(errno));
-			return 1;
+			return fc_exit(1);
 		}
 		/* QEMU gone: the guest rebooted (or died); so do we. */
 		if (vm.qemu > 0 && waitpid(vm.qemu, &status, WNOHANG) == vm.qemu) {
 			if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
 				logf_("the guest rebooted: exiting");
-				return 0;
+				return fc_exit(0);
 			}
 			logf_("QEMU ended with %s %d", WIFEXITED(status) ? "status" :
 			    "signal", WIFEXITED(status) ? WEXITSTATUS(status) :
 			    WTERMSIG(status));
-			return 1;
+			return fc_exit(1);
 		}
 		if (vm.sysrq_step > 0 && now_ms() >= vm.sysrq_at)
 			sysrq_step();

@@ -3,16 +3,19 @@
  * tests, so the tests exercise the library's own code, not curl:
  *
  *   vmm-client request SOCK METHOD PATH [BODY]
- *       bg_fc_request(); prints the HTTP status, then the answer's JSON
- *       (or an empty line), then "fault: MESSAGE" when it was refused.
- *       Exit 0 on 2xx, 1 on a refusal, 111 when there was no answer.
+ *       bg_vmm_connect() then bg_fc_request(); prints the HTTP status,
+ *       then the answer's JSON (or an empty line), then "fault:
+ *       MESSAGE" when it was refused.  Exit 0 on 2xx, 1 on a refusal,
+ *       111 when there was no answer.
  *   vmm-client fc-boot NAME DNS
- *       vm.json of NAME (BANGER_ROOT), bg_vm_paths(), bg_vm_cmdline()
- *       (as for Firecracker: no TCG flags), then bg_fc_boot() on the
- *       VM's vmm.sock.
+ *       bg_vm_open() of NAME (BANGER_ROOT), bg_vm_cmdline() (TSC
+ *       unknown: Firecracker's guest is never emulated), then the
+ *       Firecracker driver's boot on the VM's vmm.sock.
  *   vmm-client fc-ctrl-alt-del NAME
+ *       the Firecracker driver's shutdown (SendCtrlAltDel).
  *   vmm-client qemu-exec NAME QEMU_BIN DNS
- *       exec the argv of bg_qemu_argv() (TCG flags per vm.json).
+ *       exec the QEMU driver's argv (the TSC words when the VM's
+ *       driver says its guest is emulated); makes RUN/vms/NAME.
  *   vmm-client qmp NAME COMMAND
  *       bg_qmp() on the VM's vmm.sock; prints the "return" value.
  * VMM_CLIENT_TIMEOUT_MS sets the deadline of request and qmp (10 s).
@@ -45,74 +48,83 @@ fail(const struct bg_err *err, int r)
 }
 
 static int
-load(const char *name, struct bg_vm *vm, struct bg_vm_paths *p,
-    struct bg_err *err)
+request(int argc, char **argv, int timeout)
 {
-	int r = bg_vm_load(name, vm, err);
+	struct bg_err err = { { 0 }, { 0 } };
+	int64_t deadline = bg_now_ms() + timeout;
+	cJSON *reply = NULL;
+	char *s = NULL;
+	int fd, r, st = 0;
 
-	if (r == 0 && (r = bg_vm_paths(vm, p)) < 0)
-		bg_err_set(err, "internal", "bg_vm_paths failed");
-	return r;
+	fd = bg_vmm_connect(argv[2], deadline, BG_CONNECT_WAIT);
+	if (fd < 0) {
+		bg_err_set(&err, "temporary", "cannot connect to %s: %s",
+		    argv[2], strerror(-fd));
+		return fail(&err, fd);
+	}
+	r = bg_fc_request(fd, argv[3], argv[4], argc == 6 ? argv[5] : NULL,
+	    &st, &reply, deadline, &err);
+	close(fd);
+	if (st == 0)
+		return fail(&err, r);
+	if (reply != NULL)
+		s = cJSON_PrintUnformatted(reply);
+	printf("%d\n%s\n", st, s != NULL ? s : "");
+	if (r < 0)
+		printf("fault: %s\n", err.msg);
+	free(s);
+	cJSON_Delete(reply);
+	return r == 0 ? 0 : 1;
 }
 
 int
 main(int argc, char **argv)
 {
 	struct bg_err err = { { 0 }, { 0 } };
-	struct bg_vm vm;
-	struct bg_vm_paths p;
+	struct bg_vmh h = BG_VMH_INIT;
 	char cmdline[4096];
 	const char *t = getenv("VMM_CLIENT_TIMEOUT_MS");
 	int timeout = t != NULL && atoi(t) > 0 ? atoi(t) : 10000;
 	int r;
 
-	if (argc >= 5 && strcmp(argv[1], "request") == 0 && argc <= 6) {
-		cJSON *reply = NULL;
-		char *s = NULL;
-		int st = 0;
-
-		r = bg_fc_request(argv[2], argv[3], argv[4], argc == 6 ? argv[5] : NULL,
-		    &st, &reply, timeout, &err);
-		if (st == 0)
-			return fail(&err, r);
-		if (reply != NULL)
-			s = cJSON_PrintUnformatted(reply);
-		printf("%d\n%s\n", st, s != NULL ? s : "");
-		if (r < 0)
-			printf("fault: %s\n", err.msg);
-		free(s);
-		cJSON_Delete(reply);
-		return r == 0 ? 0 : 1;
-	}
+	if (argc >= 5 && strcmp(argv[1], "request") == 0 && argc <= 6)
+		return request(argc, argv, timeout);
 	if (argc == 4 && strcmp(argv[1], "fc-boot") == 0) {
-		r = load(argv[2], &vm, &p, &err);
-		if (r == 0 && (r = bg_vm_cmdline(&vm, argv[3], false, 0, cmdline,
+		r = bg_vm_open(argv[2], 0, &h, &err);
+		if (r == 0 && (r = bg_vm_cmdline(&h.vm, argv[3], 0, cmdline,
 		    sizeof(cmdline))) < 0)
 			bg_err_set(&err, "bad_request", "bg_vm_cmdline failed");
 		if (r == 0)
-			r = bg_fc_boot(p.sock, &vm, &p, cmdline, &err);
+			r = bg_vmm_firecracker.boot(&h, cmdline, &err);
+		bg_vm_close(&h);
 		return r == 0 ? 0 : fail(&err, r);
 	}
 	if (argc == 3 && strcmp(argv[1], "fc-ctrl-alt-del") == 0) {
-		r = load(argv[2], &vm, &p, &err);
+		r = bg_vm_open(argv[2], 0, &h, &err);
 		if (r == 0)
-			r = bg_fc_ctrl_alt_del(p.sock, &err);
+			r = bg_vmm_firecracker.shutdown(&h, &err);
+		bg_vm_close(&h);
 		return r == 0 ? 0 : fail(&err, r);
 	}
 	if (argc == 5 && strcmp(argv[1], "qemu-exec") == 0) {
 		char **v = NULL;
 
-		r = load(argv[2], &vm, &p, &err);
-		if (r == 0 && (r = bg_vm_cmdline(&vm, argv[4],
-		    strcmp(vm.accel, "tcg") == 0, bg_host_tsc_khz(), cmdline,
+		/* QEMU makes its socket there: the directory must exist. */
+		r = bg_vm_open(argv[2], BG_VMH_RUNDIR, &h, &err);
+		if (r == 0 && (r = bg_vm_cmdline(&h.vm, argv[4],
+		    h.vm.vmm->emulated(&h.vm) ? bg_host_tsc_khz() : 0, cmdline,
 		    sizeof(cmdline))) < 0)
 			bg_err_set(&err, "bad_request", "bg_vm_cmdline failed");
-		if (r == 0 && (r = bg_qemu_argv(&vm, &p, argv[3], cmdline, &v)) < 0)
-			bg_err_set(&err, "bad_request", "bg_qemu_argv failed");
+		if (r == 0 && (r = bg_vmm_qemu.argv(&h, argv[3], cmdline,
+		    &v)) < 0)
+			bg_err_set(&err, "bad_request",
+			    "the QEMU driver's argv failed");
+		bg_vm_close(&h);
 		if (r < 0)
 			return fail(&err, r);
 		execv(v[0], v);
-		fprintf(stderr, "vmm-client: exec %s: %s\n", v[0], strerror(errno));
+		fprintf(stderr, "vmm-client: exec %s: %s\n", v[0],
+		    strerror(errno));
 		bg_argv_free(v);
 		return 127;
 	}
@@ -120,9 +132,10 @@ main(int argc, char **argv)
 		cJSON *reply = NULL;
 		char *s;
 
-		r = load(argv[2], &vm, &p, &err);
+		r = bg_vm_open(argv[2], 0, &h, &err);
 		if (r == 0)
-			r = bg_qmp(p.sock, argv[3], &reply, timeout, &err);
+			r = bg_qmp(&h, argv[3], &reply, timeout, &err);
+		bg_vm_close(&h);
 		if (r < 0)
 			return fail(&err, r);
 		s = reply != NULL ? cJSON_PrintUnformatted(reply) : NULL;

@@ -133,7 +133,7 @@ test_defaults(void)
 	snprintf(want, sizeof(want), "%s/.local/state/banger/ssh/id_ed25519",
 		 home);
 	is_str(c.ssh_key_path, want, "default ssh key");
-	ok(c.firecracker_bin == NULL, "firecracker_bin: PATH lookup");
+	ok(c.firecracker_bin == NULL, "firecracker_bin: unset, the standard lookup");
 	is_str(c.vmm, "auto", "vmm auto");
 	is_str(c.qemu_accel, "auto", "qemu_accel auto");
 	is_int(c.disk_bytes, 8ULL << 30, "disk 8 GiB");
@@ -375,24 +375,24 @@ test_paths(void)
 	fails(
 	    "firecracker_bin = \"bin/fc\"\n",
 	    "1:1: firecracker_bin 'bin/fc' "
-	    "must be an absolute path, a ~/ path or a command name to look up "
-	    "on PATH");
+	    "must be an absolute path, a ~/ path or a command name (looked up "
+	    "in /usr/local/bin and the system directories)");
 	fails(
 	    "firecracker_bin = \"./fc\"\n",
 	    "1:1: firecracker_bin './fc' "
-	    "must be an absolute path, a ~/ path or a command name to look up "
-	    "on PATH");
+	    "must be an absolute path, a ~/ path or a command name (looked up "
+	    "in /usr/local/bin and the system directories)");
 	fails("firecracker_bin = \"\"\n",
 	      "1:1: firecracker_bin '' must be an "
-	      "absolute path, a ~/ path or a command name to look up on PATH");
+	      "absolute path, a ~/ path or a command name (looked up in /usr/local/bin and the system directories)");
 	fails(
 	    "firecracker_bin = \"~\"\n",
 	    "1:1: firecracker_bin '~' must be "
-	    "an absolute path, a ~/ path or a command name to look up on PATH");
+	    "an absolute path, a ~/ path or a command name (looked up in /usr/local/bin and the system directories)");
 	fails(
 	    "firecracker_bin = \"..\"\n",
 	    "1:1: firecracker_bin '..' must be "
-	    "an absolute path, a ~/ path or a command name to look up on PATH");
+	    "an absolute path, a ~/ path or a command name (looked up in /usr/local/bin and the system directories)");
 }
 
 static void
@@ -414,9 +414,9 @@ test_values(void)
 		bg_config_free(&c);
 	}
 	fails("vmm = \"kvm\"\n",
-	      "1:1: vmm must be auto, firecracker or qemu (got 'kvm')");
+	      "1:1: vmm must be auto, qemu or firecracker (got 'kvm')");
 	fails("vmm = \"QEMU\"\n",
-	      "1:1: vmm must be auto, firecracker or qemu (got 'QEMU')");
+	      "1:1: vmm must be auto, qemu or firecracker (got 'QEMU')");
 	fails("a = 1\nqemu_accel = \"hvf\"\n",
 	      "2:1: qemu_accel must be auto, kvm or tcg (got 'hvf')");
 
@@ -677,7 +677,81 @@ test_warnings(void)
 	bg_config_free(&c);
 	/* Warnings do not hide a later error. */
 	fails("foo = 1\nvmm = 'x'\n",
-	      "2:1: vmm must be auto, firecracker or qemu (got 'x')");
+	      "2:1: vmm must be auto, qemu or firecracker (got 'x')");
+}
+
+/* Inline tables load exactly like the [table] and [[array]] forms. */
+static void
+test_inline_tables(void)
+{
+	struct bg_config t, c;
+	struct bg_err err;
+	int r;
+
+	r = load("[vm_defaults]\nvcpu = 2\nmemory_mib = 1024\n"
+		 "[[file_sync]]\nhost = \"~/.gitconfig\"\n"
+		 "guest = \"~/.gitconfig\"\n",
+		 &t, &err);
+	is_int(r, 0, "table forms load");
+	r = load("vm_defaults = { vcpu = 2, memory_mib = 1024 }\n"
+		 "file_sync = [{ host = \"~/.gitconfig\", "
+		 "guest = \"~/.gitconfig\" }]\n",
+		 &c, &err);
+	is_int(r, 0, "inline forms load");
+	if (r < 0)
+		printf("# %s\n", err.msg);
+	ok(c.vcpu == t.vcpu && c.vcpu == 2 && c.vcpu_prov == t.vcpu_prov &&
+	       c.vcpu_prov == BG_PROV_CONFIG,
+	   "inline vcpu as [vm_defaults]");
+	ok(c.memory_mib == t.memory_mib && c.memory_mib == 1024 &&
+	       c.memory_prov == BG_PROV_CONFIG,
+	   "inline memory_mib as [vm_defaults]");
+	ok(c.disk_bytes == t.disk_bytes && c.disk_prov == t.disk_prov &&
+	       c.disk_prov == BG_PROV_BUILTIN,
+	   "disk untouched either way");
+	is_int(c.n_file_sync, 1, "one inline file_sync entry");
+	if (c.n_file_sync == 1 && t.n_file_sync == 1) {
+		is_str(c.file_sync[0].host, t.file_sync[0].host,
+		       "inline entry host");
+		is_str(c.file_sync[0].guest, "~/.gitconfig",
+		       "inline entry guest");
+		ok(!c.file_sync[0].has_mode &&
+		       c.file_sync[0].mode == t.file_sync[0].mode,
+		   "inline entry mode");
+		is_int(c.file_sync[0].line, 2, "inline entry line");
+	}
+	is_int(c.n_warnings, 0, "inline forms: no warnings");
+	bg_config_free(&c);
+	bg_config_free(&t);
+
+	/* Two entries, like two [[file_sync]] sections. */
+	r = load("file_sync = [\n"
+		 "  { host = \"~/a\", guest = \"~/a\" },\n"
+		 "  { host = \"~/b\", guest = \"/root/b\", mode = \"0755\" },\n"
+		 "]\n",
+		 &c, &err);
+	ok(r == 0 && c.n_file_sync == 2, "two inline entries");
+	if (r == 0 && c.n_file_sync == 2) {
+		is_str(c.file_sync[1].guest, "/root/b", "entry 2 guest");
+		ok(c.file_sync[1].has_mode && c.file_sync[1].mode == 0755,
+		   "entry 2 mode 0755");
+		is_int(c.file_sync[1].line, 3, "entry 2 line");
+	}
+	bg_config_free(&c);
+
+	/* Errors and warnings point into the braces. */
+	fails("vm_defaults = { vcpu = 100 }\n",
+	      "1:17: vcpu must be between 1 and 32 (got 100)");
+	fails("file_sync = [{ guest = \"~/a\" }]\n",
+	      "1:14: file_sync entry 1 (line 1): host is missing");
+	fails("file_sync = { host = \"~/a\", guest = \"~/a\" }\n",
+	      "1:1: file_sync must be an array of tables: write each entry as "
+	      "a [[file_sync]] section");
+	fails("vm_defaults = { vcpu = 2 }\n[vm_defaults]\n",
+	      "2:2: table 'vm_defaults' was defined inline (line 1) and cannot "
+	      "be extended; put all its keys inside its braces");
+	warns("vm_defaults = { vcpu = 2, cpus = 4 }\n",
+	      "1:27: unknown key 'cpus' (ignored)");
 }
 
 static void
@@ -810,6 +884,7 @@ main(void)
 	test_types();
 	test_file_sync();
 	test_warnings();
+	test_inline_tables();
 	test_heuristics();
 	test_size();
 

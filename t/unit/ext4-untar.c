@@ -96,6 +96,23 @@ feed_read(void *arg, void *buf, size_t n)
 	return (ssize_t)k;
 }
 
+/* open, untar under top, close: what the work disk builder does. */
+static int
+untar_image(const char *image, const char *top, bg_untar_read_fn *rd,
+    void *arg, const struct bg_untar_limits *lim, struct bg_untar_stats *st,
+    struct bg_err *err)
+{
+	struct bg_ext4 *x;
+	int r = bg_ext4_open(image, &x, err);
+
+	if (r < 0)
+		return r;
+	r = bg_ext4_untar(x, top, rd, arg, lim, st, err);
+	if (bg_ext4_close(x, r < 0 ? NULL : err) < 0 && r == 0)
+		r = -EIO;
+	return r;
+}
+
 static int
 run(struct tb *t, uint64_t max_bytes, struct bg_untar_stats *st,
     struct bg_err *err)
@@ -104,7 +121,7 @@ run(struct tb *t, uint64_t max_bytes, struct bg_untar_stats *st,
 	struct bg_untar_limits lim = { max_bytes, 1000 };
 
 	memset(err, 0, sizeof(*err));
-	return bg_ext4_untar(img, "repo", feed_read, &f, &lim, st, err);
+	return untar_image(img, "repo", feed_read, &f, &lim, st, err);
 }
 
 /* Output of a shell command (at most 64 KiB), or "" on failure. */
@@ -315,7 +332,7 @@ main(void)
 			struct feed fd = { t.buf, t.len, 0 };
 			struct bg_untar_limits lim = { 1u << 30, 10 };
 
-			r = bg_ext4_untar(bad, "repo", feed_read, &fd, &lim, &st,
+			r = untar_image(bad, "repo", feed_read, &fd, &lim, &st,
 			    &err);
 		}
 		ok(r < 0 && strstr(err.msg, "cannot open the file system") != NULL,

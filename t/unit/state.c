@@ -37,7 +37,7 @@ main(void)
 	char *buf = NULL;
 	struct stat st;
 	size_t len;
-	int dfd, fd, r;
+	int dfd, fd, ld, r;
 	char *dir = mkdtemp(tmpl);
 
 	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -97,14 +97,15 @@ main(void)
 
 	/* Locks. */
 	snprintf(lp, sizeof(lp), "%s/lock", dir);
-	is_int(bg_lock_held(lp), 0, "absent lock is free");
-	fd = bg_lock_path(lp, 0);
+	ld = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	is_int(bg_lock_held_at(ld, "lock"), 0, "absent lock is free");
+	fd = bg_lock_at(ld, "lock", 0);
 	ok(fd >= 0, "lock taken");
 	ok(fcntl(fd, F_GETFD) & FD_CLOEXEC, "lock fd is O_CLOEXEC");
-	is_int(bg_lock_held(lp), 1, "lock seen held");
-	is_int(bg_lock_path(lp, BG_LOCK_NB), -EWOULDBLOCK, "second taker gets -EWOULDBLOCK");
+	is_int(bg_lock_held_at(ld, "lock"), 1, "lock seen held");
+	is_int(bg_lock_at(ld, "lock", BG_LOCK_NB), -EWOULDBLOCK, "second taker gets -EWOULDBLOCK");
 	close(fd);
-	is_int(bg_lock_held(lp), 0, "closed fd frees the lock");
+	is_int(bg_lock_held_at(ld, "lock"), 0, "closed fd frees the lock");
 
 	/* Held across exec: the lock lives exactly as long as the program. */
 	{
@@ -115,7 +116,7 @@ main(void)
 		pipe2(pfd, O_CLOEXEC);
 		pid = fork();
 		if (pid == 0) {
-			int l = bg_lock_path(lp, 0);
+			int l = bg_lock_at(ld, "lock", 0);
 			bg_fd_inherit(l);
 			write(pfd[1], "x", 1);
 			execl("/bin/sleep", "sleep", "30", (char *)NULL);
@@ -123,12 +124,14 @@ main(void)
 		}
 		close(pfd[1]);
 		read(pfd[0], &c, 1);
+		/* EOF: the pipe is O_CLOEXEC, so the child has exec'd. */
+		while (read(pfd[0], &c, 1) > 0)
+			;
 		close(pfd[0]);
-		usleep(100000);
-		is_int(bg_lock_held(lp), 1, "lock held by the exec'd program");
+		is_int(bg_lock_held_at(ld, "lock"), 1, "lock held by the exec'd program");
 		kill(pid, SIGKILL);
 		waitpid(pid, NULL, 0);
-		is_int(bg_lock_held(lp), 0, "lock free once the program is killed");
+		is_int(bg_lock_held_at(ld, "lock"), 0, "lock free once the program is killed");
 	}
 	/* Without bg_fd_inherit, exec drops the lock (O_CLOEXEC). */
 	{
@@ -139,9 +142,9 @@ main(void)
 		pipe2(pfd, O_CLOEXEC);
 		pid = fork();
 		if (pid == 0) {
-			int l = bg_lock_path(lp, 0);
+			int l = bg_lock_at(ld, "lock", 0);
 			/* Held before exec... */
-			write(pfd[1], l >= 0 && bg_lock_held(lp) == 1 ? "y" : "n", 1);
+			write(pfd[1], l >= 0 && bg_lock_held_at(ld, "lock") == 1 ? "y" : "n", 1);
 			execl("/bin/sleep", "sleep", "30", (char *)NULL);
 			_exit(127);
 		}
@@ -154,19 +157,28 @@ main(void)
 			is_int(n, 0, "child exec'd");
 		}
 		close(pfd[0]);
-		is_int(bg_lock_held(lp), 0, "CLOEXEC lock is dropped at exec");
+		is_int(bg_lock_held_at(ld, "lock"), 0, "CLOEXEC lock is dropped at exec");
 		kill(pid, SIGKILL);
 		waitpid(pid, NULL, 0);
 	}
-	/* Named locks under BANGER_ROOT. */
+	/* A VM's run directory under BANGER_ROOT, and its lock. */
 	setenv("BANGER_ROOT", dir, 1);
-	fd = bg_lock_vm("vm1", BG_LOCK_NB);
-	ok(fd >= 0, "vm lock taken under BANGER_ROOT");
-	snprintf(p, sizeof(p), "%s/run/banger/vms/vm1/lock", dir);
-	is_int(bg_lock_held(p), 1, "vm lock at RUN/vms/<name>/lock");
-	is_int(bg_lock_vm("vm1", BG_LOCK_NB), -EWOULDBLOCK, "vm lock busy");
-	close(fd);
-	is_int(bg_lock_vm("../x", 0), -EINVAL, "vm lock refuses a bad name");
+	snprintf(p, sizeof(p), "%s/run/banger/vms/vm1", dir);
+	bg_mkdir_p(p, 0755);
+	{
+		int vd = bg_vm_dir(BG_DIR_RUN, "vm1");
+
+		ok(vd >= 0, "VM run directory opened beneath RUN");
+		fd = bg_lock_at(vd, "lock", BG_LOCK_NB);
+		ok(fd >= 0, "vm lock taken under BANGER_ROOT");
+		snprintf(p, sizeof(p), "%s/run/banger/vms/vm1/lock", dir);
+		ok(access(p, F_OK) == 0, "vm lock at RUN/vms/<name>/lock");
+		is_int(bg_lock_held_at(vd, "lock"), 1, "vm lock seen held");
+		is_int(bg_lock_at(vd, "lock", BG_LOCK_NB), -EWOULDBLOCK, "vm lock busy");
+		close(fd);
+		close(vd);
+	}
+	is_int(bg_vm_dir(BG_DIR_RUN, "../x"), -EINVAL, "VM directory: a bad name is refused");
 	/* A symlink planted in the state tree is never followed. */
 	{
 		char t[PATH_MAX], l2[PATH_MAX];
@@ -174,9 +186,8 @@ main(void)
 		mkdir(t, 0755);
 		snprintf(l2, sizeof(l2), "%s/run/banger/vms/evil", dir);
 		symlink(t, l2);
-		is_int(bg_lock_vm("evil", BG_LOCK_NB), -ENOTDIR, "vm lock refuses a symlinked VM dir");
-		snprintf(l2, sizeof(l2), "%s/elsewhere/lock", dir);
-		ok(access(l2, F_OK) < 0, "nothing created through the symlink");
+		r = bg_vm_dir(BG_DIR_RUN, "evil");
+		ok(r == -ELOOP || r == -ENOTDIR, "a symlinked VM directory is refused");
 		snprintf(l2, sizeof(l2), "%s/run/banger/vms/vm1/vm.json", dir);
 		symlink("/etc/passwd", l2);
 		fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -189,8 +200,15 @@ main(void)
 	}
 	fd = bg_lock_global(0);
 	ok(fd >= 0, "global lock taken");
-	snprintf(p, sizeof(p), "%s/var/lib/banger/lock", dir);
-	is_int(bg_lock_held(p), 1, "global lock at STATE/lock");
+	{
+		char sd[PATH_MAX];
+		int sfd;
+
+		snprintf(sd, sizeof(sd), "%s/var/lib/banger", dir);
+		sfd = open(sd, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		is_int(bg_lock_held_at(sfd, "lock"), 1, "global lock at STATE/lock");
+		close(sfd);
+	}
 	close(fd);
 
 	close(dfd);

@@ -334,10 +334,10 @@ test_syntax_errors(void)
 	fails("a$ = 1\n", "t.toml:1:2: expected '=' after the key, found '$'");
 	fails("\xc3\xa9 = 1\n", "t.toml:1:1: expected a key, found U+00E9");
 	fails("a = hello\n",
-	      "t.toml:1:5: expected a value (string, integer, "
-	      "boolean or array), found 'h' (strings must be quoted)");
+	      "t.toml:1:5: expected a value (string, integer, boolean, array "
+	      "or inline table), found 'h' (strings must be quoted)");
 	fails("a = @\n", "t.toml:1:5: expected a value (string, integer, "
-			 "boolean or array), found '@'");
+			 "boolean, array or inline table), found '@'");
 	fails("a = 1 2\n", "t.toml:1:7: unexpected '2' after the value; "
 			   "expected the end of the line");
 	fails("a = \"x\"y\n", "t.toml:1:8: unexpected 'y' after the value; "
@@ -365,8 +365,6 @@ test_syntax_errors(void)
 	fails("[]\n", "t.toml:1:2: expected a key, found ']'");
 	fails("[a.]\n", "t.toml:1:4: expected a key, found ']'");
 	fails("[[]]\n", "t.toml:1:3: expected a key, found ']'");
-	fails("a = {x = 1}\n", "t.toml:1:5: inline tables are not supported in "
-			       "banger's config; use a [table] section");
 	fails("\"\"\"k\"\"\" = 1\n",
 	      "t.toml:1:1: a key cannot be a multi-line string");
 	fails("[t]\n  '''k''' = 1\n",
@@ -532,12 +530,205 @@ test_value_errors(void)
 	fails("a = [\n1\n2]",
 	      "t.toml:3:1: expected ',' or ']' in an array, found '2'");
 	fails("a = [,]", "t.toml:1:6: expected a value (string, integer, "
-			 "boolean or array), found ','");
+			 "boolean, array or inline table), found ','");
 	fails("a = [1,,2]", "t.toml:1:8: expected a value (string, integer, "
-			    "boolean or array), found ','");
-	fails("a = [{}]", "t.toml:1:6: inline tables are not supported in "
-			  "banger's config; use a [table] section");
+			    "boolean, array or inline table), found ','");
 	fails("a = ['x\n']", "t.toml:1:6: unterminated string (no closing ')");
+}
+
+/* a and b parse to the same tree (not an error). */
+static void
+same_(const char *a, const char *b, const char *what_a, const char *what_b)
+{
+	char want[8192];
+
+	snprintf(want, sizeof(want), "%s", parse_dump(a, strlen(a), false));
+	if (!ok(strncmp(want, "ERROR", 5) != 0, "parses: %s", what_a))
+		printf("#   %s\n", want);
+	is_str(parse_dump(b, strlen(b), false), want, "same tree: %s", what_b);
+}
+
+#define same(a, b) same_(a, b, #a, #b)
+
+static void
+test_inline_valid(void)
+{
+	valid("a = { x = 1, y = \"s\", z = true }", "{a={x=1,y=\"s\",z=true}}");
+	valid("a = {x=1,y=2}\nb = 3", "{a={x=1,y=2},b=3}");
+	valid("a = {}\nb = { }\nc = {\t}\n", "{a={},b={},c={}}");
+	valid("a = { b = { c = { d = 1 } }, e = [1, 2], f = {} }",
+	      "{a={b={c={d=1}},e=[1,2],f={}}}");
+	valid("a = { b.c = 1, b.d = 2, e = 3, \"q k\".'l' = 4 }",
+	      "{a={b={c=1,d=2},e=3,q k={l=4}}}");
+	valid("a = { b = { c.d = 1 }, b2.c = { d = 2 } }",
+	      "{a={b={c={d=1}},b2={c={d=2}}}}");
+	valid("f = [{ h = 1 }, { h = 2 }, {}]", "{f=[{h=1},{h=2},{}]}");
+	valid("f = [\n  { h = 1 }, # one\n\n  { h = [{ i = 2 }] },\n]\nb = 1",
+	      "{f=[{h=1},{h=[{i=2}]}],b=1}");
+	valid("f = [[{ a = 1 }], [{}, {}]]", "{f=[[{a=1}],[{},{}]]}");
+	/* A value inside the braces may span lines; the table may not. */
+	valid("a = { b = [\n  1,\n  2,\n], c = 3 }\nd = 4",
+	      "{a={b=[1,2],c=3},d=4}");
+	valid("a = { s = \"\"\"x\ny\"\"\", t = '''\n''' }",
+	      "{a={s=\"x\\x0ay\",t=\"\"}}");
+	valid("a = { x = 1 } # comment\r\nb = { } \t\r\n", "{a={x=1},b={}}");
+	valid("[t]\na = { x = 1 }\n[[f]]\ng = { y = 2 }\n[[f]]\n",
+	      "{t={a={x=1}},f=[{g={y=2}},{}]}");
+	valid("a.b = { c = 1 }\na.d = 2\n[a.e]\n", "{a={b={c=1},d=2,e={}}}");
+	valid("a = { true = false, 1 = 0x10, -x = 'y' }",
+	      "{a={true=false,1=16,-x=\"y\"}}");
+	valid_pos("a = { b = 1, c.d = 2 }\nf = [ {x = 1}, {} ]\n",
+		  "{a@1:1={b@1:7=1,c@1:14={d@1:16=2}},"
+		  "f@2:1=[@2:7{x@2:8=1},@2:16{}]}");
+
+	/* The same tree as the table forms. */
+	same("[vm_defaults]\nvcpu = 2\nmemory_mib = 1024\n",
+	     "vm_defaults = { vcpu = 2, memory_mib = 1024 }\n");
+	same("[[file_sync]]\nhost = '~/a'\nguest = '~/a'\n"
+	     "[[file_sync]]\nhost = '~/b'\nguest = '~/b'\nmode = '0755'\n",
+	     "file_sync = [{ host = '~/a', guest = '~/a' },\n"
+	     "  { host = '~/b', guest = '~/b', mode = '0755' }]\n");
+	same("[a.b]\nc = 1\n", "a = { b = { c = 1 } }");
+	same("[a.b]\nc = 1\n", "a.b = { c = 1 }");
+	same("[a]\n", "a = {}");
+}
+
+static void
+test_inline_errors(void)
+{
+	/* One line, no trailing comma, no comment, a closing brace. */
+	fails("a = { x = 1,\n y = 2 }",
+	      "t.toml:1:13: end of line inside an inline table; an inline "
+	      "table must be on one line (close it with '}' before the line "
+	      "ends, or use a [table] section)");
+	fails("a = {\n}", "t.toml:1:6: end of line inside an inline table; "
+			  "an inline table must be on one line (close it "
+			  "with '}' before the line ends, or use a [table] "
+			  "section)");
+	fails("a = {\r\n}", "t.toml:1:6: end of line inside an inline "
+			    "table; an inline table must be on one line "
+			    "(close it with '}' before the line ends, or use "
+			    "a [table] section)");
+	fails("f = [\n{ x = 1,\n y = 2 }\n]",
+	      "t.toml:2:9: end of line inside an inline table; an inline "
+	      "table must be on one line (close it with '}' before the line "
+	      "ends, or use a [table] section)");
+	/* A missing '}' shows at the end of the line. */
+	fails("a = { x = 1\nb = 2\n",
+	      "t.toml:1:12: end of line inside an inline table; an inline "
+	      "table must be on one line (close it with '}' before the line "
+	      "ends, or use a [table] section)");
+	fails("a = { x = 1 # c\n}",
+	      "t.toml:1:13: comment inside an inline table; an inline table "
+	      "must be on one line (close it with '}' before the comment)");
+	fails("a = { x = 1, }",
+	      "t.toml:1:12: trailing comma in an inline table; remove it "
+	      "(only arrays may end with a comma)");
+	fails("a = { x = 1,}",
+	      "t.toml:1:12: trailing comma in an inline table; remove it "
+	      "(only arrays may end with a comma)");
+	fails("a = { , }", "t.toml:1:7: expected a key, found ','");
+	fails("a = { x = 1,, y = 2 }",
+	      "t.toml:1:13: expected a key, found ','");
+	fails("a = { x = 1",
+	      "t.toml:1:5: unterminated inline table (no closing '}')");
+	fails("a = {",
+	      "t.toml:1:5: unterminated inline table (no closing '}')");
+	fails("f = [{ x = 1 }, { y = 2",
+	      "t.toml:1:17: unterminated inline table (no closing '}')");
+	fails("a = { x = 1 y = 2 }",
+	      "t.toml:1:13: expected ',' or '}' in an inline table, found 'y'");
+	fails("a = { x = 1 ]",
+	      "t.toml:1:13: expected ',' or '}' in an inline table, found ']'");
+	fails("a = { x = 1 }}", "t.toml:1:14: unexpected '}' after the value; "
+				"expected the end of the line");
+	fails("a = { x = }", "t.toml:1:11: expected a value (string, integer, "
+			     "boolean, array or inline table), found '}'");
+	fails("a = { x = hello }",
+	      "t.toml:1:11: expected a value (string, integer, boolean, array "
+	      "or inline table), found 'h' (strings must be quoted)");
+	fails("a = { x }", "t.toml:1:9: expected '=' after the key, found '}'");
+	fails("a = { x = 'y }\n",
+	      "t.toml:1:11: unterminated string (no closing ')");
+	fails("a = { x = 1.5 }",
+	      "t.toml:1:11: floats are not supported in banger's config; use "
+	      "an integer");
+	fails("a = { d = 1979-05-27 }", "t.toml:1:11: dates and times are not "
+					"supported in banger's config");
+
+	/* Duplicates inside the braces. */
+	fails("a = { x = 1, x = 2 }",
+	      "t.toml:1:14: duplicate key 'x' (first defined at line 1)");
+	fails("a = { b = 1, b.c = 2 }",
+	      "t.toml:1:14: key 'b' is already defined (line 1) and is not a "
+	      "table");
+	fails("a = { b.c = 1, b = 2 }",
+	      "t.toml:1:16: key 'b' is already defined as a table (line 1)");
+	fails("a = { b.c = 1, b.c = 2 }",
+	      "t.toml:1:18: duplicate key 'b.c' (first defined at line 1)");
+	fails("a = { b = { c = 1 }, b.d = 2 }",
+	      "t.toml:1:22: table 'b' was defined inline (line 1) and cannot "
+	      "be extended; put all its keys inside its braces");
+
+	/* Complete once closed: no header, sub-table or dotted key adds. */
+	fails("a = { x = 1 }\n[a]\n",
+	      "t.toml:2:2: table 'a' was defined inline (line 1) and cannot "
+	      "be extended; put all its keys inside its braces");
+	fails("a = { x = 1 }\n[a.b]\n",
+	      "t.toml:2:2: table 'a' was defined inline (line 1) and cannot "
+	      "be extended; put all its keys inside its braces");
+	fails("[t]\na = { b = {} }\n[t.a.b.c]\n",
+	      "t.toml:3:4: table 't.a' was defined inline (line 2) and cannot "
+	      "be extended; put all its keys inside its braces");
+	fails("a = {}\n[[a]]\n",
+	      "t.toml:2:3: table 'a' was defined inline (line 1) and cannot "
+	      "be extended; put all its keys inside its braces");
+	fails("a = {}\n[[a.b]]\n",
+	      "t.toml:2:3: table 'a' was defined inline (line 1) and cannot "
+	      "be extended; put all its keys inside its braces");
+	fails("a = { x = 1 }\na.y = 2\n",
+	      "t.toml:2:1: table 'a' was defined inline (line 1) and cannot "
+	      "be extended; put all its keys inside its braces");
+	fails("[t]\na = {}\na.b = 1\n",
+	      "t.toml:3:1: table 'a' was defined inline (line 2) and cannot "
+	      "be extended; put all its keys inside its braces");
+	fails("x.a = { b.c = 1 }\nx.a.b.d = 2\n",
+	      "t.toml:2:3: table 'x.a' was defined inline (line 1) and cannot "
+	      "be extended; put all its keys inside its braces");
+	fails("a = [{ x = 1 }]\n[[a]]\n",
+	      "t.toml:2:3: key 'a' is already defined as a value (line 1)");
+	fails("a = [{ x = 1 }]\n[a.b]\n",
+	      "t.toml:2:2: key 'a' is already defined as a value (line 1)");
+
+	/* Nor may an inline table redefine a table or a value. */
+	fails("a.b = 1\na = { c = 1 }\n",
+	      "t.toml:2:1: key 'a' is already defined as a table (line 1)");
+	fails("[x.y]\n[x]\ny = { z = 1 }\n",
+	      "t.toml:3:1: key 'y' is already defined as a table (line 1)");
+	fails("a = {}\na = {}\n",
+	      "t.toml:2:1: key 'a' is already defined as a table (line 1)");
+	fails("a = 1\na = {}\n",
+	      "t.toml:2:1: duplicate key 'a' (first defined at line 1)");
+}
+
+/* "a = " and tables levels of {b=, arrays levels of [, around a 1. */
+static size_t
+nested(char *doc, size_t n, int tables, int arrays)
+{
+	size_t o;
+	int i;
+
+	o = (size_t)snprintf(doc, n, "a = ");
+	for (i = 0; i < tables; i++)
+		o += (size_t)snprintf(doc + o, n - o, "{b=");
+	for (i = 0; i < arrays; i++)
+		o += (size_t)snprintf(doc + o, n - o, "[");
+	o += (size_t)snprintf(doc + o, n - o, "1");
+	for (i = 0; i < arrays; i++)
+		o += (size_t)snprintf(doc + o, n - o, "]");
+	for (i = 0; i < tables; i++)
+		o += (size_t)snprintf(doc + o, n - o, "}");
+	return o;
 }
 
 static void
@@ -570,6 +761,27 @@ test_limits(void)
 	doc[69] = '\0';
 	ok(strncmp(parse_dump(doc, 69, false), "{a=[[[", 6) == 0,
 	   "arrays nested 32 deep");
+
+	/* Arrays and inline tables together nest 64 deep at most. */
+	o = nested(doc, sizeof(doc), 65, 0);
+	fails_n(doc, o,
+		"t.toml:1:197: arrays and inline tables nested more than 64 "
+		"deep; use [table] sections for the outer levels",
+		"inline tables 65 deep");
+	o = nested(doc, sizeof(doc), 64, 0);
+	ok(strncmp(parse_dump(doc, o, false), "{a={b={b={", 10) == 0,
+	   "inline tables 64 deep");
+	o = nested(doc, sizeof(doc), 40, 25);
+	fails_n(doc, o,
+		"t.toml:1:149: arrays and inline tables nested more than 64 "
+		"deep; use [table] sections for the outer levels",
+		"40 inline tables around 25 arrays");
+	o = nested(doc, sizeof(doc), 40, 24);
+	ok(strncmp(parse_dump(doc, o, false), "{a={b={b={", 10) == 0,
+	   "40 inline tables around 24 arrays");
+	o = nested(doc, sizeof(doc), 1, 33);
+	fails_n(doc, o, "t.toml:1:40: arrays nested more than 32 deep",
+		"33 arrays in an inline table");
 
 	/* A table holds 1024 keys at most. */
 	o = 0;
@@ -674,6 +886,8 @@ main(void)
 	test_string_errors();
 	test_text_errors();
 	test_value_errors();
+	test_inline_valid();
+	test_inline_errors();
 	test_limits();
 	test_api();
 	return done_testing();

@@ -1,10 +1,13 @@
 /*
- * Unit tests: the VM model (lib/vm.c) and the VMM drivers' pure parts
- * and clients (lib/vmm-qemu.c, lib/vmm-firecracker.c): vm.json
- * validation and round trip, derived addresses, paths under
- * BANGER_ROOT, load/save, the kernel command line, QEMU's argv, QMP
+ * Unit tests: the VM model (lib/vm.c), the VM handle (lib/vm-handle.c)
+ * and the VMM drivers' pure parts and clients (lib/vmm-drivers.c,
+ * lib/vmm-qemu.c, lib/vmm-firecracker.c): vm.json validation and round
+ * trip, derived addresses, the driver table, the paths of a VM's files
+ * under BANGER_ROOT, open/save (hostile files included), the kernel
+ * command line, the drivers' argv, the control socket's connect
+ * (retried while the VMM is not there or not yet listening), QMP
  * against a fake QMP server and the Firecracker HTTP client against a
- * fake API server (both forked children on a unix socket).
+ * fake API server (both forked children on RUN/vms/a/vmm.sock).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -78,6 +81,20 @@ from_text(const char *text, struct bg_vm *vm, struct bg_err *err)
 	return r;
 }
 
+/* "\"/" + len - 1 bytes of 'a' + "\"": a vmm_bin of len bytes, as JSON. */
+static char *
+long_bin(size_t len)
+{
+	char *s = malloc(len + 3);
+
+	s[0] = '"';
+	s[1] = '/';
+	memset(s + 2, 'a', len - 1);
+	s[len + 1] = '"';
+	s[len + 2] = '\0';
+	return s;
+}
+
 static void
 test_json(void)
 {
@@ -97,7 +114,8 @@ test_json(void)
 		{ "kernel", NULL },
 		{ "status", "\"running\"" }, { "status", "\"Created\"" },
 		{ "status", "1" }, { "status", NULL },
-		{ "vcpu", "0" }, { "vcpu", "33" }, { "vcpu", "65" }, { "vcpu", "1.5" }, { "vcpu", "\"2\"" },
+		{ "vcpu", "0" }, { "vcpu", "33" }, { "vcpu", "65" },
+		{ "vcpu", "1.5" }, { "vcpu", "\"2\"" },
 		{ "vcpu", "1e300" }, { "vcpu", "-1" }, { "vcpu", "true" },
 		{ "vcpu", "null" }, { "vcpu", NULL },
 		{ "memory_mib", "127" }, { "memory_mib", "1048577" },
@@ -107,15 +125,30 @@ test_json(void)
 		{ "disk_bytes", "1.5e30" }, { "disk_bytes", "-1" },
 		{ "disk_bytes", "1073741824.5" }, { "disk_bytes", "\"8G\"" },
 		{ "disk_bytes", NULL },
-		{ "slot", "1" }, { "slot", "255" }, { "slot", "0" }, { "slot", "2.5" },
-		{ "slot", "\"2\"" }, { "slot", "-2" }, { "slot", "4294967298" },
-		{ "slot", "1e400" }, { "slot", NULL },
+		{ "slot", "1" }, { "slot", "255" }, { "slot", "0" },
+		{ "slot", "2.5" }, { "slot", "\"2\"" }, { "slot", "-2" },
+		{ "slot", "4294967298" }, { "slot", "1e400" }, { "slot", NULL },
 		{ "ip", "\"172.16.0.3\"" }, { "ip", "\"172.16.0.02\"" },
 		{ "ip", "\"172.16.0.2 \"" }, { "ip", "5" }, { "ip", "null" },
-		{ "mac", "\"06:00:AC:10:00:02\"" }, { "mac", "\"06:00:ac:10:00:03\"" },
+		{ "mac", "\"06:00:AC:10:00:02\"" },
+		{ "mac", "\"06:00:ac:10:00:03\"" },
 		{ "tap", "\"bgtap3\"" }, { "tap", "\"bgtap2x\"" },
 		{ "vmm", "\"kvm\"" }, { "vmm", "\"Qemu\"" }, { "vmm", "\"\"" },
-		{ "vmm", NULL }, { "accel", "\"hvf\"" }, { "accel", "\"KVM\"" },
+		{ "vmm", "\"qemu \"" }, { "vmm", "\"auto\"" }, { "vmm", "5" },
+		{ "vmm", "null" },
+		{ "vmm", NULL },
+		{ "vmm_bin", "\"firecracker\"" }, { "vmm_bin", "\"\"" },
+		{ "vmm_bin", "\"./firecracker\"" },
+		{ "vmm_bin", "\"/usr/../bin/firecracker\"" },
+		{ "vmm_bin", "\"/usr/bin/..\"" },
+		{ "vmm_bin", "\"/usr/./fc\"" },
+		{ "vmm_bin", "\"/usr//fc\"" }, { "vmm_bin", "\"//fc\"" },
+		{ "vmm_bin", "\"/usr/bin/fc\\n\"" },
+		{ "vmm_bin", "\"/usr/bin/\\u00e9\"" },
+		{ "vmm_bin", "5" }, { "vmm_bin", "null" },
+		{ "vmm_bin", "true" },
+		{ "vmm_bin", "[\"/usr/bin/fc\"]" },
+		{ "accel", "\"hvf\"" }, { "accel", "\"KVM\"" },
 		{ "accel", NULL },
 		{ "created_at", "\"2026-11-28T12:00:00.0000000000000Z\"" },
 		{ "created_at", "\"2026\\n\"" }, { "created_at", "\"\"" },
@@ -131,7 +164,8 @@ test_json(void)
 	int r;
 
 	memset(&err, 0, sizeof(err));
-	is_int(from_text(base_json, &vm, &err), 0, "vm.json: the example of vm-lifecycle.md is valid");
+	is_int(from_text(base_json, &vm, &err), 0,
+	    "vm.json: the example of vm-lifecycle.md is valid");
 	is_str(vm.name, "a", "name");
 	is_str(vm.status, "created", "status");
 	is_str(vm.image, "test", "image");
@@ -143,13 +177,15 @@ test_json(void)
 	is_str(vm.ip, "172.16.0.2", "ip");
 	is_str(vm.mac, "06:00:ac:10:00:02", "mac");
 	is_str(vm.tap, "bgtap2", "tap");
-	is_str(vm.vmm, "qemu", "vmm");
+	ok(vm.vmm == &bg_vmm_qemu, "vmm: \"qemu\" is the QEMU driver");
+	is_str(vm.vmm_bin, "", "vmm_bin: none");
 	is_str(vm.accel, "tcg", "accel");
 	is_str(vm.created_at, "2026-11-28T12:00:00Z", "created_at");
 
 	j = bg_vm_to_json(&vm);
 	s = cJSON_PrintUnformatted(j);
-	is_str(s, base_json, "to_json gives back the same document, key order included");
+	is_str(s, base_json,
+	    "to_json gives back the same document, key order included");
 	is_int(bg_vm_from_json(j, &vm2, NULL), 0, "and it reads back");
 	ok(memcmp(&vm, &vm2, sizeof(vm)) == 0, "round trip: identical struct");
 	free(s);
@@ -165,17 +201,26 @@ test_json(void)
 			printf("#   r=%d code=%s msg=%s\n", r, err.code, err.msg);
 		else if (i < 3)
 			printf("#   %s\n", err.msg);
-		ok(((unsigned char *)&vm2)[0] == 0x5a && ((unsigned char *)&vm2)[sizeof(vm2) - 1] == 0x5a,
+		ok(((unsigned char *)&vm2)[0] == 0x5a &&
+		    ((unsigned char *)&vm2)[sizeof(vm2) - 1] == 0x5a,
 		    "  and the output is untouched");
 	}
 
-	is_int(from_text("[1,2]", &vm2, &err), -EINVAL, "refused: not an object");
+	is_int(from_text("[1,2]", &vm2, &err), -EINVAL,
+	    "refused: not an object");
 	is_int(from_text("{\"name\":\"a\",\"name\":\"b\",\"status\":\"created\","
 	    "\"image\":\"test\",\"kernel\":\"k\",\"vcpu\":1,\"memory_mib\":1024,"
-	    "\"disk_bytes\":8589934592,\"slot\":2,\"vmm\":\"qemu\",\"accel\":\"tcg\","
-	    "\"created_at\":\"x\"}", &vm2, &err), -EINVAL, "refused: a key twice");
+	    "\"disk_bytes\":8589934592,\"slot\":2,\"vmm\":\"qemu\","
+	    "\"accel\":\"tcg\",\"created_at\":\"x\"}", &vm2, &err), -EINVAL,
+	    "refused: a key twice");
 	ok(strstr(err.msg, "twice") != NULL, "  says so: %s", err.msg);
 	is_int(bg_vm_from_json(NULL, &vm2, &err), -EINVAL, "refused: NULL");
+
+	/* An unknown VMM: the message names the drivers there are. */
+	is_int(from_mutated("vmm", "\"kvm\"", &vm2, &err), -EINVAL,
+	    "vmm \"kvm\" refused");
+	is_str(err.msg, "vm.json: 'vmm' must be qemu or firecracker",
+	    "  the message names qemu or firecracker");
 
 	/* Stored network identity is optional: derived from the slot. */
 	r = from_mutated("ip", NULL, &vm2, &err);
@@ -191,23 +236,72 @@ test_json(void)
 	is_str(vm2.mac, "06:00:ac:10:00:fe", "  mac derived, lower-case hex");
 	is_str(vm2.tap, "bgtap254", "  tap derived");
 	cJSON_Delete(j);
-	is_int(from_mutated("vmm", "\"firecracker\"", &vm2, &err), 0, "vmm firecracker");
+	is_int(from_mutated("vmm", "\"firecracker\"", &vm2, &err), 0,
+	    "vmm firecracker");
+	ok(vm2.vmm == &bg_vmm_firecracker, "  is the Firecracker driver");
 	is_int(from_mutated("accel", "\"kvm\"", &vm2, &err), 0, "accel kvm");
-	is_int(from_mutated("status", "\"creating\"", &vm2, &err), 0, "status creating");
-	is_int(from_mutated("vcpu", "32", &vm2, &err), 0, "vcpu 32 (BG_VCPU_MAX)");
-	is_int(from_mutated("memory_mib", "1048576", &vm2, &err), 0, "memory_mib 1048576");
-	is_int(from_mutated("memory_mib", "128", &vm2, &err), 0, "memory_mib 128");
-	is_int(from_mutated("disk_bytes", "17592186044416", &vm2, &err), 0, "disk_bytes 16 TiB");
+	is_int(from_mutated("status", "\"creating\"", &vm2, &err), 0,
+	    "status creating");
+	is_int(from_mutated("vcpu", "32", &vm2, &err), 0,
+	    "vcpu 32 (BG_VCPU_MAX)");
+	is_int(from_mutated("memory_mib", "1048576", &vm2, &err), 0,
+	    "memory_mib 1048576");
+	is_int(from_mutated("memory_mib", "128", &vm2, &err), 0,
+	    "memory_mib 128");
+	is_int(from_mutated("disk_bytes", "17592186044416", &vm2, &err), 0,
+	    "disk_bytes 16 TiB");
 	ok(vm2.disk_bytes == 17592186044416ULL, "  exactly");
-	is_int(from_mutated("disk_bytes", "1073741824", &vm2, &err), 0, "disk_bytes 1 GiB");
-	is_int(from_mutated("created_at", "\"1234567890123456789012345678901\"", &vm2, &err),
-	    0, "created_at of 31 characters");
+	is_int(from_mutated("disk_bytes", "1073741824", &vm2, &err), 0,
+	    "disk_bytes 1 GiB");
+	is_int(from_mutated("created_at", "\"1234567890123456789012345678901\"",
+	    &vm2, &err), 0, "created_at of 31 characters");
 	is_int(from_mutated("name", "\"a.b\"", &vm2, &err), -EINVAL,
 	    "a VM name has no dots (it is a DNS label)");
 	is_int(from_mutated("image", "\"debian-12.1\"", &vm2, &err), 0,
 	    "an image name may have inner dots");
-	is_int(from_mutated("name", "\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"",
+	is_int(from_mutated("name",
+	    "\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"",
 	    &vm2, &err), 0, "a name of 63 characters");
+
+	/* vmm_bin: optional, an absolute path without . or .. */
+	is_int(from_mutated("vmm_bin", "\"/usr/local/bin/firecracker\"", &vm2,
+	    &err), 0, "vmm_bin /usr/local/bin/firecracker");
+	is_str(vm2.vmm_bin, "/usr/local/bin/firecracker", "  kept");
+	is_int(from_mutated("vmm_bin", "\"/opt/fc 1.16/fire-cracker.v1\"",
+	    &vm2, &err), 0, "vmm_bin with a space, dots and dashes in names");
+	j = bg_vm_to_json(&vm2);
+	s = cJSON_PrintUnformatted(j);
+	ok(s != NULL && strstr(s, "\"vmm\":\"qemu\",\"vmm_bin\":"
+	    "\"/opt/fc 1.16/fire-cracker.v1\",\"accel\"") != NULL,
+	    "  to_json writes it after vmm: %s", s ? s : "(null)");
+	is_int(bg_vm_from_json(j, &vm, NULL), 0, "  and it reads back");
+	ok(memcmp(&vm, &vm2, sizeof(vm)) == 0, "  identical struct");
+	free(s);
+	cJSON_Delete(j);
+	s = long_bin(BG_VMM_BIN_MAX);
+	is_int(from_mutated("vmm_bin", s, &vm2, &err), 0,
+	    "vmm_bin of %d bytes", BG_VMM_BIN_MAX);
+	is_int(strlen(vm2.vmm_bin), BG_VMM_BIN_MAX, "  all of it");
+	free(s);
+	s = long_bin(BG_VMM_BIN_MAX + 1);
+	is_int(from_mutated("vmm_bin", s, &vm2, &err), -EINVAL,
+	    "vmm_bin of %d bytes refused", BG_VMM_BIN_MAX + 1);
+	ok(strstr(err.msg, "vmm_bin") != NULL, "  says which: %s", err.msg);
+	free(s);
+	ok(bg_abs_path_valid("/usr/bin/qemu-system-x86_64"),
+	    "bg_abs_path_valid: /usr/bin/qemu-system-x86_64");
+	ok(!bg_abs_path_valid(NULL) && !bg_abs_path_valid("") &&
+	    !bg_abs_path_valid("usr/bin/x") && !bg_abs_path_valid("/a/../b") &&
+	    !bg_abs_path_valid("/a/./b") && !bg_abs_path_valid("/a//b") &&
+	    !bg_abs_path_valid("/..") && !bg_abs_path_valid("/a\x7f"),
+	    "bg_abs_path_valid: relative, ., .., empty, DEL refused");
+
+	/* to_json never writes a VM without a driver. */
+	vm2 = vm;
+	vm2.vmm = NULL;
+	j = bg_vm_to_json(&vm2);
+	ok(j == NULL, "to_json of a VM without a driver: NULL");
+	cJSON_Delete(j);
 
 	/* derive */
 	memset(&vm2, 0, sizeof(vm2));
@@ -222,40 +316,137 @@ test_json(void)
 	is_int(bg_vm_derive(&vm2), -EINVAL, "derive slot 255 refused");
 }
 
+/* The driver table and what each driver says about itself. */
+static void
+test_drivers(const struct bg_vm *vm)
+{
+	const struct bg_vmm *const *all = bg_vmm_all();
+	struct bg_vm v = *vm;
+	char bin[PATH_MAX], p[PATH_MAX];
+	int fd;
+
+	ok(bg_vmm_find("qemu") == &bg_vmm_qemu, "bg_vmm_find qemu");
+	ok(bg_vmm_find("firecracker") == &bg_vmm_firecracker,
+	    "bg_vmm_find firecracker");
+	ok(bg_vmm_find("Qemu") == NULL && bg_vmm_find("") == NULL &&
+	    bg_vmm_find("auto") == NULL && bg_vmm_find(NULL) == NULL,
+	    "bg_vmm_find: Qemu, \"\", auto, NULL are no driver");
+	ok(all[0] == &bg_vmm_qemu && all[1] == &bg_vmm_firecracker &&
+	    all[2] == NULL, "bg_vmm_all: qemu, firecracker, NULL");
+	is_str(bg_vmm_names(), "qemu or firecracker", "bg_vmm_names");
+	is_str(bg_vmm_names(), "qemu or firecracker", "  twice the same");
+	is_str(bg_vmm_qemu.name, "qemu", "qemu: its name");
+	is_str(bg_vmm_qemu.tool, "qemu-system-x86_64", "  its tool");
+	ok(!bg_vmm_qemu.needs_kvm && !bg_vmm_qemu.console_on_stdout &&
+	    bg_vmm_qemu.log_name == NULL, "  no KVM needed, serial to a file, "
+	    "no log of its own");
+	ok(bg_vmm_qemu.boot == NULL && bg_vmm_qemu.quit != NULL &&
+	    bg_vmm_qemu.shutdown != NULL, "  no boot step, shutdown and quit");
+	is_str(bg_vmm_firecracker.name, "firecracker", "firecracker: its name");
+	is_str(bg_vmm_firecracker.tool, "firecracker", "  its tool");
+	ok(bg_vmm_firecracker.needs_kvm && bg_vmm_firecracker.console_on_stdout,
+	    "  needs KVM, console on stdout");
+	is_str(bg_vmm_firecracker.log_name, "firecracker.log", "  its log");
+	ok(bg_vmm_firecracker.boot != NULL && bg_vmm_firecracker.quit == NULL &&
+	    bg_vmm_firecracker.shutdown != NULL,
+	    "  a boot step, shutdown, no quit");
+
+	ok(bg_vmm_qemu.emulated(&v), "QEMU with accel tcg is emulated");
+	strcpy(v.accel, "kvm");
+	ok(!bg_vmm_qemu.emulated(&v), "QEMU with accel kvm is not");
+	v.vmm = &bg_vmm_firecracker;
+	strcpy(v.accel, "tcg");
+	ok(!bg_vmm_firecracker.emulated(&v), "Firecracker never is");
+
+	ok(bg_vmm_choose("qemu", NULL) == &bg_vmm_qemu, "bg_vmm_choose qemu");
+	ok(bg_vmm_choose("firecracker", NULL) == &bg_vmm_firecracker,
+	    "bg_vmm_choose firecracker (no check of the host)");
+	ok(bg_vmm_choose("bogus", NULL) == NULL, "bg_vmm_choose bogus: NULL");
+	snprintf(p, sizeof(p), "%s/no/firecracker", root);
+	ok(bg_vmm_choose("auto", p) == &bg_vmm_qemu,
+	    "bg_vmm_choose auto without a Firecracker binary: qemu");
+	ok(bg_vmm_choose(NULL, p) == &bg_vmm_qemu &&
+	    bg_vmm_choose("", p) == &bg_vmm_qemu, "  NULL and \"\" are auto");
+
+	/* bg_vmm_bin: the VM's own binary, checked on the host. */
+	snprintf(p, sizeof(p), "%s/fc-bin", root);
+	fd = open(p, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0755);
+	if (fd >= 0)
+		close(fd);
+	chmod(p, 0755);
+	v = *vm;
+	cpy(v.vmm_bin, sizeof(v.vmm_bin), p);
+	is_int(bg_vmm_bin(&v, bin, sizeof(bin)), 0, "bg_vmm_bin: vm.json's");
+	is_str(bin, p, "  that very path");
+	chmod(p, 0644);
+	is_int(bg_vmm_bin(&v, bin, sizeof(bin)), -EACCES,
+	    "bg_vmm_bin: not executable: -EACCES");
+	unlink(p);
+	is_int(bg_vmm_bin(&v, bin, sizeof(bin)), -ENOENT,
+	    "bg_vmm_bin: gone: -ENOENT");
+	cpy(v.vmm_bin, sizeof(v.vmm_bin), root);
+	is_int(bg_vmm_bin(&v, bin, sizeof(bin)), -EISDIR,
+	    "bg_vmm_bin: a directory: -EISDIR");
+	v.vmm = NULL;
+	is_int(bg_vmm_bin(&v, bin, sizeof(bin)), -EINVAL,
+	    "bg_vmm_bin: no driver: -EINVAL");
+}
+
+/* bg_vm_path: the paths other programs open, under BANGER_ROOT. */
 static void
 test_paths(const struct bg_vm *vm)
 {
-	struct bg_vm_paths p;
-	struct bg_vm bad = *vm;
-	char want[PATH_MAX];
+	static const struct {
+		enum bg_vm_file f;
+		const char *what, *rel;
+	} t[] = {
+		{ BG_VMF_ROOTFS, "rootfs",
+		    "/var/lib/banger/vms/a/rootfs.ext4" },
+		{ BG_VMF_WORK, "work", "/var/lib/banger/vms/a/work.ext4" },
+		{ BG_VMF_SERIAL, "serial", "/var/lib/banger/vms/a/serial.log" },
+		{ BG_VMF_VMMLOG, "vmmlog", "/var/lib/banger/vms/a/vmm.log" },
+		{ BG_VMF_SOCK, "sock", "/run/banger/vms/a/vmm.sock" },
+		{ BG_VMF_KERNEL, "kernel",
+		    "/var/lib/banger/kernels/debian-6.1.0-27/vmlinux" },
+		{ BG_VMF_INITRD, "initrd",
+		    "/var/lib/banger/kernels/debian-6.1.0-27/initrd.img" },
+		{ BG_VMF_IMAGE, "image",
+		    "/var/lib/banger/images/test/rootfs.ext4" },
+	};
+	struct bg_vmh h = BG_VMH_INIT;
+	char got[PATH_MAX], want[PATH_MAX];
+	size_t i;
 
-#define P(field, rel) do { \
-	snprintf(want, sizeof(want), "%s%s", root, rel); \
-	is_str(p.field, want, "path " #field); \
-} while (0)
-	is_int(bg_vm_paths(vm, &p), 0, "bg_vm_paths");
-	P(dir, "/var/lib/banger/vms/a");
-	P(vmjson, "/var/lib/banger/vms/a/vm.json");
-	P(rootfs, "/var/lib/banger/vms/a/rootfs.ext4");
-	P(work, "/var/lib/banger/vms/a/work.ext4");
-	P(serial, "/var/lib/banger/vms/a/serial.log");
-	P(create_lock, "/var/lib/banger/vms/a/create.lock");
-	P(rundir, "/run/banger/vms/a");
-	P(lock, "/run/banger/vms/a/lock");
-	P(sock, "/run/banger/vms/a/vmm.sock");
-	P(kernel, "/var/lib/banger/kernels/debian-6.1.0-27/vmlinux");
-	P(initrd, "/var/lib/banger/kernels/debian-6.1.0-27/initrd.img");
-	P(image_rootfs, "/var/lib/banger/images/test/rootfs.ext4");
-#undef P
-	strcpy(bad.name, "../x");
-	is_int(bg_vm_paths(&bad, &p), -EINVAL, "paths: ../x as name refused");
-	is_str(p.dir, "", "  and nothing half-filled");
-	bad = *vm;
-	strcpy(bad.kernel, "..");
-	is_int(bg_vm_paths(&bad, &p), -EINVAL, "paths: .. as kernel refused");
-	bad = *vm;
-	strcpy(bad.image, "a/b");
-	is_int(bg_vm_paths(&bad, &p), -EINVAL, "paths: a/b as image refused");
+	h.vm = *vm;
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		snprintf(want, sizeof(want), "%s%s", root, t[i].rel);
+		got[0] = '\0';
+		is_int(bg_vm_path(&h, t[i].f, got, sizeof(got)), 0, "path %s",
+		    t[i].what);
+		is_str(got, want, "  %s", t[i].rel);
+	}
+	strcpy(h.vm.name, "../x");
+	got[0] = '\0';
+	is_int(bg_vm_path(&h, BG_VMF_ROOTFS, got, sizeof(got)), -EINVAL,
+	    "path: ../x as name refused");
+	is_str(got, "", "  and nothing half-filled");
+	is_int(bg_vm_path(&h, BG_VMF_SOCK, got, sizeof(got)), -EINVAL,
+	    "  for the socket too");
+	h.vm = *vm;
+	strcpy(h.vm.kernel, "..");
+	is_int(bg_vm_path(&h, BG_VMF_KERNEL, got, sizeof(got)), -EINVAL,
+	    "path: .. as kernel refused");
+	is_int(bg_vm_path(&h, BG_VMF_INITRD, got, sizeof(got)), -EINVAL,
+	    "  for the initrd too");
+	h.vm = *vm;
+	strcpy(h.vm.image, "a/b");
+	is_int(bg_vm_path(&h, BG_VMF_IMAGE, got, sizeof(got)), -EINVAL,
+	    "path: a/b as image refused");
+	h.vm = *vm;
+	is_int(bg_vm_path(&h, (enum bg_vm_file)99, got, sizeof(got)), -EINVAL,
+	    "path: an unknown file refused");
+	is_int(bg_vm_path(&h, BG_VMF_SOCK, got, 10), -ENAMETOOLONG,
+	    "path: a short buffer");
 }
 
 static void
@@ -269,11 +460,56 @@ write_file(const char *path, const char *text, size_t len)
 		close(fd);
 }
 
+/* fd is the directory root + rel. */
+static bool
+fd_is(int fd, const char *rel)
+{
+	char l[64], got[PATH_MAX], want[PATH_MAX];
+	ssize_t n;
+
+	if (fd < 0)
+		return false;
+	snprintf(l, sizeof(l), "/proc/self/fd/%d", fd);
+	n = readlink(l, got, sizeof(got) - 1);
+	if (n < 0)
+		return false;
+	got[n] = '\0';
+	snprintf(want, sizeof(want), "%s%s", root, rel);
+	if (strcmp(got, want) != 0) {
+		printf("#   fd %d is %s, want %s\n", fd, got, want);
+		return false;
+	}
+	return true;
+}
+
+/* Open VM name, expecting failure r; err says it. */
+static void
+open_fails(const char *name, unsigned flags, int want, const char *words,
+    const char *what)
+{
+	struct bg_vmh h;
+	struct bg_err err;
+	int r;
+
+	memset(&err, 0, sizeof(err));
+	r = bg_vm_open(name, flags, &h, &err);
+	if (!ok(r == want && err.msg[0] != '\0' &&
+	    (words == NULL || strstr(err.msg, words) != NULL), "%s", what))
+		printf("#   r=%d (want %d) code=%s msg=%s\n", r, want, err.code,
+		    err.msg);
+	else
+		printf("#   %s: %s\n", err.code, err.msg);
+	/* (After a failure sfd may hold -errno rather than -1.) */
+	ok(h.sfd < 0 && h.rfd < 0, "  and nothing is left open");
+	if (r == 0)
+		bg_vm_close(&h);
+}
+
 static void
 test_load_save(const struct bg_vm *vm)
 {
 	char d[PATH_MAX], f[PATH_MAX + 16], t[PATH_MAX];
-	struct bg_vm got, bad;
+	struct bg_vmh h = BG_VMH_INIT, g = BG_VMH_INIT;
 	struct bg_err err;
 	struct stat st;
 	char *big;
@@ -282,68 +518,175 @@ test_load_save(const struct bg_vm *vm)
 	memset(&err, 0, sizeof(err));
 	snprintf(d, sizeof(d), "%s/var/lib/banger/vms/a", root);
 	bg_mkdir_p(d, 0755);
-	is_int(bg_vm_save(vm), 0, "save");
+
+	/* A VM directory without vm.json: only BG_VMH_ANY opens it. */
+	open_fails("a", 0, -ENOENT, "half-made",
+	    "open of a VM without vm.json");
+	r = bg_vm_open("a", BG_VMH_ANY, &h, &err);
+	is_int(r, 0, "open with BG_VMH_ANY: the VM's directory alone");
+	ok(!h.loaded, "  vm.json not loaded");
+	is_str(h.vm.name, "a", "  the name is there");
+	is_str(err.code, "not_found", "  err says why: %s", err.msg);
+	ok(fd_is(h.sfd, "/var/lib/banger/vms/a"), "  sfd is STATE/vms/a");
+	is_int(h.rfd, -1, "  rfd -1: no run directory, none asked for");
+	is_int(bg_vm_state(&h), BG_VM_BROKEN, "  its state: broken");
+
+	h.vm = *vm;
+	is_int(bg_vm_save(&h), 0, "save");
 	snprintf(f, sizeof(f), "%s/vm.json", d);
-	ok(stat(f, &st) == 0 && (st.st_mode & 07777) == 0644, "vm.json is 0644");
-	is_int(bg_vm_load("a", &got, &err), 0, "load");
-	ok(memcmp(&got, vm, sizeof(got)) == 0, "load gives back what was saved");
+	ok(stat(f, &st) == 0 && (st.st_mode & 07777) == 0644,
+	    "vm.json is 0644");
+	bg_vm_close(&h);
+	ok(h.sfd == -1 && h.rfd == -1, "close: both fds -1");
+	bg_vm_close(&h);
+	ok(h.sfd == -1, "close twice: harmless");
+	is_int(bg_vm_save(&h), -EBADF, "save on a closed handle fails");
 
-	is_int(bg_vm_load("nope", &got, &err), -ENOENT, "load of a missing VM");
+	r = bg_vm_open("a", 0, &h, &err);
+	is_int(r, 0, "open");
+	ok(h.loaded, "  loaded");
+	ok(memcmp(&h.vm, vm, sizeof(h.vm)) == 0,
+	    "  gives back what was saved");
+	is_int(h.rfd, -1, "  no run directory yet");
+	is_int(bg_vm_state(&h), BG_VM_STOPPED, "  its state: stopped");
+	is_int(bg_vm_connect(&h, bg_now_ms() + 1000, BG_CONNECT_WAIT), -ENOENT,
+	    "  no control socket without a run directory");
+
+	/* save never writes what open would refuse. */
+	h.vm.slot = 1;
+	is_int(bg_vm_save(&h), -EINVAL, "save refuses what open would refuse");
+	h.vm = *vm;
+	h.vm.vmm = NULL;
+	ok(bg_vm_save(&h) < 0, "save refuses a VM without a driver");
+	bg_vm_close(&h);
+	is_int(bg_vm_open("a", 0, &h, &err), 0, "  and the file is unchanged");
+	is_int(h.vm.slot, 2, "  slot still 2");
+	ok(h.vm.vmm == &bg_vmm_qemu, "  driver still qemu");
+	bg_vm_close(&h);
+
+	/* BG_VMH_RUNDIR makes RUN/vms/<name>; later opens find it. */
+	r = bg_vm_open("a", BG_VMH_RUNDIR, &g, &err);
+	is_int(r, 0, "open with BG_VMH_RUNDIR");
+	ok(fd_is(g.rfd, "/run/banger/vms/a"), "  rfd is RUN/vms/a");
+	snprintf(t, sizeof(t), "%s/run/banger/vms/a", root);
+	ok(stat(t, &st) == 0 && S_ISDIR(st.st_mode), "  which now exists");
+	bg_vm_close(&g);
+	is_int(bg_vm_open("a", 0, &h, &err), 0, "open without the flag");
+	ok(fd_is(h.rfd, "/run/banger/vms/a"), "  opens the run directory too");
+	bg_vm_close(&h);
+
+	open_fails("nope", 0, -ENOENT, "no VM named \"nope\"",
+	    "open of a missing VM");
+	r = bg_vm_open("nope", 0, &h, &err);
 	is_str(err.code, "not_found", "  is not_found");
-	is_int(bg_vm_load("../a", &got, &err), -EINVAL, "load of ../a refused");
-	is_int(bg_vm_load(NULL, &got, &err), -EINVAL, "load of NULL refused");
-
-	bad = *vm;
-	bad.slot = 1;
-	is_int(bg_vm_save(&bad), -EINVAL, "save refuses what load would refuse");
-	is_int(bg_vm_load("a", &got, &err), 0, "  and the file is unchanged");
-	is_int(got.slot, 2, "  slot still 2");
-	bad = *vm;
-	strcpy(bad.name, "b");
-	is_int(bg_vm_save(&bad), -ENOENT, "save without the VM's directory fails");
+	ok(strstr(err.msg, "banger vm list") != NULL,
+	    "  and says where to look");
+	open_fails("nope", BG_VMH_ANY | BG_VMH_RUNDIR, -ENOENT, NULL,
+	    "open of a missing VM, whatever the flags");
+	open_fails("../a", 0, -EINVAL, "is not a VM name",
+	    "open of ../a refused");
+	open_fails("A", 0, -EINVAL, NULL, "open of A refused");
+	open_fails("", 0, -EINVAL, NULL, "open of \"\" refused");
+	open_fails(NULL, 0, -EINVAL, NULL, "open of NULL refused");
 
 	/* A vm.json that names another VM. */
 	snprintf(d, sizeof(d), "%s/var/lib/banger/vms/b", root);
 	bg_mkdir_p(d, 0755);
 	snprintf(f, sizeof(f), "%s/vm.json", d);
 	write_file(f, base_json, strlen(base_json));
-	is_int(bg_vm_load("b", &got, &err), -EINVAL, "vm.json of b naming a: refused");
-	printf("#   %s\n", err.msg);
+	open_fails("b", 0, -EINVAL, "names another VM",
+	    "vm.json of b naming a: refused");
+	r = bg_vm_open("b", BG_VMH_ANY, &h, &err);
+	ok(r == 0 && !h.loaded, "  BG_VMH_ANY opens it, not loaded");
+	is_str(h.vm.name, "b", "  its name is the directory's");
+	is_int(bg_vm_state(&h), BG_VM_BROKEN, "  its state: broken");
+	bg_vm_close(&h);
+	{
+		char other[sizeof(base_json) + 8];
+		char *c;
+
+		/* b's own name, but a slot out of range. */
+		cpy(other, sizeof(other), base_json);
+		c = strstr(other, "\"name\":\"a\"");
+		c[8] = 'b';
+		c = strstr(other, "\"slot\":2");
+		c[7] = '1';
+		write_file(f, other, strlen(other));
+		open_fails("b", 0, -EINVAL, "'slot'",
+		    "vm.json with a bad field: refused, the field named");
+	}
 
 	/* Hostile files: the owner writes them, root may read them. */
 	unlink(f);
 	snprintf(t, sizeof(t), "%s/var/lib/banger/vms/a/vm.json", root);
 	if (symlink(t, f) < 0)
 		printf("# symlink: %s\n", strerror(errno));
-	is_int(bg_vm_load("b", &got, &err), -EINVAL, "vm.json a symlink: refused");
+	open_fails("b", 0, -EINVAL, "not a regular file",
+	    "vm.json a symlink: refused");
 	unlink(f);
 	if (mkfifo(f, 0644) < 0)
 		printf("# mkfifo: %s\n", strerror(errno));
 	alarm(10);
-	is_int(bg_vm_load("b", &got, &err), -EINVAL, "vm.json a FIFO: refused, without blocking");
+	open_fails("b", 0, -EINVAL, "not a regular file",
+	    "vm.json a FIFO: refused, without blocking");
 	alarm(0);
 	unlink(f);
+	if (mkdir(f, 0755) < 0)
+		printf("# mkdir: %s\n", strerror(errno));
+	open_fails("b", 0, -EISDIR, NULL, "vm.json a directory: refused");
+	rmdir(f);
 	big = malloc(70000);
 	memset(big, ' ', 70000);
 	memcpy(big, base_json, strlen(base_json));
 	write_file(f, big, 70000);
 	free(big);
-	is_int(bg_vm_load("b", &got, &err), -EFBIG, "vm.json over 64 KiB: refused");
+	open_fails("b", 0, -EFBIG, "larger than 64 KiB",
+	    "vm.json over 64 KiB: refused");
 	write_file(f, "{\"name\":", 8);
-	is_int(bg_vm_load("b", &got, &err), -EBADMSG, "vm.json not JSON: refused");
+	open_fails("b", 0, -EBADMSG, "not a JSON object",
+	    "vm.json not JSON: refused");
 	write_file(f, "{}\0{}", 5);
-	is_int(bg_vm_load("b", &got, &err), -EBADMSG, "vm.json with a NUL: refused");
+	open_fails("b", 0, -EBADMSG, NULL, "vm.json with a NUL: refused");
+	write_file(f, "[]", 2);
+	open_fails("b", 0, -EBADMSG, NULL, "vm.json an array: refused");
 	unlink(f);
-	is_int(bg_vm_load("b", &got, &err), -ENOENT, "a directory without vm.json");
+	open_fails("b", 0, -ENOENT, "banger vm prune",
+	    "a directory without vm.json");
 	is_int(rmdir(d), 0, "(the directory of b removed)");
 	snprintf(t, sizeof(t), "%s/var/lib/banger/vms/a", root);
 	if (symlink(t, d) < 0)
 		printf("# symlink: %s\n", strerror(errno));
-	r = bg_vm_load("b", &got, &err);
-	ok((r == -ENOTDIR || r == -ELOOP) && strcmp(err.code, "bad_request") == 0,
-	    "a VM directory that is a symlink: refused");
+	memset(&err, 0, sizeof(err));
+	r = bg_vm_open("b", BG_VMH_ANY, &h, &err);
+	ok((r == -ENOTDIR || r == -ELOOP) &&
+	    strcmp(err.code, "bad_request") == 0,
+	    "a VM directory that is a symlink: refused, even with BG_VMH_ANY");
 	printf("#   %s\n", err.msg);
+	ok(h.sfd < 0 && h.rfd < 0, "  and nothing is left open");
 	unlink(d);
+
+	/* A run directory that is a symlink (to a's). */
+	snprintf(d, sizeof(d), "%s/var/lib/banger/vms/c", root);
+	bg_mkdir_p(d, 0755);
+	h.vm = *vm;
+	strcpy(h.vm.name, "c");
+	h.sfd = open(d, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	is_int(bg_vm_save(&h), 0, "(VM c saved)");
+	bg_vm_close(&h);
+	snprintf(d, sizeof(d), "%s/run/banger/vms/c", root);
+	snprintf(t, sizeof(t), "%s/run/banger/vms/a", root);
+	if (symlink(t, d) < 0)
+		printf("# symlink: %s\n", strerror(errno));
+	open_fails("c", 0, -ELOOP, "symlink",
+	    "a run directory that is a symlink: refused");
+	memset(&err, 0, sizeof(err));
+	r = bg_vm_open("c", BG_VMH_RUNDIR, &h, &err);
+	ok(r < 0 && h.sfd == -1 && h.rfd == -1,
+	    "  also by BG_VMH_RUNDIR, nothing left open");
+	printf("#   %s: %s\n", err.code, err.msg);
+	unlink(d);
+	is_int(bg_vm_open("c", 0, &h, &err), 0, "  without it, c opens");
+	bg_vm_close(&h);
 }
 
 static void
@@ -355,126 +698,196 @@ test_cmdline(const struct bg_vm *vm)
 		",1.1.1.1", "1.1.1.1,,2.2.2.2", "1.1.1.1,2.2.2.2,3.3.3.3,4.4.4.4",
 		"01.1.1.1", "1.1.1.1 2.2.2.2", "256.1.1.1", "::1", "1.1.1.1;x",
 		"0x7f.0.0.1", "1.1.1.1/24", NULL };
+	static const char *const fc_words[] = { "i8042.noaux", "i8042.nomux",
+		"i8042.dumbkbd", "swiotlb=noforce", NULL };
+	static const char *const qemu_words[] = { "i8042.nopnp", "i8042.noaux",
+		"i8042.nokbd", NULL };
 	struct bg_vm v = *vm;
-	char buf[1024], want[1024];
+	char buf[1024], want[1024], word[1026];
 	size_t len, i;
 
-	is_int(bg_vm_cmdline(vm, "172.16.0.1", true, 2596096, buf, sizeof(buf)), 0,
+	is_int(bg_vm_cmdline(vm, "172.16.0.1", 2596096, buf, sizeof(buf)), 0,
 	    "cmdline: QEMU TCG, 1 vCPU");
 	snprintf(want, sizeof(want), "%si8042.nopnp i8042.noaux i8042.nokbd "
 	    "nowatchdog tsc_early_khz=2596096 banger.ip=172.16.0.2/24 "
-	    "banger.gw=172.16.0.1 banger.dns=172.16.0.1 banger.hostname=a", fixed);
+	    "banger.gw=172.16.0.1 banger.dns=172.16.0.1 banger.hostname=a",
+	    fixed);
 	is_str(buf, want, "  exactly");
+	for (i = 0; qemu_words[i] != NULL; i++) {
+		snprintf(word, sizeof(word), " %s ", qemu_words[i]);
+		ok(strstr(buf, word) != NULL, "  QEMU's word %s",
+		    qemu_words[i]);
+	}
 	v.vcpu = 2;
-	is_int(bg_vm_cmdline(&v, "1.1.1.1,9.9.9.9", true, 2596096, buf, sizeof(buf)),
+	is_int(bg_vm_cmdline(&v, "1.1.1.1,9.9.9.9", 2596096, buf, sizeof(buf)),
 	    0, "cmdline: TCG, 2 vCPUs");
 	ok(strstr(buf, " tsc_early_khz=2596096 tsc=reliable ") != NULL,
 	    "  tsc_early_khz and tsc=reliable");
-	ok(strstr(buf, " banger.dns=1.1.1.1,9.9.9.9 ") != NULL, "  two resolvers");
-	is_int(bg_vm_cmdline(&v, "1.1.1.1,9.9.9.9,8.8.8.8", false, 2596096, buf,
-	    sizeof(buf)), 0, "cmdline: KVM, 2 vCPUs, three resolvers");
+	ok(strstr(buf, " banger.dns=1.1.1.1,9.9.9.9 ") != NULL,
+	    "  two resolvers");
+	strcpy(v.accel, "kvm");
+	is_int(bg_vm_cmdline(&v, "1.1.1.1,9.9.9.9,8.8.8.8", 2596096, buf,
+	    sizeof(buf)), 0, "cmdline: QEMU KVM, 2 vCPUs, three resolvers");
 	ok(strstr(buf, "tsc") == NULL, "  no TSC flags under KVM: %s", buf);
-	is_int(bg_vm_cmdline(vm, "172.16.0.1", true, -ENOENT, buf, sizeof(buf)), 0,
+	is_int(bg_vm_cmdline(vm, "172.16.0.1", -ENOENT, buf, sizeof(buf)), 0,
 	    "cmdline: TCG, TSC unknown");
 	ok(strstr(buf, "tsc_early_khz") == NULL, "  tsc_early_khz left out");
-	is_int(bg_vm_cmdline(vm, "172.16.0.1", true, 100000001, buf, sizeof(buf)),
+	is_int(bg_vm_cmdline(vm, "172.16.0.1", 0, buf, sizeof(buf)), 0,
+	    "cmdline: TCG, TSC 0");
+	ok(strstr(buf, "tsc_early_khz") == NULL, "  tsc_early_khz left out");
+	is_int(bg_vm_cmdline(vm, "172.16.0.1", 100000001, buf, sizeof(buf)),
 	    -EINVAL, "cmdline: a 100 GHz TSC is refused");
 
 	v = *vm;
-	strcpy(v.vmm, "firecracker");
-	is_int(bg_vm_cmdline(&v, "172.16.0.1", false, 0, buf, sizeof(buf)), 0,
+	v.vmm = &bg_vmm_firecracker;
+	is_int(bg_vm_cmdline(&v, "172.16.0.1", 0, buf, sizeof(buf)), 0,
 	    "cmdline: Firecracker");
-	snprintf(want, sizeof(want), "%si8042.noaux i8042.nomux i8042.nopnp "
-	    "i8042.dumbkbd nowatchdog banger.ip=172.16.0.2/24 banger.gw=172.16.0.1 "
-	    "banger.dns=172.16.0.1 banger.hostname=a", fixed);
-	is_str(buf, want, "  keeps the i8042 keyboard (SendCtrlAltDel)");
+	snprintf(want, sizeof(want), "%si8042.noaux i8042.nomux i8042.dumbkbd "
+	    "swiotlb=noforce nowatchdog banger.ip=172.16.0.2/24 "
+	    "banger.gw=172.16.0.1 banger.dns=172.16.0.1 banger.hostname=a",
+	    fixed);
+	is_str(buf, want, "  Firecracker's own words (its i8042 keyboard)");
+	for (i = 0; fc_words[i] != NULL; i++) {
+		snprintf(word, sizeof(word), " %s ", fc_words[i]);
+		ok(strstr(buf, word) != NULL, "  has %s", fc_words[i]);
+	}
+	snprintf(word, sizeof(word), " %s ", buf);
+	ok(strstr(word, " i8042.nopnp ") == NULL,
+	    "  no i8042.nopnp: SendCtrlAltDel must reach the guest");
+	v.vcpu = 2;
+	is_int(bg_vm_cmdline(&v, "172.16.0.1", 2596096, buf, sizeof(buf)), 0,
+	    "cmdline: Firecracker, 2 vCPUs, a TSC given");
+	ok(strstr(buf, "tsc") == NULL, "  no TSC words (the guest is not "
+	    "emulated, whatever accel says)");
+	v.vmm = NULL;
+	is_int(bg_vm_cmdline(&v, "172.16.0.1", 0, buf, sizeof(buf)), -EINVAL,
+	    "cmdline: a VM without a driver refused");
 
 	v = *vm;
 	v.slot = 9;
 	strcpy(v.ip, "172.16.0.77");
-	is_int(bg_vm_cmdline(&v, "172.16.0.1", false, 0, buf, sizeof(buf)), 0,
+	is_int(bg_vm_cmdline(&v, "172.16.0.1", 0, buf, sizeof(buf)), 0,
 	    "cmdline: the address comes from the slot");
-	ok(strstr(buf, "banger.ip=172.16.0.9/24 ") != NULL, "  not from vm->ip");
+	ok(strstr(buf, "banger.ip=172.16.0.9/24 ") != NULL,
+	    "  not from vm->ip");
 	v.slot = 1;
-	is_int(bg_vm_cmdline(&v, "172.16.0.1", false, 0, buf, sizeof(buf)), -EINVAL,
+	is_int(bg_vm_cmdline(&v, "172.16.0.1", 0, buf, sizeof(buf)), -EINVAL,
 	    "cmdline: slot 1 refused");
 	v = *vm;
 	strcpy(v.name, "A B");
-	is_int(bg_vm_cmdline(&v, "172.16.0.1", false, 0, buf, sizeof(buf)), -EINVAL,
+	is_int(bg_vm_cmdline(&v, "172.16.0.1", 0, buf, sizeof(buf)), -EINVAL,
 	    "cmdline: a bad hostname refused");
 
 	for (i = 0; bad_dns[i] != NULL; i++)
-		is_int(bg_vm_cmdline(vm, bad_dns[i], false, 0, buf, sizeof(buf)), -EINVAL,
-		    "cmdline: dns '%s' refused", bad_dns[i]);
-	is_int(bg_vm_cmdline(vm, NULL, false, 0, buf, sizeof(buf)), -EINVAL,
+		is_int(bg_vm_cmdline(vm, bad_dns[i], 0, buf, sizeof(buf)),
+		    -EINVAL, "cmdline: dns '%s' refused", bad_dns[i]);
+	is_int(bg_vm_cmdline(vm, NULL, 0, buf, sizeof(buf)), -EINVAL,
 	    "cmdline: dns NULL refused");
+	is_int(bg_vm_cmdline(NULL, "172.16.0.1", 0, buf, sizeof(buf)), -EINVAL,
+	    "cmdline: vm NULL refused");
 
-	is_int(bg_vm_cmdline(vm, "172.16.0.1", true, 2596096, buf, sizeof(buf)), 0,
+	is_int(bg_vm_cmdline(vm, "172.16.0.1", 2596096, buf, sizeof(buf)), 0,
 	    "cmdline: once more, to measure it");
 	len = strlen(buf);
-	is_int(bg_vm_cmdline(vm, "172.16.0.1", true, 2596096, buf, len + 1), 0,
+	is_int(bg_vm_cmdline(vm, "172.16.0.1", 2596096, buf, len + 1), 0,
 	    "cmdline: a buffer of exactly the right size");
-	is_int(bg_vm_cmdline(vm, "172.16.0.1", true, 2596096, buf, len),
+	is_int(bg_vm_cmdline(vm, "172.16.0.1", 2596096, buf, len),
 	    -ENAMETOOLONG, "cmdline: one byte short: -ENAMETOOLONG");
 	is_str(buf, "", "  and an empty string, not a cut one");
-	is_int(bg_vm_cmdline(vm, "172.16.0.1", true, 2596096, buf, 10),
+	is_int(bg_vm_cmdline(vm, "172.16.0.1", 2596096, buf, 10),
 	    -ENAMETOOLONG, "cmdline: a short buffer");
 
 	{
 		long khz = bg_host_tsc_khz();
 
-		ok(khz > 100000 && khz < 100000000, "bg_host_tsc_khz: %ld kHz", khz);
+		ok(khz > 100000 && khz < 100000000, "bg_host_tsc_khz: %ld kHz",
+		    khz);
 	}
+}
+
+/* d's argv with BANGER_ROOT set to root + suffix, then back to root. */
+static int
+with_root(const char *suffix, const struct bg_vmm *d,
+    const struct bg_vmh *h, const char *bin, char ***argv)
+{
+	char other[PATH_MAX];
+	int r;
+
+	snprintf(other, sizeof(other), "%s%s", root, suffix);
+	setenv("BANGER_ROOT", other, 1);
+	r = d->argv(h, bin, "c", argv);
+	setenv("BANGER_ROOT", root, 1);
+	return r;
 }
 
 static void
 test_qemu_argv(const struct bg_vm *vm)
 {
-	struct bg_vm_paths p, q;
-	struct bg_vm v;
-	char **argv = NULL, want_s[64][PATH_MAX + 64];
+	enum { KERNEL, INITRD, SERIAL, ROOTFS, WORK, SOCK, NP };
+	static const enum bg_vm_file files[NP] = { BG_VMF_KERNEL,
+		BG_VMF_INITRD, BG_VMF_SERIAL, BG_VMF_ROOTFS, BG_VMF_WORK,
+		BG_VMF_SOCK };
+	struct bg_vmh h = BG_VMH_INIT;
+	char **argv = NULL, want_s[64][PATH_MAX + 64], p[NP][PATH_MAX];
+	char longroot[160];
 	const char *want[64];
 	size_t n = 0, i;
 	int r;
 
-	bg_vm_paths(vm, &p);
-#define W(...) do { snprintf(want_s[n], sizeof(want_s[n]), __VA_ARGS__); want[n] = want_s[n]; n++; } while (0)
+	h.vm = *vm;
+	for (i = 0; i < NP; i++)
+		bg_vm_path(&h, files[i], p[i], sizeof(p[i]));
+#define W(...) do { \
+	snprintf(want_s[n], sizeof(want_s[n]), __VA_ARGS__); \
+	want[n] = want_s[n]; \
+	n++; \
+} while (0)
 	W("/usr/bin/qemu-system-x86_64");
 	W("-name"); W("banger-vm-a");
 	W("-M"); W("microvm");
 	W("-nodefaults"); W("-no-user-config"); W("-display"); W("none");
 	W("-no-reboot");
-	W("-sandbox"); W("on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny");
+	W("-sandbox");
+	W("on,obsolete=deny,elevateprivileges=deny,spawn=deny,"
+	    "resourcecontrol=deny");
 	W("-accel"); W("tcg"); W("-cpu"); W("max");
 	W("-smp"); W("1"); W("-m"); W("1024M");
-	W("-kernel"); W("%s", p.kernel);
-	W("-initrd"); W("%s", p.initrd);
+	W("-kernel"); W("%s", p[KERNEL]);
+	W("-initrd"); W("%s", p[INITRD]);
 	W("-append"); W("console=ttyS0 x=1");
-	W("-chardev"); W("file,id=ser,path=%s,append=on", p.serial);
+	W("-chardev"); W("file,id=ser,path=%s,append=on", p[SERIAL]);
 	W("-serial"); W("chardev:ser");
 	W("-device"); W("virtio-blk-device,drive=root");
-	W("-drive"); W("id=root,if=none,format=raw,discard=unmap,file=%s", p.rootfs);
+	W("-drive");
+	W("id=root,if=none,format=raw,discard=unmap,file=%s", p[ROOTFS]);
 	W("-device"); W("virtio-blk-device,drive=work");
-	W("-drive"); W("id=work,if=none,format=raw,discard=unmap,file=%s", p.work);
-	W("-netdev"); W("tap,id=net0,ifname=bgtap2,script=no,downscript=no,vnet_hdr=on");
+	W("-drive");
+	W("id=work,if=none,format=raw,discard=unmap,file=%s", p[WORK]);
+	W("-netdev");
+	W("tap,id=net0,ifname=bgtap2,script=no,downscript=no,vnet_hdr=on");
 	W("-device"); W("virtio-net-device,netdev=net0,mac=06:00:ac:10:00:02");
-	W("-qmp"); W("unix:%s,server=on,wait=off", p.sock);
+	W("-qmp"); W("unix:%s,server=on,wait=off", p[SOCK]);
 #undef W
-	r = bg_qemu_argv(vm, &p, "/usr/bin/qemu-system-x86_64", "console=ttyS0 x=1", &argv);
+	ok(strstr(p[SOCK], "/run/banger/vms/a/vmm.sock") != NULL,
+	    "qemu argv: the socket under the run root (%s)", p[SOCK]);
+	r = bg_vmm_qemu.argv(&h, "/usr/bin/qemu-system-x86_64",
+	    "console=ttyS0 x=1", &argv);
 	is_int(r, 0, "qemu argv");
 	for (i = 0; r == 0 && i < n; i++)
 		if (argv[i] == NULL || strcmp(argv[i], want[i]) != 0)
 			break;
-	if (!ok(r == 0 && i == n && argv[n] == NULL, "  every argument, in order, NULL-terminated"))
+	if (!ok(r == 0 && i == n && argv[n] == NULL,
+	    "  every argument, in order, NULL-terminated"))
 		printf("#   at %zu: got '%s', want '%s'\n", i,
-		    argv && argv[i] ? argv[i] : "(null)", i < n ? want[i] : "(end)");
+		    argv && argv[i] ? argv[i] : "(null)",
+		    i < n ? want[i] : "(end)");
 	bg_argv_free(argv);
 
-	v = *vm;
-	strcpy(v.accel, "kvm");
-	v.vcpu = 4;
-	v.memory_mib = 4096;
-	r = bg_qemu_argv(&v, &p, "/usr/bin/qemu-system-x86_64", "c", &argv);
+	h.vm = *vm;
+	strcpy(h.vm.accel, "kvm");
+	h.vm.vcpu = 4;
+	h.vm.memory_mib = 4096;
+	r = bg_vmm_qemu.argv(&h, "/usr/bin/qemu-system-x86_64", "c", &argv);
 	is_int(r, 0, "qemu argv under KVM");
 	if (r == 0) {
 		is_str(argv[13], "kvm", "  -accel kvm");
@@ -484,55 +897,107 @@ test_qemu_argv(const struct bg_vm *vm)
 		bg_argv_free(argv);
 	}
 
-	/* ',' would start another QEMU option: refused. */
-	q = p;
-	strcat(q.serial, ",x");
-	is_int(bg_qemu_argv(vm, &q, "/usr/bin/qemu", "c", &argv), -EINVAL,
-	    "a ',' in serial.log's path is refused");
+	/* ',' would start another QEMU option: refused, wherever it is. */
+	h.vm = *vm;
+	argv = (char **)1;
+	is_int(with_root("/x,file=y", &bg_vmm_qemu, &h, "/usr/bin/qemu", &argv),
+	    -EINVAL, "a ',' in the paths (BANGER_ROOT) is refused");
 	ok(argv == NULL, "  no argv");
-	q = p;
-	strcpy(q.rootfs, "/tmp/a,file=/etc/shadow");
-	is_int(bg_qemu_argv(vm, &q, "/usr/bin/qemu", "c", &argv), -EINVAL,
-	    "a ',' in the rootfs path is refused");
-	q = p;
-	strcpy(q.kernel, "/k,1");
-	is_int(bg_qemu_argv(vm, &q, "/usr/bin/qemu", "c", &argv), -EINVAL,
-	    "a ',' in the kernel path is refused");
-	q = p;
-	strcpy(q.sock, "/s,server=off");
-	is_int(bg_qemu_argv(vm, &q, "/usr/bin/qemu", "c", &argv), -EINVAL,
-	    "a ',' in the socket path is refused");
-	q = p;
-	memset(q.sock, 'x', 200);
-	q.sock[0] = '/';
-	q.sock[200] = '\0';
-	is_int(bg_qemu_argv(vm, &q, "/usr/bin/qemu", "c", &argv), -ENAMETOOLONG,
-	    "a socket path too long for sun_path is refused");
-	is_int(bg_qemu_argv(vm, &p, "qemu-system-x86_64", "c", &argv), -EINVAL,
+	strcpy(h.vm.kernel, "k,1");
+	is_int(bg_vmm_qemu.argv(&h, "/usr/bin/qemu", "c", &argv), -EINVAL,
+	    "a ',' in the kernel name is refused");
+	h.vm = *vm;
+	memset(longroot, 'l', sizeof(longroot) - 1);
+	longroot[0] = '/';
+	longroot[sizeof(longroot) - 1] = '\0';
+	is_int(with_root(longroot, &bg_vmm_qemu, &h, "/usr/bin/qemu", &argv),
+	    -ENAMETOOLONG, "a socket path too long for sun_path is refused");
+	is_int(bg_vmm_qemu.argv(&h, "qemu-system-x86_64", "c", &argv), -EINVAL,
 	    "a qemu binary that is not an absolute path is refused");
-	v = *vm;
-	strcpy(v.tap, "eth0");
-	is_int(bg_qemu_argv(&v, &p, "/usr/bin/qemu", "c", &argv), -EINVAL,
+	is_int(bg_vmm_qemu.argv(&h, NULL, "c", &argv), -EINVAL,
+	    "  nor NULL");
+	is_int(bg_vmm_qemu.argv(&h, "/usr/bin/qemu", NULL, &argv), -EINVAL,
+	    "a NULL command line is refused");
+	strcpy(h.vm.tap, "eth0");
+	is_int(bg_vmm_qemu.argv(&h, "/usr/bin/qemu", "c", &argv), -EINVAL,
 	    "a tap that is not the slot's is refused");
-	v = *vm;
-	strcpy(v.accel, "hvf");
-	is_int(bg_qemu_argv(&v, &p, "/usr/bin/qemu", "c", &argv), -EINVAL,
+	h.vm = *vm;
+	strcpy(h.vm.mac, "06:00:ac:10:00:03");
+	is_int(bg_vmm_qemu.argv(&h, "/usr/bin/qemu", "c", &argv), -EINVAL,
+	    "a mac that is not the slot's is refused");
+	h.vm = *vm;
+	strcpy(h.vm.accel, "hvf");
+	is_int(bg_vmm_qemu.argv(&h, "/usr/bin/qemu", "c", &argv), -EINVAL,
 	    "an unknown accel is refused");
+	h.vm = *vm;
+	h.vm.vcpu = 33;
+	is_int(bg_vmm_qemu.argv(&h, "/usr/bin/qemu", "c", &argv), -EINVAL,
+	    "33 vCPUs are refused");
+	h.vm = *vm;
+	h.vm.memory_mib = 64;
+	is_int(bg_vmm_qemu.argv(&h, "/usr/bin/qemu", "c", &argv), -EINVAL,
+	    "64 MiB are refused");
+	h.vm = *vm;
+	strcpy(h.vm.name, "../x");
+	is_int(bg_vmm_qemu.argv(&h, "/usr/bin/qemu", "c", &argv), -EINVAL,
+	    "a bad VM name is refused");
+	h.vm = *vm;
 	{
 		char *longc = malloc(3000);
 
 		memset(longc, 'a', 2999);
 		longc[2999] = '\0';
-		is_int(bg_qemu_argv(vm, &p, "/usr/bin/qemu", longc, &argv), -EINVAL,
-		    "a command line over 2047 bytes is refused");
+		is_int(bg_vmm_qemu.argv(&h, "/usr/bin/qemu", longc, &argv),
+		    -EINVAL, "a command line over 2047 bytes is refused");
 		free(longc);
 	}
+}
+
+static void
+test_fc_argv(const struct bg_vm *vm)
+{
+	struct bg_vmh h = BG_VMH_INIT;
+	char sock[PATH_MAX], log[PATH_MAX], longroot[160];
+	char **argv = NULL;
+
+	h.vm = *vm;
+	h.vm.vmm = &bg_vmm_firecracker;
+	bg_vm_path(&h, BG_VMF_SOCK, sock, sizeof(sock));
+	snprintf(log, sizeof(log), "%s/var/lib/banger/vms/a/firecracker.log",
+	    root);
+	is_int(bg_vmm_firecracker.argv(&h, "/usr/bin/firecracker", "c", &argv),
+	    0, "fc argv");
+	if (argv != NULL) {
+		is_str(argv[0], "/usr/bin/firecracker", "  the binary");
+		is_str(argv[1], "--api-sock", "  --api-sock");
+		is_str(argv[2], sock, "  RUN/vms/a/vmm.sock");
+		is_str(argv[3], "--log-path", "  --log-path");
+		is_str(argv[4], log, "  STATE/vms/a/firecracker.log");
+		ok(argv[5] == NULL, "  and nothing else");
+		bg_argv_free(argv);
+	}
+	argv = (char **)1;
+	is_int(bg_vmm_firecracker.argv(&h, "firecracker", "c", &argv), -EINVAL,
+	    "fc argv: a relative binary is refused");
+	ok(argv == NULL, "  no argv");
+	is_int(bg_vmm_firecracker.argv(&h, NULL, "c", &argv), -EINVAL,
+	    "fc argv: nor NULL");
+	strcpy(h.vm.name, "../x");
+	is_int(bg_vmm_firecracker.argv(&h, "/usr/bin/firecracker", "c", &argv),
+	    -EINVAL, "fc argv: a bad VM name is refused");
+	h.vm = *vm;
+	memset(longroot, 'l', sizeof(longroot) - 1);
+	longroot[0] = '/';
+	longroot[sizeof(longroot) - 1] = '\0';
+	is_int(with_root(longroot, &bg_vmm_firecracker, &h,
+	    "/usr/bin/firecracker", &argv), -ENAMETOOLONG,
+	    "fc argv: a socket path too long for sun_path is refused");
 }
 
 /* ---- fake servers ---------------------------------------------------- */
 
 static int
-listen_at(const char *path)
+bound_at(const char *path)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	int fd;
@@ -540,8 +1005,19 @@ listen_at(const char *path)
 	unlink(path);
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    listen(fd, 8) < 0) {
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		printf("# bind %s: %s\n", path, strerror(errno));
+		exit(1);
+	}
+	return fd;
+}
+
+static int
+listen_at(const char *path)
+{
+	int fd = bound_at(path);
+
+	if (listen(fd, 8) < 0) {
 		printf("# listen %s: %s\n", path, strerror(errno));
 		exit(1);
 	}
@@ -575,76 +1051,17 @@ put(int fd, const char *s)
 		_exit(3);
 }
 
-/* The child's half: fails loudly (exit 2) when the client says something else. */
+/* The child's half: fails loudly (exit 2) when the client says else. */
 static void
 expect(int fd, const char *want)
 {
 	char *got = get_line(fd);
 
 	if (got == NULL || strcmp(got, want) != 0) {
-		fprintf(stderr, "# fake: got '%s', want '%s'\n", got ? got : "(EOF)", want);
+		fprintf(stderr, "# fake: got '%s', want '%s'\n",
+		    got ? got : "(EOF)", want);
 		_exit(2);
 	}
-}
-
-#define GREETING "{\"QMP\": {\"version\": {\"qemu\": {\"micro\": 0, \"minor\": 2, " \
-	"\"major\": 7}, \"package\": \"\"}, \"capabilities\": [\"oob\"]}}\r\n"
-#define CAPS "{\"execute\":\"qmp_capabilities\"}"
-
-static void
-qmp_server(int lfd)
-{
-	int c;
-
-	/* 1: query-status, with an event before the answer. */
-	c = accept(lfd, NULL, NULL);
-	put(c, GREETING);
-	expect(c, CAPS);
-	put(c, "{\"return\": {}}\r\n");
-	expect(c, "{\"execute\":\"query-status\"}");
-	put(c, "{\"timestamp\": {\"seconds\": 1, \"microseconds\": 2}, \"event\": \"RESUME\"}\r\n");
-	put(c, "{\"return\": {\"status\": \"running\", \"singlestep\": false, \"running\": true}}\r\n");
-	close(c);
-	/* 2: an error answer. */
-	c = accept(lfd, NULL, NULL);
-	put(c, GREETING);
-	expect(c, CAPS);
-	put(c, "{\"return\": {}}\r\n");
-	expect(c, "{\"execute\":\"system_powerdown\"}");
-	put(c, "{\"error\": {\"class\": \"GenericError\", \"desc\": \"no \\u001b power\"}}\r\n");
-	close(c);
-	/* 3: quit, and the connection closes without an answer. */
-	c = accept(lfd, NULL, NULL);
-	put(c, GREETING);
-	expect(c, CAPS);
-	put(c, "{\"return\": {}}\r\n");
-	expect(c, "{\"execute\":\"quit\"}");
-	close(c);
-	/* 4: quit, answered then closed (QEMU's usual way). */
-	c = accept(lfd, NULL, NULL);
-	put(c, GREETING);
-	expect(c, CAPS);
-	put(c, "{\"return\": {}}\r\n");
-	expect(c, "{\"execute\":\"quit\"}");
-	put(c, "{\"return\": {}}\r\n{\"timestamp\": {\"seconds\": 1, \"microseconds\": 2}, "
-	    "\"event\": \"SHUTDOWN\", \"data\": {\"guest\": false, \"reason\": \"host-qmp-quit\"}}\r\n");
-	close(c);
-	/* 5: no greeting at all: the client must give up at its deadline. */
-	c = accept(lfd, NULL, NULL);
-	get_line(c);
-	close(c);
-	/* 6: not QMP. */
-	c = accept(lfd, NULL, NULL);
-	put(c, "SSH-2.0-dropbear\r\n");
-	close(c);
-	/* 7: a close in the middle of the command. */
-	c = accept(lfd, NULL, NULL);
-	put(c, GREETING);
-	expect(c, CAPS);
-	put(c, "{\"return\": {}}\r\n");
-	expect(c, "{\"execute\":\"query-status\"}");
-	close(c);
-	_exit(0);
 }
 
 static pid_t
@@ -673,47 +1090,312 @@ reap(pid_t pid)
 	return st;
 }
 
+/* ---- the control socket's connect ------------------------------------ */
+
 static void
-test_qmp(void)
+test_connect(void)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char path[PATH_MAX], buf[8], longp[200];
+	int64_t t0;
+	pid_t pid;
+	int p[2], fd, lfd, c, r, n, i, queued[64];
+
+	snprintf(path, sizeof(path), "%s/late.sock", root);
+
+	/* Bound, not yet listening for 200 ms: the connect waits for it. */
+	if (pipe(p) < 0)
+		printf("# pipe: %s\n", strerror(errno));
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		alarm(10);
+		close(p[0]);
+		lfd = bound_at(path);
+		if (write(p[1], "b", 1) != 1)
+			_exit(3);
+		usleep(200000);
+		if (listen(lfd, 8) < 0)
+			_exit(4);
+		c = accept(lfd, NULL, NULL);
+		put(c, "hi");
+		close(c);
+		_exit(0);
+	}
+	close(p[1]);
+	ok(read(p[0], buf, 1) == 1, "(the server has bound its socket)");
+	close(p[0]);
+	t0 = bg_now_ms();
+	fd = bg_vmm_connect(path, t0 + 5000, BG_CONNECT_WAIT);
+	ok(fd >= 0, "bg_vmm_connect: bound, listening 200 ms later: connected");
+	ok(bg_now_ms() - t0 >= 150, "  once it listened (%lld ms)",
+	    (long long)(bg_now_ms() - t0));
+	r = fd >= 0 ? (int)bg_read_deadline(fd, buf, sizeof(buf),
+	    bg_now_ms() + 5000) : -1;
+	ok(r == 2 && memcmp(buf, "hi", 2) == 0, "  and it talks");
+	ok(fd >= 0 && (fcntl(fd, F_GETFD) & FD_CLOEXEC) &&
+	    (fcntl(fd, F_GETFL) & O_NONBLOCK), "  O_CLOEXEC, non-blocking");
+	if (fd >= 0)
+		close(fd);
+	is_int(reap(pid), 0, "  (the late server exited 0)");
+
+	/* Not there at all yet: it appears 200 ms later. */
+	unlink(path);
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		alarm(10);
+		usleep(200000);
+		lfd = listen_at(path);
+		c = accept(lfd, NULL, NULL);
+		put(c, "hi");
+		close(c);
+		_exit(0);
+	}
+	t0 = bg_now_ms();
+	fd = bg_vmm_connect(path, t0 + 5000, BG_CONNECT_WAIT);
+	ok(fd >= 0, "bg_vmm_connect: a socket made 200 ms later: connected");
+	ok(bg_now_ms() - t0 >= 150, "  once it was there (%lld ms)",
+	    (long long)(bg_now_ms() - t0));
+	r = fd >= 0 ? (int)bg_read_deadline(fd, buf, sizeof(buf),
+	    bg_now_ms() + 5000) : -1;
+	ok(r == 2 && memcmp(buf, "hi", 2) == 0, "  and it talks");
+	if (fd >= 0)
+		close(fd);
+	is_int(reap(pid), 0, "  (the server exited 0)");
+
+	/* A deadline already passed: one try, no wait. */
+	unlink(path);
+	t0 = bg_now_ms();
+	is_int(bg_vmm_connect(path, t0 - 1, BG_CONNECT_WAIT), -ENOENT,
+	    "bg_vmm_connect: no socket, deadline passed: -ENOENT");
+	ok(bg_now_ms() - t0 < 100, "  at once");
+	t0 = bg_now_ms();
+	is_int(bg_vmm_connect(path, t0 + 300, BG_CONNECT_WAIT), -ENOENT,
+	    "bg_vmm_connect: no socket for 300 ms: -ENOENT");
+	r = (int)(bg_now_ms() - t0);
+	ok(r >= 250 && r < 2000, "  at the deadline (%d ms)", r);
+	/* Without BG_CONNECT_WAIT a missing socket is not listening: at once. */
+	t0 = bg_now_ms();
+	is_int(bg_vmm_connect(path, t0 + 2000, 0), -ENOENT,
+	    "bg_vmm_connect without WAIT: no socket: -ENOENT");
+	ok(bg_now_ms() - t0 < 100, "  at once, deadline or not");
+	lfd = bound_at(path);
+	t0 = bg_now_ms();
+	is_int(bg_vmm_connect(path, t0 + 300, BG_CONNECT_WAIT), -ECONNREFUSED,
+	    "bg_vmm_connect: bound, never listening: -ECONNREFUSED");
+	r = (int)(bg_now_ms() - t0);
+	ok(r >= 250 && r < 2000, "  at the deadline (%d ms)", r);
+
+	/* A full backlog: waits for room, or times out. */
+	if (listen(lfd, 0) < 0)
+		printf("# listen: %s\n", strerror(errno));
+	cpy(sa.sun_path, sizeof(sa.sun_path), path);
+	for (n = 0; n < 64; n++) {
+		queued[n] = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC |
+		    SOCK_NONBLOCK, 0);
+		if (connect(queued[n], (struct sockaddr *)&sa,
+		    sizeof(sa)) < 0) {
+			close(queued[n]);
+			break;
+		}
+	}
+	ok(n > 0 && n < 64 && errno == EAGAIN,
+	    "(the backlog is full after %d connects)", n);
+	t0 = bg_now_ms();
+	is_int(bg_vmm_connect(path, t0 + 300, BG_CONNECT_WAIT), -ETIMEDOUT,
+	    "bg_vmm_connect: a full backlog for 300 ms: -ETIMEDOUT");
+	r = (int)(bg_now_ms() - t0);
+	ok(r >= 250 && r < 2000, "  at the deadline (%d ms)", r);
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		alarm(10);
+		usleep(200000);
+		for (;;)
+			if ((c = accept(lfd, NULL, NULL)) < 0)
+				_exit(0);
+	}
+	t0 = bg_now_ms();
+	fd = bg_vmm_connect(path, t0 + 5000, BG_CONNECT_WAIT);
+	ok(fd >= 0, "bg_vmm_connect: a backlog emptied 200 ms later: "
+	    "connected");
+	ok(bg_now_ms() - t0 >= 150, "  once there was room (%lld ms)",
+	    (long long)(bg_now_ms() - t0));
+	kill(pid, SIGKILL);
+	reap(pid);
+	close(lfd);
+	/* bg_vmm_send: a closed peer is -EPIPE, never SIGPIPE. */
+	if (fd >= 0) {
+		signal(SIGPIPE, SIG_DFL);
+		r = bg_vmm_send(fd, "x", 1, bg_now_ms() + 1000);
+		if (r == 0)
+			r = bg_vmm_send(fd, "x", 1, bg_now_ms() + 1000);
+		signal(SIGPIPE, SIG_IGN);
+		ok(r == -EPIPE || r == -ECONNRESET,
+		    "bg_vmm_send to a closed peer: %s, no SIGPIPE",
+		    strerror(-r));
+		close(fd);
+	}
+	for (i = 0; i < n; i++)
+		close(queued[i]);
+	unlink(path);
+
+	is_int(bg_vmm_connect(NULL, bg_now_ms(), BG_CONNECT_WAIT), -EINVAL,
+	    "bg_vmm_connect NULL: -EINVAL");
+	is_int(bg_vmm_connect("", bg_now_ms(), BG_CONNECT_WAIT), -EINVAL,
+	    "bg_vmm_connect \"\": -EINVAL");
+	memset(longp, 'x', sizeof(longp) - 1);
+	longp[0] = '/';
+	longp[sizeof(longp) - 1] = '\0';
+	is_int(bg_vmm_connect(longp, bg_now_ms(), BG_CONNECT_WAIT), -ENAMETOOLONG,
+	    "bg_vmm_connect: too long for sun_path: -ENAMETOOLONG");
+}
+
+/* ---- QMP ------------------------------------------------------------- */
+
+#define GREETING "{\"QMP\": {\"version\": {\"qemu\": {\"micro\": 0, " \
+	"\"minor\": 2, \"major\": 7}, \"package\": \"\"}, " \
+	"\"capabilities\": [\"oob\"]}}\r\n"
+#define CAPS "{\"execute\":\"qmp_capabilities\"}"
+
+static void
+qmp_server(int lfd)
+{
+	int c;
+
+	/* 1: query-status, with an event before the answer. */
+	c = accept(lfd, NULL, NULL);
+	put(c, GREETING);
+	expect(c, CAPS);
+	put(c, "{\"return\": {}}\r\n");
+	expect(c, "{\"execute\":\"query-status\"}");
+	put(c, "{\"timestamp\": {\"seconds\": 1, \"microseconds\": 2}, "
+	    "\"event\": \"RESUME\"}\r\n");
+	put(c, "{\"return\": {\"status\": \"running\", \"singlestep\": false, "
+	    "\"running\": true}}\r\n");
+	close(c);
+	/* 2: an error answer (the driver's shutdown). */
+	c = accept(lfd, NULL, NULL);
+	put(c, GREETING);
+	expect(c, CAPS);
+	put(c, "{\"return\": {}}\r\n");
+	expect(c, "{\"execute\":\"system_powerdown\"}");
+	put(c, "{\"error\": {\"class\": \"GenericError\", "
+	    "\"desc\": \"no \\u001b power\"}}\r\n");
+	close(c);
+	/* 3: quit, and the connection closes without an answer. */
+	c = accept(lfd, NULL, NULL);
+	put(c, GREETING);
+	expect(c, CAPS);
+	put(c, "{\"return\": {}}\r\n");
+	expect(c, "{\"execute\":\"quit\"}");
+	close(c);
+	/* 4: quit, answered then closed (QEMU's way; the driver's quit). */
+	c = accept(lfd, NULL, NULL);
+	put(c, GREETING);
+	expect(c, CAPS);
+	put(c, "{\"return\": {}}\r\n");
+	expect(c, "{\"execute\":\"quit\"}");
+	put(c, "{\"return\": {}}\r\n{\"timestamp\": {\"seconds\": 1, "
+	    "\"microseconds\": 2}, \"event\": \"SHUTDOWN\", \"data\": "
+	    "{\"guest\": false, \"reason\": \"host-qmp-quit\"}}\r\n");
+	close(c);
+	/* 5: no greeting at all: the client must give up at its deadline. */
+	c = accept(lfd, NULL, NULL);
+	get_line(c);
+	close(c);
+	/* 6: not QMP. */
+	c = accept(lfd, NULL, NULL);
+	put(c, "SSH-2.0-dropbear\r\n");
+	close(c);
+	/* 7: a close in the middle of the command. */
+	c = accept(lfd, NULL, NULL);
+	put(c, GREETING);
+	expect(c, CAPS);
+	put(c, "{\"return\": {}}\r\n");
+	expect(c, "{\"execute\":\"query-status\"}");
+	close(c);
+	/* 8: system_powerdown accepted (the driver's shutdown). */
+	c = accept(lfd, NULL, NULL);
+	put(c, GREETING);
+	expect(c, CAPS);
+	put(c, "{\"return\": {}}\r\n");
+	expect(c, "{\"execute\":\"system_powerdown\"}");
+	put(c, "{\"return\": {}}\r\n");
+	close(c);
+	_exit(0);
+}
+
+static void
+test_qmp(const struct bg_vmh *h)
 {
 	char sock[PATH_MAX];
+	struct bg_vmh n;
 	struct bg_err err;
 	cJSON *reply = NULL;
 	int64_t t0;
 	pid_t pid;
 	int r;
 
-	snprintf(sock, sizeof(sock), "%s/qmp.sock", root);
+	/* The socket beneath the handle's run directory. */
+	bg_vm_path(h, BG_VMF_SOCK, sock, sizeof(sock));
 	pid = fork_server(sock, qmp_server);
 	memset(&err, 0, sizeof(err));
-	r = bg_qmp(sock, "query-status", &reply, 5000, &err);
-	is_int(r, 0, "qmp query-status");
-	is_str(cJSON_GetStringValue(cJSON_GetObjectItem(reply, "status")), "running",
-	    "  its return value, the event skipped");
+	r = bg_qmp(h, "query-status", &reply, 5000, &err);
+	is_int(r, 0, "qmp query-status on RUN/vms/a/vmm.sock");
+	is_str(cJSON_GetStringValue(cJSON_GetObjectItem(reply, "status")),
+	    "running", "  its return value, the event skipped");
 	cJSON_Delete(reply);
-	r = bg_qmp(sock, "system_powerdown", &reply, 5000, &err);
-	is_int(r, -EREMOTEIO, "qmp: an error answer");
-	ok(strstr(err.msg, "no ? power") != NULL, "  its desc, control characters made safe: %s", err.msg);
-	ok(reply == NULL, "  no reply");
-	is_int(bg_qmp(sock, "quit", NULL, 5000, &err), 0, "qmp quit: closed before answering is success");
-	is_int(bg_qmp(sock, "quit", NULL, 5000, &err), 0, "qmp quit: answered then closed");
+	r = bg_vmm_qemu.shutdown(h, &err);
+	is_int(r, -EREMOTEIO,
+	    "qemu shutdown (system_powerdown): an error answer");
+	ok(strstr(err.msg, "no ? power") != NULL,
+	    "  its desc, control characters made safe: %s", err.msg);
+	is_int(bg_qmp(h, "quit", NULL, 5000, &err), 0,
+	    "qmp quit: closed before answering is success");
+	is_int(bg_vmm_qemu.quit(h, &err), 0,
+	    "qemu quit: answered then closed");
 	t0 = bg_now_ms();
-	is_int(bg_qmp(sock, "query-status", NULL, 300, &err), -ETIMEDOUT, "qmp: no greeting: timeout");
+	is_int(bg_qmp(h, "query-status", NULL, 300, &err), -ETIMEDOUT,
+	    "qmp: no greeting: timeout");
 	ok(bg_now_ms() - t0 < 2000, "  at the deadline");
 	is_str(err.code, "temporary", "  temporary");
-	is_int(bg_qmp(sock, "query-status", NULL, 5000, &err), -EPROTO, "qmp: not QMP");
-	is_int(bg_qmp(sock, "query-status", NULL, 5000, &err), -ECONNRESET,
+	is_int(bg_qmp(h, "query-status", NULL, 5000, &err), -EPROTO,
+	    "qmp: not QMP");
+	reply = (cJSON *)1;
+	is_int(bg_qmp(h, "query-status", &reply, 5000, &err), -ECONNRESET,
 	    "qmp: closed mid-command (not quit): an error");
+	ok(reply == NULL, "  no reply");
+	is_int(bg_vmm_qemu.shutdown(h, &err), 0,
+	    "qemu shutdown: system_powerdown accepted");
 	is_int(reap(pid), 0, "the fake QMP server saw what it expected");
-	is_int(bg_qmp(sock, "query-status", NULL, 500, &err), -ECONNREFUSED,
-	    "qmp: nobody listening");
+	t0 = bg_now_ms();
+	is_int(bg_qmp(h, "query-status", NULL, 500, &err), -ECONNREFUSED,
+	    "qmp: nobody listening (retried until the deadline)");
+	ok(bg_now_ms() - t0 >= 400, "  at the deadline");
+	ok(strstr(err.msg, "cannot reach the QMP socket") != NULL,
+	    "  says so: %s", err.msg);
 	unlink(sock);
-	is_int(bg_qmp(sock, "query-status", NULL, 500, &err), -ENOENT, "qmp: no socket");
-	is_int(bg_qmp(sock, "a b", NULL, 500, &err), -EINVAL, "qmp: a bad command name");
-	is_int(bg_qmp(sock, "x\",\"arguments\":{}", NULL, 500, &err), -EINVAL,
+	is_int(bg_qmp(h, "query-status", NULL, 500, &err), -ENOENT,
+	    "qmp: no socket");
+	n = *h;
+	n.rfd = -1;
+	t0 = bg_now_ms();
+	is_int(bg_qmp(&n, "query-status", NULL, 5000, &err), -ENOENT,
+	    "qmp: a handle without a run directory: -ENOENT");
+	ok(bg_now_ms() - t0 < 1000, "  at once");
+	is_int(bg_qmp(h, "a b", NULL, 500, &err), -EINVAL,
+	    "qmp: a bad command name");
+	is_int(bg_qmp(h, "x\",\"arguments\":{}", NULL, 500, &err), -EINVAL,
 	    "qmp: a command name cannot inject JSON");
-	is_int(bg_qmp(sock, "", NULL, 500, &err), -EINVAL, "qmp: an empty command");
+	is_int(bg_qmp(h, "", NULL, 500, &err), -EINVAL,
+	    "qmp: an empty command");
+	is_int(bg_qmp(h, NULL, NULL, 500, &err), -EINVAL,
+	    "qmp: a NULL command");
 }
+
+/* ---- Firecracker ----------------------------------------------------- */
 
 /* Read one HTTP request (head + Content-Length body) as text. */
 static char *
@@ -747,12 +1429,14 @@ expect_req(int fd, const char *want)
 	char *got = get_request(fd);
 
 	if (got == NULL || strcmp(got, want) != 0) {
-		fprintf(stderr, "# fake: got request\n%s\n# want\n%s\n", got ? got : "(EOF)", want);
+		fprintf(stderr, "# fake: got request\n%s\n# want\n%s\n",
+		    got ? got : "(EOF)", want);
 		_exit(2);
 	}
 }
 
-#define NC "HTTP/1.1 204 \r\nServer: Firecracker API\r\nConnection: keep-alive\r\n\r\n"
+#define NC "HTTP/1.1 204 \r\nServer: Firecracker API\r\n" \
+	"Connection: keep-alive\r\n\r\n"
 
 static char *
 fc_put(const char *path, const char *body)
@@ -773,17 +1457,20 @@ fc_server(int lfd)
 	char body[8192];
 	int c;
 
-	/* 1: 204, the exact request bytes checked. */
+	/* 1: 204, the exact request bytes checked (the driver's shutdown). */
 	c = accept(lfd, NULL, NULL);
-	expect_req(c, fc_put("/actions", "{\"action_type\":\"SendCtrlAltDel\"}"));
+	expect_req(c, fc_put("/actions",
+	    "{\"action_type\":\"SendCtrlAltDel\"}"));
 	put(c, NC);
 	close(c);
 	/* 2: GET, a 200 JSON answer written in pieces. */
 	c = accept(lfd, NULL, NULL);
-	expect_req(c, "GET / HTTP/1.1\r\nHost: localhost\r\nAccept: application/json\r\n\r\n");
+	expect_req(c, "GET / HTTP/1.1\r\nHost: localhost\r\n"
+	    "Accept: application/json\r\n\r\n");
 	put(c, "HTTP/1.1 200 \r\nServer: Firecracker API\r\nConn");
 	usleep(50000);
-	put(c, "ection: keep-alive\r\nContent-Type: application/json\r\ncontent-length: 32\r\n\r\n{\"id\":\"x\",");
+	put(c, "ection: keep-alive\r\nContent-Type: application/json\r\n"
+	    "content-length: 32\r\n\r\n{\"id\":\"x\",");
 	usleep(50000);
 	put(c, "\"state\":\"Not started\"}");
 	usleep(300000);
@@ -791,19 +1478,21 @@ fc_server(int lfd)
 	/* 3: 400 with fault_message. */
 	c = accept(lfd, NULL, NULL);
 	get_request(c);
-	put(c, "HTTP/1.1 400 \r\nServer: Firecracker API\r\nConnection: keep-alive\r\n"
-	    "Content-Type: application/json\r\nContent-Length: 88\r\n\r\n"
-	    "{\"fault_message\":\"The requested operation is not supported after starting the microVM.\"}");
+	put(c, "HTTP/1.1 400 \r\nServer: Firecracker API\r\n"
+	    "Connection: keep-alive\r\nContent-Type: application/json\r\n"
+	    "Content-Length: 88\r\n\r\n"
+	    "{\"fault_message\":\"The requested operation is not supported "
+	    "after starting the microVM.\"}");
 	close(c);
 	/* 4: micro_http's own error: not even valid JSON. */
 	c = accept(lfd, NULL, NULL);
 	get_request(c);
-	snprintf(body, sizeof(body), "{ \"error\": \"Request payload with size 60000 is "
-	    "larger than the limit of 51200 allowed by server.\nAll previous "
-	    "unanswered requests will be dropped.\" }");
-	dprintf(c, "HTTP/1.1 400 \r\nServer: Firecracker API\r\nConnection: keep-alive\r\n"
-	    "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n%s",
-	    strlen(body), body);
+	snprintf(body, sizeof(body), "{ \"error\": \"Request payload with size "
+	    "60000 is larger than the limit of 51200 allowed by server.\nAll "
+	    "previous unanswered requests will be dropped.\" }");
+	dprintf(c, "HTTP/1.1 400 \r\nServer: Firecracker API\r\n"
+	    "Connection: keep-alive\r\nContent-Type: application/json\r\n"
+	    "Content-Length: %zu\r\n\r\n%s", strlen(body), body);
 	close(c);
 	/* 5: an interim 100 Continue, then 204. */
 	c = accept(lfd, NULL, NULL);
@@ -843,177 +1532,267 @@ fc_server(int lfd)
 	/* 12: chunked: refused. */
 	c = accept(lfd, NULL, NULL);
 	get_request(c);
-	put(c, "HTTP/1.1 200 \r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n");
+	put(c, "HTTP/1.1 200 \r\nTransfer-Encoding: chunked\r\n\r\n"
+	    "2\r\n{}\r\n0\r\n\r\n");
+	close(c);
+	/* 13: two requests on one connection (the fd stays the caller's). */
+	c = accept(lfd, NULL, NULL);
+	expect_req(c, "GET /a HTTP/1.1\r\nHost: localhost\r\n"
+	    "Accept: application/json\r\n\r\n");
+	put(c, NC);
+	expect_req(c, "GET /b HTTP/1.1\r\nHost: localhost\r\n"
+	    "Accept: application/json\r\n\r\n");
+	put(c, "HTTP/1.1 200 \r\nContent-Length: 7\r\n\r\n{\"b\":2}");
 	close(c);
 
-	/* 13: bg_fc_boot, every request as Firecracker's API wants it. */
+	/* 14: boot, every request as Firecracker's API wants it. */
 	c = accept(lfd, NULL, NULL);
-	expect_req(c, fc_put("/machine-config", "{\"vcpu_count\":2,\"mem_size_mib\":1024}"));
+	expect_req(c, fc_put("/machine-config",
+	    "{\"vcpu_count\":2,\"mem_size_mib\":1024}"));
 	put(c, NC);
 	close(c);
 	c = accept(lfd, NULL, NULL);
-	snprintf(body, sizeof(body), "{\"kernel_image_path\":\"%s\",\"initrd_path\":\"%s\","
-	    "\"boot_args\":\"console=ttyS0 reboot=k panic=1 banger.hostname=a\"}",
-	    fc_kernel, fc_initrd);
+	snprintf(body, sizeof(body), "{\"kernel_image_path\":\"%s\","
+	    "\"initrd_path\":\"%s\",\"boot_args\":\"console=ttyS0 reboot=k "
+	    "panic=1 banger.hostname=a\"}", fc_kernel, fc_initrd);
 	expect_req(c, fc_put("/boot-source", body));
 	put(c, NC);
 	close(c);
 	c = accept(lfd, NULL, NULL);
-	snprintf(body, sizeof(body), "{\"drive_id\":\"rootfs\",\"path_on_host\":\"%s\","
-	    "\"is_root_device\":true,\"is_read_only\":false,\"cache_type\":\"Writeback\"}",
-	    fc_rootfs);
+	snprintf(body, sizeof(body), "{\"drive_id\":\"rootfs\","
+	    "\"path_on_host\":\"%s\",\"is_root_device\":true,"
+	    "\"is_read_only\":false,\"cache_type\":\"Writeback\"}", fc_rootfs);
 	expect_req(c, fc_put("/drives/rootfs", body));
 	put(c, NC);
 	close(c);
 	c = accept(lfd, NULL, NULL);
-	snprintf(body, sizeof(body), "{\"drive_id\":\"work\",\"path_on_host\":\"%s\","
-	    "\"is_root_device\":false,\"is_read_only\":false,\"cache_type\":\"Writeback\"}",
-	    fc_work);
+	snprintf(body, sizeof(body), "{\"drive_id\":\"work\","
+	    "\"path_on_host\":\"%s\",\"is_root_device\":false,"
+	    "\"is_read_only\":false,\"cache_type\":\"Writeback\"}", fc_work);
 	expect_req(c, fc_put("/drives/work", body));
 	put(c, NC);
 	close(c);
 	c = accept(lfd, NULL, NULL);
-	expect_req(c, fc_put("/network-interfaces/eth0", "{\"iface_id\":\"eth0\","
-	    "\"guest_mac\":\"06:00:ac:10:00:02\",\"host_dev_name\":\"bgtap2\"}"));
+	expect_req(c, fc_put("/network-interfaces/eth0", "{\"iface_id\":"
+	    "\"eth0\",\"guest_mac\":\"06:00:ac:10:00:02\","
+	    "\"host_dev_name\":\"bgtap2\"}"));
 	put(c, NC);
 	close(c);
 	c = accept(lfd, NULL, NULL);
-	expect_req(c, fc_put("/actions", "{\"action_type\":\"InstanceStart\"}"));
+	expect_req(c, fc_put("/actions",
+	    "{\"action_type\":\"InstanceStart\"}"));
 	put(c, NC);
 	close(c);
 
-	/* 14: bg_fc_boot stops at the first refusal. */
+	/* 15: boot stops at the first refusal. */
 	c = accept(lfd, NULL, NULL);
 	get_request(c);
 	put(c, NC);
 	close(c);
 	c = accept(lfd, NULL, NULL);
 	get_request(c);
-	put(c, "HTTP/1.1 400 \r\nServer: Firecracker API\r\nConnection: keep-alive\r\n"
-	    "Content-Type: application/json\r\nContent-Length: 111\r\n\r\n"
-	    "{\"fault_message\":\"Boot source error: The kernel file cannot be opened: No such file or directory (os error 2)\"}");
+	put(c, "HTTP/1.1 400 \r\nServer: Firecracker API\r\n"
+	    "Connection: keep-alive\r\nContent-Type: application/json\r\n"
+	    "Content-Length: 111\r\n\r\n"
+	    "{\"fault_message\":\"Boot source error: The kernel file cannot be "
+	    "opened: No such file or directory (os error 2)\"}");
 	close(c);
 	/* Nothing else may come: the next connection is the end marker. */
 	c = accept(lfd, NULL, NULL);
-	expect_req(c, "GET /end HTTP/1.1\r\nHost: localhost\r\nAccept: application/json\r\n\r\n");
+	expect_req(c, "GET /end HTTP/1.1\r\nHost: localhost\r\n"
+	    "Accept: application/json\r\n\r\n");
 	put(c, NC);
 	close(c);
 	_exit(0);
 }
 
-static void
-test_fc(const struct bg_vm *vm)
+/*
+ * One request on a connection of its own (bg_vm_connect), as the
+ * driver makes them; the fd must still be open afterwards.
+ */
+static int
+fcreq(const struct bg_vmh *h, const char *method, const char *path,
+    const char *body, int *st, cJSON **reply, int timeout_ms,
+    struct bg_err *err)
 {
-	char sock[PATH_MAX], big[60000];
-	struct bg_vm_paths p;
-	struct bg_vm v;
+	int64_t deadline = bg_now_ms() + timeout_ms;
+	int fd, r;
+
+	if (st != NULL)
+		*st = -1;
+	fd = bg_vm_connect(h, deadline, BG_CONNECT_WAIT);
+	if (fd < 0)
+		return fd;
+	r = bg_fc_request(fd, method, path, body, st, reply, deadline, err);
+	if (fcntl(fd, F_GETFD) < 0) {
+		printf("# bg_fc_request closed its fd\n");
+		r = -9999;
+	}
+	close(fd);
+	return r;
+}
+
+static void
+test_fc(struct bg_vmh *h)
+{
+	static const char boot_args[] =
+	    "console=ttyS0 reboot=k panic=1 banger.hostname=a";
+	char sock[PATH_MAX], big[60000], p[PATH_MAX], one[8];
+	struct bg_vmh n;
+	struct bg_vm saved = h->vm;
 	struct bg_err err;
 	cJSON *reply = NULL;
-	char **argv;
 	int64_t t0;
 	pid_t pid;
-	int st, r;
+	int st, r, fd, sp[2];
 
-	bg_vm_paths(vm, &p);
-	cpy(fc_kernel, sizeof(fc_kernel), p.kernel);
-	cpy(fc_initrd, sizeof(fc_initrd), p.initrd);
-	cpy(fc_rootfs, sizeof(fc_rootfs), p.rootfs);
-	cpy(fc_work, sizeof(fc_work), p.work);
+	h->vm.vmm = &bg_vmm_firecracker;
+	strcpy(h->vm.accel, "kvm");
+	bg_vm_path(h, BG_VMF_KERNEL, p, sizeof(p));
+	cpy(fc_kernel, sizeof(fc_kernel), p);
+	bg_vm_path(h, BG_VMF_INITRD, p, sizeof(p));
+	cpy(fc_initrd, sizeof(fc_initrd), p);
+	bg_vm_path(h, BG_VMF_ROOTFS, p, sizeof(p));
+	cpy(fc_rootfs, sizeof(fc_rootfs), p);
+	bg_vm_path(h, BG_VMF_WORK, p, sizeof(p));
+	cpy(fc_work, sizeof(fc_work), p);
 
-	is_int(bg_fc_argv(&p, "/usr/bin/firecracker", &argv), 0, "fc argv");
-	if (argv != NULL) {
-		is_str(argv[0], "/usr/bin/firecracker", "  the binary");
-		is_str(argv[1], "--api-sock", "  --api-sock");
-		is_str(argv[2], p.sock, "  vmm.sock");
-		ok(argv[3] == NULL, "  and nothing else");
-		bg_argv_free(argv);
-	}
-	is_int(bg_fc_argv(&p, "firecracker", &argv), -EINVAL, "fc argv: a relative binary is refused");
-
-	snprintf(sock, sizeof(sock), "%s/fc.sock", root);
+	/* The socket beneath the handle's run directory. */
+	bg_vm_path(h, BG_VMF_SOCK, sock, sizeof(sock));
 	pid = fork_server(sock, fc_server);
 	memset(&err, 0, sizeof(err));
 
-	is_int(bg_fc_ctrl_alt_del(sock, &err), 0, "fc: SendCtrlAltDel, 204");
-	r = bg_fc_request(sock, "GET", "/", NULL, &st, &reply, 5000, &err);
+	is_int(bg_vmm_firecracker.shutdown(h, &err), 0,
+	    "fc shutdown: SendCtrlAltDel, 204");
+	/* This one by path, as vmm-client does. */
+	fd = bg_vmm_connect(sock, bg_now_ms() + 5000, BG_CONNECT_WAIT);
+	ok(fd >= 0, "fc: bg_vmm_connect to RUN/vms/a/vmm.sock");
+	r = bg_fc_request(fd, "GET", "/", NULL, &st, &reply,
+	    bg_now_ms() + 5000, &err);
 	is_int(r, 0, "fc: GET /");
 	is_int(st, 200, "  200");
-	is_str(cJSON_GetStringValue(cJSON_GetObjectItem(reply, "state")), "Not started",
-	    "  the body, read in pieces, header names in any case");
+	is_str(cJSON_GetStringValue(cJSON_GetObjectItem(reply, "state")),
+	    "Not started", "  the body, read in pieces, header names in any "
+	    "case");
+	ok(fcntl(fd, F_GETFD) >= 0, "  the fd is left open");
 	cJSON_Delete(reply);
-	r = bg_fc_request(sock, "PUT", "/boot-source", "{}", &st, &reply, 5000, &err);
+	close(fd);
+	r = fcreq(h, "PUT", "/boot-source", "{}", &st, &reply, 5000, &err);
 	is_int(r, -EREMOTEIO, "fc: 400");
 	is_int(st, 400, "  status 400");
-	is_str(err.msg, "firecracker: The requested operation is not supported after "
-	    "starting the microVM.", "  err is \"firecracker: <fault_message>\"");
+	is_str(err.msg, "firecracker: The requested operation is not supported "
+	    "after starting the microVM.",
+	    "  err is \"firecracker: <fault_message>\"");
 	is_str(err.code, "bad_request", "  bad_request");
 	ok(reply != NULL, "  the fault body is in reply");
 	cJSON_Delete(reply);
-	r = bg_fc_request(sock, "PUT", "/actions", "{}", &st, NULL, 5000, &err);
+	r = fcreq(h, "PUT", "/actions", "{}", &st, NULL, 5000, &err);
 	is_int(r, -EREMOTEIO, "fc: micro_http's own 400 (not JSON)");
-	ok(strstr(err.msg, "firecracker: Request payload with size 60000 is larger") == err.msg,
-	    "  its \"error\", made printable: %s", err.msg);
-	is_int(bg_fc_request(sock, "PUT", "/actions", "{}", &st, NULL, 5000, &err), 0,
+	ok(strstr(err.msg, "firecracker: Request payload with size 60000 is "
+	    "larger") == err.msg, "  its \"error\", made printable: %s",
+	    err.msg);
+	is_int(fcreq(h, "PUT", "/actions", "{}", &st, NULL, 5000, &err), 0,
 	    "fc: 100 Continue, then 204");
 	is_int(st, 204, "  204");
-	r = bg_fc_request(sock, "GET", "/version", NULL, &st, &reply, 5000, &err);
+	r = fcreq(h, "GET", "/version", NULL, &st, &reply, 5000, &err);
 	is_int(r, 0, "fc: no Content-Length: body until the close");
 	ok(cJSON_GetObjectItem(reply, "a") != NULL, "  parsed");
 	cJSON_Delete(reply);
-	is_int(bg_fc_request(sock, "GET", "/", NULL, &st, NULL, 5000, &err), -EPROTO,
+	is_int(fcreq(h, "GET", "/", NULL, &st, NULL, 5000, &err), -EPROTO,
 	    "fc: not HTTP");
 	is_int(st, 0, "  no status");
-	is_int(bg_fc_request(sock, "GET", "/", NULL, &st, NULL, 5000, &err), -EMSGSIZE,
+	is_int(fcreq(h, "GET", "/", NULL, &st, NULL, 5000, &err), -EMSGSIZE,
 	    "fc: a body over the cap");
-	is_int(bg_fc_request(sock, "GET", "/", NULL, &st, NULL, 5000, &err), -ECONNRESET,
+	is_int(fcreq(h, "GET", "/", NULL, &st, NULL, 5000, &err), -ECONNRESET,
 	    "fc: closed mid-body");
 	t0 = bg_now_ms();
-	is_int(bg_fc_request(sock, "GET", "/", NULL, &st, NULL, 300, &err), -ETIMEDOUT,
+	is_int(fcreq(h, "GET", "/", NULL, &st, NULL, 300, &err), -ETIMEDOUT,
 	    "fc: no answer: the deadline");
 	ok(bg_now_ms() - t0 < 900, "  kept");
-	is_int(bg_fc_request(sock, "GET", "/", NULL, &st, NULL, 5000, &err), -EPROTO,
+	is_int(fcreq(h, "GET", "/", NULL, &st, NULL, 5000, &err), -EPROTO,
 	    "fc: a 200 whose body is not JSON");
-	is_int(bg_fc_request(sock, "GET", "/", NULL, &st, NULL, 5000, &err), -EPROTO,
+	is_int(fcreq(h, "GET", "/", NULL, &st, NULL, 5000, &err), -EPROTO,
 	    "fc: chunked is refused");
+	fd = bg_vm_connect(h, bg_now_ms() + 5000, BG_CONNECT_WAIT);
+	is_int(bg_fc_request(fd, "GET", "/a", NULL, &st, NULL,
+	    bg_now_ms() + 5000, &err), 0, "fc: two requests on one fd: 204");
+	r = bg_fc_request(fd, "GET", "/b", NULL, &st, &reply,
+	    bg_now_ms() + 5000, &err);
+	ok(r == 0 && st == 200 && cJSON_GetObjectItem(reply, "b") != NULL,
+	    "  then 200 with its body");
+	cJSON_Delete(reply);
+	if (fd >= 0)
+		close(fd);
 
-	v = *vm;
-	v.vcpu = 2;
-	is_int(bg_fc_boot(sock, &v, &p, "console=ttyS0 reboot=k panic=1 banger.hostname=a",
-	    &err), 0, "fc boot: machine-config, boot-source, drives, eth0, InstanceStart");
-	is_int(bg_fc_boot(sock, &v, &p, "reboot=k panic=1", &err), -EREMOTEIO,
-	    "fc boot: a refusal stops it");
-	ok(strstr(err.msg, "firecracker: Boot source error: The kernel file cannot be opened") == err.msg,
-	    "  with Firecracker's words: %s", err.msg);
-	is_int(bg_fc_request(sock, "GET", "/end", NULL, &st, NULL, 5000, &err), 0,
+	h->vm.vcpu = 2;
+	is_int(bg_vmm_firecracker.boot(h, boot_args, &err), 0,
+	    "fc boot: machine-config, boot-source, drives, eth0, "
+	    "InstanceStart, each on its own connection");
+	is_int(bg_vmm_firecracker.boot(h, "reboot=k panic=1", &err),
+	    -EREMOTEIO, "fc boot: a refusal stops it");
+	ok(strstr(err.msg, "firecracker: Boot source error: The kernel file "
+	    "cannot be opened") == err.msg, "  with Firecracker's words: %s",
+	    err.msg);
+	is_int(fcreq(h, "GET", "/end", NULL, &st, NULL, 5000, &err), 0,
 	    "  and nothing after it");
-	is_int(reap(pid), 0, "the fake Firecracker saw exactly the expected requests");
+	is_int(reap(pid), 0,
+	    "the fake Firecracker saw exactly the expected requests");
 
 	/* Refused before anything is sent (no server is listening now). */
-	is_int(bg_fc_boot(sock, &v, &p, "console=ttyS0 panic=1", &err), -EINVAL,
-	    "fc boot: boot_args without reboot=k refused");
-	is_int(bg_fc_boot(sock, &v, &p, "xreboot=k panic=1", &err), -EINVAL,
+	t0 = bg_now_ms();
+	is_int(bg_vmm_firecracker.boot(h, "console=ttyS0 panic=1", &err),
+	    -EINVAL, "fc boot: boot_args without reboot=k refused");
+	is_int(bg_vmm_firecracker.boot(h, "xreboot=k panic=1", &err), -EINVAL,
 	    "fc boot: reboot=k must be a whole word");
-	is_int(bg_fc_boot(sock, &v, &p, "reboot=k panic=10", &err), -EINVAL,
+	is_int(bg_vmm_firecracker.boot(h, "reboot=k panic=10", &err), -EINVAL,
 	    "fc boot: panic=1 must be a whole word");
-	v.vcpu = 33;
-	is_int(bg_fc_boot(sock, &v, &p, "reboot=k panic=1", &err), -EINVAL,
+	is_int(bg_vmm_firecracker.boot(h, NULL, &err), -EINVAL,
+	    "fc boot: no command line refused");
+	h->vm.vcpu = 33;
+	is_int(bg_vmm_firecracker.boot(h, "reboot=k panic=1", &err), -EINVAL,
 	    "fc boot: 33 vCPUs refused (Firecracker's maximum is 32)");
-	is_int(bg_fc_request(sock, "DELETE", "/", NULL, &st, NULL, 500, &err), -EINVAL,
-	    "fc: an unknown method is refused");
-	is_int(bg_fc_request(sock, "GET", "/a b", NULL, &st, NULL, 500, &err), -EINVAL,
-	    "fc: a path with a space is refused");
-	is_int(bg_fc_request(sock, "GET", "/\r\nX: y", NULL, &st, NULL, 500, &err), -EINVAL,
-	    "fc: a path with CRLF is refused");
-	is_int(bg_fc_request(sock, "GET", "x", NULL, &st, NULL, 500, &err), -EINVAL,
-	    "fc: a relative path is refused");
+	h->vm.vcpu = 2;
+	strcpy(h->vm.kernel, "..");
+	is_int(bg_vmm_firecracker.boot(h, "reboot=k panic=1", &err), -EINVAL,
+	    "fc boot: a kernel that makes no path refused");
+	ok(bg_now_ms() - t0 < 1000, "  all at once, without a connect");
+	h->vm = saved;
+	h->vm.vmm = &bg_vmm_firecracker;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0)
+		printf("# socketpair: %s\n", strerror(errno));
+#define REFUSED(m, path, body, what) is_int(bg_fc_request(sp[0], m, path, \
+	body, &st, NULL, bg_now_ms() + 500, &err), -EINVAL, what)
+	REFUSED("DELETE", "/", NULL, "fc: an unknown method is refused");
+	REFUSED(NULL, "/", NULL, "fc: a NULL method is refused");
+	REFUSED("GET", "/a b", NULL, "fc: a path with a space is refused");
+	REFUSED("GET", "/\r\nX: y", NULL, "fc: a path with CRLF is refused");
+	REFUSED("GET", "x", NULL, "fc: a relative path is refused");
+	REFUSED("GET", NULL, NULL, "fc: a NULL path is refused");
 	memset(big, 'a', sizeof(big) - 1);
 	big[sizeof(big) - 1] = '\0';
-	is_int(bg_fc_request(sock, "PUT", "/x", big, &st, NULL, 500, &err), -EINVAL,
+	REFUSED("PUT", "/x", big,
 	    "fc: a body over Firecracker's 51200 bytes is refused");
-	is_int(bg_fc_request(sock, "GET", "/", "{}", &st, NULL, 500, &err), -EINVAL,
-	    "fc: GET with a body is refused");
-	is_int(bg_fc_request(sock, "GET", "/", NULL, &st, NULL, 500, &err), -ECONNREFUSED,
-	    "fc: nobody listening");
+	REFUSED("GET", "/", "{}", "fc: GET with a body is refused");
+#undef REFUSED
+	ok(recv(sp[1], one, sizeof(one), MSG_DONTWAIT) < 0 && errno == EAGAIN,
+	    "  and not a byte was sent");
+	ok(fcntl(sp[0], F_GETFD) >= 0, "  nor the fd closed");
+	close(sp[0]);
+	close(sp[1]);
+
+	t0 = bg_now_ms();
+	is_int(fcreq(h, "GET", "/", NULL, &st, NULL, 500, &err), -ECONNREFUSED,
+	    "fc: nobody listening (retried until the deadline)");
+	ok(bg_now_ms() - t0 >= 400, "  at the deadline");
+	unlink(sock);
+	n = *h;
+	n.rfd = -1;
+	is_int(bg_vmm_firecracker.shutdown(&n, &err), -ENOENT,
+	    "fc shutdown: a handle without a run directory: -ENOENT");
+	ok(strstr(err.msg, "cannot reach the Firecracker API socket") != NULL,
+	    "  says so: %s", err.msg);
+	h->vm = saved;
 }
 
 int
@@ -1021,6 +1800,7 @@ main(void)
 {
 	char tmpl[] = "/tmp/banger-vm.XXXXXX";
 	struct bg_vm vm;
+	struct bg_vmh h = BG_VMH_INIT;
 	struct bg_err err;
 	cJSON *j;
 
@@ -1036,12 +1816,23 @@ main(void)
 	j = cJSON_Parse(base_json);
 	bg_vm_from_json(j, &vm, &err);
 	cJSON_Delete(j);
+	test_drivers(&vm);
 	test_paths(&vm);
 	test_load_save(&vm);
 	test_cmdline(&vm);
 	test_qemu_argv(&vm);
-	test_qmp();
-	test_fc(&vm);
+	test_fc_argv(&vm);
+	test_connect();
+
+	/* The fake servers listen where the VM's run directory is. */
+	memset(&err, 0, sizeof(err));
+	is_int(bg_vm_open("a", BG_VMH_RUNDIR, &h, &err), 0,
+	    "open a with its run directory, for the clients");
+	if (h.sfd >= 0) {
+		test_qmp(&h);
+		test_fc(&h);
+	}
+	bg_vm_close(&h);
 
 	{
 		char cmd[PATH_MAX + 16];

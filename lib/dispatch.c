@@ -1,0 +1,100 @@
+/*
+ * dispatch.c — the one body of both dispatchers (helpers/dispatch.c on
+ * the owner socket, helpers/root-dispatch.c on the root socket): check
+ * the peer (SO_PEERCRED), read the verb line byte by byte (nothing past
+ * the newline is consumed), check the verb against the dispatcher's
+ * list (and, on the root side, the peer's access file), and exec
+ * LIBEXECDIR/<prefix><verb> with the connection still on stdin.  It
+ * does no work of its own, and links no cJSON: it answers only errors,
+ * written by hand (lib/proto-fail.c), so it starts fast.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <skalibs/strerr.h>
+
+#include "banger.h"
+
+static bool
+listed(const char *const *list, const char *verb)
+{
+	for (; list != NULL && *list != NULL; list++)
+		if (strcmp(verb, *list) == 0)
+			return true;
+	return false;
+}
+
+static int
+answer(struct bg_err *err, bool logit)
+{
+	if (logit)
+		strerr_warnw2x("refused: ", err->msg);
+	bg_proto_fail(1, err);
+	bg_proto_drain(0);
+	return bg_exit_for_code(err->code);
+}
+
+int
+bg_dispatch_main(const struct bg_dispatch *d)
+{
+	struct bg_err err = { { 0 }, { 0 } };
+	char verb[BG_VERB_MAX + 1], path[PATH_MAX], dir[PATH_MAX];
+	char *const argv[] = { path, NULL };
+	uid_t uid = getuid();
+	int r;
+
+	PROG = d->prog;
+	r = bg_peer_check(0, d->root, &err);
+	if (r < 0)
+		return answer(&err, true);
+	bg_peer_cred(0, &uid, NULL, NULL);
+	r = bg_proto_read_verb(0, verb, bg_now_ms() + BG_READ_TIMEOUT_MS, &err);
+	if (r < 0)
+		return answer(&err, false);
+	if (listed(d->planned, verb)) {
+		bg_err_set(&err, "not_implemented",
+		    "\"%s\" is not implemented yet in this banger", verb);
+		return answer(&err, false);
+	}
+	if (!listed(d->verbs, verb)) {
+		bg_err_set(&err, "unknown_verb", "unknown %sverb \"%s\": this "
+		    "banger does not know it (is the CLI newer than the installed "
+		    "helpers? run sudo banger system install again)",
+		    d->root ? "root " : "", verb);
+		return answer(&err, false);
+	}
+	if (d->allowed != NULL && (r = d->allowed(uid, verb, &err)) <= 0)
+		return answer(&err, true);
+	r = bg_path_libexec(dir, sizeof(dir));
+	if (r == 0)
+		r = bg_path_helper(path, sizeof(path), d->prefix, verb);
+	if (r < 0) {
+		bg_err_set(&err, "internal", "bad helper directory: %s (check "
+		    "BANGER_LIBEXECDIR)", strerror(-r));
+		return answer(&err, true);
+	}
+	if (access(path, X_OK) < 0) {
+		r = errno;
+		bg_err_set(&err, "internal", "the %s helper %s is missing or not "
+		    "executable (%s): looked in %s, which is %s; reinstall banger "
+		    "(sudo banger system install), or point BANGER_LIBEXECDIR at "
+		    "the directory that holds the helpers", verb, path,
+		    strerror(r), dir, getenv("BANGER_LIBEXECDIR") != NULL ?
+		    "$BANGER_LIBEXECDIR" : "the compiled-in helper directory");
+		return answer(&err, true);
+	}
+	if (d->envp != NULL)
+		execve(path, argv, d->envp);
+	else
+		execv(path, argv);
+	r = errno;
+	strerr_warnwu2sys("exec ", path);
+	bg_err_set(&err, "internal", "cannot run the %s helper %s: %s", verb,
+	    path, strerror(r));
+	bg_proto_fail(1, &err);
+	return r == ENOENT ? 127 : 126;
+}

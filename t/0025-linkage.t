@@ -1,0 +1,40 @@
+#!/bin/sh
+# Each root program links only what it uses (docs/architecture.md, "What
+# each program links"): the dispatchers are static, and no root helper
+# records a shared library beyond its short list -- libsystemd, with its
+# own dozen libraries, least of all.
+. "${0%/*}/lib.sh"
+
+X=$B/libexec/banger
+needed() { readelf -d "$1" 2>/dev/null | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' | sort | tr '\n' ' '; }
+only() {
+	_got=$(needed "$X/$1")
+	_want=$(printf '%s\n' $2 | sort | tr '\n' ' ')
+	[ "$_got" = "$_want" ] && return 0
+	echo "$1 links: $_got; want: $_want" >&2
+	return 1
+}
+
+test_expect_success 'the dispatchers are static' '
+	for p in dispatch root-dispatch; do
+		test -z "$(needed "$X/$p")" && readelf -l "$X/$p" | grep -q "DYN\|EXEC" ||
+			{ echo "$p: $(needed "$X/$p")"; return 1; }
+	done
+'
+test_expect_success 'root-net-setup and root-tap-add: cJSON, nftables, libc' '
+	only root-net-setup "libcjson.so.1 libnftables.so.1 libc.so.6" &&
+	only root-tap-add "libcjson.so.1 libnftables.so.1 libc.so.6"
+'
+test_expect_success 'root-tap-del and root-vmm-launch: cJSON and libc alone' '
+	only root-tap-del "libcjson.so.1 libc.so.6" &&
+	only root-vmm-launch "libcjson.so.1 libc.so.6"
+'
+test_expect_success 'vmm-exec, which root starts as the owner: cJSON and libc alone' '
+	only vmm-exec "libcjson.so.1 libc.so.6"
+'
+test_expect_success 'no helper links libsystemd' '
+	for p in "$X"/*; do
+		! needed "$p" | grep -q libsystemd || { echo "$p"; return 1; }
+	done
+'
+test_done
