@@ -40,9 +40,12 @@ static volatile sig_atomic_t got_signal;
 
 /* ---- requests ------------------------------------------------------- */
 
-/* verb {"v":1,"name":name} into c; 0 or the exit code (c->err). */
+/*
+ * verb {"v":1,"name":name} into c, with "flag":true when flag is not
+ * NULL; 0 or the exit code (c->err).
+ */
 static int
-ask_name(struct cli_call *c, const char *verb, const char *name,
+ask(struct cli_call *c, const char *verb, const char *name, const char *flag,
     int64_t silence)
 {
 	cJSON *req = cJSON_CreateObject();
@@ -50,7 +53,8 @@ ask_name(struct cli_call *c, const char *verb, const char *name,
 
 	memset(c, 0, sizeof(*c));
 	if (req == NULL || cJSON_AddNumberToObject(req, "v", 1) == NULL ||
-	    cJSON_AddStringToObject(req, "name", name) == NULL) {
+	    cJSON_AddStringToObject(req, "name", name) == NULL ||
+	    (flag != NULL && cJSON_AddTrueToObject(req, flag) == NULL)) {
 		cJSON_Delete(req);
 		bg_err_set(&c->err, "temporary", "out of memory");
 		return BG_EXIT_TEMP;
@@ -64,32 +68,11 @@ ask_name(struct cli_call *c, const char *verb, const char *name,
 	return r;
 }
 
-/*
- * vm-delete that stops a running VM at once, without grace: for --rm,
- * where the disks go right after, a guest shutdown protects nothing.
- * One request, one helper.
- */
 static int
-ask_delete_now(struct cli_call *c, const char *name, int64_t silence)
+ask_name(struct cli_call *c, const char *verb, const char *name,
+    int64_t silence)
 {
-	cJSON *req = cJSON_CreateObject();
-	int r;
-
-	memset(c, 0, sizeof(*c));
-	if (req == NULL || cJSON_AddNumberToObject(req, "v", 1) == NULL ||
-	    cJSON_AddStringToObject(req, "name", name) == NULL ||
-	    cJSON_AddTrueToObject(req, "stop") == NULL) {
-		cJSON_Delete(req);
-		bg_err_set(&c->err, "temporary", "out of memory");
-		return BG_EXIT_TEMP;
-	}
-	c->verb = "vm-delete";
-	c->req = req;
-	c->silence_ms = silence;
-	r = cli_call(c);
-	c->req = NULL;
-	cJSON_Delete(req);
-	return r;
+	return ask(c, verb, name, NULL, silence);
 }
 
 /* A string field of a result, or "". */
@@ -758,7 +741,11 @@ remove_vm(const struct run *rn)
 	struct cli_call c;
 	int r;
 
-	r = ask_delete_now(&c, rn->name, rn->silence);
+	/*
+	 * vm-delete that stops a running VM at once, without grace: the
+	 * disks go right after, a guest shutdown would protect nothing.
+	 */
+	r = ask(&c, "vm-delete", rn->name, "stop", rn->silence);
 	if (r == 0) {
 		fprintf(stderr, "deleted VM %s\n", rn->name);
 		cli_ssh_config_refresh();

@@ -443,14 +443,4 @@ act(struct bg_req *rq, cJSON **res, struct bg_err *err)
 	return d.failed > 0 ? BG_EXIT_NO : BG_EXIT_OK;
 }
 
-static const struct bg_verb verb = {
-	.name = "doctor",
-	.fields = (const struct bg_field[]){ { NULL } },
-	.act = act,
-};
-
-int
-main(void)
-{
-	return bg_verb_main(&verb);
-}
+BG_VERB(.name = "doctor", .act = act);

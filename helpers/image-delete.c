@@ -64,17 +64,5 @@ act(struct bg_req *rq, cJSON **result, struct bg_err *err)
 	return 0;
 }
 
-static const struct bg_field fields[] = { BG_F_ARTIFACT("name", true),
-	{ NULL } };
-
-static const struct bg_verb verb = {
-	.name = "image-delete",
-	.fields = fields,
-	.act = act,
-};
-
-int
-main(void)
-{
-	return bg_verb_main(&verb);
-}
+BG_VERB(.name = "image-delete", .fields = BG_FIELDS(BG_F_ARTIFACT("name",
+    true)), .act = act);

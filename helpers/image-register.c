@@ -209,14 +209,4 @@ static const struct bg_field fields[] = {
 	{ NULL },
 };
 
-static const struct bg_verb verb = {
-	.name = "image-register",
-	.fields = fields,
-	.act = act,
-};
-
-int
-main(void)
-{
-	return bg_verb_main(&verb);
-}
+BG_VERB(.name = "image-register", .fields = fields, .act = act);

@@ -7,21 +7,4 @@
  */
 #include "banger.h"
 
-static int
-act(struct bg_req *rq, cJSON **result, struct bg_err *err)
-{
-	(void)rq;
-	return bg_artifact_list_result("kernels", result, err);
-}
-
-static const struct bg_verb verb = {
-	.name = "kernel-list",
-	.fields = (const struct bg_field[]){ { NULL } },
-	.act = act,
-};
-
-int
-main(void)
-{
-	return bg_verb_main(&verb);
-}
+BG_VERB(.name = "kernel-list", .act = bg_artifact_list_act);

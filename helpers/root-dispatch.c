@@ -84,15 +84,9 @@ main(void)
 {
 	static char env[8][PATH_MAX + 32];
 	char *envp[8];
-	struct bg_dispatch d = {
-		.prog = "banger-root-dispatch",
-		.root = true,
-		.prefix = "root-",
-		.verbs = verbs,
-		.planned = planned,
-		.allowed = allowed,
-		.envp = envp,
-	};
+	struct bg_dispatch d = { .prog = "banger-root-dispatch", .root = true,
+		.prefix = "root-", .verbs = verbs, .planned = planned,
+		.allowed = allowed, .envp = envp };
 	size_t i, n = 0;
 
 	/* An empty environment but for PATH and the few variables above. */

@@ -36,16 +36,5 @@ act(struct bg_req *rq, cJSON **result, struct bg_err *err)
 	return 0;
 }
 
-static const struct bg_verb verb = {
-	.name = "net-setup",
-	.flags = BG_VERB_ROOT,
-	.fields = (const struct bg_field[]){ { NULL } },
-	.caps = BG_CAP(CAP_NET_ADMIN),
-	.act = act,
-};
-
-int
-main(void)
-{
-	return bg_verb_main(&verb);
-}
+BG_VERB(.name = "net-setup", .flags = BG_VERB_ROOT,
+    .caps = BG_CAP(CAP_NET_ADMIN), .act = act);

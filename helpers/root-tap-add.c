@@ -14,9 +14,6 @@
  * from /etc/banger/install.toml (never from the request).  The network
  * setup touches only banger's own bridge and nftables table.
  */
-#include <errno.h>
-#include <string.h>
-
 #include <linux/capability.h>
 
 #include "banger.h"
@@ -25,36 +22,16 @@ static int
 act(struct bg_req *rq, cJSON **result, struct bg_err *err)
 {
 	char tap[16];
-	int r;
+	int r = bg_net_tap_add((int)bg_req_int(rq, "index"), rq->owner_uid,
+	    rq->owner_gid, tap, sizeof(tap), err);
 
-	r = bg_net_tap_name((int)bg_req_int(rq, "index"), tap, sizeof(tap));
-	if (r == 0)
-		r = bg_net_ensure(err);
-	if (r < 0)
-		return r;
-	r = bg_net_tap_ensure(tap, rq->owner_uid, rq->owner_gid, BG_BRIDGE);
-	if (r < 0) {
-		bg_err_set(err, r == -EBUSY ? "busy" : "temporary",
-		    "cannot create tap %s: %s", tap, strerror(-r));
-		return r;
+	if (r == 0) {
+		*result = cJSON_CreateObject();
+		cJSON_AddStringToObject(*result, "tap", tap);
 	}
-	*result = cJSON_CreateObject();
-	cJSON_AddStringToObject(*result, "tap", tap);
-	return 0;
+	return r;
 }
 
-static const struct bg_field fields[] = { BG_F_INDEX, { NULL } };
-
-static const struct bg_verb verb = {
-	.name = "tap-add",
-	.flags = BG_VERB_ROOT,
-	.fields = fields,
-	.caps = BG_CAP(CAP_NET_ADMIN),
-	.act = act,
-};
-
-int
-main(void)
-{
-	return bg_verb_main(&verb);
-}
+BG_VERB(.name = "tap-add", .flags = BG_VERB_ROOT,
+    .fields = BG_FIELDS(BG_F_INDEX), .caps = BG_CAP(CAP_NET_ADMIN),
+    .act = act);

@@ -112,18 +112,9 @@ as_owner(char **argv, uid_t uid, gid_t gid, bool wait, struct bg_err *err)
 		snprintf(root, sizeof(root), "BANGER_ROOT=%s", br);
 		envp[1] = root;
 	}
-	if (pipe2(p, O_CLOEXEC) < 0) {
-		bg_err_set(err, "temporary", "pipe: %s", strerror(errno));
-		return -errno;
-	}
-	pid = fork();
-	if (pid < 0) {
-		r = -errno;
-		close(p[0]);
-		close(p[1]);
-		bg_err_set(err, "temporary", "fork: %s", strerror(-r));
-		return r;
-	}
+	pid = bg_fork_pipe(p, err);
+	if (pid < 0)
+		return pid;
 	if (pid == 0) {
 		/*
 		 * One fork is enough: this helper exits as soon as the
@@ -246,8 +237,19 @@ launch_systemd(char **argv, const char *name, uid_t uid, gid_t gid, int rfd,
 static int
 act(struct bg_req *rq, cJSON **result, struct bg_err *err)
 {
+	static const struct {
+		int e;
+		const char *code, *what;
+	} why[] = {
+		{ -ENOENT, "not_found",
+		    "does not exist (banger vm start makes it, as the owner)" },
+		{ -EPERM, "permission_denied", "is not the owner's: refused" },
+		{ -ELOOP, "bad_request", "is a symlink: refused" },
+		{ -ENOTDIR, "bad_request", "is not a directory: refused" },
+	};
 	const char *name = bg_req_str(rq, "name");
 	char exec[PATH_MAX], *argv[3];
+	size_t i;
 	_cleanup_close_ int sfd = -1, rfd = -1;
 	struct stat st;
 	bool systemd = bg_host_systemd() && getenv("BANGER_NO_SYSTEMD") == NULL;
@@ -267,16 +269,11 @@ act(struct bg_req *rq, cJSON **result, struct bg_err *err)
 	rfd = bg_vm_dir(BG_DIR_RUN, name);
 	r = rfd < 0 ? rfd : fstat(rfd, &st) < 0 ? -errno :
 	    st.st_uid != rq->owner_uid ? -EPERM : 0;
-	if (r == -ENOENT)
-		bg_err_set(err, "not_found", "the run directory of VM \"%s\" does "
-		    "not exist (banger vm start makes it, as the owner)", name);
-	else if (r == -EPERM)
-		bg_err_set(err, "permission_denied", "the run directory of VM "
-		    "\"%s\" is not the owner's: refused", name);
-	else if (r == -ELOOP || r == -ENOTDIR)
-		bg_err_set(err, "bad_request", "the run directory of VM \"%s\" "
-		    "is a symlink or not a directory: refused", name);
-	else if (r < 0)
+	for (i = 0; r < 0 && i < sizeof(why) / sizeof(why[0]); i++)
+		if (why[i].e == r)
+			bg_err_set(err, why[i].code, "the run directory of VM "
+			    "\"%s\" %s", name, why[i].what);
+	if (r < 0 && err->code[0] == '\0')
 		bg_err_set(err, "temporary", "cannot open the run directory of VM "
 		    "\"%s\": %s", name, strerror(-r));
 	if (r < 0)
@@ -304,20 +301,9 @@ act(struct bg_req *rq, cJSON **result, struct bg_err *err)
 	return 0;
 }
 
-static const struct bg_field fields[] = { BG_F_NAME, { NULL } };
-
-static const struct bg_verb verb = {
-	.name = "vmm-launch",
-	.flags = BG_VERB_ROOT,
-	.fields = fields,
-	/* The switch to the owner; reading the owner's directories. */
-	.caps = BG_CAP(CAP_SETUID) | BG_CAP(CAP_SETGID) |
-	    BG_CAP(CAP_DAC_READ_SEARCH),
-	.act = act,
-};
-
-int
-main(void)
-{
-	return bg_verb_main(&verb);
-}
+/* Caps: the switch to the owner; reading the owner's directories. */
+BG_VERB(.name = "vmm-launch", .flags = BG_VERB_ROOT,
+    .fields = BG_FIELDS(BG_F_NAME),
+    .caps = BG_CAP(CAP_SETUID) | BG_CAP(CAP_SETGID) |
+	BG_CAP(CAP_DAC_READ_SEARCH),
+    .act = act);

@@ -480,16 +480,5 @@ static const struct bg_field fields[] = {
 	{ NULL },
 };
 
-static const struct bg_verb verb = {
-	.name = "vm-create",
-	.flags = BG_VERB_PAYLOAD,
-	.fields = fields,
-	.validate = validate,
-	.act = act,
-};
-
-int
-main(void)
-{
-	return bg_verb_main(&verb);
-}
+BG_VERB(.name = "vm-create", .flags = BG_VERB_PAYLOAD, .fields = fields,
+    .validate = validate, .act = act);

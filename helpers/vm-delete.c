@@ -23,12 +23,9 @@ act(struct bg_req *rq, cJSON **result, struct bg_err *err)
 	bool forced = false, was;
 	int r;
 
-	g = bg_lock_global(0);
-	if (g < 0) {
-		bg_err_set(err, "temporary", "cannot take the global lock: %s",
-		    strerror(-g));
+	g = bg_lock_global_err(err);
+	if (g < 0)
 		return g;
-	}
 	/* A VM whose vm.json is broken is deleted all the same. */
 	r = bg_vm_open(name, BG_VMH_ANY, &h, err);
 	if (r < 0)
@@ -56,17 +53,5 @@ act(struct bg_req *rq, cJSON **result, struct bg_err *err)
 	return 0;
 }
 
-static const struct bg_field fields[] = { BG_F_NAME, BG_F_BOOL("stop"),
-	{ NULL } };
-
-static const struct bg_verb verb = {
-	.name = "vm-delete",
-	.fields = fields,
-	.act = act,
-};
-
-int
-main(void)
-{
-	return bg_verb_main(&verb);
-}
+BG_VERB(.name = "vm-delete", .fields = BG_FIELDS(BG_F_NAME,
+    BG_F_BOOL("stop")), .act = act);

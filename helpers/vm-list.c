@@ -109,14 +109,4 @@ act(struct bg_req *rq, cJSON **result, struct bg_err *err)
 	return 0;
 }
 
-static const struct bg_verb verb = {
-	.name = "vm-list",
-	.fields = (const struct bg_field[]){ { NULL } },
-	.act = act,
-};
-
-int
-main(void)
-{
-	return bg_verb_main(&verb);
-}
+BG_VERB(.name = "vm-list", .act = act);

@@ -108,14 +108,4 @@ static const struct bg_field fields[] = {
 	{ NULL },
 };
 
-static const struct bg_verb verb = {
-	.name = "vm-logs",
-	.fields = fields,
-	.act = act,
-};
-
-int
-main(void)
-{
-	return bg_verb_main(&verb);
-}
+BG_VERB(.name = "vm-logs", .fields = fields, .act = act);

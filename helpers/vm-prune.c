@@ -149,12 +149,9 @@ act(struct bg_req *rq, cJSON **result, struct bg_err *err)
 	cJSON *removed, *kept, *taps, *leftovers;
 	int r, i;
 
-	g = bg_lock_global(0);
-	if (g < 0) {
-		bg_err_set(err, "temporary", "cannot take the global lock: %s",
-		    strerror(-g));
+	g = bg_lock_global_err(err);
+	if (g < 0)
 		return g;
-	}
 	*result = cJSON_CreateObject();
 	removed = cJSON_AddArrayToObject(*result, "removed");
 	kept = cJSON_AddArrayToObject(*result, "kept");
@@ -186,16 +183,5 @@ act(struct bg_req *rq, cJSON **result, struct bg_err *err)
 	return 0;
 }
 
-static const struct bg_field fields[] = { BG_F_BOOL("dry_run"), { NULL } };
-
-static const struct bg_verb verb = {
-	.name = "vm-prune",
-	.fields = fields,
-	.act = act,
-};
-
-int
-main(void)
-{
-	return bg_verb_main(&verb);
-}
+BG_VERB(.name = "vm-prune", .fields = BG_FIELDS(BG_F_BOOL("dry_run")),
+    .act = act);

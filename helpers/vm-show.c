@@ -37,16 +37,4 @@ act(struct bg_req *rq, cJSON **result, struct bg_err *err)
 	return 0;
 }
 
-static const struct bg_field fields[] = { BG_F_NAME, { NULL } };
-
-static const struct bg_verb verb = {
-	.name = "vm-show",
-	.fields = fields,
-	.act = act,
-};
-
-int
-main(void)
-{
-	return bg_verb_main(&verb);
-}
+BG_VERB(.name = "vm-show", .fields = BG_FIELDS(BG_F_NAME), .act = act);

@@ -26,12 +26,9 @@ act(struct bg_req *rq, cJSON **result, struct bg_err *err)
 	 * Held until the VMM holds the VM lock: vm-delete and vm-prune
 	 * (which take it too) can never remove a VM that is starting.
 	 */
-	g = bg_lock_global(0);
-	if (g < 0) {
-		bg_err_set(err, "temporary", "cannot take the global lock: %s",
-		    strerror(-g));
+	g = bg_lock_global_err(err);
+	if (g < 0)
 		return g;
-	}
 	/* RUN/vms/NAME is the owner's: made here, never by root. */
 	r = bg_vm_open(bg_req_str(rq, "name"), BG_VMH_RUNDIR, &h, err);
 	if (r < 0)
@@ -89,16 +86,4 @@ act(struct bg_req *rq, cJSON **result, struct bg_err *err)
 	return 0;
 }
 
-static const struct bg_field fields[] = { BG_F_NAME, { NULL } };
-
-static const struct bg_verb verb = {
-	.name = "vm-start",
-	.fields = fields,
-	.act = act,
-};
-
-int
-main(void)
-{
-	return bg_verb_main(&verb);
-}
+BG_VERB(.name = "vm-start", .fields = BG_FIELDS(BG_F_NAME), .act = act);

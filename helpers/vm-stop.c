@@ -39,14 +39,4 @@ static const struct bg_field fields[] = {
 	{ NULL },
 };
 
-static const struct bg_verb verb = {
-	.name = "vm-stop",
-	.fields = fields,
-	.act = act,
-};
-
-int
-main(void)
-{
-	return bg_verb_main(&verb);
-}
+BG_VERB(.name = "vm-stop", .fields = fields, .act = act);

@@ -135,8 +135,11 @@ bg_artifact_list(const char *kind, cJSON **out, struct bg_err *err)
 }
 
 int
-bg_artifact_list_result(const char *kind, cJSON **result, struct bg_err *err)
+bg_artifact_list_act(struct bg_req *rq, cJSON **result, struct bg_err *err)
 {
+	/* image-list lists images, kernel-list kernels. */
+	const char *kind = strcmp(rq->verb->name, "kernel-list") == 0 ?
+	    "kernels" : "images";
 	cJSON *arr;
 	int r = bg_artifact_list(kind, &arr, err);
 

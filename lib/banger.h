@@ -144,6 +144,8 @@ int bg_rm_rf_at(int dirfd, const char *name);
  * stderr's first bytes go into err on failure.  -ETIMEDOUT kills it.
  */
 int bg_run(char *const argv[], int timeout_ms, struct bg_err *err);
+/* pipe2(O_CLOEXEC) into p, then fork: the child's pid (0 in the child) or -errno. */
+int bg_fork_pipe(int p[2], struct bg_err *err);
 
 /* ---- the host (lib/host.c) --------------------------------------- */
 
@@ -195,6 +197,8 @@ int bg_lock_at(int dirfd, const char *name, int flags);
 int bg_lock_held_at(int dirfd, const char *name);
 /* STATE/lock: names, IPs, tap numbers. */
 int bg_lock_global(int flags);
+/* The same, waiting, with err filled on failure. */
+int bg_lock_global_err(struct bg_err *err);
 
 /* ---- JSON files (lib/json.c) ------------------------------------- */
 
@@ -298,10 +302,8 @@ int bg_dispatch_main(const struct bg_dispatch *d);
 /*
  * A helper is a struct bg_verb and a one-line main():
  *
- *   static const struct bg_field fields[] = { BG_F_NAME, { NULL } };
  *   static int act(struct bg_req *rq, cJSON **result, struct bg_err *err);
- *   static const struct bg_verb verb = { "vm-show", 0, fields, 0, NULL, act };
- *   int main(void) { return bg_verb_main(&verb); }
+ *   BG_VERB(.name = "vm-show", .fields = BG_FIELDS(BG_F_NAME), .act = act);
  *
  * bg_verb_main checks the peer, reads the request, checks it against
  * the fields (unknown key, wrong type, out of range, missing: exit 100
@@ -380,6 +382,16 @@ struct bg_req {
 };
 
 int bg_verb_main(const struct bg_verb *v);
+/*
+ * A helper's descriptor and its main(), at the end of its file:
+ *   BG_VERB(.name = "vm-show", .fields = BG_FIELDS(BG_F_NAME), .act = act);
+ */
+#define BG_VERB(...)                                                    \
+	static const struct bg_verb bg_verb_ = { __VA_ARGS__ };         \
+	int main(void) { return bg_verb_main(&bg_verb_); }              \
+	extern int bg_verb_end_
+/* The fields of a request, as a compound literal ending with { NULL }. */
+#define BG_FIELDS(...) ((const struct bg_field[]){ __VA_ARGS__, { NULL } })
 /* Typed fields of a checked request (absent: NULL, or the default). */
 const char *bg_req_str(const struct bg_req *rq, const char *key);
 int64_t bg_req_int(const struct bg_req *rq, const char *key);
@@ -451,8 +463,8 @@ bool bg_is_control(uint32_t c);
  * each manifest.json, or {"name","state":"broken","error"}.
  */
 int bg_artifact_list(const char *kind, cJSON **out, struct bg_err *err);
-/* The result of image-list and kernel-list: {kind:[...]}. */
-int bg_artifact_list_result(const char *kind, cJSON **result, struct bg_err *err);
+/* The act of image-list and kernel-list: {"images"|"kernels":[...]}. */
+int bg_artifact_list_act(struct bg_req *rq, cJSON **result, struct bg_err *err);
 
 /* ---- tar streams (lib/untar.c) ---------------------------------- */
 
@@ -586,6 +598,12 @@ int bg_net_ip_forward(void);
 int bg_net_nft_ensure(const char *bridge, const char *subnet, struct bg_err *err);
 /* All of it: bridge, ip_forward, the table (lib/net-setup.c).  Idempotent. */
 int bg_net_ensure(struct bg_err *err);
+/* The network, then slot index's tap for uid:gid (its name into tap). */
+int bg_net_tap_add(int index, uid_t uid, gid_t gid, char *tap, size_t n,
+    struct bg_err *err);
+/* Slot index's tap removed (*existed: it was there). */
+int bg_net_tap_del(int index, char *tap, size_t n, bool *existed,
+    struct bg_err *err);
 
 /* ---- VMs (lib/vm.c, lib/vm-handle.c) ---------------------------- */
 

@@ -86,3 +86,14 @@ bg_lock_global(int flags)
 	close(d);
 	return fd;
 }
+
+int
+bg_lock_global_err(struct bg_err *err)
+{
+	int g = bg_lock_global(0);
+
+	if (g < 0)
+		bg_err_set(err, "temporary", "cannot take the global lock: %s",
+		    strerror(-g));
+	return g;
+}

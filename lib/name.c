@@ -15,36 +15,30 @@ is_lower_alnum(char c)
 	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
 }
 
-bool
-bg_name_valid(const char *s)
+/* s is 1..max bytes of [a-z0-9-], its first byte a letter or digit when alnum_first. */
+static bool
+dashed(const char *s, size_t max, bool alnum_first)
 {
 	size_t i;
 
-	if (s == NULL || !is_lower_alnum(s[0]))
+	if (s == NULL || s[0] == '\0' || (alnum_first && !is_lower_alnum(s[0])))
 		return false;
-	for (i = 1; s[i] != '\0'; i++) {
-		if (i >= BG_NAME_MAX)
+	for (i = 0; s[i] != '\0'; i++)
+		if (i >= max || (!is_lower_alnum(s[i]) && s[i] != '-'))
 			return false;
-		if (!is_lower_alnum(s[i]) && s[i] != '-')
-			return false;
-	}
 	return true;
+}
+
+bool
+bg_name_valid(const char *s)
+{
+	return dashed(s, BG_NAME_MAX, true);
 }
 
 bool
 bg_verb_valid(const char *s)
 {
-	size_t i;
-
-	if (s == NULL || s[0] == '\0')
-		return false;
-	for (i = 0; s[i] != '\0'; i++) {
-		if (i >= BG_VERB_MAX)
-			return false;
-		if (!is_lower_alnum(s[i]) && s[i] != '-')
-			return false;
-	}
-	return true;
+	return dashed(s, BG_VERB_MAX, false);
 }
 
 /*

@@ -184,3 +184,19 @@ bg_net_tap_delete(const char *name)
 	close(fd);
 	return r;
 }
+
+int
+bg_net_tap_del(int index, char *tap, size_t n, bool *existed,
+    struct bg_err *err)
+{
+	int r = bg_net_tap_name(index, tap, n);
+
+	if (r < 0)
+		return r;
+	*existed = bg_net_link_exists(tap);
+	r = bg_net_tap_delete(tap);
+	if (r < 0)
+		bg_err_set(err, r == -EBUSY ? "busy" : "temporary",
+		    "cannot remove tap %s: %s", tap, strerror(-r));
+	return r;
+}

@@ -28,3 +28,20 @@ bg_net_ensure(struct bg_err *err)
 	}
 	return bg_net_nft_ensure(BG_BRIDGE, BG_SUBNET, err);
 }
+
+int
+bg_net_tap_add(int index, uid_t uid, gid_t gid, char *tap, size_t n,
+    struct bg_err *err)
+{
+	int r = bg_net_tap_name(index, tap, n);
+
+	if (r == 0)
+		r = bg_net_ensure(err);
+	if (r < 0)
+		return r;
+	r = bg_net_tap_ensure(tap, uid, gid, BG_BRIDGE);
+	if (r < 0)
+		bg_err_set(err, r == -EBUSY ? "busy" : "temporary",
+		    "cannot create tap %s: %s", tap, strerror(-r));
+	return r;
+}

@@ -83,8 +83,9 @@ int
 bg_path_build(char *buf, size_t n, enum bg_dir d, const char *sub,
     const char *name, const char *file)
 {
+	const char *parts[] = { sub, name, file };
 	char dir[PATH_MAX];
-	size_t len;
+	size_t len, i;
 	int r;
 
 	if (name != NULL && !bg_artifact_name_valid(name))
@@ -92,21 +93,11 @@ bg_path_build(char *buf, size_t n, enum bg_dir d, const char *sub,
 	r = bg_path_dir(d, dir, sizeof(dir));
 	if (r < 0)
 		return r;
-	len = strlen(dir);
-	if (sub != NULL) {
-		r = cat(dir + len, sizeof(dir) - len, "/", sub);
-		if (r < 0)
-			return r;
+	for (i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
+		if (parts[i] == NULL)
+			continue;
 		len = strlen(dir);
-	}
-	if (name != NULL) {
-		r = cat(dir + len, sizeof(dir) - len, "/", name);
-		if (r < 0)
-			return r;
-		len = strlen(dir);
-	}
-	if (file != NULL) {
-		r = cat(dir + len, sizeof(dir) - len, "/", file);
+		r = cat(dir + len, sizeof(dir) - len, "/", parts[i]);
 		if (r < 0)
 			return r;
 	}

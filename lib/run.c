@@ -14,17 +14,15 @@
 #include "banger.h"
 
 int
-bg_run(char *const argv[], int timeout_ms, struct bg_err *err)
+bg_fork_pipe(int p[2], struct bg_err *err)
 {
-	char msg[512];
-	size_t have = 0;
-	int p[2], st, r;
-	int64_t deadline = bg_now_ms() + timeout_ms;
 	pid_t pid;
+	int r;
 
 	if (pipe2(p, O_CLOEXEC) < 0) {
-		bg_err_set(err, "temporary", "pipe: %s", strerror(errno));
-		return -errno;
+		r = -errno;
+		bg_err_set(err, "temporary", "pipe: %s", strerror(-r));
+		return r;
 	}
 	pid = fork();
 	if (pid < 0) {
@@ -34,6 +32,21 @@ bg_run(char *const argv[], int timeout_ms, struct bg_err *err)
 		bg_err_set(err, "temporary", "fork: %s", strerror(-r));
 		return r;
 	}
+	return (int)pid;
+}
+
+int
+bg_run(char *const argv[], int timeout_ms, struct bg_err *err)
+{
+	char msg[512];
+	size_t have = 0;
+	int p[2], st, r;
+	int64_t deadline = bg_now_ms() + timeout_ms;
+	pid_t pid;
+
+	pid = bg_fork_pipe(p, err);
+	if (pid < 0)
+		return pid;
 	if (pid == 0) {
 		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
 

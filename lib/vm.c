@@ -24,6 +24,8 @@
 #include "banger.h"
 
 #define VM_JSON_MAX 65536
+#define STR_(x) #x
+#define STR(x) STR_(x)          /* a number macro as a string literal */
 #define VCPU_MIN BG_VCPU_MIN
 #define VCPU_MAX BG_VCPU_MAX
 #define MEMORY_MIN ((long)BG_MEMORY_MIN_MIB)
@@ -205,19 +207,13 @@ bg_vm_from_json(const cJSON *j, struct bg_vm *out, struct bg_err *err)
 	if (!json_str(seen[F_STATUS], vm.status, sizeof(vm.status) - 1) ||
 	    (strcmp(vm.status, "creating") != 0 && strcmp(vm.status, "created") != 0))
 		BAD("status", "must be \"creating\" or \"created\"");
-	if (!json_int(seen[F_VCPU], VCPU_MIN, VCPU_MAX, &d)) {
-		bg_err_set(err, "bad_request",
-		    "vm.json: 'vcpu' must be an integer from %d to %d",
-		    VCPU_MIN, VCPU_MAX);
-		return -EINVAL;
-	}
+	if (!json_int(seen[F_VCPU], VCPU_MIN, VCPU_MAX, &d))
+		BAD("vcpu", "must be an integer from " STR(BG_VCPU_MIN) " to "
+		    STR(BG_VCPU_MAX));
 	vm.vcpu = (int)d;
-	if (!json_int(seen[F_MEMORY], MEMORY_MIN, MEMORY_MAX, &d)) {
-		bg_err_set(err, "bad_request",
-		    "vm.json: 'memory_mib' must be an integer from %ld to %ld",
-		    MEMORY_MIN, MEMORY_MAX);
-		return -EINVAL;
-	}
+	if (!json_int(seen[F_MEMORY], MEMORY_MIN, MEMORY_MAX, &d))
+		BAD("memory_mib", "must be an integer from "
+		    STR(BG_MEMORY_MIN_MIB) " to " STR(BG_MEMORY_MAX_MIB));
 	vm.memory_mib = (long)d;
 	if (!json_int(seen[F_DISK], (double)DISK_MIN, (double)DISK_MAX, &d))
 		BAD("disk_bytes", "must be an integer from 1 GiB to 16 TiB");

@@ -17,6 +17,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -365,21 +366,31 @@ has_word(const char *cmdline, const char *w)
 	return false;
 }
 
-/* {"drive_id", "path_on_host", "is_root_device", "is_read_only", "cache_type"} */
-static cJSON *
-drive(const char *id, const char *path, bool root)
+/*
+ * A JSON object from "key", value pairs (NULL-terminated): a value
+ * starting with '#' is a number, "@t"/"@f" a boolean, else a string.
+ */
+__attribute__((sentinel)) static cJSON *
+obj(const char *key, ...)
 {
-	cJSON *o = cJSON_CreateObject();
+	cJSON *o = cJSON_CreateObject(), *v;
+	const char *k, *val;
+	va_list ap;
 
-	if (o == NULL || cJSON_AddStringToObject(o, "drive_id", id) == NULL ||
-	    cJSON_AddStringToObject(o, "path_on_host", path) == NULL ||
-	    cJSON_AddBoolToObject(o, "is_root_device", root) == NULL ||
-	    cJSON_AddBoolToObject(o, "is_read_only", false) == NULL ||
-	    /* Honour the guest's flushes, as the QEMU driver does. */
-	    cJSON_AddStringToObject(o, "cache_type", "Writeback") == NULL) {
-		cJSON_Delete(o);
-		return NULL;
+	va_start(ap, key);
+	for (k = key; o != NULL && k != NULL; k = va_arg(ap, const char *)) {
+		val = va_arg(ap, const char *);
+		v = val[0] == '#' ? cJSON_CreateNumber(strtod(val + 1, NULL)) :
+		    strcmp(val, "@t") == 0 ? cJSON_CreateTrue() :
+		    strcmp(val, "@f") == 0 ? cJSON_CreateFalse() :
+		    cJSON_CreateString(val);
+		if (v == NULL || !cJSON_AddItemToObject(o, k, v)) {
+			cJSON_Delete(v);
+			cJSON_Delete(o);
+			o = NULL;
+		}
 	}
+	va_end(ap);
 	return o;
 }
 
@@ -388,9 +399,10 @@ fc_boot(const struct bg_vmh *h, const char *cmdline, struct bg_err *err)
 {
 	const struct bg_vm *vm = &h->vm;
 	char kernel[PATH_MAX], initrd[PATH_MAX], rootfs[PATH_MAX], work[PATH_MAX];
+	char vcpu[16], mem[32];
 	struct bg_vm v;
-	cJSON *o;
-	int r;
+	size_t i;
+	int r = 0;
 
 	if (cmdline == NULL) {
 		bg_err_set(err, "internal", "firecracker: nothing to boot");
@@ -418,51 +430,46 @@ fc_boot(const struct bg_vmh *h, const char *cmdline, struct bg_err *err)
 		    "slot or paths", vm->name);
 		return -EINVAL;
 	}
+	snprintf(vcpu, sizeof(vcpu), "#%d", v.vcpu);
+	snprintf(mem, sizeof(mem), "#%ld", v.memory_mib);
+	{
+		/*
+		 * The root drive is /dev/vda, the work disk /dev/vdb.
+		 * Writeback: the guest's flushes are honoured, as with QEMU.
+		 */
+		const struct {
+			const char *path;
+			cJSON *body;
+			int timeout_ms;
+		} reqs[] = {
+			{ "/machine-config", obj("vcpu_count", vcpu,
+			    "mem_size_mib", mem, NULL), FC_START_TIMEOUT_MS },
+			{ "/boot-source", obj("kernel_image_path", kernel,
+			    "initrd_path", initrd, "boot_args", cmdline, NULL),
+			    FC_TIMEOUT_MS },
+			{ "/drives/rootfs", obj("drive_id", "rootfs",
+			    "path_on_host", rootfs, "is_root_device", "@t",
+			    "is_read_only", "@f", "cache_type", "Writeback", NULL),
+			    FC_TIMEOUT_MS },
+			{ "/drives/work", obj("drive_id", "work",
+			    "path_on_host", work, "is_root_device", "@f",
+			    "is_read_only", "@f", "cache_type", "Writeback", NULL),
+			    FC_TIMEOUT_MS },
+			{ "/network-interfaces/eth0", obj("iface_id", "eth0",
+			    "guest_mac", v.mac, "host_dev_name", v.tap, NULL),
+			    FC_TIMEOUT_MS },
+			{ "/actions", obj("action_type", "InstanceStart", NULL),
+			    FC_START_TIMEOUT_MS },
+		};
 
-	o = cJSON_CreateObject();
-	if (o != NULL && (cJSON_AddNumberToObject(o, "vcpu_count", v.vcpu) == NULL ||
-	    cJSON_AddNumberToObject(o, "mem_size_mib", (double)v.memory_mib) == NULL)) {
-		cJSON_Delete(o);
-		o = NULL;
-	}
-	r = put(h, "/machine-config", o, FC_START_TIMEOUT_MS, BG_CONNECT_WAIT, err);
-	if (r == 0) {
-		o = cJSON_CreateObject();
-		if (o != NULL &&
-		    (cJSON_AddStringToObject(o, "kernel_image_path", kernel) == NULL ||
-		    cJSON_AddStringToObject(o, "initrd_path", initrd) == NULL ||
-		    cJSON_AddStringToObject(o, "boot_args", cmdline) == NULL)) {
-			cJSON_Delete(o);
-			o = NULL;
+		/* In order; put() consumes each body, sent or not. */
+		for (i = 0; i < sizeof(reqs) / sizeof(reqs[0]); i++) {
+			if (r == 0)
+				r = put(h, reqs[i].path, reqs[i].body,
+				    reqs[i].timeout_ms, BG_CONNECT_WAIT, err);
+			else
+				cJSON_Delete(reqs[i].body);
 		}
-		r = put(h, "/boot-source", o, FC_TIMEOUT_MS, BG_CONNECT_WAIT, err);
-	}
-	/* The root drive is /dev/vda, the work disk /dev/vdb. */
-	if (r == 0)
-		r = put(h, "/drives/rootfs", drive("rootfs", rootfs, true),
-		    FC_TIMEOUT_MS, BG_CONNECT_WAIT, err);
-	if (r == 0)
-		r = put(h, "/drives/work", drive("work", work, false),
-		    FC_TIMEOUT_MS, BG_CONNECT_WAIT, err);
-	if (r == 0) {
-		o = cJSON_CreateObject();
-		if (o != NULL &&
-		    (cJSON_AddStringToObject(o, "iface_id", "eth0") == NULL ||
-		    cJSON_AddStringToObject(o, "guest_mac", v.mac) == NULL ||
-		    cJSON_AddStringToObject(o, "host_dev_name", v.tap) == NULL)) {
-			cJSON_Delete(o);
-			o = NULL;
-		}
-		r = put(h, "/network-interfaces/eth0", o, FC_TIMEOUT_MS, BG_CONNECT_WAIT, err);
-	}
-	if (r == 0) {
-		o = cJSON_CreateObject();
-		if (o != NULL &&
-		    cJSON_AddStringToObject(o, "action_type", "InstanceStart") == NULL) {
-			cJSON_Delete(o);
-			o = NULL;
-		}
-		r = put(h, "/actions", o, FC_START_TIMEOUT_MS, BG_CONNECT_WAIT, err);
 	}
 	return r;
 }
@@ -470,14 +477,8 @@ fc_boot(const struct bg_vmh *h, const char *cmdline, struct bg_err *err)
 static int
 fc_shutdown(const struct bg_vmh *h, struct bg_err *err)
 {
-	cJSON *o = cJSON_CreateObject();
-
-	if (o != NULL &&
-	    cJSON_AddStringToObject(o, "action_type", "SendCtrlAltDel") == NULL) {
-		cJSON_Delete(o);
-		o = NULL;
-	}
-	return put(h, "/actions", o, FC_TIMEOUT_MS, 0, err);
+	return put(h, "/actions", obj("action_type", "SendCtrlAltDel", NULL),
+	    FC_TIMEOUT_MS, 0, err);
 }
 
 static bool
@@ -498,12 +499,9 @@ const struct bg_vmm bg_vmm_firecracker = {
 	 * stop SendCtrlAltDel (a graceful vm stop) reaching the guest.
 	 */
 	.kernel_words = "i8042.noaux i8042.nomux i8042.dumbkbd swiotlb=noforce",
-	.needs_kvm = true,
-	.console_on_stdout = true,
+	.needs_kvm = true, .console_on_stdout = true,
 	.log_name = "firecracker.log",
-	.emulated = fc_emulated,
-	.argv = fc_argv,
-	.boot = fc_boot,
+	.emulated = fc_emulated, .argv = fc_argv, .boot = fc_boot,
+	/* No quit request: a signal ends it. */
 	.shutdown = fc_shutdown,
-	.quit = NULL,
 };

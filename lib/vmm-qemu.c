@@ -349,11 +349,10 @@ const struct bg_vmm bg_vmm_qemu = {
 	.install = "sudo apt-get install qemu-system-x86",
 	/* The measured TCG flags: no i8042 probing, no keyboard. */
 	.kernel_words = "i8042.nopnp i8042.noaux i8042.nokbd",
-	.needs_kvm = false,
-	.console_on_stdout = false,
+	/* TCG works without KVM; the console is a chardev into serial.log;
+	 * the argv says everything: no boot step. */
 	.emulated = qemu_emulated,
 	.argv = qemu_argv,
-	.boot = NULL,
 	.shutdown = qemu_shutdown,
 	.quit = qemu_quit,
 };
