@@ -94,7 +94,7 @@ main(int argc, char **argv)
 	for (i = 0; i < n; i++) {
 		int64_t s = now_us();
 		int r = argv[1][0] == 'e' ? one_exec(argv[3]) :
-		    one_request(argv[3]);
+					    one_request(argv[3]);
 
 		if (r < 0) {
 			fprintf(stderr, "latency: iteration %ld failed\n", i);

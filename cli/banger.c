@@ -19,7 +19,7 @@
 
 #include "cli.h"
 
-#define CLI_GO (-1)   /* parsing succeeded: run the command */
+#define CLI_GO (-1) /* parsing succeeded: run the command */
 
 /* ---- suggestions ------------------------------------------------- */
 
@@ -69,8 +69,11 @@ print_choices(const char *const *c, size_t n, const char *prefix)
 
 	fputs("banger: did you mean ", stderr);
 	for (i = 0; i < n; i++)
-		fprintf(stderr, "%s'%s%s'", i == 0 ? "" : i + 1 == n ?
-		    " or " : ", ", prefix, c[i]);
+		fprintf(stderr, "%s'%s%s'",
+		    i == 0	   ? "" :
+			i + 1 == n ? " or " :
+				     ", ",
+		    prefix, c[i]);
 	fputs("?\n", stderr);
 }
 
@@ -164,8 +167,9 @@ static void
 print_global_flags(FILE *f)
 {
 	fputs("Global flags:\n"
-	    "  --json        print the result as JSON on stdout\n"
-	    "  -h, --help    show help\n", f);
+	      "  --json        print the result as JSON on stdout\n"
+	      "  -h, --help    show help\n",
+	    f);
 }
 
 static void
@@ -174,7 +178,8 @@ print_main_usage(FILE *f)
 	size_t g, i;
 
 	fputs("usage: banger [--json] COMMAND [FLAGS] [ARGS]\n\n"
-	    "One-command development sandboxes on microVMs.\n", f);
+	      "One-command development sandboxes on microVMs.\n",
+	    f);
 	for (g = 0; g < cli_ngroups; g++) {
 		fprintf(f, "\n%s:\n", cli_groups[g].title);
 		for (i = 0; i < cli_ncmds; i++)
@@ -190,7 +195,8 @@ print_main_usage(FILE *f)
 	    "show help for a command");
 	print_global_flags(f);
 	fputs("\nRun 'banger help COMMAND' or 'banger COMMAND --help' for a "
-	    "command's flags.\n", f);
+	      "command's flags.\n",
+	    f);
 }
 
 static void
@@ -249,8 +255,7 @@ print_cmd_usage(FILE *f, const struct cli_cmd *c)
 
 	print_usage_line(f, c);
 	fprintf(f, "\n%c%s.%s\n", toupper((unsigned char)c->summary[0]),
-	    c->summary + 1,
-	    cli_cmd_todo(c) ? "  (Not implemented yet.)" : "");
+	    c->summary + 1, cli_cmd_todo(c) ? "  (Not implemented yet.)" : "");
 	if (c->details != NULL)
 		fprintf(f, "\n%s", c->details);
 	fputs("\nFlags:\n", f);
@@ -467,8 +472,8 @@ convert(const char *what, enum cli_type t, const char *val, long long min,
 	case CLI_INT:
 		if (parse_uint(val, &v) < 0 || v < min || v > max) {
 			snprintf(why, sizeof(why),
-			    "is not a whole number from %lld to %lld",
-			    min, max);
+			    "is not a whole number from %lld to %lld", min,
+			    max);
 			return cli_bad_value(what, val, why);
 		}
 		*out = cJSON_CreateNumber((double)v);
@@ -487,7 +492,8 @@ convert(const char *what, enum cli_type t, const char *val, long long min,
 			human_size(max << 20, hi, sizeof(hi));
 			snprintf(why, sizeof(why),
 			    "is not a memory size from %s to %s: give MiB "
-			    "(2048) or a suffix (2G, 512M)", lo, hi);
+			    "(2048) or a suffix (2G, 512M)",
+			    lo, hi);
 			return cli_bad_value(what, val, why);
 		}
 		*out = cJSON_CreateNumber((double)v);
@@ -498,8 +504,8 @@ convert(const char *what, enum cli_type t, const char *val, long long min,
 			human_size(min, lo, sizeof(lo));
 			human_size(max, hi, sizeof(hi));
 			snprintf(why, sizeof(why),
-			    "is not a size from %s to %s (like 16G or 1T)",
-			    lo, hi);
+			    "is not a size from %s to %s (like 16G or 1T)", lo,
+			    hi);
 			return cli_bad_value(what, val, why);
 		}
 		*out = cJSON_CreateNumber((double)bytes);
@@ -637,7 +643,8 @@ parse_flag(struct cli_inv *inv, int argc, char **argv, int *i)
 			return cli_usage_error(inv->cmd,
 			    "%s needs a value (%s%s)", what, f->metavar,
 			    *i + 1 < argc ? "; write --flag=VALUE for a value "
-			    "that starts with '-'" : "");
+					    "that starts with '-'" :
+					    "");
 		val = argv[++*i];
 	}
 	r = convert(what, f->type, val ? val : "", f->min, f->max, &v);
@@ -786,7 +793,7 @@ help(int argc, char **argv)
 /* Flags before the command, or between its group and its verb. */
 struct globals {
 	bool json, help;
-	const char *bad;                /* the first unknown one */
+	const char *bad; /* the first unknown one */
 	const struct cli_group *bad_in; /* where it was: NULL or a group */
 };
 
@@ -891,7 +898,6 @@ parse(int argc, char **argv, struct cli_inv *inv)
 	inv->json = inv->json || gl.json;
 	return r;
 }
-
 
 /* ---- main -------------------------------------------------------- */
 

@@ -16,35 +16,35 @@
 
 #include "banger.h"
 
-#define CLI_STR_MAX 255         /* a free-text flag value or operand */
+#define CLI_STR_MAX 255 /* a free-text flag value or operand */
 #define CLI_SILENCE_MS (10 * 60 * 1000) /* default: no answer line for 10 min */
 
 /* What a flag's value or an operand must look like. */
 enum cli_type {
-	CLI_BOOL,       /* a switch: true when given, takes no value */
-	CLI_STR,        /* text: at most CLI_STR_MAX bytes, no control chars */
-	CLI_NAME,       /* a banger name (bg_name_valid) */
-	CLI_ARTIFACT,   /* an image or kernel name (bg_artifact_name_valid) */
-	CLI_PATH,       /* a host path: like CLI_STR, up to PATH_MAX */
-	CLI_INT,        /* a whole number in [min, max] */
-	CLI_MIB,        /* memory: MiB, or a size with a suffix; in MiB */
-	CLI_SIZE,       /* a size ("16G"; no suffix: bytes); [min, max] bytes */
+	CLI_BOOL, /* a switch: true when given, takes no value */
+	CLI_STR, /* text: at most CLI_STR_MAX bytes, no control chars */
+	CLI_NAME, /* a banger name (bg_name_valid) */
+	CLI_ARTIFACT, /* an image or kernel name (bg_artifact_name_valid) */
+	CLI_PATH, /* a host path: like CLI_STR, up to PATH_MAX */
+	CLI_INT, /* a whole number in [min, max] */
+	CLI_MIB, /* memory: MiB, or a size with a suffix; in MiB */
+	CLI_SIZE, /* a size ("16G"; no suffix: bytes); [min, max] bytes */
 };
 
 struct cli_flag {
-	const char *name;       /* "vcpu" for --vcpu; NULL ends a list */
-	char sname;             /* 'f' for -f, or 0 */
+	const char *name; /* "vcpu" for --vcpu; NULL ends a list */
+	char sname; /* 'f' for -f, or 0 */
 	enum cli_type type;
-	const char *key;        /* key in the request, or NULL: CLI only */
+	const char *key; /* key in the request, or NULL: CLI only */
 	const char *metavar;
 	const char *help;
 	long long min, max;
 };
 
 struct cli_operand {
-	const char *metavar;    /* "NAME"; NULL ends a list */
+	const char *metavar; /* "NAME"; NULL ends a list */
 	enum cli_type type;
-	const char *key;        /* key in the request, or NULL: CLI only */
+	const char *key; /* key in the request, or NULL: CLI only */
 	bool optional;
 };
 
@@ -62,18 +62,18 @@ typedef void (*cli_render_fn)(const struct cli_inv *inv, const cJSON *result);
  * with neither run nor verb cannot run and counts as not implemented.
  */
 struct cli_cmd {
-	const char *group;      /* "vm", or NULL for a top-level command */
+	const char *group; /* "vm", or NULL for a top-level command */
 	const char *name;
 	const char *summary;
-	const char *details;    /* more text for --help, or NULL */
+	const char *details; /* more text for --help, or NULL */
 	const struct cli_flag *flags;
 	const struct cli_operand *operands;
-	bool takes_command;     /* "-- COMMAND..." */
-	const char *verb;       /* wire verb, or NULL for a local command */
+	bool takes_command; /* "-- COMMAND..." */
+	const char *verb; /* wire verb, or NULL for a local command */
 	int (*run)(struct cli_inv *);
 	cli_render_fn render;
 	int (*check)(struct cli_inv *); /* more validation; BG_EXIT_USAGE */
-	bool todo;              /* not implemented yet */
+	bool todo; /* not implemented yet */
 };
 
 static inline bool
@@ -85,13 +85,13 @@ cli_cmd_todo(const struct cli_cmd *c)
 /* One parsed command line. */
 struct cli_inv {
 	const struct cli_cmd *cmd;
-	char fullname[48];      /* "vm list" */
+	char fullname[48]; /* "vm list" */
 	bool json;
-	cJSON *opts;            /* every flag given, by flag name */
-	cJSON *req;             /* {"v":1, keyed flags and operands} */
-	char **args;            /* operands as given */
+	cJSON *opts; /* every flag given, by flag name */
+	cJSON *req; /* {"v":1, keyed flags and operands} */
+	char **args; /* operands as given */
 	int nargs;
-	char **command;         /* the words after "--" (takes_command) */
+	char **command; /* the words after "--" (takes_command) */
 	int ncommand;
 };
 
@@ -122,7 +122,7 @@ int cli_bad_value(const char *what, const char *val, const char *why);
 struct cli_call {
 	const char *verb;
 	const cJSON *req;
-	int64_t silence_ms;     /* deadline on silence between lines; 0: none */
+	int64_t silence_ms; /* deadline on silence between lines; 0: none */
 	/* Events other than log and progress ("output"); -1 stops reading. */
 	int (*on_event)(const char *event, const cJSON *ev, void *arg);
 	void *arg;
@@ -133,10 +133,10 @@ struct cli_call {
 	int (*payload)(int fd, void *arg);
 	void *payload_arg;
 	int payload_status;
-	cJSON *final;           /* the final line (owned), NULL: none came */
+	cJSON *final; /* the final line (owned), NULL: none came */
 	bool ok;
-	const cJSON *result;    /* ok: the result, NULL means {} */
-	struct bg_err err;      /* not ok: the error, from the service or not */
+	const cJSON *result; /* ok: the result, NULL means {} */
+	struct bg_err err; /* not ok: the error, from the service or not */
 };
 
 int cli_call(struct cli_call *c);
@@ -156,11 +156,11 @@ int cli_doctor(struct cli_inv *inv);
 struct cli_spec {
 	struct bg_config cfg;
 	bool cfg_loaded;
-	cJSON *req;             /* the vm-create request */
-	bool named;             /* --name given: never renamed */
-	int (*payload)(int fd, void *arg);      /* see struct cli_call */
+	cJSON *req; /* the vm-create request */
+	bool named; /* --name given: never renamed */
+	int (*payload)(int fd, void *arg); /* see struct cli_call */
 	void *payload_arg;
-	void (*payload_sent)(void *arg);        /* after vm-create answered */
+	void (*payload_sent)(void *arg); /* after vm-create answered */
 };
 
 int cli_spec_init(struct cli_inv *inv, struct cli_spec *s);
@@ -173,8 +173,7 @@ int cli_config_load(struct cli_inv *inv, struct bg_config *c);
  * (inside $HOME, top-level symlinks, existence, 1 GiB) and added to req
  * as "file_sync"; -errno with err set ("bad_config": exit 100).
  */
-int cli_filesync_add(const struct bg_config *c, cJSON *req,
-    struct bg_err *err);
+int cli_filesync_add(const struct bg_config *c, cJSON *req, struct bg_err *err);
 
 /* vm.c */
 int cli_vm_create(struct cli_inv *inv);
@@ -195,17 +194,17 @@ char *cli_shell_join(char **words, int n);
  * (the tooling bootstrap, then COMMAND or a login shell in /root/repo).
  */
 struct cli_ws {
-	char top[PATH_MAX];     /* the work tree's top level */
-	char repo[64];          /* its base name, made safe for a file name */
-	char from[72];          /* --from: the commit's id (SHA-1 or SHA-256), or "" */
-	char *list;             /* the paths, each ending in NUL */
+	char top[PATH_MAX]; /* the work tree's top level */
+	char repo[64]; /* its base name, made safe for a file name */
+	char from[72]; /* --from: the commit's id (SHA-1 or SHA-256), or "" */
+	char *list; /* the paths, each ending in NUL */
 	size_t listlen;
 	size_t nfiles;
 	unsigned long long bytes;
-	bool tooling;           /* .mise.toml or .tool-versions shipped */
-	char branch[256];       /* --branch NAME, or "" */
-	char tmp[PATH_MAX];     /* --branch: holds .git; removed by cli_ws_sent */
-	struct sigaction old_sa[3];  /* SIGINT, SIGTERM, SIGHUP before tmp */
+	bool tooling; /* .mise.toml or .tool-versions shipped */
+	char branch[256]; /* --branch NAME, or "" */
+	char tmp[PATH_MAX]; /* --branch: holds .git; removed by cli_ws_sent */
+	struct sigaction old_sa[3]; /* SIGINT, SIGTERM, SIGHUP before tmp */
 	bool catching;
 };
 

@@ -28,19 +28,22 @@ const size_t cli_ngroups = sizeof(cli_groups) / sizeof(cli_groups[0]);
 
 #define VM_SPEC_FLAGS \
 	{ "name", 0, CLI_NAME, "name", "NAME", \
-	    "name of the VM (default: a generated one)", 0, 0 }, \
-	{ "image", 0, CLI_ARTIFACT, "image", "NAME", \
-	    "golden image (default: default_image_name in config)", 0, 0 }, \
-	{ "kernel", 0, CLI_ARTIFACT, "kernel", "NAME", \
-	    "kernel bundle (default: picked by the service)", 0, 0 }, \
-	{ "vcpu", 0, CLI_INT, "vcpu", "N", \
-	    "virtual CPUs", BG_VCPU_MIN, BG_VCPU_MAX }, \
-	{ "memory", 0, CLI_MIB, "memory_mib", "SIZE", \
-	    "RAM in MiB, or with a suffix: 2G", \
-	    BG_MEMORY_MIN_MIB, BG_MEMORY_MAX_MIB }, \
-	{ "disk", 0, CLI_SIZE, "disk_bytes", "SIZE", \
-	    "disk size with a suffix: 16G", \
-	    (long long)BG_DISK_MIN, (long long)BG_DISK_MAX }
+		"name of the VM (default: a generated one)", 0, 0 }, \
+	    { "image", 0, CLI_ARTIFACT, "image", "NAME", \
+		    "golden image (default: default_image_name in config)", 0, \
+		    0 }, \
+	    { "kernel", 0, CLI_ARTIFACT, "kernel", "NAME", \
+		    "kernel bundle (default: picked by the service)", 0, 0 }, \
+	    { "vcpu", 0, CLI_INT, "vcpu", "N", "virtual CPUs", BG_VCPU_MIN, \
+		    BG_VCPU_MAX }, \
+	    { "memory", 0, CLI_MIB, "memory_mib", "SIZE", \
+		    "RAM in MiB, or with a suffix: 2G", BG_MEMORY_MIN_MIB, \
+		    BG_MEMORY_MAX_MIB }, \
+	{ \
+		"disk", 0, CLI_SIZE, "disk_bytes", "SIZE", \
+		    "disk size with a suffix: 16G", (long long)BG_DISK_MIN, \
+		    (long long)BG_DISK_MAX \
+	}
 
 static const struct cli_flag vm_create_flags[] = {
 	VM_SPEC_FLAGS,
@@ -103,8 +106,8 @@ static const struct cli_flag system_uninstall_flags[] = {
 static const struct cli_flag ssh_config_flags[] = {
 	{ "install", 0, CLI_BOOL, NULL, NULL,
 	    "add banger's ssh_config Include to ~/.ssh/config", 0, 0 },
-	{ "uninstall", 0, CLI_BOOL, NULL, NULL,
-	    "remove that Include again", 0, 0 },
+	{ "uninstall", 0, CLI_BOOL, NULL, NULL, "remove that Include again", 0,
+	    0 },
 	{ NULL, 0, 0, NULL, NULL, NULL, 0, 0 },
 };
 
@@ -148,115 +151,176 @@ static int check_ssh_config(struct cli_inv *);
 static int check_completion(struct cli_inv *);
 
 const struct cli_cmd cli_cmds[] = {
-	{ .group = "vm", .name = "run",
-	  .summary = "start a new VM and ssh in, or run COMMAND",
-	  .details =
-	    "Without PATH: a bare sandbox, kept running after you log out.\n"
-	    "With PATH: the repository's git-tracked files (working tree, or\n"
-	    "--from REF) are on the VM's disk at /root/repo when it boots, and\n"
-	    "COMMAND runs there.  With -- COMMAND: COMMAND runs in the guest\n"
-	    "(as in vm ssh) and its exit status is banger's.\n"
-	    "--rm deletes the VM afterwards, except when ssh never answered:\n"
-	    "then it is kept for 'banger vm logs NAME'.\n"
-	    "--branch, --from, --include-untracked and --dry-run need PATH.\n",
-	  .flags = vm_run_flags, .operands = op_path, .takes_command = true,
-	  .run = cli_vm_run, .check = check_vm_run },
-	{ .group = "vm", .name = "create",
-	  .summary = "create a VM without starting it",
-	  .details =
-	    "Prints a spec: line first (vCPU, RAM, disk and where each\n"
-	    "came from: flag, config, host or built-in).\n",
-	  .flags = vm_create_flags, .verb = "vm-create",
-	  .run = cli_vm_create },
-	{ .group = "vm", .name = "start", .summary = "start a stopped VM",
-	  .operands = op_name, .verb = "vm-start" },
-	{ .group = "vm", .name = "stop", .summary = "stop a running VM",
-	  .flags = vm_stop_flags, .operands = op_name, .verb = "vm-stop" },
-	{ .group = "vm", .name = "ssh",
-	  .summary = "ssh into a VM, or run COMMAND in it",
-	  .details =
-	    "COMMAND's words reach the guest as they are (each is quoted\n"
-	    "for the guest's shell): use -- sh -c '...' for pipes.\n",
-	  .operands = op_name, .takes_command = true, .run = cli_vm_ssh },
-	{ .group = "vm", .name = "logs", .summary = "print a VM's console log",
-	  .flags = vm_logs_flags, .operands = op_name, .verb = "vm-logs",
-	  .run = cli_vm_logs },
-	{ .group = "vm", .name = "list", .summary = "list VMs and their state",
-	  .verb = "vm-list", .render = cli_render_vm_list },
-	{ .group = "vm", .name = "show",
-	  .summary = "show everything about a VM",
-	  .operands = op_name, .verb = "vm-show",
-	  .render = cli_render_generic },
-	{ .group = "vm", .name = "delete",
-	  .summary = "delete a VM and its disks",
-	  .operands = op_name, .verb = "vm-delete", .run = cli_vm_delete },
-	{ .group = "vm", .name = "prune",
-	  .summary = "remove stopped and half-created VMs",
-	  .flags = vm_prune_flags, .verb = "vm-prune", .run = cli_vm_prune,
-	  .render = cli_render_vm_prune },
-	{ .group = "image", .name = "pull",
-	  .summary = "pull a catalog image or an OCI image",
-	  .details =
-	    "NAME is a catalog name (debian-bookworm) or an OCI reference\n"
-	    "[HOST[:PORT]/]PATH[:TAG][@sha256:DIGEST] with at least one '/'\n"
-	    "(docker.io/library/debian:12).\n",
-	  .operands = op_image, .verb = "image-pull",
-	  .check = check_image_pull, NOT_YET },
-	{ .group = "image", .name = "list", .summary = "list local images",
-	  .verb = "image-list", .render = cli_render_image_list },
-	{ .group = "image", .name = "register",
-	  .summary = "register a local ext4 rootfs as an image",
-	  .flags = image_register_flags, .operands = op_register,
-	  .check = check_image_register, .verb = "image-register" },
-	{ .group = "image", .name = "delete", .summary = "delete a local image",
-	  .operands = op_artifact, .verb = "image-delete" },
-	{ .group = "kernel", .name = "pull",
-	  .summary = "fetch a kernel bundle from the catalog",
-	  .operands = op_artifact, .verb = "kernel-pull", NOT_YET },
-	{ .group = "kernel", .name = "list", .summary = "list local kernels",
-	  .verb = "kernel-list", .render = cli_render_kernel_list },
-	{ .group = "system", .name = "install",
-	  .summary = "install and start the host services",
-	  .flags = system_install_flags, .check = check_owner, NOT_YET },
-	{ .group = "system", .name = "status",
-	  .summary = "show the state of the host services", NOT_YET },
-	{ .group = "system", .name = "restart",
-	  .summary = "restart the host services", NOT_YET },
-	{ .group = "system", .name = "uninstall",
-	  .summary = "remove the host services",
-	  .flags = system_uninstall_flags, NOT_YET },
+	{ .group = "vm",
+	    .name = "run",
+	    .summary = "start a new VM and ssh in, or run COMMAND",
+	    .details =
+		"Without PATH: a bare sandbox, kept running after you log out.\n"
+		"With PATH: the repository's git-tracked files (working tree, or\n"
+		"--from REF) are on the VM's disk at /root/repo when it boots, and\n"
+		"COMMAND runs there.  With -- COMMAND: COMMAND runs in the guest\n"
+		"(as in vm ssh) and its exit status is banger's.\n"
+		"--rm deletes the VM afterwards, except when ssh never answered:\n"
+		"then it is kept for 'banger vm logs NAME'.\n"
+		"--branch, --from, --include-untracked and --dry-run need PATH.\n",
+	    .flags = vm_run_flags,
+	    .operands = op_path,
+	    .takes_command = true,
+	    .run = cli_vm_run,
+	    .check = check_vm_run },
+	{ .group = "vm",
+	    .name = "create",
+	    .summary = "create a VM without starting it",
+	    .details =
+		"Prints a spec: line first (vCPU, RAM, disk and where each\n"
+		"came from: flag, config, host or built-in).\n",
+	    .flags = vm_create_flags,
+	    .verb = "vm-create",
+	    .run = cli_vm_create },
+	{ .group = "vm",
+	    .name = "start",
+	    .summary = "start a stopped VM",
+	    .operands = op_name,
+	    .verb = "vm-start" },
+	{ .group = "vm",
+	    .name = "stop",
+	    .summary = "stop a running VM",
+	    .flags = vm_stop_flags,
+	    .operands = op_name,
+	    .verb = "vm-stop" },
+	{ .group = "vm",
+	    .name = "ssh",
+	    .summary = "ssh into a VM, or run COMMAND in it",
+	    .details =
+		"COMMAND's words reach the guest as they are (each is quoted\n"
+		"for the guest's shell): use -- sh -c '...' for pipes.\n",
+	    .operands = op_name,
+	    .takes_command = true,
+	    .run = cli_vm_ssh },
+	{ .group = "vm",
+	    .name = "logs",
+	    .summary = "print a VM's console log",
+	    .flags = vm_logs_flags,
+	    .operands = op_name,
+	    .verb = "vm-logs",
+	    .run = cli_vm_logs },
+	{ .group = "vm",
+	    .name = "list",
+	    .summary = "list VMs and their state",
+	    .verb = "vm-list",
+	    .render = cli_render_vm_list },
+	{ .group = "vm",
+	    .name = "show",
+	    .summary = "show everything about a VM",
+	    .operands = op_name,
+	    .verb = "vm-show",
+	    .render = cli_render_generic },
+	{ .group = "vm",
+	    .name = "delete",
+	    .summary = "delete a VM and its disks",
+	    .operands = op_name,
+	    .verb = "vm-delete",
+	    .run = cli_vm_delete },
+	{ .group = "vm",
+	    .name = "prune",
+	    .summary = "remove stopped and half-created VMs",
+	    .flags = vm_prune_flags,
+	    .verb = "vm-prune",
+	    .run = cli_vm_prune,
+	    .render = cli_render_vm_prune },
+	{ .group = "image",
+	    .name = "pull",
+	    .summary = "pull a catalog image or an OCI image",
+	    .details =
+		"NAME is a catalog name (debian-bookworm) or an OCI reference\n"
+		"[HOST[:PORT]/]PATH[:TAG][@sha256:DIGEST] with at least one '/'\n"
+		"(docker.io/library/debian:12).\n",
+	    .operands = op_image,
+	    .verb = "image-pull",
+	    .check = check_image_pull,
+	    NOT_YET },
+	{ .group = "image",
+	    .name = "list",
+	    .summary = "list local images",
+	    .verb = "image-list",
+	    .render = cli_render_image_list },
+	{ .group = "image",
+	    .name = "register",
+	    .summary = "register a local ext4 rootfs as an image",
+	    .flags = image_register_flags,
+	    .operands = op_register,
+	    .check = check_image_register,
+	    .verb = "image-register" },
+	{ .group = "image",
+	    .name = "delete",
+	    .summary = "delete a local image",
+	    .operands = op_artifact,
+	    .verb = "image-delete" },
+	{ .group = "kernel",
+	    .name = "pull",
+	    .summary = "fetch a kernel bundle from the catalog",
+	    .operands = op_artifact,
+	    .verb = "kernel-pull",
+	    NOT_YET },
+	{ .group = "kernel",
+	    .name = "list",
+	    .summary = "list local kernels",
+	    .verb = "kernel-list",
+	    .render = cli_render_kernel_list },
+	{ .group = "system",
+	    .name = "install",
+	    .summary = "install and start the host services",
+	    .flags = system_install_flags,
+	    .check = check_owner,
+	    NOT_YET },
+	{ .group = "system",
+	    .name = "status",
+	    .summary = "show the state of the host services",
+	    NOT_YET },
+	{ .group = "system",
+	    .name = "restart",
+	    .summary = "restart the host services",
+	    NOT_YET },
+	{ .group = "system",
+	    .name = "uninstall",
+	    .summary = "remove the host services",
+	    .flags = system_uninstall_flags,
+	    NOT_YET },
 	{ .name = "doctor",
-	  .summary = "check that this host can run banger",
-	  .details =
-	    "Runs the doctor helper directly, so it works before banger is\n"
-	    "installed.  Exits 1 when a check fails.\n",
-	  .verb = "doctor", .run = cli_doctor, .render = cli_render_doctor },
+	    .summary = "check that this host can run banger",
+	    .details =
+		"Runs the doctor helper directly, so it works before banger is\n"
+		"installed.  Exits 1 when a check fails.\n",
+	    .verb = "doctor",
+	    .run = cli_doctor,
+	    .render = cli_render_doctor },
 	{ .name = "ssh-config",
-	  .summary = "show or install the 'ssh NAME.vm' Include",
-	  .details =
-	    "Prints the Include line for ~/.ssh/config.  --install adds it,\n"
-	    "in a block between '# >>> banger >>>' and '# <<< banger <<<',\n"
-	    "at the top of ~/.ssh/config; --uninstall removes that block.\n"
-	    "Writes ~/.config/banger/ssh_config (a Host NAME.vm per VM),\n"
-	    "which vm create, run, delete and prune then keep fresh.\n",
-	  .flags = ssh_config_flags, .check = check_ssh_config,
-	  .run = cli_ssh_config },
+	    .summary = "show or install the 'ssh NAME.vm' Include",
+	    .details =
+		"Prints the Include line for ~/.ssh/config.  --install adds it,\n"
+		"in a block between '# >>> banger >>>' and '# <<< banger <<<',\n"
+		"at the top of ~/.ssh/config; --uninstall removes that block.\n"
+		"Writes ~/.config/banger/ssh_config (a Host NAME.vm per VM),\n"
+		"which vm create, run, delete and prune then keep fresh.\n",
+	    .flags = ssh_config_flags,
+	    .check = check_ssh_config,
+	    .run = cli_ssh_config },
 	{ .name = "completion",
-	  .summary = "print a shell completion script",
-	  .details =
-	    "bash:\n"
-	    "  banger completion bash | "
-	    "sudo tee /etc/bash_completion.d/banger\n"
-	    "zsh (~/.zfunc on fpath):\n"
-	    "  banger completion zsh > ~/.zfunc/_banger\n"
-	    "fish:\n"
-	    "  banger completion fish > "
-	    "~/.config/fish/completions/banger.fish\n"
-	    "powershell:\n"
-	    "  banger completion powershell | Out-String | "
-	    "Invoke-Expression\n",
-	  .operands = op_shell, .run = cli_completion,
-	  .check = check_completion },
+	    .summary = "print a shell completion script",
+	    .details = "bash:\n"
+		       "  banger completion bash | "
+		       "sudo tee /etc/bash_completion.d/banger\n"
+		       "zsh (~/.zfunc on fpath):\n"
+		       "  banger completion zsh > ~/.zfunc/_banger\n"
+		       "fish:\n"
+		       "  banger completion fish > "
+		       "~/.config/fish/completions/banger.fish\n"
+		       "powershell:\n"
+		       "  banger completion powershell | Out-String | "
+		       "Invoke-Expression\n",
+	    .operands = op_shell,
+	    .run = cli_completion,
+	    .check = check_completion },
 };
 const size_t cli_ncmds = sizeof(cli_cmds) / sizeof(cli_cmds[0]);
 
@@ -267,8 +331,8 @@ static const char *const shells[] = { "bash", "zsh", "fish", "powershell" };
 static int
 check_vm_run(struct cli_inv *inv)
 {
-	static const char *const ws[] = { "branch", "from",
-	    "include-untracked", "dry-run" };
+	static const char *const ws[] = { "branch", "from", "include-untracked",
+		"dry-run" };
 	size_t k;
 
 	if (inv->nargs > 0)
@@ -277,7 +341,8 @@ check_vm_run(struct cli_inv *inv)
 		if (cJSON_GetObjectItemCaseSensitive(inv->opts, ws[k]))
 			return cli_usage_error(inv->cmd,
 			    "--%s applies only to workspace mode: give the "
-			    "repository's PATH", ws[k]);
+			    "repository's PATH",
+			    ws[k]);
 	return 0;
 }
 
@@ -368,7 +433,7 @@ oci_ref_error(const char *s)
 		    strlen(at + 8) != 64 ||
 		    strspn(at + 8, "0123456789abcdef") != 64)
 			return "a digest is @sha256: and 64 lowercase hex "
-			    "digits";
+			       "digits";
 	}
 	/* The tag: after the last ':' that follows the last '/'. */
 	for (slash = NULL, p = s; p < end; p++)
@@ -380,32 +445,33 @@ oci_ref_error(const char *s)
 			colon = p;
 	if (slash == NULL)
 		return "an OCI reference has at least one '/' "
-		    "(docker.io/library/debian:12, library/debian:12)";
+		       "(docker.io/library/debian:12, library/debian:12)";
 	if (colon != NULL) {
 		size_t tl = (size_t)(end - colon - 1);
 
 		if (tl == 0 || tl > OCI_TAG_MAX || colon[1] == '.' ||
 		    colon[1] == '-')
 			return "a tag is 1 to 128 letters, digits, '_', '.' "
-			    "and '-', not starting with '.' or '-'";
+			       "and '-', not starting with '.' or '-'";
 		for (k = 1; k <= tl; k++)
 			if (!isalnum((unsigned char)colon[k]) &&
 			    !strchr("_.-", colon[k]))
 				return "a tag is 1 to 128 letters, digits, "
-				    "'_', '.' and '-', not starting with '.' "
-				    "or '-'";
+				       "'_', '.' and '-', not starting with '.' "
+				       "or '-'";
 		end = colon;
 	}
 	/* HOST[:PORT]/PATH/...: the first part is a registry if it has a
 	 * '.' or a ':' or is "localhost". */
 	p = s;
 	c = memchr(s, '/', (size_t)(end - s));
-	if (c != NULL && (memchr(s, '.', (size_t)(c - s)) != NULL ||
-	    memchr(s, ':', (size_t)(c - s)) != NULL ||
-	    (c - s == 9 && strncmp(s, "localhost", 9) == 0))) {
+	if (c != NULL &&
+	    (memchr(s, '.', (size_t)(c - s)) != NULL ||
+		memchr(s, ':', (size_t)(c - s)) != NULL ||
+		(c - s == 9 && strncmp(s, "localhost", 9) == 0))) {
 		if (!oci_host(s, c))
 			return "the registry is a host name (letters, digits, "
-			    "'-' and '.') with an optional :PORT";
+			       "'-' and '.') with an optional :PORT";
 		p = c + 1;
 	}
 	for (;;) {
@@ -414,11 +480,11 @@ oci_ref_error(const char *s)
 			c = end;
 		if (c == p)
 			return "a path has no empty parts ('//', or '/' at "
-			    "an end)";
+			       "an end)";
 		if (!oci_path_component(p, c))
 			return "each part of the path is lowercase letters "
-			    "and digits, joined by one '.', '_' or '__', or "
-			    "by '-'s";
+			       "and digits, joined by one '.', '_' or '__', or "
+			       "by '-'s";
 		if (c == end)
 			return NULL;
 		p = c + 1;
@@ -440,8 +506,10 @@ check_image_pull(struct cli_inv *inv)
 	why = oci_ref_error(s);
 	if (why == NULL)
 		return 0;
-	snprintf(buf, sizeof(buf), "is neither a catalog name "
-	    "(debian-bookworm) nor an OCI reference: %s", why);
+	snprintf(buf, sizeof(buf),
+	    "is neither a catalog name "
+	    "(debian-bookworm) nor an OCI reference: %s",
+	    why);
 	return cli_bad_value("NAME", s, buf);
 }
 
@@ -459,8 +527,8 @@ check_image_register(struct cli_inv *inv)
 		return cli_bad_value("ROOTFS", inv->args[1], strerror(errno));
 	s = cJSON_CreateString(abs);
 	free(abs);
-	if (s == NULL || !cJSON_ReplaceItemInObjectCaseSensitive(inv->req,
-	    "rootfs", s)) {
+	if (s == NULL ||
+	    !cJSON_ReplaceItemInObjectCaseSensitive(inv->req, "rootfs", s)) {
 		cJSON_Delete(s);
 		fputs("banger: out of memory\n", stderr);
 		return BG_EXIT_TEMP;

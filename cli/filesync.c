@@ -20,7 +20,7 @@
 
 #define FS_MAX_ENTRIES 64
 #define FS_MAX_BYTES (1024ULL * 1024 * 1024)
-#define FS_REQ_ROOM 49152       /* of BG_REQ_MAX, for the entries */
+#define FS_REQ_ROOM 49152 /* of BG_REQ_MAX, for the entries */
 
 static uint64_t walk_total;
 
@@ -77,10 +77,10 @@ cli_filesync_add(const struct bg_config *c, cJSON *req, struct bg_err *err)
 		    i + 1, fs->line);
 		if (strncmp(fs->host, "~/", 2) == 0) {
 			if ((size_t)snprintf(want, sizeof(want), "%s/%s", home,
-			    fs->host + 2) >= sizeof(want))
+				fs->host + 2) >= sizeof(want))
 				goto toolong;
 		} else if ((size_t)snprintf(want, sizeof(want), "%s",
-		    fs->host) >= sizeof(want))
+			       fs->host) >= sizeof(want))
 			goto toolong;
 		if (lstat(want, &st) < 0) {
 			bg_err_set(err, "bad_config",
@@ -91,15 +91,15 @@ cli_filesync_add(const struct bg_config *c, cJSON *req, struct bg_err *err)
 		if (realpath(want, real) == NULL) {
 			bg_err_set(err, "bad_config",
 			    "%s: host '%s' cannot be resolved (%s)%s", who,
-			    fs->host, strerror(errno), S_ISLNK(st.st_mode) ?
-			    ": a dangling symlink" : "");
+			    fs->host, strerror(errno),
+			    S_ISLNK(st.st_mode) ? ": a dangling symlink" : "");
 			return -ENOENT;
 		}
 		if (!inside(real, home)) {
 			bg_err_set(err, "bad_config",
 			    S_ISLNK(st.st_mode) ?
-			    "%s: host '%s' is a symlink to '%s', outside your home %s: a top-level symlink is followed only when its target stays inside the home" :
-			    "%s: host '%s' resolves to '%s', outside your home %s: host paths must be inside the home",
+				"%s: host '%s' is a symlink to '%s', outside your home %s: a top-level symlink is followed only when its target stays inside the home" :
+				"%s: host '%s' resolves to '%s', outside your home %s: host paths must be inside the home",
 			    who, fs->host, real, home);
 			return -EPERM;
 		}
@@ -136,8 +136,9 @@ cli_filesync_add(const struct bg_config *c, cJSON *req, struct bg_err *err)
 		    !cJSON_AddItemToArray(arr, o) ||
 		    cJSON_AddStringToObject(o, "host", real) == NULL ||
 		    cJSON_AddStringToObject(o, "guest", g) == NULL ||
-		    (fs->has_mode && cJSON_AddNumberToObject(o, "mode",
-		    (double)fs->mode) == NULL))
+		    (fs->has_mode &&
+			cJSON_AddNumberToObject(o, "mode", (double)fs->mode) ==
+			    NULL))
 			goto nomem;
 	}
 	return 0;

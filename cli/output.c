@@ -41,8 +41,9 @@ clean(const char *s, size_t max, const char *keep)
 	if (len > max) {
 		/* Back to the start of a character (at most 3 bytes). */
 		cut = max;
-		for (i = 0; i < 3 && cut > 0 &&
-		    ((unsigned char)s[cut] & 0xc0) == 0x80; i++)
+		for (i = 0;
+		     i < 3 && cut > 0 && ((unsigned char)s[cut] & 0xc0) == 0x80;
+		     i++)
 			cut--;
 	}
 	/* Never longer than its input: a bad byte is one '?'. */
@@ -153,8 +154,8 @@ pad(size_t n)
 void
 cli_print_json(const cJSON *j)
 {
-	char *s = isatty(STDOUT_FILENO) ? cJSON_Print(j) :
-	    cJSON_PrintUnformatted(j);
+	char *s =
+	    isatty(STDOUT_FILENO) ? cJSON_Print(j) : cJSON_PrintUnformatted(j);
 	char *e = s != NULL ? json_escape(s) : NULL;
 
 	if (e == NULL) {
@@ -172,11 +173,11 @@ str_field(const cJSON *o, const char *key)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
 
-	return cJSON_IsString(v) && v->valuestring[0] != '\0' ?
-	    v->valuestring : "-";
+	return cJSON_IsString(v) && v->valuestring[0] != '\0' ? v->valuestring :
+								"-";
 }
 
-#define FIELD_MAX 64  /* widest table cell */
+#define FIELD_MAX 64 /* widest table cell */
 
 /* A table cell: the string field, or for "bytes" a size like 96M. */
 static char *
@@ -258,8 +259,10 @@ cli_render_vm_list(const struct cli_inv *inv, const cJSON *result)
 static void
 artifact_table(const cJSON *result, const char *arr)
 {
-	static const char *const head[] = { "NAME", "STATE", "VERSION", "SIZE" };
-	static const char *const keys[] = { "name", "state", "version", "bytes" };
+	static const char *const head[] = { "NAME", "STATE", "VERSION",
+		"SIZE" };
+	static const char *const keys[] = { "name", "state", "version",
+		"bytes" };
 
 	table(result, arr, head, keys, 4);
 }
@@ -412,15 +415,15 @@ cli_render_vm_prune(const struct cli_inv *inv, const cJSON *result)
 		{ "leftovers_removed", "leftover images/" },
 		{ "kept", "VM" },
 	};
-	bool dry = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(inv->opts,
-	    "dry-run"));
+	bool dry = cJSON_IsTrue(
+	    cJSON_GetObjectItemCaseSensitive(inv->opts, "dry-run"));
 	const cJSON *v;
 	size_t k;
 	int n = 0;
 
 	for (k = 0; k < sizeof(parts) / sizeof(parts[0]); k++) {
-		cJSON_ArrayForEach(v, cJSON_GetObjectItemCaseSensitive(result,
-		    parts[k].key)) {
+		cJSON_ArrayForEach(v,
+		    cJSON_GetObjectItemCaseSensitive(result, parts[k].key)) {
 			if (!cJSON_IsString(v))
 				continue;
 			if (k == 3)
@@ -473,7 +476,8 @@ cli_render_doctor(const struct cli_inv *inv, const cJSON *result)
 		for (k = 0; k < 4 && st[k] != '\0'; k++)
 			up[k] = st[k] >= 'a' && st[k] <= 'z' ?
 			    (char)(st[k] - 'a' + 'A') :
-			    st[k] >= 0x20 && st[k] < 0x7f ? st[k] : '?';
+			    st[k] >= 0x20 && st[k] < 0x7f ? st[k] :
+							    '?';
 		fputs(up, stdout);
 		fputs("  ", stdout);
 		fputs(name != NULL ? name : "?", stdout);

@@ -31,8 +31,8 @@
 
 struct progress {
 	bool tty;
-	bool active;            /* a bar is on the terminal's last line */
-	bool reported;          /* not a tty: "WHAT: done" printed */
+	bool active; /* a bar is on the terminal's last line */
+	bool reported; /* not a tty: "WHAT: done" printed */
 	bool bytes;
 	char what[96];
 	double done, total;
@@ -105,8 +105,8 @@ progress_draw(struct progress *p)
 	fmt_amount(p, p->done, p->total <= 0, done, sizeof(done));
 	if (p->total > 0) {
 		fmt_amount(p, p->total, true, total, sizeof(total));
-		pct = p->done >= p->total ? 100 :
-		    (int)(p->done * 100 / p->total);
+		pct =
+		    p->done >= p->total ? 100 : (int)(p->done * 100 / p->total);
 		barw = cols - (int)strlen(p->what) - (int)strlen(done) -
 		    (int)strlen(total) - 14;
 		if (barw > 40)
@@ -162,8 +162,9 @@ on_progress(struct progress *p, const cJSON *ev)
 	char what[sizeof(p->what)], *c;
 
 	/* Made safe and cut to fit (with "...") at a character boundary. */
-	c = cli_clean(cJSON_IsString(w) && w->valuestring[0] ?
-	    w->valuestring : "working", sizeof(what) - 4, false);
+	c = cli_clean(cJSON_IsString(w) && w->valuestring[0] ? w->valuestring :
+							       "working",
+	    sizeof(what) - 4, false);
 	snprintf(what, sizeof(what), "%s", c != NULL ? c : "working");
 	free(c);
 	if (strcmp(what, p->what) != 0) {
@@ -216,10 +217,12 @@ take_error(const cJSON *final, struct bg_err *err)
 	if (cJSON_IsString(c) && c->valuestring[0] != '\0' &&
 	    strlen(c->valuestring) < sizeof(err->code) &&
 	    strspn(c->valuestring, "abcdefghijklmnopqrstuvwxyz0123456789_") ==
-	    strlen(c->valuestring))
+		strlen(c->valuestring))
 		code = c->valuestring;
-	bg_err_set(err, code, "%s", cJSON_IsString(m) && m->valuestring[0] ?
-	    m->valuestring : "the service failed without saying why");
+	bg_err_set(err, code, "%s",
+	    cJSON_IsString(m) && m->valuestring[0] ?
+		m->valuestring :
+		"the service failed without saying why");
 }
 
 /*
@@ -243,37 +246,47 @@ read_answer(int fd, const char *from, struct cli_call *c)
 		const cJSON *ev, *ok;
 		cJSON *j;
 
-		r = bg_linereader_next(&lr, &line, c->silence_ms > 0 ?
-		    bg_now_ms() + c->silence_ms : INT64_MAX);
+		r = bg_linereader_next(&lr, &line,
+		    c->silence_ms > 0 ? bg_now_ms() + c->silence_ms :
+					INT64_MAX);
 		if (r == 0) {
-			bg_err_set(err, "temporary", "%s closed the connection "
+			bg_err_set(err, "temporary",
+			    "%s closed the connection "
 			    "without an answer\nsee 'banger system status' and "
-			    "the service's journal", from);
+			    "the service's journal",
+			    from);
 			break;
 		}
 		if (r < 0) {
 			if (r == -ETIMEDOUT)
-				bg_err_set(err, "timeout", "no answer from %s "
-				    "for %lld s", from,
-				    (long long)(c->silence_ms / 1000));
+				bg_err_set(err, "timeout",
+				    "no answer from %s "
+				    "for %lld s",
+				    from, (long long)(c->silence_ms / 1000));
 			else if (r == -EMSGSIZE)
-				bg_err_set(err, "protocol", "%s sent an answer "
-				    "line longer than %d bytes", from,
-				    BG_ANSWER_LINE_MAX);
+				bg_err_set(err, "protocol",
+				    "%s sent an answer "
+				    "line longer than %d bytes",
+				    from, BG_ANSWER_LINE_MAX);
 			else if (r == -EPROTO)
-				bg_err_set(err, "temporary", "%s closed the "
-				    "connection in the middle of a line", from);
+				bg_err_set(err, "temporary",
+				    "%s closed the "
+				    "connection in the middle of a line",
+				    from);
 			else
-				bg_err_set(err, "temporary", "reading the "
-				    "answer from %s failed: %s", from,
-				    strerror(-r));
+				bg_err_set(err, "temporary",
+				    "reading the "
+				    "answer from %s failed: %s",
+				    from, strerror(-r));
 			break;
 		}
 		j = cJSON_ParseWithOpts(line, NULL, 1);
 		if (!cJSON_IsObject(j)) {
 			cJSON_Delete(j);
-			bg_err_set(err, "protocol", "%s sent a line that is "
-			    "not a JSON object", from);
+			bg_err_set(err, "protocol",
+			    "%s sent a line that is "
+			    "not a JSON object",
+			    from);
 			break;
 		}
 		ev = cJSON_GetObjectItemCaseSensitive(j, "event");
@@ -289,23 +302,27 @@ read_answer(int fd, const char *from, struct cli_call *c)
 			/* Other events are for newer clients. */
 			cJSON_Delete(j);
 			if (r < 0) {
-				bg_err_set(err, "io", "stopped reading the "
-				    "answer from %s", from);
+				bg_err_set(err, "io",
+				    "stopped reading the "
+				    "answer from %s",
+				    from);
 				break;
 			}
 			continue;
 		}
 		if (!cJSON_IsBool(ok)) {
 			cJSON_Delete(j);
-			bg_err_set(err, "protocol", "%s sent a line that is "
-			    "neither an event nor an answer", from);
+			bg_err_set(err, "protocol",
+			    "%s sent a line that is "
+			    "neither an event nor an answer",
+			    from);
 			break;
 		}
 		c->final = j;
 		c->ok = cJSON_IsTrue(ok);
 		if (c->ok)
-			c->result = cJSON_GetObjectItemCaseSensitive(j,
-			    "result");
+			c->result =
+			    cJSON_GetObjectItemCaseSensitive(j, "result");
 		else
 			take_error(j, err);
 		ret = 0;
@@ -346,8 +363,8 @@ cli_finish(const struct cli_inv *inv, const struct cli_call *c,
 		return cli_fail(inv, &c->err);
 	if (!c->ok) {
 		if (inv->json) {
-			const cJSON *e = cJSON_GetObjectItemCaseSensitive(
-			    c->final, "error");
+			const cJSON *e =
+			    cJSON_GetObjectItemCaseSensitive(c->final, "error");
 
 			if (cJSON_IsObject(e))
 				cli_print_json(e);
@@ -392,7 +409,8 @@ cli_silence_ms(void)
 	if (s[0] < '0' || s[0] > '9' || *end != '\0' || errno != 0 ||
 	    v > 86400) {
 		fputs("banger: BANGER_CLIENT_TIMEOUT must be a number of "
-		    "seconds from 0 (no limit) to 86400\n", stderr);
+		      "seconds from 0 (no limit) to 86400\n",
+		    stderr);
 		return -1;
 	}
 	return (int64_t)v * 1000;
@@ -413,8 +431,10 @@ send_request(int fd, const char *verb, const cJSON *req, struct bg_err *err)
 	jl = strlen(json);
 	if (jl > BG_REQ_MAX) {
 		cJSON_free(json);
-		bg_err_set(err, "bad_request", "the request is larger than %d "
-		    "bytes", BG_REQ_MAX);
+		bg_err_set(err, "bad_request",
+		    "the request is larger than %d "
+		    "bytes",
+		    BG_REQ_MAX);
 		return -EMSGSIZE;
 	}
 	buf = malloc(vl + jl + 1);
@@ -448,18 +468,19 @@ connect_error(struct bg_err *err, const char *path, int e)
 
 	switch (e) {
 	case ECONNREFUSED:
-		hint = "the socket exists but nothing listens on it: run "
+		hint =
+		    "the socket exists but nothing listens on it: run "
 		    "'sudo banger system restart' (see 'banger system status')";
 		break;
 	case EACCES:
 	case EPERM:
 		hint = "only the user banger was installed for may use it: "
-		    "see 'banger system status'";
+		       "see 'banger system status'";
 		break;
 	default:
 		hint = "is banger installed? run: sudo banger system "
-		    "install --owner $USER\n"
-		    "(BANGER_SOCKET names another socket to use)";
+		       "install --owner $USER\n"
+		       "(BANGER_SOCKET names another socket to use)";
 		break;
 	}
 	bg_err_set(err, "unavailable", "cannot connect to %s: %s\n%s", path,
@@ -484,9 +505,11 @@ cli_call(struct cli_call *c)
 	c->ok = false;
 	r = bg_path_socket(path, sizeof(path));
 	if (r < 0) {
-		bg_err_set(&c->err, "bad_request", "cannot build the socket "
+		bg_err_set(&c->err, "bad_request",
+		    "cannot build the socket "
 		    "path: %s\nBANGER_SOCKET and BANGER_ROOT must be absolute "
-		    "paths without '.' or '..'", strerror(-r));
+		    "paths without '.' or '..'",
+		    strerror(-r));
 		return BG_EXIT_USAGE;
 	}
 	fd = bg_unix_connect(path);
@@ -544,7 +567,8 @@ doctor_path(char *buf, size_t n)
 	r = bg_path_libexec(dir, sizeof(dir));
 	if (r == -EINVAL) {
 		fputs("banger: BANGER_LIBEXECDIR must be an absolute path "
-		    "without '.' or '..'\n", stderr);
+		      "without '.' or '..'\n",
+		    stderr);
 		return BG_EXIT_USAGE;
 	}
 	snprintf(first, sizeof(first), "%s/doctor", r == 0 ? dir : "?");
@@ -562,9 +586,11 @@ doctor_path(char *buf, size_t n)
 		if (r > 0 && (size_t)r < n && access(buf, X_OK) == 0)
 			return 0;
 	}
-	fprintf(stderr, "banger: cannot find the doctor helper: %s is "
+	fprintf(stderr,
+	    "banger: cannot find the doctor helper: %s is "
 	    "missing\nbanger: reinstall banger, or set BANGER_LIBEXECDIR to "
-	    "the directory of its helpers\n", first);
+	    "the directory of its helpers\n",
+	    first);
 	return BG_EXIT_TEMP;
 }
 
@@ -618,7 +644,8 @@ failed_checks(const cJSON *result)
 
 	if (cJSON_IsNumber(f))
 		return f->valuedouble >= INT_MAX ? INT_MAX :
-		    f->valuedouble > 0 ? (int)f->valuedouble : 0;
+		    f->valuedouble > 0		 ? (int)f->valuedouble :
+						   0;
 	checks = cJSON_GetObjectItemCaseSensitive(result, "checks");
 	cJSON_ArrayForEach(c, checks) {
 		st = cJSON_GetObjectItemCaseSensitive(c, "status");
@@ -661,8 +688,8 @@ cli_doctor(struct cli_inv *inv)
 		;
 	if (r != 0) {
 		/* exec failed: the child said why. */
-		if (WIFEXITED(st) && (WEXITSTATUS(st) == 126 ||
-		    WEXITSTATUS(st) == 127))
+		if (WIFEXITED(st) &&
+		    (WEXITSTATUS(st) == 126 || WEXITSTATUS(st) == 127))
 			return WEXITSTATUS(st);
 		return cli_fail(inv, &c.err);
 	}

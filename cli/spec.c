@@ -75,14 +75,19 @@ set_vmm(cJSON *req, const struct bg_config *c, struct bg_err *err)
 		return 0;
 	r = bg_host_tool(v->tool, over, bin, sizeof(bin));
 	if (r < 0) {
-		bg_err_set(err, "bad_config", "firecracker_bin %s: %s: fix it in "
-		    "%s (banger doctor checks it)", over, r == -ENOENT &&
-		    strchr(over, '/') == NULL ? "not found in /usr/local/sbin, "
-		    "/usr/local/bin, /usr/sbin, /usr/bin, /sbin or /bin" :
-		    strerror(-r), c->path != NULL ? c->path : "the config");
+		bg_err_set(err, "bad_config",
+		    "firecracker_bin %s: %s: fix it in "
+		    "%s (banger doctor checks it)",
+		    over,
+		    r == -ENOENT && strchr(over, '/') == NULL ?
+			"not found in /usr/local/sbin, "
+			"/usr/local/bin, /usr/sbin, /usr/bin, /sbin or /bin" :
+			strerror(-r),
+		    c->path != NULL ? c->path : "the config");
 		return r;
 	}
-	return cJSON_AddStringToObject(req, "vmm_bin", bin) == NULL ? -ENOMEM : 0;
+	return cJSON_AddStringToObject(req, "vmm_bin", bin) == NULL ? -ENOMEM :
+								      0;
 }
 
 /* qemu_accel, or "auto": KVM where it can run a stock guest (lib/host.c). */
@@ -113,21 +118,25 @@ read_pub(const char *key, char *pub, size_t n, struct bg_err *err)
 	if (r < 0) {
 		bg_err_set(err, r == -ENOENT ? "not_found" : "temporary",
 		    "cannot read the public key %s: %s\nmake it with: "
-		    "ssh-keygen -y -f %s > %s", path, strerror(-r), key, path);
+		    "ssh-keygen -y -f %s > %s",
+		    path, strerror(-r), key, path);
 		return r;
 	}
-	while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r' ||
-	    buf[len - 1] == ' '))
+	while (len > 0 &&
+	    (buf[len - 1] == '\n' || buf[len - 1] == '\r' ||
+		buf[len - 1] == ' '))
 		buf[--len] = '\0';
 	for (k = 0; k < len; k++)
 		if (buf[k] < 0x20 || buf[k] > 0x7e)
 			break;
 	if (len == 0 || k < len || len >= n ||
 	    (strncmp(buf, "ssh-", 4) != 0 && strncmp(buf, "ecdsa-", 6) != 0 &&
-	    strncmp(buf, "sk-", 3) != 0)) {
+		strncmp(buf, "sk-", 3) != 0)) {
 		free(buf);
-		bg_err_set(err, "bad_config", "%s is not one OpenSSH public "
-		    "key line", path);
+		bg_err_set(err, "bad_config",
+		    "%s is not one OpenSSH public "
+		    "key line",
+		    path);
 		return -EINVAL;
 	}
 	memcpy(pub, buf, len + 1);
@@ -150,15 +159,17 @@ make_key(const char *key, struct bg_err *err)
 	snprintf(dir, sizeof(dir), "%s", key);
 	slash = strrchr(dir, '/');
 	if (slash == NULL || slash == dir) {
-		bg_err_set(err, "bad_config", "ssh_key_path %s is not a path "
-		    "in a directory", key);
+		bg_err_set(err, "bad_config",
+		    "ssh_key_path %s is not a path "
+		    "in a directory",
+		    key);
 		return -EINVAL;
 	}
 	*slash = '\0';
 	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp-%ld", key,
-	    (long)getpid()) >= sizeof(tmp) ||
+		(long)getpid()) >= sizeof(tmp) ||
 	    (size_t)snprintf(tmppub, sizeof(tmppub), "%s.pub", tmp) >=
-	    sizeof(tmppub) ||
+		sizeof(tmppub) ||
 	    (size_t)snprintf(pub, sizeof(pub), "%s.pub", key) >= sizeof(pub)) {
 		bg_err_set(err, "bad_config", "ssh_key_path is too long");
 		return -ENAMETOOLONG;
@@ -170,15 +181,16 @@ make_key(const char *key, struct bg_err *err)
 		return r;
 	}
 	if (bg_host_tool("ssh-keygen", NULL, keygen, sizeof(keygen)) < 0) {
-		bg_err_set(err, "not_found", "ssh-keygen is missing: install "
+		bg_err_set(err, "not_found",
+		    "ssh-keygen is missing: install "
 		    "openssh-client");
 		return -ENOENT;
 	}
 	unlink(tmp);
 	unlink(tmppub);
 	{
-		char *argv[] = { keygen, "-q", "-t", "ed25519", "-N", "",
-			"-C", "banger", "-f", tmp, NULL };
+		char *argv[] = { keygen, "-q", "-t", "ed25519", "-N", "", "-C",
+			"banger", "-f", tmp, NULL };
 
 		r = bg_run(argv, KEYGEN_TIMEOUT_MS, err);
 	}
@@ -187,8 +199,10 @@ make_key(const char *key, struct bg_err *err)
 		if (rename(tmppub, pub) < 0) {
 			r = -errno;
 			unlink(key);
-			bg_err_set(err, "temporary", "cannot put %s in place: "
-			    "%s", pub, strerror(-r));
+			bg_err_set(err, "temporary",
+			    "cannot put %s in place: "
+			    "%s",
+			    pub, strerror(-r));
 		}
 	} else if (r == 0 && errno != EEXIST) {
 		r = -errno;
@@ -217,8 +231,10 @@ ssh_key_ensure(const char *key, char *pub, size_t n, struct bg_err *err)
 
 	if (access(key, F_OK) < 0) {
 		if (errno != ENOENT) {
-			bg_err_set(err, "temporary", "cannot use the ssh key "
-			    "%s: %s", key, strerror(errno));
+			bg_err_set(err, "temporary",
+			    "cannot use the ssh key "
+			    "%s: %s",
+			    key, strerror(errno));
 			return -errno;
 		}
 		r = make_key(key, err);
@@ -254,8 +270,8 @@ flag_num(const struct cli_inv *inv, const char *flag)
 static const char *
 flag_str(const struct cli_inv *inv, const char *flag)
 {
-	return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
-	    inv->opts, flag));
+	return cJSON_GetStringValue(
+	    cJSON_GetObjectItemCaseSensitive(inv->opts, flag));
 }
 
 /* "vm-" and 6 random hex digits. */
@@ -313,8 +329,8 @@ build_req(const struct cli_inv *inv, struct cli_spec *s, const char *pub,
 	if (r == 0 && !s->named)
 		r = cli_spec_rename(s);
 	if (r == 0)
-		r = set_str(s->req, "image", image != NULL ? image :
-		    c->default_image_name);
+		r = set_str(s->req, "image",
+		    image != NULL ? image : c->default_image_name);
 	if (r == 0)
 		r = set_num(s->req, "vcpu", (double)c->vcpu);
 	if (r == 0)
@@ -391,8 +407,9 @@ cli_spec_init(struct cli_inv *inv, struct cli_spec *s)
 	free(pub);
 	if (r < 0) {
 		if (err.code[0] == '\0')
-			bg_err_set(&err, "temporary", r == -ENOMEM ?
-			    "out of memory" : "cannot make a name for the VM");
+			bg_err_set(&err, "temporary",
+			    r == -ENOMEM ? "out of memory" :
+					   "cannot make a name for the VM");
 		return cli_fail(inv, &err);
 	}
 	if (cli_filesync_add(c, s->req, &err) < 0)

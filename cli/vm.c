@@ -28,12 +28,12 @@
 
 #include "cli.h"
 
-#define CREATE_TRIES 5          /* generated names that may collide */
-#define SSH_TIMEOUT_S 120       /* default --ssh-timeout */
-#define PROBE_MS 100            /* one connect attempt */
-#define PERIOD_MS 20            /* between attempts (one process, no fork) */
-#define BANNER_MS 10000         /* sshd accepted: its banner within this */
-#define STATE_CHECK_MS 500      /* is the VM still running, while waiting */
+#define CREATE_TRIES 5 /* generated names that may collide */
+#define SSH_TIMEOUT_S 120 /* default --ssh-timeout */
+#define PROBE_MS 100 /* one connect attempt */
+#define PERIOD_MS 20 /* between attempts (one process, no fork) */
+#define BANNER_MS 10000 /* sshd accepted: its banner within this */
+#define STATE_CHECK_MS 500 /* is the VM still running, while waiting */
 #define IP_MAX 16
 
 static volatile sig_atomic_t got_signal;
@@ -79,8 +79,8 @@ ask_name(struct cli_call *c, const char *verb, const char *name,
 static const char *
 field(const cJSON *o, const char *key)
 {
-	const char *s = cJSON_GetStringValue(
-	    cJSON_GetObjectItemCaseSensitive(o, key));
+	const char *s =
+	    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, key));
 
 	return s != NULL ? s : "";
 }
@@ -185,8 +185,9 @@ cli_vm_prune(struct cli_inv *inv)
 {
 	int r = cli_remote(inv);
 
-	if (r == 0 && !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(
-	    inv->opts, "dry-run")))
+	if (r == 0 &&
+	    !cJSON_IsTrue(
+		cJSON_GetObjectItemCaseSensitive(inv->opts, "dry-run")))
 		cli_ssh_config_refresh();
 	return r;
 }
@@ -195,7 +196,7 @@ cli_vm_prune(struct cli_inv *inv)
 
 struct logs {
 	bool json, tty;
-	char carry[4];          /* tty: an unfinished UTF-8 character */
+	char carry[4]; /* tty: an unfinished UTF-8 character */
 	size_t ncarry;
 };
 
@@ -258,8 +259,9 @@ on_output(const char *event, const cJSON *ev, void *arg)
 		return 0;
 	if (l->json) {
 		o = cJSON_CreateObject();
-		if (o == NULL || cJSON_AddStringToObject(o, "data",
-		    d->valuestring) == NULL) {
+		if (o == NULL ||
+		    cJSON_AddStringToObject(o, "data", d->valuestring) ==
+			NULL) {
 			cJSON_Delete(o);
 			return -1;
 		}
@@ -297,7 +299,9 @@ cli_vm_logs(struct cli_inv *inv)
 	c.on_event = on_output;
 	c.arg = &l;
 	c.silence_ms = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(inv->opts,
-	    "follow")) ? 0 : cli_silence_ms();
+			   "follow")) ?
+	    0 :
+	    cli_silence_ms();
 	if (c.silence_ms < 0)
 		return BG_EXIT_USAGE;
 	r = cli_call(&c);
@@ -330,7 +334,8 @@ put(char *out, size_t o, const char *s, size_t n)
 static size_t
 quote(const char *w, char *out)
 {
-	static const char safe[] = "abcdefghijklmnopqrstuvwxyz"
+	static const char safe[] =
+	    "abcdefghijklmnopqrstuvwxyz"
 	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_@%+=:,./-";
 	size_t o = 0;
 
@@ -369,7 +374,7 @@ struct ssh {
 	char identity[PATH_MAX];
 	char known[PATH_MAX + 32];
 	char dest[IP_MAX + 8];
-	char *command;          /* NULL: interactive */
+	char *command; /* NULL: interactive */
 	char *argv[20];
 };
 
@@ -416,16 +421,20 @@ ssh_prepare_raw(struct ssh *s, const char *key, const char *ip, char *raw,
 		return 127;
 	}
 	if (access(key, R_OK) < 0) {
-		fprintf(stderr, "banger: cannot use the ssh key %s: %s\n"
+		fprintf(stderr,
+		    "banger: cannot use the ssh key %s: %s\n"
 		    "banger: it is made by 'banger vm create' (ssh_key_path in "
-		    "config)\n", key, strerror(errno));
+		    "config)\n",
+		    key, strerror(errno));
 		ssh_free(s);
 		return BG_EXIT_NO;
 	}
 	if (bg_path_build(kh, sizeof(kh), BG_DIR_STATE, "ssh", NULL,
-	    "known_hosts") < 0 || strlen(key) >= sizeof(s->identity)) {
+		"known_hosts") < 0 ||
+	    strlen(key) >= sizeof(s->identity)) {
 		fputs("banger: the state or key path is too long or not "
-		    "absolute (BANGER_ROOT)\n", stderr);
+		      "absolute (BANGER_ROOT)\n",
+		    stderr);
 		ssh_free(s);
 		return BG_EXIT_USAGE;
 	}
@@ -516,8 +525,7 @@ ssh_free(struct ssh *s)
  * code after saying why.
  */
 static int
-running_ip(struct cli_inv *inv, const char *name, int64_t silence,
-    char *ip)
+running_ip(struct cli_inv *inv, const char *name, int64_t silence, char *ip)
 {
 	struct cli_call c;
 	struct bg_err err;
@@ -537,14 +545,18 @@ running_ip(struct cli_inv *inv, const char *name, int64_t silence,
 	if (strcmp(state, "running") != 0) {
 		char *st = cli_clean(state[0] ? state : "unknown", 32, false);
 
-		bg_err_set(&err, "not_running", "VM %s is %s: start it with "
-		    "'banger vm start %s'", name, st != NULL ? st : "?", name);
+		bg_err_set(&err, "not_running",
+		    "VM %s is %s: start it with "
+		    "'banger vm start %s'",
+		    name, st != NULL ? st : "?", name);
 		free(st);
 		r = BG_EXIT_NO;
 	} else if (strlen(addr) >= IP_MAX ||
 	    inet_pton(AF_INET, addr, &a) != 1) {
-		bg_err_set(&err, "protocol", "the service gave VM %s no IPv4 "
-		    "address", name);
+		bg_err_set(&err, "protocol",
+		    "the service gave VM %s no IPv4 "
+		    "address",
+		    name);
 		r = BG_EXIT_TEMP;
 	} else {
 		memcpy(ip, addr, strlen(addr) + 1);
@@ -626,7 +638,7 @@ sleep_ms(int64_t ms)
 		return;
 	ts.tv_sec = ms / 1000;
 	ts.tv_nsec = (ms % 1000) * 1000000;
-	nanosleep(&ts, NULL);   /* a signal ends it early: fine */
+	nanosleep(&ts, NULL); /* a signal ends it early: fine */
 }
 
 /*
@@ -760,13 +772,17 @@ static int
 boot_failed(const struct run *rn, int why)
 {
 	if (why == -ETIMEDOUT)
-		fprintf(stderr, "banger: VM %s did not answer on ssh (%s:22) "
-		    "within %d s\n", rn->name, rn->ip, rn->ssh_timeout_s);
+		fprintf(stderr,
+		    "banger: VM %s did not answer on ssh (%s:22) "
+		    "within %d s\n",
+		    rn->name, rn->ip, rn->ssh_timeout_s);
 	else
 		fprintf(stderr, "banger: VM %s stopped while booting\n",
 		    rn->name);
-	fprintf(stderr, "banger: VM %s kept for inspection: banger vm logs "
-	    "%s\n", rn->name, rn->name);
+	fprintf(stderr,
+	    "banger: VM %s kept for inspection: banger vm logs "
+	    "%s\n",
+	    rn->name, rn->name);
 	return why == -ETIMEDOUT ? BG_EXIT_TEMP : BG_EXIT_NO;
 }
 
@@ -803,7 +819,8 @@ bring_up(struct run *rn, struct cli_spec *s)
 		 * the service took the stream): this VM must not stay. */
 		if (r == -EPIPE)
 			fputs("banger: the service stopped reading the "
-			    "workspace\n", stderr);
+			      "workspace\n",
+			    stderr);
 		remove_vm(rn);
 		return r < 0 ? BG_EXIT_TEMP : r;
 	}
@@ -816,9 +833,11 @@ bring_up(struct run *rn, struct cli_spec *s)
 		if (rn->rm)
 			remove_vm(rn);
 		else
-			fprintf(stderr, "banger: VM %s was created but did not "
+			fprintf(stderr,
+			    "banger: VM %s was created but did not "
 			    "start: see 'banger vm logs %s', or 'banger vm "
-			    "delete %s'\n", rn->name, rn->name, rn->name);
+			    "delete %s'\n",
+			    rn->name, rn->name, rn->name);
 		return r;
 	}
 	cli_call_free(&c);
@@ -826,8 +845,10 @@ bring_up(struct run *rn, struct cli_spec *s)
 	if (r == -EINTR)
 		return remove_vm(rn) == 0 ? 128 + got_signal : BG_EXIT_TEMP;
 	if (r == -EINVAL) {
-		fprintf(stderr, "banger: the service gave VM %s no IPv4 "
-		    "address\n", rn->name);
+		fprintf(stderr,
+		    "banger: the service gave VM %s no IPv4 "
+		    "address\n",
+		    rn->name);
 		return BG_EXIT_TEMP;
 	}
 	return r < 0 ? boot_failed(rn, r) : 0;
@@ -852,8 +873,7 @@ cli_vm_run(struct cli_inv *inv)
 	memset(&ws, 0, sizeof(ws));
 	memset(&rn, 0, sizeof(rn));
 	rn.inv = inv;
-	rn.rm = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(inv->opts,
-	    "rm"));
+	rn.rm = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(inv->opts, "rm"));
 	/* First, so that --branch's handlers (workspace.c) stack on top. */
 	if (rn.rm)
 		catch_signals();
@@ -869,8 +889,8 @@ cli_vm_run(struct cli_inv *inv)
 		}
 	}
 	t = cJSON_GetObjectItemCaseSensitive(inv->opts, "ssh-timeout");
-	rn.ssh_timeout_s = cJSON_IsNumber(t) ? (int)t->valuedouble :
-	    SSH_TIMEOUT_S;
+	rn.ssh_timeout_s =
+	    cJSON_IsNumber(t) ? (int)t->valuedouble : SSH_TIMEOUT_S;
 	rn.silence = cli_silence_ms();
 	if (rn.silence < 0) {
 		cli_ws_free(&ws);
@@ -886,7 +906,8 @@ cli_vm_run(struct cli_inv *inv)
 		s.payload = cli_ws_send;
 		s.payload_arg = &ws;
 		s.payload_sent = cli_ws_sent;
-		fprintf(stderr, "shipping %zu files (%llu bytes) to /root/repo%s\n",
+		fprintf(stderr,
+		    "shipping %zu files (%llu bytes) to /root/repo%s\n",
 		    ws.nfiles, ws.bytes, ws.branch[0] ? ", with its .git" : "");
 	}
 	if (r == 0)
@@ -901,8 +922,10 @@ cli_vm_run(struct cli_inv *inv)
 		if (r != 0 && rn.rm)
 			remove_vm(&rn);
 		else if (r != 0)
-			fprintf(stderr, "banger: VM %s kept: 'banger vm delete "
-			    "%s' removes it\n", rn.name, rn.name);
+			fprintf(stderr,
+			    "banger: VM %s kept: 'banger vm delete "
+			    "%s' removes it\n",
+			    rn.name, rn.name);
 	} else if (r == 0) {
 		r = ssh_prepare(&sh, s.cfg.ssh_key_path, rn.ip, inv->command,
 		    inv->ncommand);

@@ -32,7 +32,7 @@
 
 #define GIT "/usr/bin/git"
 #define TAR "/usr/bin/tar"
-#define GIT_OUT_MAX (64u << 20)         /* a file list: 64 MiB at most */
+#define GIT_OUT_MAX (64u << 20) /* a file list: 64 MiB at most */
 #define REPO_DIR "/root/repo"
 #define PUMP_BUF (256u << 10)
 
@@ -122,7 +122,7 @@ capture(const char *const *argv, char **out, size_t *len)
 			break;
 		n += (size_t)k;
 	}
-	close(p[0]);    /* an unread rest: git gets SIGPIPE */
+	close(p[0]); /* an unread rest: git gets SIGPIPE */
 	st = wait_status(pid);
 	if (n == cap) { /* too much, or out of memory */
 		free(buf);
@@ -183,7 +183,7 @@ list_worktree(struct cli_ws *ws, const char *const *argv)
 			continue;
 		snprintf(full, sizeof(full), "%s/%s", ws->top, p);
 		if (lstat(full, &st) < 0 || S_ISDIR(st.st_mode))
-			continue;       /* deleted, or a submodule */
+			continue; /* deleted, or a submodule */
 		if (add(ws, p, (unsigned long long)st.st_size) < 0) {
 			free(out);
 			fputs("banger: out of memory\n", stderr);
@@ -198,8 +198,8 @@ list_worktree(struct cli_ws *ws, const char *const *argv)
 static int
 list_commit(struct cli_ws *ws)
 {
-	const char *argv[] = { GIT, "-C", ws->top, "ls-tree", "-r", "-z",
-	    "-l", "--full-tree", ws->from, NULL };
+	const char *argv[] = { GIT, "-C", ws->top, "ls-tree", "-r", "-z", "-l",
+		"--full-tree", ws->from, NULL };
 	char *out, *p, *tab, *sp;
 	size_t len;
 	int r;
@@ -219,7 +219,7 @@ list_commit(struct cli_ws *ws)
 		sp = strchr(p, ' ');
 		if (sp == NULL || strncmp(sp + 1, "blob ", 5) != 0) {
 			*tab = '\t';
-			continue;       /* a submodule's commit */
+			continue; /* a submodule's commit */
 		}
 		sp = strrchr(p, ' ');
 		if (add(ws, tab + 1, strtoull(sp + 1, NULL, 10)) < 0) {
@@ -268,7 +268,7 @@ ws_catch(struct cli_ws *ws)
 	size_t i;
 
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = ws_on_signal;   /* no SA_RESTART: calls see EINTR */
+	sa.sa_handler = ws_on_signal; /* no SA_RESTART: calls see EINTR */
 	sigemptyset(&sa.sa_mask);
 	for (i = 0; i < 3; i++)
 		sigaction(ws_sigs[i], &sa, &ws->old_sa[i]);
@@ -280,12 +280,13 @@ static int
 branch_check(struct cli_ws *ws, const char *name)
 {
 	const char *argv[] = { GIT, "check-ref-format", "--branch", name,
-	    NULL };
+		NULL };
 	char *out = NULL;
 	size_t len;
 	int r;
 
-	r = name[0] == '-' || strlen(name) >= sizeof(ws->branch) ? 1 :
+	r = name[0] == '-' || strlen(name) >= sizeof(ws->branch) ?
+	    1 :
 	    capture(argv, &out, &len);
 	if (r == 0)
 		chomp(out);
@@ -294,7 +295,8 @@ branch_check(struct cli_ws *ws, const char *name)
 		fputs("banger: --branch ", stderr);
 		cli_put_clean(stderr, name, CLI_STR_MAX);
 		fputs(": not a valid branch name (git check-ref-format "
-		    "--branch says why)\n", stderr);
+		      "--branch says why)\n",
+		    stderr);
 		return BG_EXIT_USAGE;
 	}
 	free(out);
@@ -323,7 +325,7 @@ branch_build(struct cli_ws *ws)
 		snprintf(base, sizeof(base), "%s", ws->from);
 	else {
 		const char *argv[] = { GIT, "-C", ws->top, "rev-parse", "-q",
-		    "--verify", "HEAD^{commit}", NULL };
+			"--verify", "HEAD^{commit}", NULL };
 
 		r = capture(argv, &out, &len);
 		if (r == 0)
@@ -331,7 +333,8 @@ branch_build(struct cli_ws *ws)
 		if (r != 0 || strlen(out) < 40 || strlen(out) >= sizeof(base)) {
 			free(out);
 			fputs("banger: --branch needs a commit to start from, "
-			    "and ", stderr);
+			      "and ",
+			    stderr);
 			cli_put_clean(stderr, ws->top, PATH_MAX);
 			fputs(" has none yet: commit first, or drop --branch\n",
 			    stderr);
@@ -345,8 +348,10 @@ branch_build(struct cli_ws *ws)
 	ws_catch(ws);
 	snprintf(ws->tmp, sizeof(ws->tmp), "%s/banger-workspace.XXXXXX", tmp);
 	if (mkdtemp(ws->tmp) == NULL) {
-		fprintf(stderr, "banger: --branch: cannot make a directory in "
-		    "%s: %s\n", tmp, strerror(errno));
+		fprintf(stderr,
+		    "banger: --branch: cannot make a directory in "
+		    "%s: %s\n",
+		    tmp, strerror(errno));
 		ws->tmp[0] = '\0';
 		return BG_EXIT_TEMP;
 	}
@@ -356,7 +361,7 @@ branch_build(struct cli_ws *ws)
 	{
 		char init_branch[300];
 		const char *init[] = { GIT, "init", "-q", "--bare",
-		    "--template=", init_branch, gd, NULL };
+			"--template=", init_branch, gd, NULL };
 		/*
 		 * No hooks run on either side: the pushing repository's are
 		 * off by -c, and the receiving one's by its own config (git
@@ -365,28 +370,29 @@ branch_build(struct cli_ws *ws)
 		 * history is taken as it is (receive.shallowUpdate).
 		 */
 		const char *nohooks[] = { GIT, "--git-dir", gd, "config",
-		    "core.hooksPath", "/dev/null", NULL };
+			"core.hooksPath", "/dev/null", NULL };
 		const char *shallow[] = { GIT, "--git-dir", gd, "config",
-		    "receive.shallowUpdate", "true", NULL };
+			"receive.shallowUpdate", "true", NULL };
 		const char *push[] = { GIT, "-c", "core.hooksPath=/dev/null",
-		    "-c", "push.recurseSubmodules=no", "-C", ws->top, "push",
-		    "-q", "--no-verify", gd, spec, NULL };
+			"-c", "push.recurseSubmodules=no", "-C", ws->top,
+			"push", "-q", "--no-verify", gd, spec, NULL };
 		const char *index[] = { GIT, "--git-dir", gd, "read-tree", ref,
-		    NULL };
+			NULL };
 		const char *nobare[] = { GIT, "--git-dir", gd, "config",
-		    "core.bare", "false", NULL };
+			"core.bare", "false", NULL };
 		const char *unhook[] = { GIT, "--git-dir", gd, "config",
-		    "--unset", "core.hooksPath", NULL };
+			"--unset", "core.hooksPath", NULL };
 		const char *const *steps[] = { init, nohooks, shallow, push,
-		    index, nobare, unhook };
+			index, nobare, unhook };
 		const char *names[] = { "init", "config", "config", "push",
-		    "read-tree", "config", "config" };
+			"read-tree", "config", "config" };
 
-		snprintf(init_branch, sizeof(init_branch), "--initial-branch=%s",
-		    ws->branch);
+		snprintf(init_branch, sizeof(init_branch),
+		    "--initial-branch=%s", ws->branch);
 		for (i = 0; i < 7; i++)
 			if (git_quiet(steps[i]) != 0 || ws_sig != 0) {
-				fprintf(stderr, "banger: --branch: building the "
+				fprintf(stderr,
+				    "banger: --branch: building the "
 				    "guest's repository failed (git %s)\n",
 				    names[i]);
 				return BG_EXIT_TEMP;
@@ -400,7 +406,7 @@ branch_build(struct cli_ws *ws)
 		out = NULL;
 		if (capture(get, &out, &len) == 0 && (chomp(out), out[0])) {
 			const char *set[] = { GIT, "--git-dir", gd, "config",
-			    key, out, NULL };
+				key, out, NULL };
 
 			git_quiet(set);
 		}
@@ -412,8 +418,8 @@ branch_build(struct cli_ws *ws)
 static const char *
 opt_str(const struct cli_inv *inv, const char *name)
 {
-	return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
-	    inv->opts, name));
+	return cJSON_GetStringValue(
+	    cJSON_GetObjectItemCaseSensitive(inv->opts, name));
 }
 
 static bool
@@ -438,12 +444,13 @@ cli_ws_prepare(struct cli_inv *inv, struct cli_ws *ws, bool *done)
 		fputs("banger: ", stderr);
 		cli_put_clean(stderr, path, PATH_MAX);
 		fputs(": not a directory: vm run PATH needs a git "
-		    "repository's directory\n", stderr);
+		      "repository's directory\n",
+		    stderr);
 		return BG_EXIT_USAGE;
 	}
 	{
 		const char *argv[] = { GIT, "-C", path, "rev-parse",
-		    "--show-toplevel", NULL };
+			"--show-toplevel", NULL };
 
 		r = capture(argv, &out, &len);
 	}
@@ -465,13 +472,16 @@ cli_ws_prepare(struct cli_inv *inv, struct cli_ws *ws, bool *done)
 	base = strrchr(ws->top, '/') + 1;
 	for (k = 0; base[k] != '\0' && k + 1 < sizeof(ws->repo); k++)
 		ws->repo[k] = strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLM"
-		    "NOPQRSTUVWXYZ0123456789._-", base[k]) ? base[k] : '_';
+				     "NOPQRSTUVWXYZ0123456789._-",
+				  base[k]) ?
+		    base[k] :
+		    '_';
 	if (k == 0)
 		ws->repo[k++] = '_';
 	ws->repo[k] = '\0';
 	if (from != NULL) {
 		const char *argv[] = { GIT, "-C", ws->top, "rev-parse", "-q",
-		    "--verify", spec, NULL };
+			"--verify", spec, NULL };
 
 		snprintf(spec, sizeof(spec), "%s^{commit}", from);
 		out = NULL;
@@ -494,9 +504,9 @@ cli_ws_prepare(struct cli_inv *inv, struct cli_ws *ws, bool *done)
 		r = list_commit(ws);
 	} else {
 		const char *tracked[] = { GIT, "-C", ws->top, "ls-files", "-z",
-		    NULL };
+			NULL };
 		const char *others[] = { GIT, "-C", ws->top, "ls-files", "-z",
-		    "--others", "--exclude-standard", NULL };
+			"--others", "--exclude-standard", NULL };
 
 		r = list_worktree(ws, tracked);
 		if (r == 0 && opt_true(inv, "include-untracked"))
@@ -510,13 +520,15 @@ cli_ws_prepare(struct cli_inv *inv, struct cli_ws *ws, bool *done)
 		const char *p;
 
 		for (p = ws->list; p < ws->list + ws->listlen;
-		    p += strlen(p) + 1) {
+		     p += strlen(p) + 1) {
 			cli_put_clean(stdout, p, PATH_MAX);
 			putchar('\n');
 		}
 		fflush(stdout);
-		fprintf(stderr, "%zu files, %llu bytes (dry run: no VM "
-		    "created)\n", ws->nfiles, ws->bytes);
+		fprintf(stderr,
+		    "%zu files, %llu bytes (dry run: no VM "
+		    "created)\n",
+		    ws->nfiles, ws->bytes);
 		*done = true;
 		return 0;
 	}
@@ -555,8 +567,10 @@ pump(const char *const *argv, int in, int sock)
 			continue;
 		if (n <= 0)
 			break;
-		for (off = 0; off < (size_t)n && ws_sig == 0; off += (size_t)w) {
-			w = send(sock, buf + off, (size_t)n - off, MSG_NOSIGNAL);
+		for (off = 0; off < (size_t)n && ws_sig == 0;
+		     off += (size_t)w) {
+			w = send(sock, buf + off, (size_t)n - off,
+			    MSG_NOSIGNAL);
 			if (w < 0 && errno == EINTR) {
 				w = 0;
 				continue;
@@ -567,7 +581,7 @@ pump(const char *const *argv, int in, int sock)
 			}
 		}
 	}
-	close(p[0]);            /* a producer still writing gets SIGPIPE */
+	close(p[0]); /* a producer still writing gets SIGPIPE */
 	free(buf);
 	if (pid < 0) {
 		fprintf(stderr, "banger: fork: %s\n", strerror(errno));
@@ -584,8 +598,10 @@ pump(const char *const *argv, int in, int sock)
 	if (gone)
 		return -EPIPE;
 	if (st != 0 || n < 0) {
-		fprintf(stderr, "banger: shipping the workspace failed: %s "
-		    "exited with status %d\n", argv[0], st);
+		fprintf(stderr,
+		    "banger: shipping the workspace failed: %s "
+		    "exited with status %d\n",
+		    argv[0], st);
 		return BG_EXIT_TEMP;
 	}
 	return 0;
@@ -596,12 +612,13 @@ cli_ws_send(int sock, void *arg)
 {
 	struct cli_ws *ws = arg;
 	const char *tar_argv[] = { TAR, "-c", "-f", "-", "--null",
-	    "--verbatim-files-from", "--no-recursion", "--owner=0",
-	    "--group=0", "--numeric-owner", "-C", ws->top, "-T", "-", NULL };
-	const char *git_argv[] = { GIT, "-c", "tar.umask=0022", "-C",
-	    ws->top, "archive", "--format=tar", ws->from, NULL };
+		"--verbatim-files-from", "--no-recursion", "--owner=0",
+		"--group=0", "--numeric-owner", "-C", ws->top, "-T", "-",
+		NULL };
+	const char *git_argv[] = { GIT, "-c", "tar.umask=0022", "-C", ws->top,
+		"archive", "--format=tar", ws->from, NULL };
 	const char *dotgit_argv[] = { TAR, "-c", "-f", "-", "--owner=0",
-	    "--group=0", "--numeric-owner", "-C", ws->tmp, ".git", NULL };
+		"--group=0", "--numeric-owner", "-C", ws->tmp, ".git", NULL };
 	int list = -1, r;
 
 	if (ws->from[0] == '\0') {
@@ -626,20 +643,23 @@ cli_ws_send(int sock, void *arg)
 int
 cli_ws_command(const struct cli_ws *ws, char **words, int n, char **raw)
 {
-	char *j = n > 0 ? cli_shell_join(words, n) :
-	    strdup("exec ${SHELL:-sh} -l");
+	char *j =
+	    n > 0 ? cli_shell_join(words, n) : strdup("exec ${SHELL:-sh} -l");
 	char boot[512] = "";
 	size_t len;
 
 	/* The tooling bootstrap: in the background, never failing the run. */
 	if (ws->tooling)
-		snprintf(boot, sizeof(boot), "mkdir -p /root/.cache/banger && "
+		snprintf(boot, sizeof(boot),
+		    "mkdir -p /root/.cache/banger && "
 		    "{ (if command -v mise >/dev/null 2>&1; then cd " REPO_DIR
 		    " && mise install; else echo 'mise is not installed in "
 		    "this image'; fi) </dev/null >/root/.cache/banger/"
-		    "vm-run-tooling-%s.log 2>&1 & }; ", ws->repo);
-	len = j != NULL ? strlen(boot) + strlen("cd " REPO_DIR " && ") +
-	    strlen(j) + 1 : 0;
+		    "vm-run-tooling-%s.log 2>&1 & }; ",
+		    ws->repo);
+	len = j != NULL ?
+	    strlen(boot) + strlen("cd " REPO_DIR " && ") + strlen(j) + 1 :
+	    0;
 	*raw = j != NULL ? malloc(len) : NULL;
 	if (*raw == NULL) {
 		free(j);
@@ -667,7 +687,7 @@ cli_ws_sent(void *arg)
 		for (i = 0; i < 3; i++)
 			sigaction(ws_sigs[i], &ws->old_sa[i], NULL);
 		if (ws_sig != 0)
-			raise(ws_sig);  /* now that nothing is left behind */
+			raise(ws_sig); /* now that nothing is left behind */
 	}
 }
 

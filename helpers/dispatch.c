@@ -13,13 +13,27 @@
 
 /* The owner-side verbs (docs/protocol.md).  Anything else is unknown. */
 static const char *const verbs[] = {
-	"vm-create", "vm-start", "vm-stop", "vm-delete", "vm-list", "vm-show",
-	"vm-logs", "vm-prune", "image-list", "image-register", "image-delete",
-	"kernel-list", "doctor", NULL,
+	"vm-create",
+	"vm-start",
+	"vm-stop",
+	"vm-delete",
+	"vm-list",
+	"vm-show",
+	"vm-logs",
+	"vm-prune",
+	"image-list",
+	"image-register",
+	"image-delete",
+	"kernel-list",
+	"doctor",
+	NULL,
 };
 /* Known, and answered with "not implemented yet". */
 static const char *const planned[] = {
-	"image-pull", "image-import-oci", "kernel-pull", NULL,
+	"image-pull",
+	"image-import-oci",
+	"kernel-pull",
+	NULL,
 };
 
 int

@@ -93,7 +93,7 @@ add(struct doctor *d, const char *name, enum status st, const char *fix,
 	    cJSON_AddStringToObject(o, "status", names[st]) == NULL ||
 	    cJSON_AddStringToObject(o, "detail", detail) == NULL ||
 	    (st != PASS && fix != NULL &&
-	    cJSON_AddStringToObject(o, "fix", fix) == NULL))
+		cJSON_AddStringToObject(o, "fix", fix) == NULL))
 		d->oom = true;
 }
 
@@ -153,8 +153,9 @@ run_version(const char *path, char *line, size_t n, char *why, size_t whyn)
 	posix_spawnattr_setsigmask(&at, &none);
 	posix_spawnattr_setsigdefault(&at, &def);
 	posix_spawnattr_setpgroup(&at, 0);
-	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK |
-	    POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP);
+	posix_spawnattr_setflags(&at,
+	    POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF |
+		POSIX_SPAWN_SETPGROUP);
 	r = posix_spawn(&pid, path, &fa, &at, argv, environ);
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&at);
@@ -205,8 +206,9 @@ check_arch(struct doctor *d)
 		add(d, "arch", FAIL, "banger supports x86_64 Linux only",
 		    "uname: %s", strerror(errno));
 	else if (strcmp(u.machine, "x86_64") != 0)
-		add(d, "arch", FAIL, "banger supports x86_64 (amd64) Linux only",
-		    "%s", u.machine);
+		add(d, "arch", FAIL,
+		    "banger supports x86_64 (amd64) Linux only", "%s",
+		    u.machine);
 	else
 		add(d, "arch", PASS, NULL, "%s", u.machine);
 }
@@ -246,12 +248,12 @@ kvm_fix(int e)
 {
 	if (e == EACCES || e == EPERM)
 		return "add yourself to the kvm group (sudo usermod -aG kvm "
-		    "$USER) and log in again";
+		       "$USER) and log in again";
 	if (e == ENOENT || e == ENXIO || e == ENODEV)
 		return "enable virtualization (VT-x/AMD-V) in the firmware and "
-		    "load the module: sudo modprobe kvm_intel (or kvm_amd)";
+		       "load the module: sudo modprobe kvm_intel (or kvm_amd)";
 	return "check dmesg for KVM errors; another hypervisor may hold "
-	    "the CPU's virtualization extensions";
+	       "the CPU's virtualization extensions";
 }
 
 /*
@@ -275,10 +277,13 @@ check_kvm(struct doctor *d)
 		add(d, "kvm", PASS, NULL, "%s; not used: qemu_accel = \"tcg\"",
 		    err.msg);
 	else if (r == -ENOTSUP)
-		add(d, "kvm", bad, d->vmm->needs_kvm ? "this host cannot run "
-		    "Firecracker: set vmm = \"qemu\" and qemu_accel = \"tcg\" "
-		    "in config" : "set qemu_accel = \"tcg\" in config", "%s%s",
-		    err.msg, need ? "" : "; QEMU will use TCG (slow)");
+		add(d, "kvm", bad,
+		    d->vmm->needs_kvm ?
+			"this host cannot run "
+			"Firecracker: set vmm = \"qemu\" and qemu_accel = \"tcg\" "
+			"in config" :
+			"set qemu_accel = \"tcg\" in config",
+		    "%s%s", err.msg, need ? "" : "; QEMU will use TCG (slow)");
 	else
 		add(d, "kvm", bad, kvm_fix(-r), "%s%s", err.msg,
 		    need ? "" : "; QEMU will use TCG (slow)");
@@ -301,16 +306,21 @@ check_vmm(struct doctor *d, const struct bg_vmm *v)
 	snprintf(fix, sizeof(fix), "%s", v->install);
 	r = bg_host_tool(v->tool, bin, path, sizeof(path));
 	if (r < 0 && bin != NULL) {
-		add(d, v->name, need ? FAIL : WARN, fix,
-		    "%s %s: %s%s", bin, bin[0] == '/' ? "is not an executable "
-		    "file" : "is not in /usr/local/sbin, /usr/local/bin, "
-		    "/usr/sbin, /usr/bin, /sbin or /bin", strerror(-r), after);
+		add(d, v->name, need ? FAIL : WARN, fix, "%s %s: %s%s", bin,
+		    bin[0] == '/' ?
+			"is not an executable "
+			"file" :
+			"is not in /usr/local/sbin, /usr/local/bin, "
+			"/usr/sbin, /usr/bin, /sbin or /bin",
+		    strerror(-r), after);
 		return;
 	}
 	if (r < 0) {
-		add(d, v->name, need ? FAIL : WARN, fix, "%s not found in "
+		add(d, v->name, need ? FAIL : WARN, fix,
+		    "%s not found in "
 		    "/usr/local/sbin, /usr/local/bin, /usr/sbin, /usr/bin, /sbin "
-		    "or /bin%s", v->tool, after);
+		    "or /bin%s",
+		    v->tool, after);
 		return;
 	}
 	if (run_version(path, line, sizeof(line), why, sizeof(why)) < 0) {
@@ -329,15 +339,18 @@ check_tools(struct doctor *d)
 	size_t i;
 
 	for (i = 0; i < sizeof(tools) / sizeof(tools[0]); i++) {
-		if (bg_host_tool(tools[i].name, NULL, path, sizeof(path)) == 0) {
+		if (bg_host_tool(tools[i].name, NULL, path, sizeof(path)) ==
+		    0) {
 			add(d, tools[i].name, PASS, NULL, "%s", path);
 			continue;
 		}
 		snprintf(fix, sizeof(fix), "sudo apt-get install %s",
 		    tools[i].pkg);
-		add(d, tools[i].name, FAIL, fix, "%s not found in "
+		add(d, tools[i].name, FAIL, fix,
+		    "%s not found in "
 		    "/usr/local/sbin, /usr/local/bin, /usr/sbin, /usr/bin, /sbin "
-		    "or /bin", tools[i].name);
+		    "or /bin",
+		    tools[i].name);
 	}
 }
 
@@ -347,18 +360,23 @@ check_config(struct doctor *d)
 	size_t i;
 
 	if (!d->cfg_ok) {
-		add(d, "config", FAIL, "fix the file at the place named, or "
-		    "move it away to use the defaults", "%s", d->cfg_err.msg);
+		add(d, "config", FAIL,
+		    "fix the file at the place named, or "
+		    "move it away to use the defaults",
+		    "%s", d->cfg_err.msg);
 		return;
 	}
 	if (d->cfg.present)
 		add(d, "config", PASS, NULL, "%s", d->cfg.path);
 	else
-		add(d, "config", PASS, NULL, "no config file (%s), using defaults",
+		add(d, "config", PASS, NULL,
+		    "no config file (%s), using defaults",
 		    d->cfg.path != NULL ? d->cfg.path : "?");
 	for (i = 0; i < d->cfg.n_warnings; i++)
-		add(d, "config", WARN, "remove or correct the key "
-		    "(docs/config.md lists them)", "%s", d->cfg.warnings[i]);
+		add(d, "config", WARN,
+		    "remove or correct the key "
+		    "(docs/config.md lists them)",
+		    "%s", d->cfg.warnings[i]);
 }
 
 static void
@@ -420,8 +438,8 @@ act(struct bg_req *rq, cJSON **res, struct bg_err *err)
 	d.cfg_ok = bg_config_load(&d.cfg, NULL, &d.cfg_err) >= 0;
 	d.vmm = bg_vmm_choose(d.cfg_ok ? d.cfg.vmm : "auto",
 	    d.cfg_ok ? d.cfg.firecracker_bin : NULL);
-	d.accel = d.cfg_ok && d.cfg.qemu_accel[0] != '\0' ?
-	    d.cfg.qemu_accel : "auto";
+	d.accel =
+	    d.cfg_ok && d.cfg.qemu_accel[0] != '\0' ? d.cfg.qemu_accel : "auto";
 	if (d.checks != NULL) {
 		check_arch(&d);
 		check_kvm(&d);

@@ -27,8 +27,8 @@ act(struct bg_req *rq, cJSON **result, struct bg_err *err)
 
 	dfd = bg_state_dir(BG_DIR_STATE, "images", 0755);
 	if (dfd < 0) {
-		bg_err_set(err, "temporary", "cannot open the images directory: %s",
-		    strerror(-dfd));
+		bg_err_set(err, "temporary",
+		    "cannot open the images directory: %s", strerror(-dfd));
 		return dfd;
 	}
 	snprintf(gone, sizeof(gone), ".delete-%s-%ld", name, (long)getpid());
@@ -42,11 +42,15 @@ act(struct bg_req *rq, cJSON **result, struct bg_err *err)
 	else
 		r = 0;
 	if (r == -ENOENT)
-		bg_err_set(err, "not_found", "no image named \"%s\": banger image "
-		    "list shows the images", name);
+		bg_err_set(err, "not_found",
+		    "no image named \"%s\": banger image "
+		    "list shows the images",
+		    name);
 	else if (r == -EACCES || r == -EPERM)
-		bg_err_set(err, "permission_denied", "image \"%s\" is not yours "
-		    "to delete (it was installed by root)", name);
+		bg_err_set(err, "permission_denied",
+		    "image \"%s\" is not yours "
+		    "to delete (it was installed by root)",
+		    name);
 	else if (r < 0)
 		bg_err_set(err, "temporary", "cannot delete image \"%s\": %s",
 		    name, strerror(-r));
@@ -54,8 +58,10 @@ act(struct bg_req *rq, cJSON **result, struct bg_err *err)
 		return r;
 	r = bg_rm_rf_at(dfd, gone);
 	if (r < 0) {
-		bg_err_set(err, "temporary", "image \"%s\" is gone from the "
-		    "list, but removing its files failed: %s", name, strerror(-r));
+		bg_err_set(err, "temporary",
+		    "image \"%s\" is gone from the "
+		    "list, but removing its files failed: %s",
+		    name, strerror(-r));
 		return r;
 	}
 	*result = cJSON_CreateObject();
@@ -64,5 +70,5 @@ act(struct bg_req *rq, cJSON **result, struct bg_err *err)
 	return 0;
 }
 
-BG_VERB(.name = "image-delete", .fields = BG_FIELDS(BG_F_ARTIFACT("name",
-    true)), .act = act);
+BG_VERB(.name = "image-delete",
+    .fields = BG_FIELDS(BG_F_ARTIFACT("name", true)), .act = act);

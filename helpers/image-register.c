@@ -58,8 +58,9 @@ sha256_file(int fd, off_t size, char hex[65])
 		data = lseek(fd, at, SEEK_DATA);
 		if (data < 0)
 			data = errno == ENXIO ? size : at;
-		for (; at < data; at += n) {            /* a hole */
-			n = data - at < (off_t)sizeof(zero) ? data - at :
+		for (; at < data; at += n) { /* a hole */
+			n = data - at < (off_t)sizeof(zero) ?
+			    data - at :
 			    (off_t)sizeof(zero);
 			br_sha256_update(&c, zero, (size_t)n);
 		}
@@ -104,9 +105,12 @@ act(struct bg_req *rq, cJSON **result, struct bg_err *err)
 		char k[PATH_MAX];
 
 		if (bg_path_build(k, sizeof(k), BG_DIR_STATE, "kernels", kernel,
-		    "vmlinux") < 0 || access(k, R_OK) < 0) {
-			bg_err_set(err, "not_found", "no kernel named \"%s\": "
-			    "banger kernel list shows the kernels", kernel);
+			"vmlinux") < 0 ||
+		    access(k, R_OK) < 0) {
+			bg_err_set(err, "not_found",
+			    "no kernel named \"%s\": "
+			    "banger kernel list shows the kernels",
+			    kernel);
 			return -ENOENT;
 		}
 	}
@@ -121,34 +125,41 @@ act(struct bg_req *rq, cJSON **result, struct bg_err *err)
 	    (uint64_t)st.st_size > BG_DISK_MAX ||
 	    pread(src, magic, 2, 1024 + 56) != 2 || magic[0] != 0x53 ||
 	    magic[1] != 0xef) {
-		bg_err_set(err, "bad_request", "%s is not an ext2/3/4 file "
+		bg_err_set(err, "bad_request",
+		    "%s is not an ext2/3/4 file "
 		    "system image (make one with mkfs.ext4 -d DIR FILE SIZE)",
 		    rootfs);
 		return -EINVAL;
 	}
 	dfd = bg_state_dir(BG_DIR_STATE, "images", 0755);
 	if (dfd < 0) {
-		bg_err_set(err, "temporary", "cannot open the images directory: %s",
-		    strerror(-dfd));
+		bg_err_set(err, "temporary",
+		    "cannot open the images directory: %s", strerror(-dfd));
 		return dfd;
 	}
 	/* Early: no copy of gigabytes for a name that is taken. */
 	if (faccessat(dfd, name, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
-		bg_err_set(err, "exists", "an image named \"%s\" exists: pick "
-		    "another name, or banger image delete %s first", name, name);
+		bg_err_set(err, "exists",
+		    "an image named \"%s\" exists: pick "
+		    "another name, or banger image delete %s first",
+		    name, name);
 		return -EEXIST;
 	}
 	snprintf(tmp, sizeof(tmp), ".register-%s-%ld", name, (long)getpid());
 	if (mkdirat(dfd, tmp, 0755) < 0 || fchmodat(dfd, tmp, 0755, 0) < 0) {
-		bg_err_set(err, "temporary", "cannot make a directory in the "
-		    "images directory: %s", strerror(errno));
+		bg_err_set(err, "temporary",
+		    "cannot make a directory in the "
+		    "images directory: %s",
+		    strerror(errno));
 		return -errno;
 	}
 	snprintf(made, sizeof(made), "%s", tmp);
 	bg_req_on_fail(rq, unmake, made);
 	tfd = openat(dfd, tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	dst = tfd < 0 ? -1 : openat(tfd, "rootfs.ext4", O_RDWR | O_CREAT |
-	    O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	dst = tfd < 0 ?
+	    -1 :
+	    openat(tfd, "rootfs.ext4",
+		O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
 	r = dst < 0 || fchmod(dst, 0644) < 0 ? -errno : bg_clone_file(src, dst);
 	if (r == 0 && fsync(dst) < 0)
 		r = -errno;
@@ -173,8 +184,9 @@ act(struct bg_req *rq, cJSON **result, struct bg_err *err)
 		cJSON_AddStringToObject(man, "kernel", kernel);
 	cJSON_AddStringToObject(man, "source", "banger image register");
 	text = cJSON_PrintUnformatted(man);
-	r = text == NULL ? -ENOMEM : bg_atomic_write(tfd, "manifest.json",
-	    text, strlen(text), 0644);
+	r = text == NULL ?
+	    -ENOMEM :
+	    bg_atomic_write(tfd, "manifest.json", text, strlen(text), 0644);
 	if (r < 0) {
 		bg_err_set(err, "temporary", "cannot write manifest.json: %s",
 		    strerror(-r));
@@ -184,11 +196,15 @@ act(struct bg_req *rq, cJSON **result, struct bg_err *err)
 	if (renameat2(dfd, tmp, dfd, name, RENAME_NOREPLACE) < 0) {
 		r = -errno;
 		if (r == -EEXIST)
-			bg_err_set(err, "exists", "an image named \"%s\" "
-			    "appeared meanwhile: pick another name", name);
+			bg_err_set(err, "exists",
+			    "an image named \"%s\" "
+			    "appeared meanwhile: pick another name",
+			    name);
 		else
-			bg_err_set(err, "temporary", "cannot install the image: "
-			    "%s", strerror(-r));
+			bg_err_set(err, "temporary",
+			    "cannot install the image: "
+			    "%s",
+			    strerror(-r));
 		return r;
 	}
 	*result = cJSON_CreateObject();
@@ -202,8 +218,11 @@ act(struct bg_req *rq, cJSON **result, struct bg_err *err)
 
 static const struct bg_field fields[] = {
 	BG_F_ARTIFACT("name", true),
-	{ .key = "rootfs", .type = BG_T_STR, .required = true,
-	    .max = PATH_MAX - 1, .valid = bg_abs_path_valid,
+	{ .key = "rootfs",
+	    .type = BG_T_STR,
+	    .required = true,
+	    .max = PATH_MAX - 1,
+	    .valid = bg_abs_path_valid,
 	    .what = "an absolute path (no . or .. components)" },
 	BG_F_ARTIFACT("kernel", false),
 	{ NULL },

@@ -35,14 +35,21 @@
 
 /* The root-side verbs (docs/architecture.md). */
 static const char *const verbs[] = {
-	"net-setup", "tap-add", "tap-del", "vmm-launch", NULL,
+	"net-setup",
+	"tap-add",
+	"tap-del",
+	"vmm-launch",
+	NULL,
 };
 static const char *const planned[] = { "dns-wire", NULL };
 
 /* Passed on to root helpers when set; nothing else is. */
 static const char *const keep_env[] = {
-	"BANGER_ROOT", "BANGER_LIBEXECDIR", "BANGER_ROOT_SOCKET",
-	"BANGER_NO_SYSTEMD", NULL,
+	"BANGER_ROOT",
+	"BANGER_LIBEXECDIR",
+	"BANGER_ROOT_SOCKET",
+	"BANGER_NO_SYSTEMD",
+	NULL,
 };
 
 /* 1 if verb is a line of ETC/access/uid/<uid>/allow, 0 if not, -errno. */
@@ -65,16 +72,18 @@ allowed(uid_t uid, const char *verb, struct bg_err *err)
 	if (r == 0) {
 		r = 0;
 		for (line = strtok_r(buf, "\n", &save); line != NULL && r == 0;
-		    line = strtok_r(NULL, "\n", &save))
+		     line = strtok_r(NULL, "\n", &save))
 			r = strcmp(line, verb) == 0;
 		free(buf);
 	}
 	if (r == -ENOENT)
 		r = 0;
 	if (r <= 0)
-		bg_err_set(err, "permission_denied", r < 0 ?
-		    "uid %u: cannot read its access rules; rerun sudo banger "
-		    "system install" : "uid %u may not use the root verb \"%s\"",
+		bg_err_set(err, "permission_denied",
+		    r < 0 ?
+			"uid %u: cannot read its access rules; rerun sudo banger "
+			"system install" :
+			"uid %u may not use the root verb \"%s\"",
 		    (unsigned)uid, verb);
 	return r;
 }
@@ -84,9 +93,13 @@ main(void)
 {
 	static char env[8][PATH_MAX + 32];
 	char *envp[8];
-	struct bg_dispatch d = { .prog = "banger-root-dispatch", .root = true,
-		.prefix = "root-", .verbs = verbs, .planned = planned,
-		.allowed = allowed, .envp = envp };
+	struct bg_dispatch d = { .prog = "banger-root-dispatch",
+		.root = true,
+		.prefix = "root-",
+		.verbs = verbs,
+		.planned = planned,
+		.allowed = allowed,
+		.envp = envp };
 	size_t i, n = 0;
 
 	/* An empty environment but for PATH and the few variables above. */
@@ -97,7 +110,8 @@ main(void)
 		const char *v = getenv(keep_env[i]);
 
 		if (v != NULL && strlen(v) < PATH_MAX) {
-			snprintf(env[n], sizeof(env[n]), "%s=%s", keep_env[i], v);
+			snprintf(env[n], sizeof(env[n]), "%s=%s", keep_env[i],
+			    v);
 			envp[n] = env[n];
 			n++;
 		}

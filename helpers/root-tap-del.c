@@ -32,5 +32,4 @@ act(struct bg_req *rq, cJSON **result, struct bg_err *err)
 }
 
 BG_VERB(.name = "tap-del", .flags = BG_VERB_ROOT,
-    .fields = BG_FIELDS(BG_F_INDEX), .caps = BG_CAP(CAP_NET_ADMIN),
-    .act = act);
+    .fields = BG_FIELDS(BG_F_INDEX), .caps = BG_CAP(CAP_NET_ADMIN), .act = act);

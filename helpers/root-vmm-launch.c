@@ -82,9 +82,11 @@ await_status(int fd, struct bg_err *err)
 		if ((size_t)(colon - buf) == strlen(codes[i]) &&
 		    strncmp(buf, codes[i], strlen(codes[i])) == 0)
 			snprintf(code, sizeof(code), "%s", codes[i]);
-	bg_err_set(err, code, "%s", have == 0 ?
-	    "the VMM launcher could not be started (see the VM's vmm.log)" :
-	    colon != NULL ? colon + 2 : buf);
+	bg_err_set(err, code, "%s",
+	    have == 0 ?
+		"the VMM launcher could not be started (see the VM's vmm.log)" :
+		colon != NULL ? colon + 2 :
+				buf);
 	return -EIO;
 }
 
@@ -96,8 +98,8 @@ await_status(int fd, struct bg_err *err)
 static int
 as_owner(char **argv, uid_t uid, gid_t gid, bool wait, struct bg_err *err)
 {
-	char root[PATH_MAX + 16], *envp[3] = {
-		"PATH=/usr/local/bin:/usr/bin:/bin", NULL, NULL };
+	char root[PATH_MAX + 16],
+	    *envp[3] = { "PATH=/usr/local/bin:/usr/bin:/bin", NULL, NULL };
 	const char *br = getenv("BANGER_ROOT");
 	struct passwd *pw = getpwuid(uid);
 	char user[256] = "";
@@ -126,7 +128,8 @@ as_owner(char **argv, uid_t uid, gid_t gid, bool wait, struct bg_err *err)
 		/* The status pipe becomes fd 3, kept across exec. */
 		if (dup2(p[1], 3) < 0 || (p[1] != 3 && close(p[1]) < 0))
 			_exit(111);
-		if ((user[0] ? initgroups(user, gid) : setgroups(1, &gid)) < 0 ||
+		if ((user[0] ? initgroups(user, gid) : setgroups(1, &gid)) <
+			0 ||
 		    setresgid(gid, gid, gid) < 0 ||
 		    setresuid(uid, uid, uid) < 0 || geteuid() != uid ||
 		    getegid() != gid) {
@@ -175,8 +178,10 @@ launch_systemd(char **argv, const char *name, uid_t uid, gid_t gid, int rfd,
 		bg_err_set(err, "temporary", "systemd-run not found");
 		return -ENOENT;
 	}
-	if (bg_path_build(sdir, sizeof(sdir), BG_DIR_STATE, "vms", name, NULL) < 0 ||
-	    bg_path_build(rdir, sizeof(rdir), BG_DIR_RUN, "vms", name, NULL) < 0) {
+	if (bg_path_build(sdir, sizeof(sdir), BG_DIR_STATE, "vms", name, NULL) <
+		0 ||
+	    bg_path_build(rdir, sizeof(rdir), BG_DIR_RUN, "vms", name, NULL) <
+		0) {
 		bg_err_set(err, "internal", "the VM's paths are too long");
 		return -ENAMETOOLONG;
 	}
@@ -214,17 +219,18 @@ launch_systemd(char **argv, const char *name, uid_t uid, gid_t gid, int rfd,
 	 * lock follows within milliseconds, unless vmm-exec refused, and
 	 * then the unit's cgroup is gone.  Its words are in the journal.
 	 */
-	snprintf(cg, sizeof(cg), "/sys/fs/cgroup/system.slice/banger-vm-%s.service",
-	    name);
+	snprintf(cg, sizeof(cg),
+	    "/sys/fs/cgroup/system.slice/banger-vm-%s.service", name);
 	deadline = bg_now_ms() + LAUNCH_TIMEOUT_MS;
 	while (bg_now_ms() < deadline) {
 		if (bg_lock_held_at(rfd, "lock") == 1)
 			return 0;
 		if (cgroups && access(cg, F_OK) < 0 && errno == ENOENT &&
 		    bg_lock_held_at(rfd, "lock") != 1) {
-			bg_err_set(err, "temporary", "the VMM of VM \"%s\" exited "
-			    "at once: journalctl -u banger-vm-%s says why", name,
-			    name);
+			bg_err_set(err, "temporary",
+			    "the VMM of VM \"%s\" exited "
+			    "at once: journalctl -u banger-vm-%s says why",
+			    name, name);
 			return -EIO;
 		}
 		usleep(5000);
@@ -257,25 +263,34 @@ act(struct bg_req *rq, cJSON **result, struct bg_err *err)
 
 	sfd = bg_vm_dir(BG_DIR_STATE, name);
 	if (sfd == -ENOENT)
-		bg_err_set(err, "not_found", "no VM named \"%s\": banger vm list "
-		    "shows the VMs", name);
+		bg_err_set(err, "not_found",
+		    "no VM named \"%s\": banger vm list "
+		    "shows the VMs",
+		    name);
 	else if (sfd < 0)
-		bg_err_set(err, "bad_request", "the directory of VM \"%s\" is a "
-		    "symlink or not a directory: refused (%s)", name,
-		    strerror(-sfd));
+		bg_err_set(err, "bad_request",
+		    "the directory of VM \"%s\" is a "
+		    "symlink or not a directory: refused (%s)",
+		    name, strerror(-sfd));
 	if (sfd < 0)
 		return sfd;
 	/* Made by vm-start, as the owner; systemd writes there (ReadWritePaths). */
 	rfd = bg_vm_dir(BG_DIR_RUN, name);
-	r = rfd < 0 ? rfd : fstat(rfd, &st) < 0 ? -errno :
-	    st.st_uid != rq->owner_uid ? -EPERM : 0;
+	r = rfd < 0		       ? rfd :
+	    fstat(rfd, &st) < 0	       ? -errno :
+	    st.st_uid != rq->owner_uid ? -EPERM :
+					 0;
 	for (i = 0; r < 0 && i < sizeof(why) / sizeof(why[0]); i++)
 		if (why[i].e == r)
-			bg_err_set(err, why[i].code, "the run directory of VM "
-			    "\"%s\" %s", name, why[i].what);
+			bg_err_set(err, why[i].code,
+			    "the run directory of VM "
+			    "\"%s\" %s",
+			    name, why[i].what);
 	if (r < 0 && err->code[0] == '\0')
-		bg_err_set(err, "temporary", "cannot open the run directory of VM "
-		    "\"%s\": %s", name, strerror(-r));
+		bg_err_set(err, "temporary",
+		    "cannot open the run directory of VM "
+		    "\"%s\": %s",
+		    name, strerror(-r));
 	if (r < 0)
 		return r;
 	if (bg_lock_held_at(rfd, "lock") != 0) {
@@ -291,8 +306,9 @@ act(struct bg_req *rq, cJSON **result, struct bg_err *err)
 	argv[0] = exec;
 	argv[1] = (char *)name;
 	argv[2] = NULL;
-	r = systemd ? launch_systemd(argv, name, rq->owner_uid, rq->owner_gid,
-	    rfd, err) : as_owner(argv, rq->owner_uid, rq->owner_gid, false, err);
+	r = systemd ?
+	    launch_systemd(argv, name, rq->owner_uid, rq->owner_gid, rfd, err) :
+	    as_owner(argv, rq->owner_uid, rq->owner_gid, false, err);
 	if (r < 0)
 		return r;
 	*result = cJSON_CreateObject();

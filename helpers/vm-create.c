@@ -48,10 +48,10 @@
 
 #define PUBKEY_MAX 8191
 #define WS_MAX_ENTRIES 1000000
-#define WS_IDLE_MS 60000        /* the longest pause inside the payload */
+#define WS_IDLE_MS 60000 /* the longest pause inside the payload */
 
 static struct bg_vmh h = BG_VMH_INIT;
-static int vmsd = -1;           /* STATE/vms */
+static int vmsd = -1; /* STATE/vms */
 
 /* An OpenSSH public key line: known type, printable ASCII, one line. */
 static bool
@@ -121,15 +121,17 @@ sync_check(const cJSON *a, struct bg_err *err)
 		if (!cJSON_IsObject(e) || !cJSON_IsString(hp) ||
 		    !cJSON_IsString(g) || strlen(hp->valuestring) >= PATH_MAX ||
 		    !bg_abs_path_valid(hp->valuestring) ||
-		    !rel_ok(g->valuestring) || (m != NULL &&
-		    (!cJSON_IsNumber(m) || m->valuedouble < 0 ||
-		    m->valuedouble > 07777 ||
-		    m->valuedouble != (double)(int)m->valuedouble)) ||
+		    !rel_ok(g->valuestring) ||
+		    (m != NULL &&
+			(!cJSON_IsNumber(m) || m->valuedouble < 0 ||
+			    m->valuedouble > 07777 ||
+			    m->valuedouble != (double)(int)m->valuedouble)) ||
 		    cJSON_GetArraySize(e) != 2 + (m != NULL)) {
 			bg_err_set(err, "bad_request",
 			    "file_sync entry %d: needs \"host\" (absolute, no ..), "
 			    "\"guest\" (relative to /root, no ..) and an optional "
-			    "\"mode\" from 0 to 07777", i);
+			    "\"mode\" from 0 to 07777",
+			    i);
 			return -EINVAL;
 		}
 	}
@@ -146,10 +148,11 @@ default_kernel(char *out, size_t n, struct bg_err *err)
 
 	out[0] = '\0';
 	if (bg_path_build(dir, sizeof(dir), BG_DIR_STATE, "kernels", NULL,
-	    NULL) == 0 && (d = opendir(dir)) != NULL) {
+		NULL) == 0 &&
+	    (d = opendir(dir)) != NULL) {
 		while ((e = readdir(d)) != NULL)
-			if (bg_artifact_name_valid(e->d_name) && strlen(e->d_name) < n &&
-			    strcmp(e->d_name, out) > 0)
+			if (bg_artifact_name_valid(e->d_name) &&
+			    strlen(e->d_name) < n && strcmp(e->d_name, out) > 0)
 				strcpy(out, e->d_name);
 		closedir(d);
 	}
@@ -176,8 +179,9 @@ image_kernel(const char *image, char *out, size_t n)
 		return dfd;
 	snprintf(rel, sizeof(rel), "%s/manifest.json", image);
 	r = bg_json_read_file(dfd, rel, 65536, &m);
-	k = r == 0 ? cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(m,
-	    "kernel")) : NULL;
+	k = r == 0 ? cJSON_GetStringValue(
+			 cJSON_GetObjectItemCaseSensitive(m, "kernel")) :
+		     NULL;
 	if (k == NULL || !bg_artifact_name_valid(k) || strlen(k) >= n)
 		return -ENOENT;
 	strcpy(out, k);
@@ -198,7 +202,8 @@ validate(struct bg_req *rq, struct bg_err *err)
 	int r;
 
 	if (!bg_req_bool(rq, "workspace") && bg_req_payload_pending(rq)) {
-		bg_err_set(err, "bad_request", "extra data after the request "
+		bg_err_set(err, "bad_request",
+		    "extra data after the request "
 		    "line: send one JSON object per connection");
 		return -EPROTO;
 	}
@@ -230,19 +235,24 @@ validate(struct bg_req *rq, struct bg_err *err)
 		return -EINVAL;
 	}
 	if (bg_path_build(path, sizeof(path), BG_DIR_STATE, "images", vm->image,
-	    "rootfs.ext4") < 0 || access(path, R_OK) < 0) {
+		"rootfs.ext4") < 0 ||
+	    access(path, R_OK) < 0) {
 		bg_err_set(err, "not_found",
 		    "no image named \"%s\": run banger image pull %s, or banger "
-		    "image list", vm->image, vm->image);
+		    "image list",
+		    vm->image, vm->image);
 		return -ENOENT;
 	}
 	if (bg_path_build(path, sizeof(path), BG_DIR_STATE, "kernels",
-	    vm->kernel, "vmlinux") < 0 || access(path, R_OK) < 0 ||
+		vm->kernel, "vmlinux") < 0 ||
+	    access(path, R_OK) < 0 ||
 	    bg_path_build(path, sizeof(path), BG_DIR_STATE, "kernels",
-	    vm->kernel, "initrd.img") < 0 || access(path, R_OK) < 0) {
+		vm->kernel, "initrd.img") < 0 ||
+	    access(path, R_OK) < 0) {
 		bg_err_set(err, "not_found",
 		    "no kernel named \"%s\": run banger kernel pull, or banger "
-		    "kernel list", vm->kernel);
+		    "kernel list",
+		    vm->kernel);
 		return -ENOENT;
 	}
 	return 0;
@@ -269,7 +279,8 @@ alloc_slot(struct bg_err *err)
 	while ((e = readdir(d)) != NULL) {
 		struct bg_vmh other;
 
-		if (bg_name_valid(e->d_name) && strcmp(e->d_name, h.vm.name) != 0 &&
+		if (bg_name_valid(e->d_name) &&
+		    strcmp(e->d_name, h.vm.name) != 0 &&
 		    bg_vm_open(e->d_name, 0, &other, &ignore) == 0) {
 			used[other.vm.slot] = true;
 			bg_vm_close(&other);
@@ -279,7 +290,8 @@ alloc_slot(struct bg_err *err)
 	for (i = BG_NET_INDEX_MIN; i <= BG_NET_INDEX_MAX; i++)
 		if (!used[i])
 			return i;
-	bg_err_set(err, "busy", "all %d VM addresses are in use: delete a VM first",
+	bg_err_set(err, "busy",
+	    "all %d VM addresses are in use: delete a VM first",
 	    BG_NET_INDEX_MAX - BG_NET_INDEX_MIN + 1);
 	return -ENOSPC;
 }
@@ -315,23 +327,26 @@ reserve(struct bg_req *rq, int *clock, struct bg_err *err)
 	if (mkdirat(vmsd, h.vm.name, 0755) < 0) {
 		r = -errno;
 		if (r == -EEXIST)
-			bg_err_set(err, "exists", "a VM named \"%s\" already "
+			bg_err_set(err, "exists",
+			    "a VM named \"%s\" already "
 			    "exists: pick another --name, or banger vm delete %s",
 			    h.vm.name, h.vm.name);
 		else
-			bg_err_set(err, "temporary", "cannot make the VM "
-			    "directory: %s", strerror(-r));
+			bg_err_set(err, "temporary",
+			    "cannot make the VM "
+			    "directory: %s",
+			    strerror(-r));
 		return r;
 	}
 	bg_req_on_fail(rq, unmake, NULL);
 	h.sfd = bg_vm_dir(BG_DIR_STATE, h.vm.name);
-	*clock = h.sfd < 0 ? h.sfd : bg_lock_at(h.sfd, "create.lock",
-	    BG_LOCK_NB);
+	*clock =
+	    h.sfd < 0 ? h.sfd : bg_lock_at(h.sfd, "create.lock", BG_LOCK_NB);
 	r = *clock < 0 ? *clock : alloc_slot(err);
 	if (r < 0) {
 		if (err->code[0] == '\0')
-			bg_err_set(err, "temporary", "cannot reserve the VM: %s",
-			    strerror(-r));
+			bg_err_set(err, "temporary",
+			    "cannot reserve the VM: %s", strerror(-r));
 		return r;
 	}
 	h.vm.slot = r;
@@ -353,7 +368,7 @@ clone_rootfs(struct bg_err *err)
 	int r;
 
 	if (bg_path_build(path, sizeof(path), BG_DIR_STATE, "images",
-	    h.vm.image, "rootfs.ext4") < 0)
+		h.vm.image, "rootfs.ext4") < 0)
 		return -EINVAL;
 	src = open(path, O_RDONLY | O_CLOEXEC);
 	dst = bg_openat_beneath(h.sfd, "rootfs.ext4", O_RDWR | O_CREAT | O_EXCL,
@@ -362,8 +377,8 @@ clone_rootfs(struct bg_err *err)
 	if (r >= 0 && fsync(dst) < 0)
 		r = -errno;
 	if (r < 0)
-		bg_err_set(err, "temporary", "cannot copy the image's rootfs: %s",
-		    strerror(-r));
+		bg_err_set(err, "temporary",
+		    "cannot copy the image's rootfs: %s", strerror(-r));
 	return r < 0 ? r : 0;
 }
 
@@ -459,22 +474,44 @@ static const struct bg_field fields[] = {
 	BG_F_NAME,
 	BG_F_ARTIFACT("image", true),
 	BG_F_ARTIFACT("kernel", false),
-	{ .key = "vcpu", .type = BG_T_INT, .required = true,
-	    .min = BG_VCPU_MIN, .max = BG_VCPU_MAX },
-	{ .key = "memory_mib", .type = BG_T_INT, .required = true,
-	    .min = BG_MEMORY_MIN_MIB, .max = BG_MEMORY_MAX_MIB },
-	{ .key = "disk_bytes", .type = BG_T_INT, .required = true,
-	    .min = (int64_t)BG_DISK_MIN, .max = (int64_t)BG_DISK_MAX },
-	{ .key = "ssh_pubkey", .type = BG_T_STR, .required = true,
-	    .max = PUBKEY_MAX, .valid = pubkey_valid,
+	{ .key = "vcpu",
+	    .type = BG_T_INT,
+	    .required = true,
+	    .min = BG_VCPU_MIN,
+	    .max = BG_VCPU_MAX },
+	{ .key = "memory_mib",
+	    .type = BG_T_INT,
+	    .required = true,
+	    .min = BG_MEMORY_MIN_MIB,
+	    .max = BG_MEMORY_MAX_MIB },
+	{ .key = "disk_bytes",
+	    .type = BG_T_INT,
+	    .required = true,
+	    .min = (int64_t)BG_DISK_MIN,
+	    .max = (int64_t)BG_DISK_MAX },
+	{ .key = "ssh_pubkey",
+	    .type = BG_T_STR,
+	    .required = true,
+	    .max = PUBKEY_MAX,
+	    .valid = pubkey_valid,
 	    .what = "one OpenSSH public key line (ssh-ed25519 ...)" },
-	{ .key = "vmm", .type = BG_T_STR, .required = true, .max = 31,
-	    .valid = vmm_known, .what = "a VMM: qemu or firecracker" },
-	{ .key = "vmm_bin", .type = BG_T_STR, .max = BG_VMM_BIN_MAX,
+	{ .key = "vmm",
+	    .type = BG_T_STR,
+	    .required = true,
+	    .max = 31,
+	    .valid = vmm_known,
+	    .what = "a VMM: qemu or firecracker" },
+	{ .key = "vmm_bin",
+	    .type = BG_T_STR,
+	    .max = BG_VMM_BIN_MAX,
 	    .valid = bg_abs_path_valid,
 	    .what = "the VMM binary, an absolute path without . or .." },
-	{ .key = "accel", .type = BG_T_STR, .required = true, .max = 7,
-	    .valid = accel_known, .what = "\"tcg\" or \"kvm\"" },
+	{ .key = "accel",
+	    .type = BG_T_STR,
+	    .required = true,
+	    .max = 7,
+	    .valid = accel_known,
+	    .what = "\"tcg\" or \"kvm\"" },
 	{ .key = "file_sync", .type = BG_T_ARRAY, .max = 64 },
 	BG_F_BOOL("workspace"),
 	{ NULL },

@@ -31,8 +31,8 @@ act(struct bg_req *rq, cJSON **result, struct bg_err *err)
 	if (r < 0)
 		return r;
 	was = bg_vm_running(&h) != 0;
-	if (bg_vm_creating(&h) != 0 || (was && (!bg_req_bool(rq, "stop") ||
-	    !h.loaded))) {
+	if (bg_vm_creating(&h) != 0 ||
+	    (was && (!bg_req_bool(rq, "stop") || !h.loaded))) {
 		bg_err_set(err, "busy",
 		    "VM \"%s\" is running or being created: banger vm stop %s first",
 		    name, name);
@@ -53,5 +53,5 @@ act(struct bg_req *rq, cJSON **result, struct bg_err *err)
 	return 0;
 }
 
-BG_VERB(.name = "vm-delete", .fields = BG_FIELDS(BG_F_NAME,
-    BG_F_BOOL("stop")), .act = act);
+BG_VERB(.name = "vm-delete", .fields = BG_FIELDS(BG_F_NAME, BG_F_BOOL("stop")),
+    .act = act);

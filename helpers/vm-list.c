@@ -45,13 +45,15 @@ describe(const char *name)
 	st = bg_vm_state(&h);
 	cJSON_AddStringToObject(o, "state", bg_vm_state_name(st));
 	if (st == BG_VM_UNKNOWN)
-		cJSON_AddStringToObject(o, "error", strerror(-bg_vm_running(&h)));
+		cJSON_AddStringToObject(o, "error",
+		    strerror(-bg_vm_running(&h)));
 	all = h.loaded ? bg_vm_to_json(&h.vm) : NULL;
 	for (i = 0; all != NULL && shown[i] != NULL; i++) {
 		cJSON *f = cJSON_GetObjectItemCaseSensitive(all, shown[i]);
 
 		if (f != NULL)
-			cJSON_AddItemToObject(o, shown[i], cJSON_Duplicate(f, 1));
+			cJSON_AddItemToObject(o, shown[i],
+			    cJSON_Duplicate(f, 1));
 	}
 	cJSON_Delete(all);
 	bg_vm_close(&h);

@@ -103,7 +103,9 @@ act(struct bg_req *rq, cJSON **result, struct bg_err *err)
 static const struct bg_field fields[] = {
 	BG_F_NAME,
 	BG_F_BOOL("follow"),
-	{ .key = "tail_bytes", .type = BG_T_INT, .min = 0,
+	{ .key = "tail_bytes",
+	    .type = BG_T_INT,
+	    .min = 0,
 	    .max = INT64_C(1) << 50 },
 	{ NULL },
 };

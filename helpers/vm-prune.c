@@ -39,8 +39,8 @@ leftover(const char *name, const char *prefix)
 
 /* Each VM directory: kept (running, being created) or removed. */
 static int
-prune_vms(bool dry, bool *used, bool *unknown_slot, cJSON *removed,
-    cJSON *kept, struct bg_err *err)
+prune_vms(bool dry, bool *used, bool *unknown_slot, cJSON *removed, cJSON *kept,
+    struct bg_err *err)
 {
 	char dir[PATH_MAX];
 	struct dirent *e;
@@ -58,15 +58,16 @@ prune_vms(bool dry, bool *used, bool *unknown_slot, cJSON *removed,
 			continue;
 		/* Never remove what is running, being created, or unknown. */
 		if (bg_vm_running(&h) != 0 || bg_vm_creating(&h) != 0) {
-			cJSON_AddItemToArray(kept, cJSON_CreateString(e->d_name));
+			cJSON_AddItemToArray(kept,
+			    cJSON_CreateString(e->d_name));
 			if (h.loaded)
 				used[h.vm.slot] = true;
 			else
 				*unknown_slot = true;
 		} else {
 			if (!dry)
-				r = bg_vm_destroy(e->d_name, h.loaded ?
-				    h.vm.slot : -1, err);
+				r = bg_vm_destroy(e->d_name,
+				    h.loaded ? h.vm.slot : -1, err);
 			if (r == 0)
 				cJSON_AddItemToArray(removed,
 				    cJSON_CreateString(e->d_name));
@@ -167,7 +168,8 @@ act(struct bg_req *rq, cJSON **result, struct bg_err *err)
 	 * is unknown (its tap could be any of them).  A tap still open by
 	 * a VMM is "busy": left alone.
 	 */
-	for (i = BG_NET_INDEX_MIN; i <= BG_NET_INDEX_MAX && !unknown_slot; i++) {
+	for (i = BG_NET_INDEX_MIN; i <= BG_NET_INDEX_MAX && !unknown_slot;
+	     i++) {
 		char tap[16];
 
 		if (used[i] || bg_net_tap_name(i, tap, sizeof(tap)) < 0 ||

@@ -17,8 +17,9 @@ act(struct bg_req *rq, cJSON **result, struct bg_err *err)
 	static const struct {
 		const char *key;
 		enum bg_vm_file f;
-	} shown[] = { { "serial_log", BG_VMF_SERIAL }, { "rootfs", BG_VMF_ROOTFS },
-		{ "work", BG_VMF_WORK }, { "vmm_socket", BG_VMF_SOCK } };
+	} shown[] = { { "serial_log", BG_VMF_SERIAL },
+		{ "rootfs", BG_VMF_ROOTFS }, { "work", BG_VMF_WORK },
+		{ "vmm_socket", BG_VMF_SOCK } };
 	char path[PATH_MAX];
 	cJSON *paths;
 	size_t i;

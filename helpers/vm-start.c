@@ -40,13 +40,14 @@ act(struct bg_req *rq, cJSON **result, struct bg_err *err)
 		return -EBUSY;
 	}
 	if (bg_vm_running(&h) == 1) {
-		bg_err_set(err, "busy", "VM \"%s\" is already running", h.vm.name);
+		bg_err_set(err, "busy", "VM \"%s\" is already running",
+		    h.vm.name);
 		return -EBUSY;
 	}
 	/* Not running: a pid file left by its last VMM is stale. */
 	if (unlinkat(h.rfd, "pid", 0) < 0 && errno != ENOENT) {
-		bg_err_set(err, "temporary", "cannot remove a stale pid file: %s",
-		    strerror(errno));
+		bg_err_set(err, "temporary",
+		    "cannot remove a stale pid file: %s", strerror(errno));
 		return -errno;
 	}
 	bg_proto_progress(1, "start", 0, 3);
@@ -59,9 +60,11 @@ act(struct bg_req *rq, cJSON **result, struct bg_err *err)
 		return r;
 	close(bg_steal_fd(&g));
 	if (bg_vm_running(&h) != 1) {
-		bg_err_set(err, "temporary", "the VMM of \"%s\" exited right "
+		bg_err_set(err, "temporary",
+		    "the VMM of \"%s\" exited right "
 		    "after starting: see banger vm logs %s and vmm.log in its "
-		    "state directory", h.vm.name, h.vm.name);
+		    "state directory",
+		    h.vm.name, h.vm.name);
 		return -EIO;
 	}
 	bg_proto_progress(1, "start", 2, 3);
@@ -69,8 +72,10 @@ act(struct bg_req *rq, cJSON **result, struct bg_err *err)
 		bg_host_dns(dns, sizeof(dns));
 		r = bg_vm_cmdline(&h.vm, dns, 0, cmdline, sizeof(cmdline));
 		if (r < 0)
-			bg_err_set(err, "internal", "cannot build the kernel "
-			    "command line: %s", strerror(-r));
+			bg_err_set(err, "internal",
+			    "cannot build the kernel "
+			    "command line: %s",
+			    strerror(-r));
 		else
 			r = h.vm.vmm->boot(&h, cmdline, err);
 		if (r < 0) {

@@ -35,7 +35,11 @@ act(struct bg_req *rq, cJSON **result, struct bg_err *err)
 
 static const struct bg_field fields[] = {
 	BG_F_NAME,
-	{ .key = "timeout_s", .type = BG_T_INT, .min = 0, .max = 600, .def = 10 },
+	{ .key = "timeout_s",
+	    .type = BG_T_INT,
+	    .min = 0,
+	    .max = 600,
+	    .def = 10 },
 	{ NULL },
 };
 

@@ -85,25 +85,31 @@ main(int argc, char **argv)
 	if (bg_vm_open(name, BG_VMH_RUNDIR, &h, &err) < 0)
 		die(err.code, "%s", err.msg);
 	if (strcmp(h.vm.status, "created") != 0 || bg_vm_creating(&h) != 0)
-		die("busy", "VM \"%s\" is not completely created: banger vm prune "
-		    "removes it", h.vm.name);
+		die("busy",
+		    "VM \"%s\" is not completely created: banger vm prune "
+		    "removes it",
+		    h.vm.name);
 	lock = bg_lock_at(h.rfd, "lock", BG_LOCK_NB);
 	if (lock == -EWOULDBLOCK)
 		die("busy", "VM \"%s\" is already running", h.vm.name);
 	if (lock < 0)
-		die("temporary", "cannot lock VM \"%s\": %s", h.vm.name, strerror(-lock));
+		die("temporary", "cannot lock VM \"%s\": %s", h.vm.name,
+		    strerror(-lock));
 	if (check)
 		close(lock);
 
 	r = bg_vmm_bin(&h.vm, bin, sizeof(bin));
 	if (r < 0 && h.vm.vmm_bin[0] != '\0')
-		die("not_found", "%s (firecracker_bin when VM \"%s\" was created) "
-		    "is not an executable file: %s", h.vm.vmm_bin, h.vm.name,
-		    strerror(-r));
+		die("not_found",
+		    "%s (firecracker_bin when VM \"%s\" was created) "
+		    "is not an executable file: %s",
+		    h.vm.vmm_bin, h.vm.name, strerror(-r));
 	if (r < 0)
-		die("not_found", "%s is not installed on this host (looked in "
+		die("not_found",
+		    "%s is not installed on this host (looked in "
 		    "/usr/local/sbin, /usr/local/bin, /usr/sbin, /usr/bin, /sbin "
-		    "and /bin): %s", h.vm.vmm->tool, h.vm.vmm->install);
+		    "and /bin): %s",
+		    h.vm.vmm->tool, h.vm.vmm->install);
 	bg_host_dns(dns, sizeof(dns));
 	if (h.vm.vmm->emulated(&h.vm))
 		tsc = bg_host_tsc_khz();
@@ -111,7 +117,8 @@ main(int argc, char **argv)
 	if (r == 0)
 		r = h.vm.vmm->argv(&h, bin, cmdline, &vargv);
 	if (r < 0)
-		die("internal", "cannot build the %s command line of VM \"%s\": %s",
+		die("internal",
+		    "cannot build the %s command line of VM \"%s\": %s",
 		    h.vm.vmm->name, h.vm.name, strerror(-r));
 	if (check) {
 		if (fstat(3, &st) == 0 && S_ISFIFO(st.st_mode))
@@ -124,7 +131,8 @@ main(int argc, char **argv)
 	if (r == 0 && unlinkat(h.rfd, "vmm.sock", 0) < 0 && errno != ENOENT)
 		r = -errno;
 	if (r < 0)
-		die("temporary", "cannot prepare the run directory of VM \"%s\": %s",
+		die("temporary",
+		    "cannot prepare the run directory of VM \"%s\": %s",
 		    h.vm.name, strerror(-r));
 
 	/* The VMM's own log, if it keeps one: empty at each start. */
@@ -138,15 +146,18 @@ main(int argc, char **argv)
 	}
 	log = bg_openat_beneath(h.sfd, "vmm.log", O_WRONLY | O_CREAT | O_APPEND,
 	    0644);
-	out = h.vm.vmm->console_on_stdout ? bg_openat_beneath(h.sfd,
-	    "serial.log", O_WRONLY | O_CREAT | O_APPEND, 0644) : log;
+	out = h.vm.vmm->console_on_stdout ?
+	    bg_openat_beneath(h.sfd, "serial.log",
+		O_WRONLY | O_CREAT | O_APPEND, 0644) :
+	    log;
 	nul = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	if (log < 0 || out < 0 || nul < 0 || fstat(log, &st) < 0 ||
 	    !S_ISREG(st.st_mode) || dup2(nul, 0) < 0 || dup2(out, 1) < 0 ||
 	    dup2(log, 2) < 0 || bg_fd_inherit(lock) < 0)
-		die("temporary", "cannot set up the logs of VM \"%s\"", h.vm.name);
-	snprintf(banner, sizeof(banner), "banger-vmm-exec: starting %s for VM %s\n",
-	    bin, h.vm.name);
+		die("temporary", "cannot set up the logs of VM \"%s\"",
+		    h.vm.name);
+	snprintf(banner, sizeof(banner),
+	    "banger-vmm-exec: starting %s for VM %s\n", bin, h.vm.name);
 	bg_write_all(2, banner, strlen(banner));
 	if (fstat(3, &st) == 0 && S_ISFIFO(st.st_mode)) {
 		bg_write_all(3, "ok\n", 3);
@@ -154,6 +165,7 @@ main(int argc, char **argv)
 	}
 	execv(vargv[0], vargv);
 	r = errno;
-	dprintf(2, "banger-vmm-exec: cannot run %s: %s\n", vargv[0], strerror(r));
+	dprintf(2, "banger-vmm-exec: cannot run %s: %s\n", vargv[0],
+	    strerror(r));
 	return r == ENOENT ? 127 : 126;
 }

@@ -28,7 +28,8 @@ cmp_name(const void *a, const void *b)
 static cJSON *
 describe(int dfd, const char *name)
 {
-	static const char *const copied[] = { "version", "source", "ssh", NULL };
+	static const char *const copied[] = { "version", "source", "ssh",
+		NULL };
 	cJSON *o = cJSON_CreateObject(), *m = NULL;
 	const cJSON *files, *f, *v;
 	double bytes = 0;
@@ -44,9 +45,11 @@ describe(int dfd, const char *name)
 	r = bg_json_read_file(dfd, rel, MANIFEST_MAX, &m);
 	if (r < 0 || !cJSON_IsObject(m)) {
 		cJSON_AddStringToObject(o, "state", "broken");
-		cJSON_AddStringToObject(o, "error", r == -ENOENT ?
-		    "no manifest.json" : r >= 0 || r == -EBADMSG ?
-		    "manifest.json is not a JSON object" : strerror(-r));
+		cJSON_AddStringToObject(o, "error",
+		    r == -ENOENT ? "no manifest.json" :
+			r >= 0 || r == -EBADMSG ?
+				   "manifest.json is not a JSON object" :
+				   strerror(-r));
 		cJSON_Delete(m);
 		return o;
 	}
@@ -138,8 +141,8 @@ int
 bg_artifact_list_act(struct bg_req *rq, cJSON **result, struct bg_err *err)
 {
 	/* image-list lists images, kernel-list kernels. */
-	const char *kind = strcmp(rq->verb->name, "kernel-list") == 0 ?
-	    "kernels" : "images";
+	const char *kind =
+	    strcmp(rq->verb->name, "kernel-list") == 0 ? "kernels" : "images";
 	cJSON *arr;
 	int r = bg_artifact_list(kind, &arr, err);
 

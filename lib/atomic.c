@@ -64,8 +64,7 @@ fail:
 }
 
 int
-bg_atomic_write_path(const char *path, const void *buf, size_t len,
-    mode_t mode)
+bg_atomic_write_path(const char *path, const void *buf, size_t len, mode_t mode)
 {
 	char dir[PATH_MAX];
 	const char *slash = strrchr(path, '/');

@@ -20,26 +20,26 @@
 
 /* Exit codes (execline/s6). */
 #define BG_EXIT_OK 0
-#define BG_EXIT_NO 1     /* an expected "no": not found, busy, denied */
+#define BG_EXIT_NO 1 /* an expected "no": not found, busy, denied */
 #define BG_EXIT_USAGE 100 /* bad usage or request: don't retry */
 #define BG_EXIT_BUG 101
 #define BG_EXIT_TEMP 111 /* temporary failure: a syscall failed */
 
 /* Limits. */
 #define BG_NAME_MAX 63
-#define BG_VMM_BIN_MAX 1024      /* a VMM binary path in vm.json */
+#define BG_VMM_BIN_MAX 1024 /* a VMM binary path in vm.json */
 #define BG_VERB_MAX 32
-#define BG_REQ_MAX 65536          /* one request line, newline excluded */
+#define BG_REQ_MAX 65536 /* one request line, newline excluded */
 #define BG_ANSWER_LINE_MAX (1 << 20) /* one answer line read by clients */
-#define BG_READ_TIMEOUT_MS 10000  /* deadline for reading a request */
+#define BG_READ_TIMEOUT_MS 10000 /* deadline for reading a request */
 
 /* VM size limits: one table for flags, config and vm.json. */
 #define BG_VCPU_MIN 1
-#define BG_VCPU_MAX 32              /* Firecracker's maximum */
+#define BG_VCPU_MAX 32 /* Firecracker's maximum */
 #define BG_MEMORY_MIN_MIB 128
-#define BG_MEMORY_MAX_MIB 1048576   /* 1 TiB */
-#define BG_DISK_MIN (1ULL << 30)    /* 1 GiB */
-#define BG_DISK_MAX (16ULL << 40)   /* 16 TiB */
+#define BG_MEMORY_MAX_MIB 1048576 /* 1 TiB */
+#define BG_DISK_MIN (1ULL << 30) /* 1 GiB */
+#define BG_DISK_MAX (16ULL << 40) /* 16 TiB */
 
 /* ---- errors (lib/err.c) ------------------------------------------ */
 
@@ -53,7 +53,7 @@ struct bg_err {
 };
 
 void bg_err_set(struct bg_err *err, const char *code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 /* The exit code for a protocol error code (one table for CLI and helpers). */
 int bg_exit_for_code(const char *code);
 
@@ -73,10 +73,10 @@ bool bg_verb_valid(const char *s);
  * prefixes all of them so tests run on a private tree.
  */
 enum bg_dir {
-	BG_DIR_ETC,     /* /etc/banger */
-	BG_DIR_STATE,   /* /var/lib/banger */
-	BG_DIR_CACHE,   /* /var/cache/banger */
-	BG_DIR_RUN,     /* /run/banger */
+	BG_DIR_ETC, /* /etc/banger */
+	BG_DIR_STATE, /* /var/lib/banger */
+	BG_DIR_CACHE, /* /var/cache/banger */
+	BG_DIR_RUN, /* /run/banger */
 	BG_DIR_ROOTRUN, /* /run/banger-root */
 };
 
@@ -129,7 +129,8 @@ int bg_write_all(int fd, const void *buf, size_t n);
  * following symlinks (state files); AT_FDCWD opens normally (the
  * user's own files, which may be symlinks).
  */
-int bg_read_file(int dirfd, const char *path, size_t cap, char **out, size_t *len);
+int
+bg_read_file(int dirfd, const char *path, size_t cap, char **out, size_t *len);
 /* Clear FD_CLOEXEC so fd survives exec (the lock-across-exec pattern). */
 int bg_fd_inherit(int fd);
 
@@ -203,7 +204,8 @@ int bg_lock_global_err(struct bg_err *err);
 /* ---- JSON files (lib/json.c) ------------------------------------- */
 
 int bg_json_read_file(int dirfd, const char *path, size_t cap, cJSON **out);
-int bg_json_write_file(int dirfd, const char *name, const cJSON *obj, mode_t mode);
+int
+bg_json_write_file(int dirfd, const char *name, const cJSON *obj, mode_t mode);
 
 /* ---- wire protocol (lib/proto.c) --------------------------------- */
 
@@ -211,12 +213,14 @@ int bg_json_write_file(int dirfd, const char *name, const cJSON *obj, mode_t mod
  * Read the verb line byte by byte (no read-ahead: the rest stays on fd
  * for the helper).  verb must hold BG_VERB_MAX + 1 bytes.
  */
-int bg_proto_read_verb(int fd, char *verb, int64_t deadline_ms, struct bg_err *err);
+int
+bg_proto_read_verb(int fd, char *verb, int64_t deadline_ms, struct bg_err *err);
 /*
  * Read one request line (≤ BG_REQ_MAX), parse exactly one JSON object,
  * check "v" (absent or 1).  Fills err with code "bad_request".
  */
-int bg_proto_read_request(int fd, int64_t deadline_ms, cJSON **out, struct bg_err *err);
+int bg_proto_read_request(int fd, int64_t deadline_ms, cJSON **out,
+    struct bg_err *err);
 /*
  * The same, for a request that may be followed by a payload (vm-create's
  * workspace tar): bytes read past the newline are returned in *extra
@@ -227,7 +231,8 @@ int bg_proto_read_request_payload(int fd, int64_t deadline_ms, cJSON **out,
 /* {"event":EVENT, ...fields}: fields (may be NULL) is consumed. */
 int bg_proto_event(int fd, const char *event, cJSON *fields);
 /* {"event":"log","message":...} */
-int bg_proto_log(int fd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int bg_proto_log(int fd, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 /* {"event":"progress","what":...,"done":N,"total":M} */
 int bg_proto_progress(int fd, const char *what, uint64_t done, uint64_t total);
 /* Read (never wait) what a client already sent, so closing is clean. */
@@ -245,7 +250,8 @@ struct bg_linereader {
 };
 void bg_linereader_init(struct bg_linereader *lr, int fd);
 /* 1 and *line (NUL-terminated, valid until the next call) per line, 0 at EOF, -errno. */
-int bg_linereader_next(struct bg_linereader *lr, char **line, int64_t deadline_ms);
+int
+bg_linereader_next(struct bg_linereader *lr, char **line, int64_t deadline_ms);
 void bg_linereader_free(struct bg_linereader *lr);
 /* Connect to a unix stream socket (O_CLOEXEC).  -errno. */
 int bg_unix_connect(const char *path);
@@ -285,14 +291,14 @@ int bg_peer_allow(int fd, uid_t owner, struct bg_err *err);
 /* ---- the dispatchers (lib/dispatch.c) ---------------------------- */
 
 struct bg_dispatch {
-	const char *prog;             /* for diagnostics */
-	bool root;                    /* the root socket: install.toml required */
-	const char *prefix;           /* of helper names: "" or "root-" */
-	const char *const *verbs;     /* routed (NULL-terminated) */
-	const char *const *planned;   /* known, not implemented yet */
+	const char *prog; /* for diagnostics */
+	bool root; /* the root socket: install.toml required */
+	const char *prefix; /* of helper names: "" or "root-" */
+	const char *const *verbs; /* routed (NULL-terminated) */
+	const char *const *planned; /* known, not implemented yet */
 	/* May uid use verb?  1 yes; 0 no, -errno: err says why.  NULL: yes. */
 	int (*allowed)(uid_t uid, const char *verb, struct bg_err *err);
-	char *const *envp;            /* the helper's environment; NULL: ours */
+	char *const *envp; /* the helper's environment; NULL: ours */
 };
 /* Route the connection on stdin to its helper (execs; returns on refusal). */
 int bg_dispatch_main(const struct bg_dispatch *d);
@@ -312,8 +318,8 @@ int bg_dispatch_main(const struct bg_dispatch *d);
  * verb and the peer, and becomes the error line and the exit code.
  */
 enum bg_ftype {
-	BG_T_STR,   /* 1..max bytes, no control characters, valid() if set */
-	BG_T_INT,   /* an integer (no fraction) in [min, max] */
+	BG_T_STR, /* 1..max bytes, no control characters, valid() if set */
+	BG_T_INT, /* an integer (no fraction) in [min, max] */
 	BG_T_BOOL,
 	BG_T_ARRAY, /* at most max items; the items are validate's to check */
 };
@@ -322,27 +328,42 @@ struct bg_field {
 	const char *key;
 	enum bg_ftype type;
 	bool required;
-	int64_t min, max;       /* INT: range; STR: bytes; ARRAY: items */
-	int64_t def;            /* INT, BOOL: the value when absent */
+	int64_t min, max; /* INT: range; STR: bytes; ARRAY: items */
+	int64_t def; /* INT, BOOL: the value when absent */
 	bool (*valid)(const char *s); /* STR: the value's own rule */
-	const char *what;       /* STR: the rule in words, for the error */
+	const char *what; /* STR: the rule in words, for the error */
 };
 
-#define BG_NAME_WHAT "a VM name: 1-63 of a-z, 0-9 and '-', starting with a letter or digit"
-#define BG_ARTIFACT_WHAT "an image or kernel name: 1-63 of a-z, 0-9, '-' and single inner '.'"
+#define BG_NAME_WHAT \
+	"a VM name: 1-63 of a-z, 0-9 and '-', starting with a letter or digit"
+#define BG_ARTIFACT_WHAT \
+	"an image or kernel name: 1-63 of a-z, 0-9, '-' and single inner '.'"
 /* The request's "name", a VM name. */
-#define BG_F_NAME { .key = "name", .type = BG_T_STR, .required = true, \
-	.max = BG_NAME_MAX, .valid = bg_name_valid, .what = BG_NAME_WHAT }
+#define BG_F_NAME \
+	{ \
+		.key = "name", .type = BG_T_STR, .required = true, \
+		.max = BG_NAME_MAX, .valid = bg_name_valid, \
+		.what = BG_NAME_WHAT \
+	}
 /* An image or kernel name under key k. */
-#define BG_F_ARTIFACT(k, req) { .key = (k), .type = BG_T_STR, \
-	.required = (req), .max = BG_NAME_MAX, .valid = bg_artifact_name_valid, \
-	.what = BG_ARTIFACT_WHAT }
+#define BG_F_ARTIFACT(k, req) \
+	{ \
+		.key = (k), .type = BG_T_STR, .required = (req), \
+		.max = BG_NAME_MAX, .valid = bg_artifact_name_valid, \
+		.what = BG_ARTIFACT_WHAT \
+	}
 /* "index": a VM slot, the last octet of its address and its tap number. */
-#define BG_F_INDEX { .key = "index", .type = BG_T_INT, .required = true, \
-	.min = BG_NET_INDEX_MIN, .max = BG_NET_INDEX_MAX }
-#define BG_F_BOOL(k) { .key = (k), .type = BG_T_BOOL }
+#define BG_F_INDEX \
+	{ \
+		.key = "index", .type = BG_T_INT, .required = true, \
+		.min = BG_NET_INDEX_MIN, .max = BG_NET_INDEX_MAX \
+	}
+#define BG_F_BOOL(k) \
+	{ \
+		.key = (k), .type = BG_T_BOOL \
+	}
 
-#define BG_VERB_ROOT 0x1    /* root side: the installed owner and root only */
+#define BG_VERB_ROOT 0x1 /* root side: the installed owner and root only */
 #define BG_VERB_PAYLOAD 0x2 /* bytes may follow the request line (vm-create) */
 
 /* Capability bits of a root verb's descriptor: BG_CAP(CAP_NET_ADMIN) | ... */
@@ -350,10 +371,10 @@ struct bg_field {
 
 struct bg_req;
 struct bg_verb {
-	const char *name;       /* the protocol verb */
+	const char *name; /* the protocol verb */
 	unsigned flags;
 	const struct bg_field *fields; /* ends with { NULL } */
-	uint64_t caps;          /* root verbs: the capabilities act uses */
+	uint64_t caps; /* root verbs: the capabilities act uses */
 	/* Checks beyond the schema; reads, never writes.  May be NULL. */
 	int (*validate)(struct bg_req *rq, struct bg_err *err);
 	/*
@@ -366,13 +387,13 @@ struct bg_verb {
 
 struct bg_req {
 	const struct bg_verb *verb;
-	cJSON *json;            /* the request, schema-checked */
-	uid_t peer_uid;         /* SO_PEERCRED, or getuid() on a pipe */
+	cJSON *json; /* the request, schema-checked */
+	uid_t peer_uid; /* SO_PEERCRED, or getuid() on a pipe */
 	pid_t peer_pid;
 	bool peer_is_socket;
-	uid_t owner_uid;        /* install.toml (or, owner side before install, us) */
+	uid_t owner_uid; /* install.toml (or, owner side before install, us) */
 	gid_t owner_gid;
-	char *extra;            /* payload bytes read with the request line */
+	char *extra; /* payload bytes read with the request line */
 	size_t extra_len, extra_off;
 	struct {
 		void (*fn)(void *);
@@ -386,9 +407,12 @@ int bg_verb_main(const struct bg_verb *v);
  * A helper's descriptor and its main(), at the end of its file:
  *   BG_VERB(.name = "vm-show", .fields = BG_FIELDS(BG_F_NAME), .act = act);
  */
-#define BG_VERB(...)                                                    \
-	static const struct bg_verb bg_verb_ = { __VA_ARGS__ };         \
-	int main(void) { return bg_verb_main(&bg_verb_); }              \
+#define BG_VERB(...) \
+	static const struct bg_verb bg_verb_ = { __VA_ARGS__ }; \
+	int main(void) \
+	{ \
+		return bg_verb_main(&bg_verb_); \
+	} \
 	extern int bg_verb_end_
 /* The fields of a request, as a compound literal ending with { NULL }. */
 #define BG_FIELDS(...) ((const struct bg_field[]){ __VA_ARGS__, { NULL } })
@@ -471,7 +495,7 @@ int bg_artifact_list_act(struct bg_req *rq, cJSON **result, struct bg_err *err);
 /* Fill buf with up to n bytes: the count, 0 at the end, or -errno. */
 typedef ssize_t bg_untar_read_fn(void *arg, void *buf, size_t n);
 struct bg_untar_limits {
-	uint64_t max_bytes;     /* all regular files together */
+	uint64_t max_bytes; /* all regular files together */
 	uint64_t max_entries;
 };
 struct bg_untar_stats {
@@ -543,11 +567,11 @@ int bg_ext4_untar(struct bg_ext4 *x, const char *top, bg_untar_read_fn *rd,
  */
 struct bg_workdisk {
 	uint64_t bytes;
-	const char *authorized_key;  /* one OpenSSH public key line */
-	const char *host_key;        /* the host key, OpenSSH private key file */
-	const char *host_pub;        /* and its public line */
-	const cJSON *file_sync;      /* [{"host","guest","mode"?}], checked */
-	bg_untar_read_fn *ws_read;   /* the workspace tar stream, or NULL */
+	const char *authorized_key; /* one OpenSSH public key line */
+	const char *host_key; /* the host key, OpenSSH private key file */
+	const char *host_pub; /* and its public line */
+	const cJSON *file_sync; /* [{"host","guest","mode"?}], checked */
+	bg_untar_read_fn *ws_read; /* the workspace tar stream, or NULL */
 	void *ws_arg;
 	struct bg_untar_limits ws_lim;
 	/* Each file_sync entry skipped inside a directory (symlink, FIFO...). */
@@ -579,7 +603,7 @@ void bg_sshkey_free(char *priv);
 #define BG_BRIDGE_PREFIX 24
 #define BG_SUBNET "172.16.0.0/24"
 #define BG_TAP_PREFIX "bgtap"
-#define BG_NET_INDEX_MIN 2   /* .2 .. .254: guest addresses and tap numbers */
+#define BG_NET_INDEX_MIN 2 /* .2 .. .254: guest addresses and tap numbers */
 #define BG_NET_INDEX_MAX 254
 
 /* "bgtapN" for N in BG_NET_INDEX_MIN..MAX, else -EINVAL. */
@@ -587,7 +611,8 @@ int bg_net_tap_name(int index, char *buf, size_t n);
 /* Create the bridge if missing, set its address, bring it up.  Idempotent. */
 int bg_net_bridge_ensure(const char *name, const char *addr, int prefix);
 /* Persistent tap owned by uid:gid, attached to bridge, up.  Idempotent. */
-int bg_net_tap_ensure(const char *name, uid_t uid, gid_t gid, const char *bridge);
+int
+bg_net_tap_ensure(const char *name, uid_t uid, gid_t gid, const char *bridge);
 /* Remove a persistent tap; 0 if it did not exist. */
 int bg_net_tap_delete(const char *name);
 /* 1 if the interface exists, 0 if not. */
@@ -595,7 +620,8 @@ int bg_net_link_exists(const char *name);
 /* net.ipv4.ip_forward = 1 (in the current network namespace). */
 int bg_net_ip_forward(void);
 /* banger's own nftables table: NAT masquerade + forward accept.  Idempotent. */
-int bg_net_nft_ensure(const char *bridge, const char *subnet, struct bg_err *err);
+int
+bg_net_nft_ensure(const char *bridge, const char *subnet, struct bg_err *err);
 /* All of it: bridge, ip_forward, the table (lib/net-setup.c).  Idempotent. */
 int bg_net_ensure(struct bg_err *err);
 /* The network, then slot index's tap for uid:gid (its name into tap). */
@@ -612,20 +638,21 @@ struct bg_vmm;
 /* One VM's spec and allocations: the content of vm.json (vm-lifecycle.md). */
 struct bg_vm {
 	char name[BG_NAME_MAX + 1];
-	char status[16];              /* "creating" | "created" */
+	char status[16]; /* "creating" | "created" */
 	char image[BG_NAME_MAX + 1];
 	char kernel[BG_NAME_MAX + 1];
-	int vcpu;                     /* BG_VCPU_MIN..BG_VCPU_MAX */
-	long memory_mib;              /* BG_MEMORY_MIN_MIB..BG_MEMORY_MAX_MIB */
-	uint64_t disk_bytes;          /* work disk size, BG_DISK_MIN..BG_DISK_MAX */
-	int slot;                     /* 2..254 */
-	char ip[16];                  /* 172.16.0.<slot> (derived) */
-	char mac[18];                 /* 06:00:ac:10:00:<slot hex> (derived) */
-	char tap[16];                 /* bgtap<slot> (derived) */
-	const struct bg_vmm *vmm;     /* the driver ("vmm" in vm.json) */
-	char vmm_bin[BG_VMM_BIN_MAX + 1]; /* the VMM binary chosen at create, or "" */
-	char accel[8];                /* "tcg" | "kvm" (qemu only) */
-	char created_at[32];          /* RFC 3339 UTC */
+	int vcpu; /* BG_VCPU_MIN..BG_VCPU_MAX */
+	long memory_mib; /* BG_MEMORY_MIN_MIB..BG_MEMORY_MAX_MIB */
+	uint64_t disk_bytes; /* work disk size, BG_DISK_MIN..BG_DISK_MAX */
+	int slot; /* 2..254 */
+	char ip[16]; /* 172.16.0.<slot> (derived) */
+	char mac[18]; /* 06:00:ac:10:00:<slot hex> (derived) */
+	char tap[16]; /* bgtap<slot> (derived) */
+	const struct bg_vmm *vmm; /* the driver ("vmm" in vm.json) */
+	char vmm_bin[BG_VMM_BIN_MAX +
+	    1]; /* the VMM binary chosen at create, or "" */
+	char accel[8]; /* "tcg" | "kvm" (qemu only) */
+	char created_at[32]; /* RFC 3339 UTC */
 };
 
 /*
@@ -658,13 +685,16 @@ int bg_vm_cmdline(const struct bg_vm *vm, const char *dns, long tsc_khz,
  */
 struct bg_vmh {
 	struct bg_vm vm;
-	bool loaded;    /* vm is vm.json's (BG_VMH_ANY may leave it unread) */
-	int sfd;        /* STATE/vms/<name> */
-	int rfd;        /* RUN/vms/<name>, or -1 while it does not exist */
+	bool loaded; /* vm is vm.json's (BG_VMH_ANY may leave it unread) */
+	int sfd; /* STATE/vms/<name> */
+	int rfd; /* RUN/vms/<name>, or -1 while it does not exist */
 };
-#define BG_VMH_INIT { .sfd = -1, .rfd = -1 }
+#define BG_VMH_INIT \
+	{ \
+		.sfd = -1, .rfd = -1 \
+	}
 #define BG_VMH_RUNDIR 0x1 /* make RUN/vms/<name> (owner side) */
-#define BG_VMH_ANY 0x2    /* vm.json may be missing or broken: loaded says */
+#define BG_VMH_ANY 0x2 /* vm.json may be missing or broken: loaded says */
 
 /* DIR/vms/<name> for d STATE or RUN, beneath the root, no symlink (lib/vm-dir.c). */
 int bg_vm_dir(enum bg_dir d, const char *name);
@@ -680,8 +710,14 @@ void bg_vm_close(struct bg_vmh *h);
 int bg_vm_save(const struct bg_vmh *h);
 /* The VM's files, by fixed name (enum index into one table). */
 enum bg_vm_file {
-	BG_VMF_ROOTFS, BG_VMF_WORK, BG_VMF_SERIAL, BG_VMF_VMMLOG,
-	BG_VMF_SOCK, BG_VMF_KERNEL, BG_VMF_INITRD, BG_VMF_IMAGE,
+	BG_VMF_ROOTFS,
+	BG_VMF_WORK,
+	BG_VMF_SERIAL,
+	BG_VMF_VMMLOG,
+	BG_VMF_SOCK,
+	BG_VMF_KERNEL,
+	BG_VMF_INITRD,
+	BG_VMF_IMAGE,
 };
 /* A path of the VM's file f, for another program to open (the VMM). */
 int bg_vm_path(const struct bg_vmh *h, enum bg_vm_file f, char *buf, size_t n);
@@ -689,7 +725,11 @@ int bg_vm_path(const struct bg_vmh *h, enum bg_vm_file f, char *buf, size_t n);
 int bg_vm_connect(const struct bg_vmh *h, int64_t deadline_ms, unsigned flags);
 
 enum bg_vm_state {
-	BG_VM_RUNNING, BG_VM_STOPPED, BG_VM_CREATING, BG_VM_BROKEN, BG_VM_UNKNOWN,
+	BG_VM_RUNNING,
+	BG_VM_STOPPED,
+	BG_VM_CREATING,
+	BG_VM_BROKEN,
+	BG_VM_UNKNOWN,
 };
 /* Running = someone holds RUN/vms/<name>/lock: 1, 0, or -errno. */
 int bg_vm_running(const struct bg_vmh *h);
@@ -730,9 +770,9 @@ int bg_vm_destroy(const char *name, int slot, struct bg_err *err);
  * vm-start calls boot (if any) to configure and start the guest.
  */
 struct bg_vmm {
-	const char *name;         /* "qemu", "firecracker": vm.json, config */
-	const char *tool;         /* the binary, looked up by bg_host_tool */
-	const char *install;      /* how to get it, for messages */
+	const char *name; /* "qemu", "firecracker": vm.json, config */
+	const char *tool; /* the binary, looked up by bg_host_tool */
+	const char *install; /* how to get it, for messages */
 	const char *kernel_words; /* this VMM's own kernel command line words */
 	bool needs_kvm;
 	bool console_on_stdout;
@@ -741,10 +781,11 @@ struct bg_vmm {
 	/* Is the guest emulated (TCG)?  Then it needs the TSC words. */
 	bool (*emulated)(const struct bg_vm *vm);
 	/* The VMM's argv (malloc'd; bg_argv_free). */
-	int (*argv)(const struct bg_vmh *h, const char *bin, const char *cmdline,
-	    char ***argv);
+	int (*argv)(const struct bg_vmh *h, const char *bin,
+	    const char *cmdline, char ***argv);
 	/* After launch: configure and start the guest; NULL: argv did it. */
-	int (*boot)(const struct bg_vmh *h, const char *cmdline, struct bg_err *err);
+	int (*boot)(const struct bg_vmh *h, const char *cmdline,
+	    struct bg_err *err);
 	/* Ask the guest to shut down (ACPI power button, Ctrl-Alt-Del). */
 	int (*shutdown)(const struct bg_vmh *h, struct bg_err *err);
 	/* Make the VMM quit at once; NULL: only a signal does. */
@@ -759,7 +800,8 @@ const struct bg_vmm *bg_vmm_find(const char *name);
 const struct bg_vmm *const *bg_vmm_all(void);
 struct bg_config;
 /* The config's override of driver d's binary (firecracker_bin), or NULL. */
-const char *bg_vmm_config_bin(const struct bg_vmm *d, const struct bg_config *c);
+const char *
+bg_vmm_config_bin(const struct bg_vmm *d, const struct bg_config *c);
 /* The names, for messages: "qemu or firecracker". */
 const char *bg_vmm_names(void);
 /*
@@ -778,7 +820,8 @@ void bg_argv_free(char **argv);
  * and with BG_CONNECT_WAIT one that is not there yet; and a send of all of buf that never raises
  * SIGPIPE.
  */
-#define BG_CONNECT_WAIT 0x1 /* also wait for the socket to appear (a VMM starting) */
+#define BG_CONNECT_WAIT \
+	0x1 /* also wait for the socket to appear (a VMM starting) */
 int bg_vmm_connect(const char *path, int64_t deadline_ms, unsigned flags);
 int bg_vmm_send(int fd, const void *buf, size_t n, int64_t deadline_ms);
 /* One QMP command ("quit", "system_powerdown", "query-status"); *reply may be NULL. */
@@ -789,9 +832,9 @@ int bg_qmp(const struct bg_vmh *h, const char *command, cJSON **reply,
  * bg_vm_connect or bg_vmm_connect); *status is the HTTP status; on
  * 4xx/5xx err carries fault_message.
  */
-int bg_fc_request(int fd, const char *method, const char *path,
-    const char *body, int *status, cJSON **reply, int64_t deadline_ms,
-    struct bg_err *err);
+int
+bg_fc_request(int fd, const char *method, const char *path, const char *body,
+    int *status, cJSON **reply, int64_t deadline_ms, struct bg_err *err);
 
 /*
  * Guest DNS (lib/host-dns.c): the host's non-loopback IPv4 resolvers,
@@ -812,20 +855,21 @@ enum bg_toml_type {
 /* A node of the parsed document.  Tables and arrays keep children in order. */
 struct bg_toml {
 	enum bg_toml_type type;
-	int line, col;          /* 1-based, where the key (or header) starts */
-	char *key;              /* in the parent table; NULL in arrays and root */
-	char *s;                /* STRING (UTF-8, NUL-free) */
-	long long i;            /* INT */
-	bool b;                 /* BOOL */
+	int line, col; /* 1-based, where the key (or header) starts */
+	char *key; /* in the parent table; NULL in arrays and root */
+	char *s; /* STRING (UTF-8, NUL-free) */
+	long long i; /* INT */
+	bool b; /* BOOL */
 	struct bg_toml *child, *last, *next;
-	size_t n;               /* children */
-	int flags;              /* parser bookkeeping */
+	size_t n; /* children */
+	int flags; /* parser bookkeeping */
 };
 
 /* Parse; on error err->msg is "FILE:LINE:COL: message", code "bad_config". */
 int bg_toml_parse(const char *text, size_t len, const char *filename,
     struct bg_toml **out, struct bg_err *err);
-int bg_toml_parse_file(const char *path, struct bg_toml **out, struct bg_err *err);
+int
+bg_toml_parse_file(const char *path, struct bg_toml **out, struct bg_err *err);
 void bg_toml_free(struct bg_toml *t);
 const struct bg_toml *bg_toml_get(const struct bg_toml *table, const char *key);
 /*
@@ -842,24 +886,25 @@ enum bg_prov {
 	BG_PROV_CONFIG,
 	BG_PROV_FLAG,
 };
-const char *bg_prov_name(enum bg_prov p); /* "built-in", "host", "config", "flag" */
+const char *
+bg_prov_name(enum bg_prov p); /* "built-in", "host", "config", "flag" */
 
 struct bg_file_sync {
-	char *host;   /* as written (~/ or absolute); checked later, at create */
-	char *guest;  /* as written (~/ or /root/) */
+	char *host; /* as written (~/ or absolute); checked later, at create */
+	char *guest; /* as written (~/ or /root/) */
 	unsigned mode;
 	bool has_mode;
 	int line;
 };
 
 struct bg_config {
-	char *path;                  /* the file read (or that would be) */
-	bool present;                /* the file existed */
-	char *default_image_name;    /* default "debian-bookworm" */
-	char *ssh_key_path;          /* expanded, absolute */
-	char *firecracker_bin;       /* NULL: look on PATH */
-	char vmm[16];                /* auto | firecracker | qemu */
-	char qemu_accel[8];          /* auto | kvm | tcg */
+	char *path; /* the file read (or that would be) */
+	bool present; /* the file existed */
+	char *default_image_name; /* default "debian-bookworm" */
+	char *ssh_key_path; /* expanded, absolute */
+	char *firecracker_bin; /* NULL: look on PATH */
+	char vmm[16]; /* auto | firecracker | qemu */
+	char qemu_accel[8]; /* auto | kvm | tcg */
 	long vcpu;
 	enum bg_prov vcpu_prov;
 	long memory_mib;
@@ -868,7 +913,7 @@ struct bg_config {
 	enum bg_prov disk_prov;
 	struct bg_file_sync *file_sync;
 	size_t n_file_sync;
-	char **warnings;             /* "FILE:LINE:COL: unknown key 'x'" */
+	char **warnings; /* "FILE:LINE:COL: unknown key 'x'" */
 	size_t n_warnings;
 };
 

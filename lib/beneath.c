@@ -54,15 +54,18 @@ openat_walk(int dirfd, const char *rel, int flags, mode_t mode)
 		} else {
 			memcpy(part, c, len);
 			part[len] = '\0';
-			nfd = last ? openat(fd, part, flags | O_NOFOLLOW | O_CLOEXEC,
-			    mode) : openat(fd, part, O_PATH | O_DIRECTORY |
-			    O_NOFOLLOW | O_CLOEXEC);
+			nfd = last ?
+			    openat(fd, part, flags | O_NOFOLLOW | O_CLOEXEC,
+				mode) :
+			    openat(fd, part,
+				O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 			e = errno;
 			/* As openat2 says: a symlink on the way is ELOOP. */
 			if (nfd < 0 && e == ENOTDIR && !last) {
 				struct stat st;
 
-				if (fstatat(fd, part, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+				if (fstatat(fd, part, &st,
+					AT_SYMLINK_NOFOLLOW) == 0 &&
 				    S_ISLNK(st.st_mode))
 					e = ELOOP;
 			}
@@ -137,8 +140,8 @@ bg_state_dir(enum bg_dir d, const char *rel, mode_t mode)
 			close(fd);
 			return r;
 		}
-		nfd = openat(fd, part, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-		    O_CLOEXEC);
+		nfd = openat(fd, part,
+		    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		r = -errno;
 		close(fd);
 		if (nfd < 0)

@@ -13,9 +13,9 @@
 #include "banger.h"
 
 int
-bg_call(const char *sock, const char *verb, const cJSON *req,
-    int timeout_ms, void (*on_event)(const cJSON *ev, void *arg), void *arg,
-    cJSON **result, struct bg_err *err)
+bg_call(const char *sock, const char *verb, const cJSON *req, int timeout_ms,
+    void (*on_event)(const cJSON *ev, void *arg), void *arg, cJSON **result,
+    struct bg_err *err)
 {
 	struct bg_linereader lr;
 	char *body, *line;
@@ -57,15 +57,16 @@ bg_call(const char *sock, const char *verb, const cJSON *req,
 		if (r <= 0) {
 			bg_err_set(err, "temporary",
 			    "%s: the answer to %s ended without a final line (%s)",
-			    sock, verb, r == 0 ? "connection closed" : strerror(-r));
+			    sock, verb,
+			    r == 0 ? "connection closed" : strerror(-r));
 			r = r == 0 ? -EPROTO : r;
 			break;
 		}
 		j = cJSON_Parse(line);
 		if (j == NULL || !cJSON_IsObject(j)) {
 			cJSON_Delete(j);
-			bg_err_set(err, "temporary", "%s: garbage in the answer to %s",
-			    sock, verb);
+			bg_err_set(err, "temporary",
+			    "%s: garbage in the answer to %s", sock, verb);
 			r = -EPROTO;
 			break;
 		}
@@ -83,8 +84,8 @@ bg_call(const char *sock, const char *verb, const cJSON *req,
 				*result = cJSON_CreateObject();
 			r = 0;
 		} else {
-			const cJSON *e = cJSON_GetObjectItemCaseSensitive(j,
-			    "error");
+			const cJSON *e =
+			    cJSON_GetObjectItemCaseSensitive(j, "error");
 			const char *code = cJSON_GetStringValue(
 			    cJSON_GetObjectItemCaseSensitive(e, "code"));
 			const char *msg = cJSON_GetStringValue(
@@ -103,8 +104,8 @@ bg_call(const char *sock, const char *verb, const cJSON *req,
 }
 
 int
-bg_root_call(const char *verb, const cJSON *req, int timeout_ms,
-    cJSON **result, struct bg_err *err)
+bg_root_call(const char *verb, const cJSON *req, int timeout_ms, cJSON **result,
+    struct bg_err *err)
 {
 	char sock[4096];
 	int r = bg_path_root_socket(sock, sizeof(sock));
@@ -128,8 +129,10 @@ bg_root(const char *verb, const char *name, int index, cJSON **result,
 	if (result != NULL)
 		*result = NULL;
 	if (req == NULL || cJSON_AddNumberToObject(req, "v", 1) == NULL ||
-	    (name != NULL && cJSON_AddStringToObject(req, "name", name) == NULL) ||
-	    (index > 0 && cJSON_AddNumberToObject(req, "index", index) == NULL)) {
+	    (name != NULL &&
+		cJSON_AddStringToObject(req, "name", name) == NULL) ||
+	    (index > 0 &&
+		cJSON_AddNumberToObject(req, "index", index) == NULL)) {
 		cJSON_Delete(req);
 		bg_err_set(err, "temporary", "out of memory");
 		return -ENOMEM;

@@ -22,10 +22,10 @@
 
 #define VCPU_MIN BG_VCPU_MIN
 #define VCPU_MAX BG_VCPU_MAX
-#define VCPU_HOST_MAX 4	     /* heuristic: cpus / 4, at most this */
+#define VCPU_HOST_MAX 4 /* heuristic: cpus / 4, at most this */
 #define MEMORY_MIN BG_MEMORY_MIN_MIB
 #define MEMORY_MAX BG_MEMORY_MAX_MIB
-#define MEMORY_FLOOR 1024    /* MiB, the built-in floor of the heuristic */
+#define MEMORY_FLOOR 1024 /* MiB, the built-in floor of the heuristic */
 #define MEMORY_HOST_MAX 8192 /* MiB, heuristic: ram / 8, at most this */
 #define DISK_MIN BG_DISK_MIN
 #define DISK_MAX BG_DISK_MAX
@@ -40,9 +40,11 @@ struct ctx {
 };
 
 static const char *const type_name[] = {
-    [BG_TOML_TABLE] = "a table",   [BG_TOML_ARRAY] = "an array",
-    [BG_TOML_STRING] = "a string", [BG_TOML_INT] = "an integer",
-    [BG_TOML_BOOL] = "a boolean",
+	[BG_TOML_TABLE] = "a table",
+	[BG_TOML_ARRAY] = "an array",
+	[BG_TOML_STRING] = "a string",
+	[BG_TOML_INT] = "an integer",
+	[BG_TOML_BOOL] = "a boolean",
 };
 
 /* An error at node n: "FILE:LINE:COL: msg". */
@@ -56,7 +58,7 @@ cerr(struct ctx *x, const struct bg_toml *n, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	bg_err_set(x->err, "bad_config", "%s:%d:%d: %s", x->file, n->line,
-		   n->col, msg);
+	    n->col, msg);
 	return -EINVAL;
 }
 
@@ -74,8 +76,7 @@ warn_unknown(struct ctx *x, const struct bg_toml *n)
 	char k[128], *s, **w;
 
 	if (asprintf(&s, "%s:%d:%d: unknown key '%s' (ignored)", x->file,
-		     n->line, n->col,
-		     bg_toml_printable(n->key, k, sizeof(k))) < 0)
+		n->line, n->col, bg_toml_printable(n->key, k, sizeof(k))) < 0)
 		return nomem(x);
 	w = realloc(c->warnings, (c->n_warnings + 1) * sizeof(*w));
 	if (w == NULL) {
@@ -90,7 +91,7 @@ warn_unknown(struct ctx *x, const struct bg_toml *n)
 /* n must be of type t; who prefixes the message ("" or "file_sync entry"). */
 static int
 want(struct ctx *x, const struct bg_toml *n, enum bg_toml_type t,
-     const char *who)
+    const char *who)
 {
 	if (n->type == t)
 		return 0;
@@ -123,7 +124,7 @@ expand(struct ctx *x, const struct bg_toml *n, char **dst)
 	if (strlen(s) >= PATH_MAX) {
 		free(s);
 		return cerr(x, n, "%s is too long (at most %d bytes)", n->key,
-			    PATH_MAX - 1);
+		    PATH_MAX - 1);
 	}
 	free(*dst);
 	*dst = s;
@@ -140,10 +141,10 @@ set_image(struct ctx *x, const struct bg_toml *n)
 		return r;
 	if (!bg_name_valid(n->s))
 		return cerr(x, n,
-			    "default_image_name '%s' is not a valid image name "
-			    "(lower-case letters, digits and '-', starting "
-			    "with a letter or digit, at most %d characters)",
-			    bg_toml_printable(n->s, p, sizeof(p)), BG_NAME_MAX);
+		    "default_image_name '%s' is not a valid image name "
+		    "(lower-case letters, digits and '-', starting "
+		    "with a letter or digit, at most %d characters)",
+		    bg_toml_printable(n->s, p, sizeof(p)), BG_NAME_MAX);
 	return set_str(x, &x->c->default_image_name, n->s);
 }
 
@@ -157,9 +158,9 @@ set_ssh_key(struct ctx *x, const struct bg_toml *n)
 		return r;
 	if (strncmp(n->s, "~/", 2) != 0 && n->s[0] != '/')
 		return cerr(x, n,
-			    "ssh_key_path '%s' is relative; use an absolute "
-			    "path or a ~/ path",
-			    bg_toml_printable(n->s, p, sizeof(p)));
+		    "ssh_key_path '%s' is relative; use an absolute "
+		    "path or a ~/ path",
+		    bg_toml_printable(n->s, p, sizeof(p)));
 	return expand(x, n, &x->c->ssh_key_path);
 }
 
@@ -182,16 +183,16 @@ set_firecracker(struct ctx *x, const struct bg_toml *n)
 	    strcmp(s, ".") != 0 && strcmp(s, "..") != 0)
 		return set_str(x, &x->c->firecracker_bin, s);
 	return cerr(x, n,
-		    "firecracker_bin '%s' must be an absolute path, a ~/ path "
-		    "or a command name (looked up in /usr/local/bin and the "
-		    "system directories)",
-		    bg_toml_printable(s, p, sizeof(p)));
+	    "firecracker_bin '%s' must be an absolute path, a ~/ path "
+	    "or a command name (looked up in /usr/local/bin and the "
+	    "system directories)",
+	    bg_toml_printable(s, p, sizeof(p)));
 }
 
 /* One of a NULL-terminated list of words, into dst. */
 static int
 set_choice(struct ctx *x, const struct bg_toml *n, const char *const *words,
-	   const char *say, char *dst, size_t len)
+    const char *say, char *dst, size_t len)
 {
 	char p[128];
 	int r;
@@ -204,7 +205,7 @@ set_choice(struct ctx *x, const struct bg_toml *n, const char *const *words,
 			return 0;
 		}
 	return cerr(x, n, "%s must be %s (got '%s')", n->key, say,
-		    bg_toml_printable(n->s, p, sizeof(p)));
+	    bg_toml_printable(n->s, p, sizeof(p)));
 }
 
 /* "auto" or the name of a VMM driver (lib/vmm-drivers.c). */
@@ -218,14 +219,14 @@ set_vmm(struct ctx *x, const struct bg_toml *n)
 		return r;
 	if (strcmp(n->s, "auto") != 0 && bg_vmm_find(n->s) == NULL)
 		return cerr(x, n, "vmm must be auto, %s (got '%s')",
-			    bg_vmm_names(), bg_toml_printable(n->s, p, sizeof(p)));
+		    bg_vmm_names(), bg_toml_printable(n->s, p, sizeof(p)));
 	snprintf(x->c->vmm, sizeof(x->c->vmm), "%s", n->s);
 	return 0;
 }
 
 static int
 set_range(struct ctx *x, const struct bg_toml *n, long lo, long hi, long *dst,
-	  enum bg_prov *prov)
+    enum bg_prov *prov)
 {
 	int r;
 
@@ -233,7 +234,7 @@ set_range(struct ctx *x, const struct bg_toml *n, long lo, long hi, long *dst,
 		return r;
 	if (n->i < lo || n->i > hi)
 		return cerr(x, n, "%s must be between %ld and %ld (got %lld)",
-			    n->key, lo, hi, n->i);
+		    n->key, lo, hi, n->i);
 	*dst = (long)n->i;
 	*prov = BG_PROV_CONFIG;
 	return 0;
@@ -261,12 +262,12 @@ set_disk(struct ctx *x, const struct bg_toml *n)
 		snprintf(p, sizeof(p), "%lld", n->i);
 	if (r == -EINVAL)
 		return cerr(x, n,
-			    "disk_size '%s' is not a size; write bytes or a "
-			    "number with a K, M, G or T suffix, like \"16G\"",
-			    p);
+		    "disk_size '%s' is not a size; write bytes or a "
+		    "number with a K, M, G or T suffix, like \"16G\"",
+		    p);
 	if (r < 0 || v < DISK_MIN || v > DISK_MAX)
-		return cerr(
-		    x, n, "disk_size must be between 1G and 16T (got '%s')", p);
+		return cerr(x, n,
+		    "disk_size must be between 1G and 16T (got '%s')", p);
 	x->c->disk_bytes = v;
 	x->c->disk_prov = BG_PROV_CONFIG;
 	return 0;
@@ -281,14 +282,14 @@ load_vm_defaults(struct ctx *x, const struct bg_toml *t)
 
 	if (t->type != BG_TOML_TABLE)
 		return cerr(x, t,
-			    "vm_defaults must be a table ([vm_defaults])");
+		    "vm_defaults must be a table ([vm_defaults])");
 	for (n = t->child; n != NULL; n = n->next) {
 		if (strcmp(n->key, "vcpu") == 0)
 			r = set_range(x, n, VCPU_MIN, VCPU_MAX, &c->vcpu,
-				      &c->vcpu_prov);
+			    &c->vcpu_prov);
 		else if (strcmp(n->key, "memory_mib") == 0)
 			r = set_range(x, n, MEMORY_MIN, MEMORY_MAX,
-				      &c->memory_mib, &c->memory_prov);
+			    &c->memory_mib, &c->memory_prov);
 		else if (strcmp(n->key, "disk_size") == 0)
 			r = set_disk(x, n);
 		else
@@ -320,7 +321,7 @@ has_dotdot(const char *s, bool *named)
 
 static int
 sync_path(struct ctx *x, const struct bg_toml *n, const char *who, bool guest,
-	  char **dst)
+    char **dst)
 {
 	const char *s = n->s, *rest;
 	bool named;
@@ -337,44 +338,42 @@ sync_path(struct ctx *x, const struct bg_toml *n, const char *who, bool guest,
 		rest = s + 6;
 	if (guest && rest == s)
 		return cerr(x, n,
-			    "%sguest '%s' must start with ~/ or /root/ (the "
-			    "guest's home, on the VM's work disk)",
-			    who, p);
+		    "%sguest '%s' must start with ~/ or /root/ (the "
+		    "guest's home, on the VM's work disk)",
+		    who, p);
 	if (!guest && rest == s && s[0] != '/')
 		return cerr(x, n,
-			    "%shost '%s' is relative; use a ~/ path (or an "
-			    "absolute path inside your home)",
-			    who, p);
+		    "%shost '%s' is relative; use a ~/ path (or an "
+		    "absolute path inside your home)",
+		    who, p);
 	if (has_dotdot(rest, &named))
 		return cerr(x, n, "%s%s '%s' must not contain '..'", who,
-			    n->key, p);
+		    n->key, p);
 	if (guest && !named)
 		return cerr(x, n,
-			    "%sguest '%s' must name a file or directory under "
-			    "~/ or /root/",
-			    who, p);
+		    "%sguest '%s' must name a file or directory under "
+		    "~/ or /root/",
+		    who, p);
 	return set_str(x, dst, s);
 }
 
 /* "0755": 3 or 4 octal digits. */
 static int
 sync_mode(struct ctx *x, const struct bg_toml *n, const char *who,
-	  struct bg_file_sync *fs)
+    struct bg_file_sync *fs)
 {
 	size_t i, len = n->type == BG_TOML_STRING ? strlen(n->s) : 0;
 	unsigned m = 0;
 	char p[128];
 
 	if (n->type != BG_TOML_STRING)
-		return cerr(
-		    x, n,
+		return cerr(x, n,
 		    "%smode must be a string of octal digits like \"0755\"",
 		    who);
 	for (i = 0; i < len && n->s[i] >= '0' && n->s[i] <= '7'; i++)
 		m = m * 8 + (unsigned)(n->s[i] - '0');
 	if (i != len || len < 3 || len > 4)
-		return cerr(
-		    x, n,
+		return cerr(x, n,
 		    "%smode '%s' must be 3 or 4 octal digits like \"0755\"",
 		    who, bg_toml_printable(n->s, p, sizeof(p)));
 	fs->mode = m;
@@ -384,14 +383,14 @@ sync_mode(struct ctx *x, const struct bg_toml *n, const char *who,
 
 static int
 load_sync_entry(struct ctx *x, const struct bg_toml *e, size_t idx,
-		struct bg_file_sync *fs)
+    struct bg_file_sync *fs)
 {
 	const struct bg_toml *n;
 	char who[64];
 	int r;
 
 	snprintf(who, sizeof(who), "file_sync entry %zu (line %d): ", idx,
-		 e->line);
+	    e->line);
 	fs->line = e->line;
 	for (n = e->child; n != NULL; n = n->next) {
 		if (strcmp(n->key, "host") == 0)
@@ -424,15 +423,15 @@ load_file_sync(struct ctx *x, const struct bg_toml *a)
 		;
 	if (a->type != BG_TOML_ARRAY || e != NULL)
 		return cerr(x, e ? e : a,
-			    "file_sync must be an array of tables: write each "
-			    "entry as a [[file_sync]] section");
+		    "file_sync must be an array of tables: write each "
+		    "entry as a [[file_sync]] section");
 	if (a->n == 0)
 		return 0;
 	if ((c->file_sync = calloc(a->n, sizeof(*c->file_sync))) == NULL)
 		return nomem(x);
 	for (e = a->child; e != NULL; e = e->next) {
 		r = load_sync_entry(x, e, c->n_file_sync + 1,
-				    &c->file_sync[c->n_file_sync]);
+		    &c->file_sync[c->n_file_sync]);
 		c->n_file_sync++;
 		if (r < 0)
 			return r;
@@ -443,7 +442,7 @@ load_file_sync(struct ctx *x, const struct bg_toml *a)
 static int
 load_root(struct ctx *x, const struct bg_toml *root)
 {
-	static const char *const accels[] = {"auto", "kvm", "tcg", NULL};
+	static const char *const accels[] = { "auto", "kvm", "tcg", NULL };
 	const struct bg_toml *n;
 	struct bg_config *c = x->c;
 	int r;
@@ -459,7 +458,7 @@ load_root(struct ctx *x, const struct bg_toml *root)
 			r = set_vmm(x, n);
 		else if (strcmp(n->key, "qemu_accel") == 0)
 			r = set_choice(x, n, accels, "auto, kvm or tcg",
-				       c->qemu_accel, sizeof(c->qemu_accel));
+			    c->qemu_accel, sizeof(c->qemu_accel));
 		else if (strcmp(n->key, "vm_defaults") == 0)
 			r = load_vm_defaults(x, n);
 		else if (strcmp(n->key, "file_sync") == 0)
@@ -522,8 +521,7 @@ bg_prov_name(enum bg_prov p)
 
 void
 bg_config_heuristics(long host_cpus, uint64_t host_ram_mib, long *vcpu,
-		     enum bg_prov *vcpu_prov, long *memory_mib,
-		     enum bg_prov *memory_prov)
+    enum bg_prov *vcpu_prov, long *memory_mib, enum bg_prov *memory_prov)
 {
 	long v = host_cpus > 0 ? host_cpus / 4 : 0;
 	uint64_t m = host_ram_mib / 8;
@@ -549,7 +547,7 @@ defaults(struct ctx *x, const char *path)
 	if (pages > 0 && psz > 0)
 		ram = (uint64_t)pages * (uint64_t)psz >> 20;
 	bg_config_heuristics(sysconf(_SC_NPROCESSORS_ONLN), ram, &c->vcpu,
-			     &c->vcpu_prov, &c->memory_mib, &c->memory_prov);
+	    &c->vcpu_prov, &c->memory_mib, &c->memory_prov);
 	c->disk_bytes = DISK_DEFAULT;
 	c->disk_prov = BG_PROV_BUILTIN;
 	snprintf(c->vmm, sizeof(c->vmm), "auto");
@@ -557,8 +555,8 @@ defaults(struct ctx *x, const char *path)
 	if ((c->path = strdup(path)) == NULL ||
 	    (c->default_image_name = strdup("debian-bookworm")) == NULL ||
 	    asprintf(&c->ssh_key_path,
-		     "%.*s/.local/state/banger/ssh/id_ed25519", x->homelen,
-		     x->home) < 0) {
+		"%.*s/.local/state/banger/ssh/id_ed25519", x->homelen,
+		x->home) < 0) {
 		c->ssh_key_path = NULL;
 		return nomem(x);
 	}
@@ -568,7 +566,7 @@ defaults(struct ctx *x, const char *path)
 int
 bg_config_load(struct bg_config *c, const char *path, struct bg_err *err)
 {
-	struct ctx x = {.c = c, .file = path, .err = err};
+	struct ctx x = { .c = c, .file = path, .err = err };
 	struct bg_toml *root = NULL;
 	char def[PATH_MAX];
 	int r;
@@ -576,9 +574,9 @@ bg_config_load(struct bg_config *c, const char *path, struct bg_err *err)
 	memset(c, 0, sizeof(*c));
 	if ((r = home_dir(&x.home, &x.homelen)) < 0) {
 		bg_err_set(err, "bad_config",
-			   "HOME must be set to an absolute path: banger reads "
-			   "~/.config/banger/config.toml and expands ~/ paths "
-			   "against it");
+		    "HOME must be set to an absolute path: banger reads "
+		    "~/.config/banger/config.toml and expands ~/ paths "
+		    "against it");
 		return r;
 	}
 	if (path == NULL &&

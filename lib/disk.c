@@ -22,12 +22,16 @@ copy_range(int src, int dst, off_t off, off_t len)
 
 	while (len > 0) {
 		loff_t in = off, out = off;
-		ssize_t n = copy_file_range(src, &in, dst, &out, (size_t)len, 0);
+		ssize_t n =
+		    copy_file_range(src, &in, dst, &out, (size_t)len, 0);
 
-		if (n < 0 && (errno == EXDEV || errno == ENOSYS ||
-		    errno == EOPNOTSUPP || errno == EINVAL)) {
-			n = pread(src, buf, sizeof(buf) < (size_t)len ?
-			    sizeof(buf) : (size_t)len, off);
+		if (n < 0 &&
+		    (errno == EXDEV || errno == ENOSYS || errno == EOPNOTSUPP ||
+			errno == EINVAL)) {
+			n = pread(src, buf,
+			    sizeof(buf) < (size_t)len ? sizeof(buf) :
+							(size_t)len,
+			    off);
 			if (n > 0 && pwrite(dst, buf, (size_t)n, off) != n)
 				return -(errno ? errno : EIO);
 		}
@@ -89,8 +93,7 @@ bg_rm_rf_at(int at, const char *name)
 		return 0;
 	if (errno != EISDIR && errno != EPERM)
 		return -errno;
-	fd = openat(at, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-	    O_CLOEXEC);
+	fd = openat(at, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0 && errno == EACCES) {
 		/* A directory of ours without read or search permission
 		 * (a 0000 directory from a tar): open it up, then retry. */
@@ -99,8 +102,8 @@ bg_rm_rf_at(int at, const char *name)
 		if (fstatat(at, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
 		    S_ISDIR(st.st_mode) && st.st_uid == geteuid() &&
 		    fchmodat(at, name, 0700, 0) == 0)
-			fd = openat(at, name, O_RDONLY | O_DIRECTORY |
-			    O_NOFOLLOW | O_CLOEXEC);
+			fd = openat(at, name,
+			    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		else
 			errno = EACCES;
 	}
@@ -122,8 +125,7 @@ bg_rm_rf_at(int at, const char *name)
 			break;
 	}
 	closedir(d);
-	if (r == 0 && unlinkat(at, name, AT_REMOVEDIR) < 0 &&
-	    errno != ENOENT)
+	if (r == 0 && unlinkat(at, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
 		r = -errno;
 	return r;
 }

@@ -61,7 +61,8 @@ bg_dispatch_main(const struct bg_dispatch *d)
 		return answer(&err, false);
 	}
 	if (!listed(d->verbs, verb)) {
-		bg_err_set(&err, "unknown_verb", "unknown %sverb \"%s\": this "
+		bg_err_set(&err, "unknown_verb",
+		    "unknown %sverb \"%s\": this "
 		    "banger does not know it (is the CLI newer than the installed "
 		    "helpers? run sudo banger system install again)",
 		    d->root ? "root " : "", verb);
@@ -73,18 +74,23 @@ bg_dispatch_main(const struct bg_dispatch *d)
 	if (r == 0)
 		r = bg_path_helper(path, sizeof(path), d->prefix, verb);
 	if (r < 0) {
-		bg_err_set(&err, "internal", "bad helper directory: %s (check "
-		    "BANGER_LIBEXECDIR)", strerror(-r));
+		bg_err_set(&err, "internal",
+		    "bad helper directory: %s (check "
+		    "BANGER_LIBEXECDIR)",
+		    strerror(-r));
 		return answer(&err, true);
 	}
 	if (access(path, X_OK) < 0) {
 		r = errno;
-		bg_err_set(&err, "internal", "the %s helper %s is missing or not "
+		bg_err_set(&err, "internal",
+		    "the %s helper %s is missing or not "
 		    "executable (%s): looked in %s, which is %s; reinstall banger "
 		    "(sudo banger system install), or point BANGER_LIBEXECDIR at "
-		    "the directory that holds the helpers", verb, path,
-		    strerror(r), dir, getenv("BANGER_LIBEXECDIR") != NULL ?
-		    "$BANGER_LIBEXECDIR" : "the compiled-in helper directory");
+		    "the directory that holds the helpers",
+		    verb, path, strerror(r), dir,
+		    getenv("BANGER_LIBEXECDIR") != NULL ?
+			"$BANGER_LIBEXECDIR" :
+			"the compiled-in helper directory");
 		return answer(&err, true);
 	}
 	if (d->envp != NULL)

@@ -30,7 +30,8 @@
 
 struct bg_ext4 {
 	ext2_filsys fs;
-	ext2_ino_t top;  /* where relative paths start (the root, or untar's top) */
+	ext2_ino_t
+	    top; /* where relative paths start (the root, or untar's top) */
 	char *buf;
 };
 
@@ -101,8 +102,8 @@ set_attrs(ext2_filsys fs, ext2_ino_t ino, unsigned mode, time_t mtime)
  * the way is refused: symlinks are never followed.
  */
 static int
-walk(struct bg_ext4 *x, const char *path, size_t n, bool make,
-    ext2_ino_t *out, struct bg_err *err)
+walk(struct bg_ext4 *x, const char *path, size_t n, bool make, ext2_ino_t *out,
+    struct bg_err *err)
 {
 	ext2_ino_t dir = x->top, ino;
 	struct ext2_inode inode;
@@ -119,8 +120,10 @@ walk(struct bg_ext4 *x, const char *path, size_t n, bool make,
 			continue;
 		}
 		if (k >= sizeof(name)) {
-			bg_err_set(err, "bad_request", "\"%.200s\": a name is "
-			    "longer than 255 bytes", path);
+			bg_err_set(err, "bad_request",
+			    "\"%.200s\": a name is "
+			    "longer than 255 bytes",
+			    path);
 			return -ENAMETOOLONG;
 		}
 		memcpy(name, path + off, k);
@@ -129,22 +132,24 @@ walk(struct bg_ext4 *x, const char *path, size_t n, bool make,
 		if (e == EXT2_ET_FILE_NOT_FOUND && make) {
 			e = mkdir_in(x->fs, dir, name);
 			if (e == 0)
-				e = ext2fs_lookup(x->fs, dir, name, (int)k, NULL,
-				    &ino);
+				e = ext2fs_lookup(x->fs, dir, name, (int)k,
+				    NULL, &ino);
 			if (e == 0)
 				e = set_attrs(x->fs, ino, LINUX_S_IFDIR | 0755,
 				    time(NULL));
 		}
 		if (e)
-			return fs_fail(err, "cannot make the directory of", path,
-			    e);
+			return fs_fail(err, "cannot make the directory of",
+			    path, e);
 		e = ext2fs_read_inode(x->fs, ino, &inode);
 		if (e)
 			return fs_fail(err, "cannot read", path, e);
 		if (!LINUX_S_ISDIR(inode.i_mode)) {
-			bg_err_set(err, "bad_request", "cannot write \"%.200s\": "
+			bg_err_set(err, "bad_request",
+			    "cannot write \"%.200s\": "
 			    "\"%s\" on its way is not a directory (symlinks "
-			    "are never followed)", path, name);
+			    "are never followed)",
+			    path, name);
 			return -ENOTDIR;
 		}
 		dir = ino;
@@ -204,8 +209,10 @@ place(struct bg_ext4 *x, const char *path_in, char *path, size_t cap,
 		*existing = ino;
 		return 0;
 	}
-	bg_err_set(err, "bad_request", "cannot write \"%.200s\": it exists "
-	    "already", path);
+	bg_err_set(err, "bad_request",
+	    "cannot write \"%.200s\": it exists "
+	    "already",
+	    path);
 	return -EEXIST;
 }
 
@@ -216,7 +223,7 @@ bg_ext4_open(const char *image, struct bg_ext4 **out, struct bg_err *err)
 	struct bg_ext4 *x;
 	errcode_t e;
 
-	if (!tables) {          /* error_message() names ext2 codes */
+	if (!tables) { /* error_message() names ext2 codes */
 		initialize_ext2_error_table();
 		tables = true;
 	}
@@ -272,7 +279,9 @@ bg_ext4_mkdir(struct bg_ext4 *x, const char *path_in, unsigned perm,
 
 	if (path_in[0] == '\0') /* the root itself */
 		return (e = set_attrs(x->fs, x->top, LINUX_S_IFDIR | perm,
-		    mtime)) ? fs_fail(err, "cannot set the mode of", "/", e) : 0;
+			    mtime)) ?
+		    fs_fail(err, "cannot set the mode of", "/", e) :
+		    0;
 	r = place(x, path_in, path, sizeof(path), &dir, &name, exist_ok, &ino,
 	    err);
 	if (r < 0)
@@ -333,15 +342,14 @@ bg_ext4_file(struct bg_ext4 *x, const char *path_in, unsigned perm,
 	while ((n = rd(arg, x->buf, COPY_BUF)) > 0) {
 		e = ext2fs_file_write(f, x->buf, (unsigned int)n, &w);
 		if (e || w != (unsigned int)n) {
-			r = fs_fail(err, "cannot write", path, e ? e :
-			    EXT2_ET_SHORT_WRITE);
+			r = fs_fail(err, "cannot write", path,
+			    e ? e : EXT2_ET_SHORT_WRITE);
 			break;
 		}
 	}
 	if (r == 0 && n < 0) {
 		bg_err_set(err, n == -EFBIG ? "bad_request" : "temporary",
-		    "cannot read \"%.200s\": %s", path,
-		    strerror((int)-n));
+		    "cannot read \"%.200s\": %s", path, strerror((int)-n));
 		r = (int)n;
 	}
 	/* The size follows the data written; ext2fs_file_close flushes it. */
@@ -362,8 +370,10 @@ bg_ext4_symlink(struct bg_ext4 *x, const char *path_in, const char *target,
 	int r;
 
 	if (target == NULL || target[0] == '\0' || strlen(target) >= 4096) {
-		bg_err_set(err, "bad_request", "\"%.200s\": a symlink needs a "
-		    "target of 1 to 4095 bytes", path_in);
+		bg_err_set(err, "bad_request",
+		    "\"%.200s\": a symlink needs a "
+		    "target of 1 to 4095 bytes",
+		    path_in);
 		return -EINVAL;
 	}
 	r = place(x, path_in, path, sizeof(path), &dir, &name, false, &ino,
@@ -377,7 +387,8 @@ bg_ext4_symlink(struct bg_ext4 *x, const char *path_in, const char *target,
 			e = ext2fs_symlink(x->fs, dir, 0, name, target);
 	}
 	if (e == 0)
-		e = ext2fs_lookup(x->fs, dir, name, (int)strlen(name), NULL, &ino);
+		e = ext2fs_lookup(x->fs, dir, name, (int)strlen(name), NULL,
+		    &ino);
 	if (e == 0)
 		e = set_attrs(x->fs, ino, LINUX_S_IFLNK | 0777, mtime);
 	return e ? fs_fail(err, "cannot make the symlink", path, e) : 0;
@@ -399,17 +410,19 @@ hardlink(struct bg_ext4 *x, const char *path_in, const char *target,
 	r = place(x, path_in, path, sizeof(path), &dir, &name, false, &ino,
 	    err);
 	if (r == 0)
-		r = walk(x, target, ts != NULL ? (size_t)(ts - target) : 0, false,
-		    &tdir, err);
+		r = walk(x, target, ts != NULL ? (size_t)(ts - target) : 0,
+		    false, &tdir, err);
 	if (r < 0)
 		return r;
 	e = ext2fs_lookup(x->fs, tdir, tn, (int)strlen(tn), NULL, &ino);
 	if (e == 0)
 		e = ext2fs_read_inode(x->fs, ino, &inode);
 	if (e != 0 || !LINUX_S_ISREG(inode.i_mode)) {
-		bg_err_set(err, "bad_request", "cannot unpack \"%.200s\": its "
+		bg_err_set(err, "bad_request",
+		    "cannot unpack \"%.200s\": its "
 		    "hard link target \"%.200s\" is not a file unpacked before "
-		    "it", path, target);
+		    "it",
+		    path, target);
 		return -ENOENT;
 	}
 	e = link_in(x->fs, dir, name, ino, EXT2_FT_REG_FILE);
@@ -455,8 +468,10 @@ ext4_entry(void *ctx, struct archive *in, struct archive_entry *e,
 		    err);
 	r = bg_ext4_file(x, path, perm, mtime, archive_rd, &d, err);
 	if (r == -EBADMSG)
-		bg_err_set(err, "bad_request", "cannot read \"%.200s\" from "
-		    "the stream: %s", path, archive_error_string(in));
+		bg_err_set(err, "bad_request",
+		    "cannot read \"%.200s\" from "
+		    "the stream: %s",
+		    path, archive_error_string(in));
 	return r;
 }
 

@@ -24,9 +24,10 @@ bg_host_dns(char *buf, size_t n)
 	if (n < 16)
 		return -ENAMETOOLONG;
 	buf[0] = '\0';
-	if (bg_read_file(AT_FDCWD, "/etc/resolv.conf", 65536, &text, &len) == 0) {
+	if (bg_read_file(AT_FDCWD, "/etc/resolv.conf", 65536, &text, &len) ==
+	    0) {
 		for (line = strtok_r(text, "\n", &save); line && count < 3;
-		    line = strtok_r(NULL, "\n", &save)) {
+		     line = strtok_r(NULL, "\n", &save)) {
 			char ip[64];
 			struct in_addr a;
 

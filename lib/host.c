@@ -47,8 +47,8 @@ exec_file(const char *path)
 int
 bg_host_tool(const char *name, const char *override, char *buf, size_t n)
 {
-	const char *want = override != NULL && override[0] != '\0' ? override :
-	    name;
+	const char *want =
+	    override != NULL && override[0] != '\0' ? override : name;
 	size_t i;
 	int r;
 
@@ -81,15 +81,17 @@ bg_host_kvm(struct bg_err *err)
 	fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 	if (fd < 0) {
 		e = errno;
-		bg_err_set(err, e == EACCES || e == EPERM ? "permission_denied" :
-		    "not_found", "/dev/kvm: %s", strerror(e));
+		bg_err_set(err,
+		    e == EACCES || e == EPERM ? "permission_denied" :
+						"not_found",
+		    "/dev/kvm: %s", strerror(e));
 		return -e;
 	}
 	v = ioctl(fd, KVM_GET_API_VERSION, 0);
 	if (v != KVM_API_VERSION) {
 		close(fd);
-		bg_err_set(err, "not_found", "/dev/kvm: API version %d, want %d",
-		    v, KVM_API_VERSION);
+		bg_err_set(err, "not_found",
+		    "/dev/kvm: API version %d, want %d", v, KVM_API_VERSION);
 		return -EPROTO;
 	}
 	vm = ioctl(fd, KVM_CREATE_VM, 0UL);
@@ -103,7 +105,8 @@ bg_host_kvm(struct bg_err *err)
 	close(vm);
 	/* Paravirtual nested KVM: stock guest kernels abort or crawl under it. */
 	if (access("/sys/module/kvm_pvm", F_OK) == 0) {
-		bg_err_set(err, "not_found", "/dev/kvm is kvm_pvm (paravirtual "
+		bg_err_set(err, "not_found",
+		    "/dev/kvm is kvm_pvm (paravirtual "
 		    "nested KVM): stock guest kernels fail under it");
 		return -ENOTSUP;
 	}

@@ -19,7 +19,8 @@ bg_json_read_file(int dirfd, const char *path, size_t cap, cJSON **out)
 	if (r < 0)
 		return r;
 	/* cJSON's length counts the terminating NUL; a NUL inside is junk. */
-	j = memchr(buf, '\0', len) ? NULL :
+	j = memchr(buf, '\0', len) ?
+	    NULL :
 	    cJSON_ParseWithLengthOpts(buf, len + 1, NULL, 1);
 	free(buf);
 	if (j == NULL || !cJSON_IsObject(j)) {

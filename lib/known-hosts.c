@@ -53,7 +53,8 @@ bg_known_hosts_update(const char *name, const char *ip, const char *pubkey)
 		close(d);
 		return r;
 	}
-	cap = len + (pubkey ? strlen(pubkey) + strlen(ip) + BG_NAME_MAX + 16 : 0) + 1;
+	cap = len +
+	    (pubkey ? strlen(pubkey) + strlen(ip) + BG_NAME_MAX + 16 : 0) + 1;
 	out = malloc(cap);
 	if (out == NULL) {
 		free(old);
@@ -62,7 +63,8 @@ bg_known_hosts_update(const char *name, const char *ip, const char *pubkey)
 	}
 	for (line = old; line != NULL && line < old + len; line = next) {
 		char *nl = memchr(line, '\n', (size_t)(old + len - line));
-		size_t l = nl ? (size_t)(nl - line) : (size_t)(old + len - line);
+		size_t l =
+		    nl ? (size_t)(nl - line) : (size_t)(old + len - line);
 
 		next = line + l + 1;
 		if (l == 0 || is_for(line, l, name))
@@ -72,8 +74,8 @@ bg_known_hosts_update(const char *name, const char *ip, const char *pubkey)
 		out[o++] = '\n';
 	}
 	if (pubkey != NULL)
-		o += (size_t)snprintf(out + o, cap - o, "%s,%s.vm %s\n", ip, name,
-		    pubkey);
+		o += (size_t)snprintf(out + o, cap - o, "%s,%s.vm %s\n", ip,
+		    name, pubkey);
 	r = bg_atomic_write(d, "known_hosts", out, o, 0644);
 	free(out);
 	free(old);

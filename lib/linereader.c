@@ -25,7 +25,8 @@ bg_linereader_next(struct bg_linereader *lr, char **line, int64_t deadline_ms)
 	for (;;) {
 		char *start = lr->buf + lr->off;
 		char *nl = lr->len > lr->off ?
-		    memchr(start, '\n', lr->len - lr->off) : NULL;
+		    memchr(start, '\n', lr->len - lr->off) :
+		    NULL;
 
 		if (nl != NULL) {
 			*nl = '\0';

@@ -63,7 +63,8 @@ bg_lock_held_at(int dirfd, const char *name)
 	 * Root probes owner-made lock files too: no symlink, a regular
 	 * file, and never block (a FIFO planted there).
 	 */
-	fd = bg_openat_beneath(dirfd, name, O_RDONLY | O_NONBLOCK | O_NOCTTY, 0);
+	fd =
+	    bg_openat_beneath(dirfd, name, O_RDONLY | O_NONBLOCK | O_NOCTTY, 0);
 	if (fd < 0)
 		return fd == -ENOENT ? 0 : fd;
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))

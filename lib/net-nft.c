@@ -55,10 +55,12 @@ bg_net_nft_ensure(const char *bridge, const char *subnet, struct bg_err *err)
 	    "    oifname \"%s\" ct state established,related accept\n"
 	    "    oifname \"%s\" drop\n"
 	    "  }\n"
-	    "}\n", subnet, subnet, bridge, subnet, bridge, bridge, bridge);
+	    "}\n",
+	    subnet, subnet, bridge, subnet, bridge, bridge, bridge);
 	nft = nft_ctx_new(NFT_CTX_DEFAULT);
 	if (nft == NULL) {
-		bg_err_set(err, "temporary", "cannot create an nftables context");
+		bg_err_set(err, "temporary",
+		    "cannot create an nftables context");
 		return -ENOMEM;
 	}
 	nft_ctx_buffer_error(nft);
@@ -66,7 +68,8 @@ bg_net_nft_ensure(const char *bridge, const char *subnet, struct bg_err *err)
 	r = nft_run_cmd_from_buffer(nft, rules);
 	if (r != 0) {
 		out = nft_ctx_get_error_buffer(nft);
-		bg_err_set(err, "temporary", "nftables refused banger's table: %.400s",
+		bg_err_set(err, "temporary",
+		    "nftables refused banger's table: %.400s",
 		    out ? out : "(no message)");
 		nft_ctx_free(nft);
 		return -EIO;

@@ -13,7 +13,8 @@
 int
 bg_net_ensure(struct bg_err *err)
 {
-	int r = bg_net_bridge_ensure(BG_BRIDGE, BG_BRIDGE_ADDR, BG_BRIDGE_PREFIX);
+	int r =
+	    bg_net_bridge_ensure(BG_BRIDGE, BG_BRIDGE_ADDR, BG_BRIDGE_PREFIX);
 
 	if (r < 0) {
 		bg_err_set(err, "temporary", "cannot set up bridge %s: %s",

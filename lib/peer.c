@@ -20,7 +20,8 @@ bg_peer_cred(int fd, uid_t *uid, gid_t *gid, pid_t *pid)
 	socklen_t len = sizeof(uc);
 
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &uc, &len) < 0)
-		return errno == ENOTSOCK || errno == ENOPROTOOPT ? -ENOTSOCK : -errno;
+		return errno == ENOTSOCK || errno == ENOPROTOOPT ? -ENOTSOCK :
+								   -errno;
 	if (len != sizeof(uc))
 		return -EPROTO;
 	if (uid)
@@ -67,8 +68,8 @@ bg_owner(uid_t *uid, gid_t *gid, bool require_install, struct bg_err *err)
 	r = bg_path_build(path, sizeof(path), BG_DIR_ETC, NULL, NULL,
 	    "install.toml");
 	if (r < 0) {
-		bg_err_set(err, "internal", "cannot build the install.toml path: %s",
-		    strerror(-r));
+		bg_err_set(err, "internal",
+		    "cannot build the install.toml path: %s", strerror(-r));
 		return r;
 	}
 	r = bg_toml_parse_file(path, &t, err);
@@ -109,8 +110,8 @@ bg_peer_allow(int fd, uid_t owner, struct bg_err *err)
 	if (r == -ENOTSOCK)
 		return 0; /* a pipe: whoever ran us already has our rights */
 	if (r < 0) {
-		bg_err_set(err, "temporary", "cannot read the peer's credentials: %s",
-		    strerror(-r));
+		bg_err_set(err, "temporary",
+		    "cannot read the peer's credentials: %s", strerror(-r));
 		return r;
 	}
 	if (peer == 0 || peer == owner)

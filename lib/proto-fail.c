@@ -36,7 +36,8 @@ bg_proto_fail(int fd, const struct bg_err *err)
 
 	at += (size_t)snprintf(line, sizeof(line), "%s",
 	    "{\"ok\":false,\"error\":{\"code\":\"");
-	at = escape(line, sizeof(line), at, err->code[0] ? err->code : "internal");
+	at = escape(line, sizeof(line), at,
+	    err->code[0] ? err->code : "internal");
 	at += (size_t)snprintf(line + at, sizeof(line) - at, "%s",
 	    "\",\"message\":\"");
 	at = escape(line, sizeof(line), at, err->msg);

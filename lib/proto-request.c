@@ -43,9 +43,10 @@ read_line(int fd, int64_t deadline_ms, char *buf, size_t *len,
 			return (int)r;
 		}
 		if (r == 0) {
-			bg_err_set(err, "bad_request", have == 0 ?
-			    "the request is empty: send one JSON object on one line" :
-			    "the request is truncated: it must end with a newline");
+			bg_err_set(err, "bad_request",
+			    have == 0 ?
+				"the request is empty: send one JSON object on one line" :
+				"the request is truncated: it must end with a newline");
 			return -EPROTO;
 		}
 		nl = memchr(buf + have, '\n', (size_t)r);
@@ -171,7 +172,8 @@ bg_proto_read_request_payload(int fd, int64_t deadline_ms, cJSON **out,
 		memcpy(*extra, buf + len + 1, xl);
 		*extra_len = xl;
 	}
-	j = memchr(buf, '\0', len) || has_nul_escape(buf, len) ? NULL :
+	j = memchr(buf, '\0', len) || has_nul_escape(buf, len) ?
+	    NULL :
 	    cJSON_ParseWithLengthOpts(buf, len + 1, NULL, 1);
 	free(buf);
 	if (j != NULL && has_duplicate_keys(j, 0)) {
@@ -198,7 +200,8 @@ bg_proto_read_request_payload(int fd, int64_t deadline_ms, cJSON **out,
 	}
 	if (!cJSON_IsObject(j)) {
 		cJSON_Delete(j);
-		bg_err_set(err, "bad_request", "the request must be a JSON object");
+		bg_err_set(err, "bad_request",
+		    "the request must be a JSON object");
 		return -EBADMSG;
 	}
 	v = cJSON_GetObjectItemCaseSensitive(j, "v");

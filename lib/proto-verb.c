@@ -24,9 +24,11 @@ bg_proto_read_verb(int fd, char *verb, int64_t deadline_ms, struct bg_err *err)
 		ssize_t r = bg_read_deadline(fd, &c, 1, deadline_ms);
 
 		if (r < 0) {
-			bg_err_set(err, "bad_request", r == -ETIMEDOUT ?
-			    "no request verb arrived in time" :
-			    "reading the request verb failed: %s", strerror((int)-r));
+			bg_err_set(err, "bad_request",
+			    r == -ETIMEDOUT ?
+				"no request verb arrived in time" :
+				"reading the request verb failed: %s",
+			    strerror((int)-r));
 			return (int)r;
 		}
 		if (r == 0) {
@@ -38,7 +40,8 @@ bg_proto_read_verb(int fd, char *verb, int64_t deadline_ms, struct bg_err *err)
 			break;
 		if (n >= BG_VERB_MAX) {
 			bg_err_set(err, "bad_request",
-			    "the request verb is longer than %d bytes", BG_VERB_MAX);
+			    "the request verb is longer than %d bytes",
+			    BG_VERB_MAX);
 			return -EMSGSIZE;
 		}
 		verb[n++] = c;

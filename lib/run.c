@@ -69,7 +69,8 @@ bg_run(char *const argv[], int timeout_ms, struct bg_err *err)
 		}
 		if (have < sizeof(msg) - 1) {
 			size_t k = (size_t)n < sizeof(msg) - 1 - have ?
-			    (size_t)n : sizeof(msg) - 1 - have;
+			    (size_t)n :
+			    sizeof(msg) - 1 - have;
 			memcpy(msg + have, buf, k);
 			have += k;
 		}
@@ -91,7 +92,7 @@ bg_run(char *const argv[], int timeout_ms, struct bg_err *err)
 		return 0;
 	bg_err_set(err, "temporary", "%s failed (%s %d)%s%s", argv[0],
 	    WIFEXITED(st) ? "exit" : "signal",
-	    WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st),
-	    have ? ": " : "", msg);
+	    WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st), have ? ": " : "",
+	    msg);
 	return -EIO;
 }

@@ -16,9 +16,19 @@ bg_size_parse(const char *s, uint64_t *out)
 		const char *unit;
 		unsigned shift;
 	} units[] = {
-	    {"", 0},   {"K", 10},   {"k", 10},	 {"KiB", 10}, {"M", 20},
-	    {"m", 20}, {"MiB", 20}, {"G", 30},	 {"g", 30},   {"GiB", 30},
-	    {"T", 40}, {"t", 40},   {"TiB", 40},
+		{ "", 0 },
+		{ "K", 10 },
+		{ "k", 10 },
+		{ "KiB", 10 },
+		{ "M", 20 },
+		{ "m", 20 },
+		{ "MiB", 20 },
+		{ "G", 30 },
+		{ "g", 30 },
+		{ "GiB", 30 },
+		{ "T", 40 },
+		{ "t", 40 },
+		{ "TiB", 40 },
 	};
 	uint64_t v = 0;
 	bool overflow = false;

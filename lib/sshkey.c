@@ -70,7 +70,8 @@ put_str(struct buf *w, const void *p, size_t n)
 static char *
 b64(const unsigned char *in, size_t n, size_t wrap)
 {
-	size_t len = sodium_base64_ENCODED_LEN(n, sodium_base64_VARIANT_ORIGINAL);
+	size_t len =
+	    sodium_base64_ENCODED_LEN(n, sodium_base64_VARIANT_ORIGINAL);
 	char *flat = malloc(len), *out;
 	size_t i, o = 0;
 
@@ -99,8 +100,10 @@ bg_sshkey_ed25519(const char *comment, char **priv, char **pub)
 {
 	static const char begin[] = "-----BEGIN OPENSSH PRIVATE KEY-----\n";
 	static const char end[] = "-----END OPENSSH PRIVATE KEY-----\n";
-	unsigned char pk[crypto_sign_PUBLICKEYBYTES], sk[crypto_sign_SECRETKEYBYTES];
-	struct buf pubblob = { .n = 0 }, privblob = { .n = 0 }, file = { .n = 0 };
+	unsigned char pk[crypto_sign_PUBLICKEYBYTES],
+	    sk[crypto_sign_SECRETKEYBYTES];
+	struct buf pubblob = { .n = 0 }, privblob = { .n = 0 },
+		   file = { .n = 0 };
 	uint32_t check;
 	size_t clen = comment != NULL ? strlen(comment) : 0, i, len;
 	char *body = NULL, *p64 = NULL;

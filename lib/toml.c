@@ -47,24 +47,24 @@
 
 /* bg_toml.flags */
 enum {
-	F_DEFINED = 1,	/* table: opened by its [header], or an [[element]] */
+	F_DEFINED = 1, /* table: opened by its [header], or an [[element]] */
 	F_IMPLICIT = 2, /* table: created on the way to a deeper [a.b] header */
-	F_DOTTED = 4,	/* table: created by a dotted key a.b = v */
-	F_AOT = 8,	/* array: of tables, made by [[headers]] */
-	F_INLINE = 16,	/* table: an inline table { ... }, complete */
+	F_DOTTED = 4, /* table: created by a dotted key a.b = v */
+	F_AOT = 8, /* array: of tables, made by [[headers]] */
+	F_INLINE = 16, /* table: an inline table { ... }, complete */
 };
 
-#define INLINE_FIXED                                                           \
-	"table '%s' was defined inline (line %d) and cannot be extended; "     \
+#define INLINE_FIXED \
+	"table '%s' was defined inline (line %d) and cannot be extended; " \
 	"put all its keys inside its braces"
 
 struct parser {
 	const char *p, *end; /* cursor and end of the text */
-	const char *bol;     /* beginning of the current line */
+	const char *bol; /* beginning of the current line */
 	int line;
 	const char *file;
 	struct bg_err *err;
-	int depth;  /* arrays and inline tables open around the cursor */
+	int depth; /* arrays and inline tables open around the cursor */
 	int arrays; /* arrays alone */
 };
 
@@ -92,7 +92,7 @@ perr(struct parser *P, int line, int col, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	bg_err_set(P->err, "bad_config", "%s:%d:%d: %s", P->file, line, col,
-		   msg);
+	    msg);
 	return -EINVAL;
 }
 
@@ -175,17 +175,17 @@ check_text(struct parser *P)
 			if (p + 1 < P->end && p[1] == '\n')
 				continue;
 			return perr(P, P->line, COL(P, p),
-				    "carriage return without a line feed");
+			    "carriage return without a line feed");
 		}
 		if (*p == '\0')
 			return perr(P, P->line, COL(P, p),
-				    "NUL byte in the file");
+			    "NUL byte in the file");
 		if ((n = bg_utf8_decode(p, P->end, &cp)) == 0)
 			return perr(P, P->line, COL(P, p), "invalid UTF-8");
 		if (cp != '\t' && cp < 0x80 && bg_is_control(cp))
 			return perr(P, P->line, COL(P, p),
-				    "control character U+%04X is not allowed",
-				    (unsigned)cp);
+			    "control character U+%04X is not allowed",
+			    (unsigned)cp);
 	}
 	P->p = P->bol = start;
 	P->line = 1;
@@ -254,8 +254,7 @@ end_line(struct parser *P, const char *what)
 	skip_ws(P);
 	skip_comment(P);
 	if (!at_eol(P))
-		return perr(
-		    P, HERE(P),
+		return perr(P, HERE(P),
 		    "unexpected %s after %s; expected the end of the line",
 		    desc(P, P->p, d, sizeof(d)), what);
 	eat_nl(P);
@@ -327,20 +326,19 @@ parse_escape(struct parser *P, struct buf *b, bool multi)
 		for (i = 0; i < n; i++) {
 			if (hexval(ch(P, (size_t)(2 + i))) < 0)
 				return perr(P, HERE(P),
-					    "\\%c must be followed by %d "
-					    "hexadecimal digits",
-					    c, n);
+				    "\\%c must be followed by %d "
+				    "hexadecimal digits",
+				    c, n);
 			cp = cp << 4 | (uint32_t)hexval(ch(P, (size_t)(2 + i)));
 		}
 		if (cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-			return perr(
-			    P, HERE(P),
+			return perr(P, HERE(P),
 			    "\\%c%.*s is not a valid unicode scalar value", c,
 			    n, bs + 2);
 		if (cp == 0)
 			return perr(P, HERE(P),
-				    "NUL (\\%c%.*s) is not allowed in strings",
-				    c, n, bs + 2);
+			    "NUL (\\%c%.*s) is not allowed in strings", c, n,
+			    bs + 2);
 		if (cp < 0x80)
 			u[0] = (char)cp, n = 1;
 		else if (cp < 0x800)
@@ -362,7 +360,7 @@ parse_escape(struct parser *P, struct buf *b, bool multi)
 		if (q < P->end && (*q == '\n' || *q == '\r')) {
 			P->p = q;
 			while (P->p < P->end &&
-			       (at_eol(P) || *P->p == ' ' || *P->p == '\t')) {
+			    (at_eol(P) || *P->p == ' ' || *P->p == '\t')) {
 				if (at_eol(P))
 					eat_nl(P);
 				else
@@ -373,10 +371,10 @@ parse_escape(struct parser *P, struct buf *b, bool multi)
 	}
 	if (c > 0x20 && c < 0x7f)
 		return perr(P, line, COL(P, bs),
-			    "invalid escape sequence '\\%c'", c);
+		    "invalid escape sequence '\\%c'", c);
 	return perr(P, line, COL(P, bs),
-		    "invalid escape sequence: backslash followed by %s",
-		    desc(P, bs + 1, d, sizeof(d)));
+	    "invalid escape sequence: backslash followed by %s",
+	    desc(P, bs + 1, d, sizeof(d)));
 }
 
 /*
@@ -386,14 +384,14 @@ parse_escape(struct parser *P, struct buf *b, bool multi)
 static int
 parse_string(struct parser *P, char **out, bool is_key)
 {
-	struct buf b = {0};
+	struct buf b = { 0 };
 	char q = *P->p;
 	bool multi = ch(P, 1) == q && ch(P, 2) == q;
 	int line = P->line, col = COL(P, P->p), c, n, r;
 
 	if (multi && is_key)
 		return perr(P, line, col,
-			    "a key cannot be a multi-line string");
+		    "a key cannot be a multi-line string");
 	P->p += multi ? 3 : 1;
 	if (multi && P->p < P->end && at_eol(P))
 		eat_nl(P); /* a newline right after the opening quotes */
@@ -402,9 +400,9 @@ parse_string(struct parser *P, char **out, bool is_key)
 		if (c < 0 || (!multi && (c == '\n' || c == '\r'))) {
 			free(b.s);
 			return perr(P, line, col,
-				    "unterminated string (no closing %s)",
-				    q == '"' ? (multi ? "\"\"\"" : "\"")
-					     : (multi ? "'''" : "'"));
+			    "unterminated string (no closing %s)",
+			    q == '"' ? (multi ? "\"\"\"" : "\"") :
+				       (multi ? "'''" : "'"));
 		}
 		if (c == q) {
 			for (n = 1; ch(P, (size_t)n) == q; n++)
@@ -415,12 +413,11 @@ parse_string(struct parser *P, char **out, bool is_key)
 			}
 			if (n > 5) {
 				free(b.s);
-				return perr(
-				    P, HERE(P),
+				return perr(P, HERE(P),
 				    "too many quotes in a row in a string");
 			}
-			r = n >= 3 ? buf_add(&b, P->p, (size_t)n - 3)
-				   : buf_add(&b, P->p, (size_t)n);
+			r = n >= 3 ? buf_add(&b, P->p, (size_t)n - 3) :
+				     buf_add(&b, P->p, (size_t)n);
 			P->p += n;
 			if (r < 0) {
 				free(b.s);
@@ -453,7 +450,7 @@ static bool
 is_bare(int c)
 {
 	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-	       (c >= '0' && c <= '9') || c == '_' || c == '-';
+	    (c >= '0' && c <= '9') || c == '_' || c == '-';
 }
 
 static void
@@ -479,7 +476,7 @@ parse_key(struct parser *P, struct key *k)
 		skip_ws(P);
 		if (k->n == KEY_PARTS_MAX)
 			return perr(P, HERE(P), "key has more than %d parts",
-				    KEY_PARTS_MAX);
+			    KEY_PARTS_MAX);
 		k->line[k->n] = P->line;
 		k->col[k->n] = COL(P, P->p);
 		if (ch(P, 0) == '"' || ch(P, 0) == '\'') {
@@ -490,8 +487,8 @@ parse_key(struct parser *P, struct key *k)
 				;
 			if (s == P->p)
 				return perr(P, HERE(P),
-					    "expected a key, found %s",
-					    desc(P, P->p, d, sizeof(d)));
+				    "expected a key, found %s",
+				    desc(P, P->p, d, sizeof(d)));
 			if ((k->part[k->n] = strndup(s, (size_t)(P->p - s))) ==
 			    NULL)
 				return nomem(P);
@@ -514,8 +511,7 @@ key_name(const struct key *k, int upto, char *buf, size_t n)
 
 	buf[0] = '\0';
 	for (i = 0; i <= upto && o < n; i++)
-		o += (size_t)snprintf(
-		    buf + o, n - o, "%s%s", i ? "." : "",
+		o += (size_t)snprintf(buf + o, n - o, "%s%s", i ? "." : "",
 		    bg_toml_printable(k->part[i], part, sizeof(part)));
 	return buf;
 }
@@ -537,14 +533,14 @@ find(struct bg_toml *t, const char *key)
  */
 static int
 add_node(struct parser *P, struct bg_toml *parent, enum bg_toml_type type,
-	 char *key, int line, int col, struct bg_toml **out)
+    char *key, int line, int col, struct bg_toml **out)
 {
 	struct bg_toml *n;
 
 	if (parent->type == BG_TOML_TABLE && parent->n >= TABLE_KEYS_MAX) {
 		free(key);
 		return perr(P, line, col, "more than %d keys in one table",
-			    TABLE_KEYS_MAX);
+		    TABLE_KEYS_MAX);
 	}
 	if ((n = calloc(1, sizeof(*n))) == NULL) {
 		free(key);
@@ -567,7 +563,7 @@ add_node(struct parser *P, struct bg_toml *parent, enum bg_toml_type type,
 /* Add part i of k under t, at the position of that part. */
 static int
 add_part(struct parser *P, struct bg_toml *t, enum bg_toml_type type,
-	 struct key *k, int i, int flags, struct bg_toml **out)
+    struct key *k, int i, int flags, struct bg_toml **out)
 {
 	char *key;
 	int r;
@@ -598,34 +594,32 @@ parse_int(struct parser *P, const char *s, const char *e, long long *out)
 	if (e - d >= 2 && d[0] == '0' && strchr("xob", d[1]) != NULL) {
 		if (d != s)
 			return perr(P, P->line, COL(P, s),
-				    "a sign is not allowed on hexadecimal, "
-				    "octal or binary integers");
+			    "a sign is not allowed on hexadecimal, "
+			    "octal or binary integers");
 		base = d[1] == 'x' ? 16 : d[1] == 'o' ? 8 : 2;
 		d += 2;
 	} else if (e - d >= 2 && d[0] == '0')
 		return perr(P, P->line, COL(P, s),
-			    "leading zeros are not allowed in integers");
+		    "leading zeros are not allowed in integers");
 	if (d == e)
 		return perr(P, P->line, COL(P, s), "invalid integer '%.*s'",
-			    (int)(e - s), s);
+		    (int)(e - s), s);
 	lim = neg ? (unsigned long long)LLONG_MAX + 1 : LLONG_MAX;
 	for (p = d; p < e; p++) {
 		if (*p == '_') {
 			if (p == d || p + 1 == e || p[1] == '_')
-				return perr(
-				    P, P->line, COL(P, p),
+				return perr(P, P->line, COL(P, p),
 				    "'_' in an integer must be between digits");
 			continue;
 		}
 		dv = hexval(*p);
 		if (dv < 0 || dv >= base)
 			return perr(P, P->line, COL(P, p),
-				    "unexpected %s in an integer",
-				    desc(P, p, c, sizeof(c)));
+			    "unexpected %s in an integer",
+			    desc(P, p, c, sizeof(c)));
 		if (v > (lim - (unsigned)dv) / (unsigned)base)
 			return perr(P, P->line, COL(P, s),
-				    "integer '%.*s' is out of range",
-				    (int)(e - s), s);
+			    "integer '%.*s' is out of range", (int)(e - s), s);
 		v = v * (unsigned)base + (unsigned)dv;
 	}
 	if (!neg)
@@ -649,25 +643,25 @@ parse_number(struct parser *P, struct bg_toml *v)
 	bool prefixed;
 	int r;
 
-	while (e < P->end &&
-	       (is_bare(*e) || *e == '+' || *e == '.' || *e == ':'))
+	while (
+	    e < P->end && (is_bare(*e) || *e == '+' || *e == '.' || *e == ':'))
 		e++;
 	d = s + (*s == '+' || *s == '-');
 	prefixed = e - d >= 2 && d[0] == '0' && strchr("xob", d[1]) != NULL;
 	if ((e - s >= 5 && is_digit(s[0]) && is_digit(s[1]) && is_digit(s[2]) &&
-	     is_digit(s[3]) && s[4] == '-') ||
+		is_digit(s[3]) && s[4] == '-') ||
 	    (e - s >= 3 && is_digit(s[0]) && is_digit(s[1]) && s[2] == ':'))
-		return perr(
-		    P, HERE(P),
+		return perr(P, HERE(P),
 		    "dates and times are not supported in banger's config");
 	if ((e - d == 3 &&
-	     (strncmp(d, "inf", 3) == 0 || strncmp(d, "nan", 3) == 0)) ||
-	    (!prefixed && (memchr(s, '.', (size_t)(e - s)) ||
-			   memchr(s, 'e', (size_t)(e - s)) ||
-			   memchr(s, 'E', (size_t)(e - s)))))
+		(strncmp(d, "inf", 3) == 0 || strncmp(d, "nan", 3) == 0)) ||
+	    (!prefixed &&
+		(memchr(s, '.', (size_t)(e - s)) ||
+		    memchr(s, 'e', (size_t)(e - s)) ||
+		    memchr(s, 'E', (size_t)(e - s)))))
 		return perr(P, HERE(P),
-			    "floats are not supported in banger's config; use "
-			    "an integer");
+		    "floats are not supported in banger's config; use "
+		    "an integer");
 	if ((r = parse_int(P, s, e, &v->i)) < 0)
 		return r;
 	v->type = BG_TOML_INT;
@@ -684,12 +678,12 @@ nest(struct parser *P, bool array, int line, int col)
 {
 	if (array && P->arrays >= ARRAY_DEPTH_MAX)
 		return perr(P, line, col, "arrays nested more than %d deep",
-			    ARRAY_DEPTH_MAX);
+		    ARRAY_DEPTH_MAX);
 	if (P->depth >= NEST_DEPTH_MAX)
 		return perr(P, line, col,
-			    "arrays and inline tables nested more than %d "
-			    "deep; use [table] sections for the outer levels",
-			    NEST_DEPTH_MAX);
+		    "arrays and inline tables nested more than %d "
+		    "deep; use [table] sections for the outer levels",
+		    NEST_DEPTH_MAX);
 	P->depth++;
 	P->arrays += array;
 	return 0;
@@ -712,7 +706,7 @@ parse_array(struct parser *P, struct bg_toml *a)
 			break;
 		if (ch(P, 0) < 0)
 			return perr(P, line, col,
-				    "unterminated array (no closing ']')");
+			    "unterminated array (no closing ']')");
 		if ((r = add_node(P, a, BG_TOML_STRING, NULL, HERE(P), &v)) < 0)
 			return r;
 		if ((r = parse_value(P, v)) < 0)
@@ -726,10 +720,10 @@ parse_array(struct parser *P, struct bg_toml *a)
 			break;
 		if (ch(P, 0) < 0)
 			return perr(P, line, col,
-				    "unterminated array (no closing ']')");
+			    "unterminated array (no closing ']')");
 		return perr(P, HERE(P),
-			    "expected ',' or ']' in an array, found %s",
-			    desc(P, P->p, d, sizeof(d)));
+		    "expected ',' or ']' in an array, found %s",
+		    desc(P, P->p, d, sizeof(d)));
 	}
 	P->p++;
 	P->depth--;
@@ -746,17 +740,17 @@ inline_gap(struct parser *P, int line, int col)
 {
 	if (ch(P, 0) < 0)
 		return perr(P, line, col,
-			    "unterminated inline table (no closing '}')");
+		    "unterminated inline table (no closing '}')");
 	if (at_eol(P))
 		return perr(P, HERE(P),
-			    "end of line inside an inline table; an inline "
-			    "table must be on one line (close it with '}' "
-			    "before the line ends, or use a [table] section)");
+		    "end of line inside an inline table; an inline "
+		    "table must be on one line (close it with '}' "
+		    "before the line ends, or use a [table] section)");
 	if (ch(P, 0) == '#')
 		return perr(P, HERE(P),
-			    "comment inside an inline table; an inline table "
-			    "must be on one line (close it with '}' before "
-			    "the comment)");
+		    "comment inside an inline table; an inline table "
+		    "must be on one line (close it with '}' before "
+		    "the comment)");
 	return 0;
 }
 
@@ -787,16 +781,15 @@ parse_inline(struct parser *P, struct bg_toml *t)
 		if (ch(P, 0) == '}')
 			break;
 		if (ch(P, 0) != ',')
-			return perr(
-			    P, HERE(P),
+			return perr(P, HERE(P),
 			    "expected ',' or '}' in an inline table, found %s",
 			    desc(P, P->p, d, sizeof(d)));
 		comma = P->p++;
 		skip_ws(P);
 		if (ch(P, 0) == '}')
 			return perr(P, P->line, COL(P, comma),
-				    "trailing comma in an inline table; remove "
-				    "it (only arrays may end with a comma)");
+			    "trailing comma in an inline table; remove "
+			    "it (only arrays may end with a comma)");
 	}
 	P->p++;
 	P->depth--;
@@ -830,22 +823,22 @@ parse_value(struct parser *P, struct bg_toml *v)
 	}
 	if (is_digit(c) || c == '+' || c == '-' ||
 	    (P->end - P->p >= 3 &&
-	     (strncmp(P->p, "inf", 3) == 0 || strncmp(P->p, "nan", 3) == 0)))
+		(strncmp(P->p, "inf", 3) == 0 || strncmp(P->p, "nan", 3) == 0)))
 		return parse_number(P, v);
 	if (at_eol(P) || c == '#')
 		return perr(P, HERE(P), "missing value after '='");
 	return perr(P, HERE(P),
-		    "expected a value (string, integer, boolean, array or "
-		    "inline table), found %s%s",
-		    desc(P, P->p, d, sizeof(d)),
-		    is_bare(c) ? " (strings must be quoted)" : "");
+	    "expected a value (string, integer, boolean, array or "
+	    "inline table), found %s%s",
+	    desc(P, P->p, d, sizeof(d)),
+	    is_bare(c) ? " (strings must be quoted)" : "");
 }
 
 /* [a.b.c] or [[a.b.c]]: the table that following keys go into. */
 static int
 parse_header(struct parser *P, struct bg_toml *root, struct bg_toml **cur)
 {
-	struct key k = {.n = 0};
+	struct key k = { .n = 0 };
 	struct bg_toml *t = root, *n;
 	const char *at;
 	int line = P->line, col = COL(P, P->p), i, r;
@@ -859,8 +852,8 @@ parse_header(struct parser *P, struct bg_toml *root, struct bg_toml **cur)
 	if (ch(P, 0) != ']' || (aot && ch(P, 1) != ']')) {
 		at = P->p + (aot && ch(P, 0) == ']');
 		r = perr(P, P->line, COL(P, at),
-			 "expected '%s' to end the table header, found %s",
-			 aot ? "]]" : "]", desc(P, at, d, sizeof(d)));
+		    "expected '%s' to end the table header, found %s",
+		    aot ? "]]" : "]", desc(P, at, d, sizeof(d)));
 		goto out;
 	}
 	P->p += aot ? 2 : 1;
@@ -869,7 +862,7 @@ parse_header(struct parser *P, struct bg_toml *root, struct bg_toml **cur)
 		n = find(t, k.part[i]);
 		if (n == NULL && i < k.n - 1)
 			r = add_part(P, t, BG_TOML_TABLE, &k, i, F_IMPLICIT,
-				     &n);
+			    &n);
 		else if (n == NULL && aot)
 			r = add_part(P, t, BG_TOML_ARRAY, &k, i, F_AOT, &n);
 		else if (n == NULL)
@@ -881,32 +874,29 @@ parse_header(struct parser *P, struct bg_toml *root, struct bg_toml **cur)
 			}
 			if (!aot)
 				r = perr(P, k.line[i], k.col[i],
-					 "table [%s] is already defined as an "
-					 "array of tables (line %d)",
-					 name, n->line);
+				    "table [%s] is already defined as an "
+				    "array of tables (line %d)",
+				    name, n->line);
 		} else if (n->type != BG_TOML_TABLE)
-			r = perr(
-			    P, k.line[i], k.col[i],
+			r = perr(P, k.line[i], k.col[i],
 			    "key '%s' is already defined as a value (line %d)",
 			    name, n->line);
 		else if (n->flags & F_INLINE)
 			r = perr(P, k.line[i], k.col[i], INLINE_FIXED, name,
-				 n->line);
+			    n->line);
 		else if (i < k.n - 1)
 			;
 		else if (aot)
-			r = perr(
-			    P, k.line[i], k.col[i],
+			r = perr(P, k.line[i], k.col[i],
 			    "key '%s' is already defined as a table (line %d)",
 			    name, n->line);
 		else if (n->flags & F_DOTTED)
 			r = perr(P, k.line[i], k.col[i],
-				 "table [%s] is already defined by dotted keys "
-				 "(line %d)",
-				 name, n->line);
+			    "table [%s] is already defined by dotted keys "
+			    "(line %d)",
+			    name, n->line);
 		else if (n->flags & F_DEFINED)
-			r = perr(
-			    P, k.line[i], k.col[i],
+			r = perr(P, k.line[i], k.col[i],
 			    "table [%s] is defined twice (first at line %d)",
 			    name, n->line);
 		else
@@ -936,7 +926,7 @@ out:
 static int
 parse_keyval(struct parser *P, struct bg_toml *cur)
 {
-	struct key k = {.n = 0};
+	struct key k = { .n = 0 };
 	struct bg_toml *t = cur, *n;
 	char name[256], d[16];
 	int i, r;
@@ -945,10 +935,10 @@ parse_keyval(struct parser *P, struct bg_toml *cur)
 		goto out;
 	skip_ws(P);
 	if (ch(P, 0) != '=') {
-		r = at_eol(P) ? perr(P, HERE(P), "expected '=' after the key")
-			      : perr(P, HERE(P),
-				     "expected '=' after the key, found %s",
-				     desc(P, P->p, d, sizeof(d)));
+		r = at_eol(P) ?
+		    perr(P, HERE(P), "expected '=' after the key") :
+		    perr(P, HERE(P), "expected '=' after the key, found %s",
+			desc(P, P->p, d, sizeof(d)));
 		goto out;
 	}
 	P->p++;
@@ -961,28 +951,26 @@ parse_keyval(struct parser *P, struct bg_toml *cur)
 		else if (n == NULL)
 			r = add_part(P, t, BG_TOML_STRING, &k, i, 0, &n);
 		else if (i == k.n - 1 && n->type == BG_TOML_TABLE)
-			r = perr(
-			    P, k.line[i], k.col[i],
+			r = perr(P, k.line[i], k.col[i],
 			    "key '%s' is already defined as a table (line %d)",
 			    name, n->line);
 		else if (i == k.n - 1)
-			r = perr(
-			    P, k.line[i], k.col[i],
+			r = perr(P, k.line[i], k.col[i],
 			    "duplicate key '%s' (first defined at line %d)",
 			    name, n->line);
 		else if (n->type != BG_TOML_TABLE)
 			r = perr(P, k.line[i], k.col[i],
-				 "key '%s' is already defined (line %d) and is "
-				 "not a table",
-				 name, n->line);
+			    "key '%s' is already defined (line %d) and is "
+			    "not a table",
+			    name, n->line);
 		else if (n->flags & F_INLINE)
 			r = perr(P, k.line[i], k.col[i], INLINE_FIXED, name,
-				 n->line);
+			    n->line);
 		else if (!(n->flags & F_DOTTED))
 			r = perr(P, k.line[i], k.col[i],
-				 "table '%s' (line %d) cannot be extended with "
-				 "dotted keys here",
-				 name, n->line);
+			    "table '%s' (line %d) cannot be extended with "
+			    "dotted keys here",
+			    name, n->line);
 		if (r < 0)
 			goto out;
 		t = n;
@@ -995,14 +983,14 @@ out:
 
 int
 bg_toml_parse(const char *text, size_t len, const char *filename,
-	      struct bg_toml **out, struct bg_err *err)
+    struct bg_toml **out, struct bg_err *err)
 {
-	struct parser P = {.p = text,
-			   .end = text + len,
-			   .bol = text,
-			   .line = 1,
-			   .file = filename ? filename : "-",
-			   .err = err};
+	struct parser P = { .p = text,
+		.end = text + len,
+		.bol = text,
+		.line = 1,
+		.file = filename ? filename : "-",
+		.err = err };
 	struct bg_toml *root, *cur;
 	const char *what;
 	int r = 0;
@@ -1045,12 +1033,12 @@ bg_toml_parse_file(const char *path, struct bg_toml **out, struct bg_err *err)
 	r = bg_read_file(AT_FDCWD, path, TOML_FILE_MAX, &text, &len);
 	if (r == -EFBIG)
 		bg_err_set(err, "bad_config", "%s: file is larger than 1 MiB",
-			   path);
+		    path);
 	else if (r == -ENOENT)
 		bg_err_set(err, "not_found", "%s: no such file", path);
 	else if (r < 0)
 		bg_err_set(err, "io", "%s: cannot read: %s", path,
-			   strerror(-r));
+		    strerror(-r));
 	if (r < 0)
 		return r;
 	r = bg_toml_parse(text, len, path, out, err);

@@ -32,7 +32,7 @@ struct src {
 	bg_untar_read_fn *rd;
 	void *arg;
 	char *buf;
-	int error;              /* -errno from rd, or 0 */
+	int error; /* -errno from rd, or 0 */
 };
 
 static la_ssize_t
@@ -98,7 +98,8 @@ bg_untar_stream(bg_untar_read_fn *rd, void *arg,
 	memset(st, 0, sizeof(*st));
 	s.buf = malloc(UNTAR_BUF);
 	if (in == NULL || s.buf == NULL) {
-		bg_err_set(err, "temporary", "cannot start unpacking: out of memory");
+		bg_err_set(err, "temporary",
+		    "cannot start unpacking: out of memory");
 		r = -ENOMEM;
 		goto done;
 	}
@@ -106,11 +107,13 @@ bg_untar_stream(bg_untar_read_fn *rd, void *arg,
 	archive_read_set_options(in, "tar:read_concatenated_archives");
 	if (archive_read_open(in, &s, NULL, src_read, NULL) != ARCHIVE_OK) {
 		if (s.error)
-			bg_err_set(err, "temporary", "reading the tar stream: %s",
-			    strerror(s.error));
+			bg_err_set(err, "temporary",
+			    "reading the tar stream: %s", strerror(s.error));
 		else
-			bg_err_set(err, "bad_request", "the stream is not a tar "
-			    "archive: %s", archive_error_string(in));
+			bg_err_set(err, "bad_request",
+			    "the stream is not a tar "
+			    "archive: %s",
+			    archive_error_string(in));
 		r = s.error ? -s.error : -EBADMSG;
 		goto done;
 	}
@@ -122,35 +125,44 @@ bg_untar_stream(bg_untar_read_fn *rd, void *arg,
 
 		if (path != NULL && path[0] == '\0' && type == AE_IFDIR &&
 		    hl == NULL)
-			continue;       /* the top directory: already there */
+			continue; /* the top directory: already there */
 		if (hl != NULL)
 			hl = clean_path(hl);
-		if (path == NULL || path[0] == '\0' || (archive_entry_hardlink(e)
-		    != NULL && (hl == NULL || hl[0] == '\0'))) {
-			bg_err_set(err, "bad_request", "the archive has an entry "
+		if (path == NULL || path[0] == '\0' ||
+		    (archive_entry_hardlink(e) != NULL &&
+			(hl == NULL || hl[0] == '\0'))) {
+			bg_err_set(err, "bad_request",
+			    "the archive has an entry "
 			    "outside its directory: \"%.200s\"",
-			    archive_entry_pathname(e) ? archive_entry_pathname(e) : "");
+			    archive_entry_pathname(e) ?
+				archive_entry_pathname(e) :
+				"");
 			r = -EPERM;
 			break;
 		}
 		if (hl == NULL && type != AE_IFREG && type != AE_IFDIR &&
 		    type != AE_IFLNK) {
-			bg_err_set(err, "bad_request", "\"%.200s\" is not a file, "
+			bg_err_set(err, "bad_request",
+			    "\"%.200s\" is not a file, "
 			    "directory or symlink: the archive may hold nothing "
-			    "else", path);
+			    "else",
+			    path);
 			r = -EPERM;
 			break;
 		}
 		if (++st->entries > lim->max_entries) {
-			bg_err_set(err, "bad_request", "the archive has more "
-			    "than %llu entries", (unsigned long long)lim->max_entries);
+			bg_err_set(err, "bad_request",
+			    "the archive has more "
+			    "than %llu entries",
+			    (unsigned long long)lim->max_entries);
 			r = -EFBIG;
 			break;
 		}
 		if (type == AE_IFREG && hl == NULL && size > 0) {
 			st->bytes += (uint64_t)size;
 			if (st->bytes > lim->max_bytes) {
-				bg_err_set(err, "bad_request", "the files are "
+				bg_err_set(err, "bad_request",
+				    "the files are "
 				    "larger than %llu bytes in all",
 				    (unsigned long long)lim->max_bytes);
 				r = -EFBIG;
@@ -160,10 +172,12 @@ bg_untar_stream(bg_untar_read_fn *rd, void *arg,
 		archive_entry_set_perm(e, archive_entry_perm(e) & 01777);
 		/* Copies: path and hl point into e's own strings, which a
 		 * sink may rewrite (archive_entry_set_pathname). */
-		if (strlen(path) >= sizeof(pbuf) || (hl != NULL &&
-		    strlen(hl) >= sizeof(hbuf))) {
-			bg_err_set(err, "bad_request", "a path in the archive is "
-			    "longer than %d bytes", PATH_MAX - 1);
+		if (strlen(path) >= sizeof(pbuf) ||
+		    (hl != NULL && strlen(hl) >= sizeof(hbuf))) {
+			bg_err_set(err, "bad_request",
+			    "a path in the archive is "
+			    "longer than %d bytes",
+			    PATH_MAX - 1);
 			r = -ENAMETOOLONG;
 			break;
 		}
@@ -173,8 +187,10 @@ bg_untar_stream(bg_untar_read_fn *rd, void *arg,
 		r = sink->entry(sink->ctx, in, e, pbuf, hl, err);
 		if (r < 0) {
 			if (s.error) {
-				bg_err_set(err, "temporary", "cannot unpack "
-				    "\"%.200s\": %s", path, strerror(s.error));
+				bg_err_set(err, "temporary",
+				    "cannot unpack "
+				    "\"%.200s\": %s",
+				    path, strerror(s.error));
 				r = -s.error;
 			}
 			break;
@@ -182,8 +198,8 @@ bg_untar_stream(bg_untar_read_fn *rd, void *arg,
 	}
 	if (r == 0 && ar != ARCHIVE_EOF) {
 		bg_err_set(err, s.error ? "temporary" : "bad_request",
-		    "the tar stream is damaged: %s", s.error ?
-		    strerror(s.error) : archive_error_string(in));
+		    "the tar stream is damaged: %s",
+		    s.error ? strerror(s.error) : archive_error_string(in));
 		r = -EBADMSG;
 	}
 done:
@@ -233,10 +249,14 @@ disk_entry(void *ctx, struct archive *in, struct archive_entry *e,
 				break;
 			}
 		if (ar != ARCHIVE_EOF) {
-			bg_err_set(err, disk_errno(out) ? "temporary" :
-			    "bad_request", "cannot unpack \"%.200s\": "
-			    "%s", path, archive_error_string(out) ?
-			    archive_error_string(out) : archive_error_string(in));
+			bg_err_set(err,
+			    disk_errno(out) ? "temporary" : "bad_request",
+			    "cannot unpack \"%.200s\": "
+			    "%s",
+			    path,
+			    archive_error_string(out) ?
+				archive_error_string(out) :
+				archive_error_string(in));
 			return -EIO;
 		}
 	}
@@ -292,8 +312,10 @@ bg_untar(int dirfd, bg_untar_read_fn *rd, void *arg,
 	}
 	umask(old_umask);
 	if (fchdir(cwd) < 0 && r == 0) {
-		bg_err_set(err, "temporary", "cannot return to the working "
-		    "directory: %s", strerror(errno));
+		bg_err_set(err, "temporary",
+		    "cannot return to the working "
+		    "directory: %s",
+		    strerror(errno));
 		r = -errno;
 	}
 done:

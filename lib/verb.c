@@ -158,7 +158,8 @@ check_field(const struct bg_field *f, const cJSON *j, struct bg_err *err)
 		if (!cJSON_IsNumber(j))
 			return bad_field(f, err);
 		d = j->valuedouble;
-		if (!(d >= (double)f->min && d <= (double)f->max) || floor(d) != d)
+		if (!(d >= (double)f->min && d <= (double)f->max) ||
+		    floor(d) != d)
 			return bad_field(f, err);
 		return 0;
 	case BG_T_BOOL:
@@ -187,8 +188,10 @@ check_schema(const struct bg_verb *v, const cJSON *req, struct bg_err *err)
 			bg_toml_printable(it->string, shown, sizeof(shown));
 			bg_err_set(err, "bad_request",
 			    "unknown request key \"%s\" (%s takes %s)", shown,
-			    v->name, v->fields != NULL && v->fields->key != NULL ?
-			    "the keys in docs/protocol.md" : "no keys");
+			    v->name,
+			    v->fields != NULL && v->fields->key != NULL ?
+				"the keys in docs/protocol.md" :
+				"no keys");
 			return -EINVAL;
 		}
 	}
@@ -220,8 +223,7 @@ bg_req_on_fail(struct bg_req *rq, void (*fn)(void *), void *arg)
 }
 
 ssize_t
-bg_req_payload_read(struct bg_req *rq, void *buf, size_t n,
-    int64_t deadline_ms)
+bg_req_payload_read(struct bg_req *rq, void *buf, size_t n, int64_t deadline_ms)
 {
 	size_t k;
 
@@ -257,8 +259,8 @@ log_failure(const struct bg_req *rq, const struct bg_err *err)
 		n = snprintf(line, sizeof(line), "%s: %s: %s\n", prog,
 		    err->code, err->msg);
 	if (n > 0)
-		bg_write_all(2, line, (size_t)n < sizeof(line) ? (size_t)n :
-		    sizeof(line) - 1);
+		bg_write_all(2, line,
+		    (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
 }
 
 static int
@@ -289,7 +291,8 @@ bg_verb_main(const struct bg_verb *v)
 	memset(&rq, 0, sizeof(rq));
 	memset(&err, 0, sizeof(err));
 	rq.verb = v;
-	snprintf(prog, sizeof(prog), "banger-%s%s", root ? "root-" : "", v->name);
+	snprintf(prog, sizeof(prog), "banger-%s%s", root ? "root-" : "",
+	    v->name);
 	PROG = prog;
 	/* A peer that hangs up must give -EPIPE, not kill us mid-answer. */
 	signal(SIGPIPE, SIG_IGN);

@@ -24,7 +24,8 @@ bg_vm_destroy(const char *name, int slot, struct bg_err *err)
 		bg_err_set(err, "bad_request", "invalid VM name");
 		return -EINVAL;
 	}
-	if (slot >= BG_NET_INDEX_MIN && bg_net_tap_name(slot, tap, sizeof(tap)) == 0 &&
+	if (slot >= BG_NET_INDEX_MIN &&
+	    bg_net_tap_name(slot, tap, sizeof(tap)) == 0 &&
 	    if_nametoindex(tap) != 0) {
 		r = bg_root("tap-del", NULL, slot, NULL, err);
 		if (r < 0)

@@ -42,13 +42,15 @@ load(struct bg_vmh *h, const char *name, struct bg_err *err)
 		return r;
 	}
 	if (r < 0) {
-		bg_err_set(err, r == -EIO || r == -ENOMEM ? "temporary" :
-		    "bad_request",
+		bg_err_set(err,
+		    r == -EIO || r == -ENOMEM ? "temporary" : "bad_request",
 		    "VM \"%s\": vm.json unreadable (%s); banger vm delete %s removes it",
-		    name, r == -EBADMSG ? "not a JSON object" :
-		    r == -EFBIG ? "larger than 64 KiB" :
-		    r == -EINVAL || r == -ELOOP ? "not a regular file" :
-		    strerror(-r), name);
+		    name,
+		    r == -EBADMSG		    ? "not a JSON object" :
+			r == -EFBIG		    ? "larger than 64 KiB" :
+			r == -EINVAL || r == -ELOOP ? "not a regular file" :
+						      strerror(-r),
+		    name);
 		return r == -ELOOP ? -EINVAL : r;
 	}
 	r = bg_vm_from_json(j, &v, err);
@@ -57,7 +59,8 @@ load(struct bg_vmh *h, const char *name, struct bg_err *err)
 		return r;
 	if (strcmp(v.name, name) != 0) {
 		bg_err_set(err, "bad_request",
-		    "VM \"%s\": its vm.json names another VM (\"%s\")", name, v.name);
+		    "VM \"%s\": its vm.json names another VM (\"%s\")", name,
+		    v.name);
 		return -EINVAL;
 	}
 	h->vm = v;
@@ -86,10 +89,12 @@ bg_vm_open(const char *name, unsigned flags, struct bg_vmh *h,
 		h->sfd = -1;
 		if (r == -ENOENT)
 			bg_err_set(err, "not_found",
-			    "no VM named \"%s\": banger vm list shows the VMs", name);
+			    "no VM named \"%s\": banger vm list shows the VMs",
+			    name);
 		else
-			bg_err_set(err, r == -ELOOP || r == -ENOTDIR ?
-			    "bad_request" : "temporary",
+			bg_err_set(err,
+			    r == -ELOOP || r == -ENOTDIR ? "bad_request" :
+							   "temporary",
 			    "cannot open the directory of VM \"%s\": %s", name,
 			    r == -ELOOP ? "it is a symlink" : strerror(-r));
 		return r;
@@ -100,11 +105,15 @@ bg_vm_open(const char *name, unsigned flags, struct bg_vmh *h,
 		if (h->rfd < 0) {
 			r = h->rfd;
 			h->rfd = -1;
-			bg_err_set(err, r == -ELOOP || r == -ENOTDIR ? "bad_request" :
-			    "temporary",
-			    "cannot make the run directory of VM \"%s\": %s", name,
-			    r == -ELOOP || r == -ENOTDIR ? "it is a symlink or not "
-			    "a directory" : strerror(-r));
+			bg_err_set(err,
+			    r == -ELOOP || r == -ENOTDIR ? "bad_request" :
+							   "temporary",
+			    "cannot make the run directory of VM \"%s\": %s",
+			    name,
+			    r == -ELOOP || r == -ENOTDIR ?
+				"it is a symlink or not "
+				"a directory" :
+				strerror(-r));
 			bg_vm_close(h);
 			return r;
 		}
@@ -113,7 +122,8 @@ bg_vm_open(const char *name, unsigned flags, struct bg_vmh *h,
 		if (h->rfd < 0 && h->rfd != -ENOENT) {
 			r = h->rfd;
 			bg_err_set(err, "bad_request",
-			    "cannot open the run directory of VM \"%s\": %s", name,
+			    "cannot open the run directory of VM \"%s\": %s",
+			    name,
 			    r == -ELOOP ? "it is a symlink" : strerror(-r));
 			bg_vm_close(h);
 			return r;
@@ -225,21 +235,24 @@ bg_vm_state(const struct bg_vmh *h)
 	if (!h->loaded || strcmp(h->vm.status, "created") != 0)
 		return BG_VM_BROKEN;
 	held = bg_vm_running(h);
-	return held == 1 ? BG_VM_RUNNING : held == 0 ? BG_VM_STOPPED :
-	    BG_VM_UNKNOWN;
+	return held == 1 ? BG_VM_RUNNING :
+	    held == 0	 ? BG_VM_STOPPED :
+			   BG_VM_UNKNOWN;
 }
 
 const char *
 bg_vm_state_name(enum bg_vm_state s)
 {
 	static const char *const names[] = {
-		[BG_VM_RUNNING] = "running", [BG_VM_STOPPED] = "stopped",
-		[BG_VM_CREATING] = "creating", [BG_VM_BROKEN] = "broken",
+		[BG_VM_RUNNING] = "running",
+		[BG_VM_STOPPED] = "stopped",
+		[BG_VM_CREATING] = "creating",
+		[BG_VM_BROKEN] = "broken",
 		[BG_VM_UNKNOWN] = "unknown",
 	};
 
 	return (unsigned)s < sizeof(names) / sizeof(names[0]) ? names[s] :
-	    "unknown";
+								"unknown";
 }
 
 /*
@@ -311,8 +324,8 @@ bg_vm_wait_stopped(const struct bg_vmh *h, int timeout_ms)
 		struct pollfd p = { .fd = fd, .events = POLLIN };
 		int64_t left = deadline - bg_now_ms();
 
-		while (poll(&p, 1, left > 0 ? (int)left : 0) < 0 &&
-		    errno == EINTR)
+		while (
+		    poll(&p, 1, left > 0 ? (int)left : 0) < 0 && errno == EINTR)
 			left = deadline - bg_now_ms();
 		close(fd);
 	}
@@ -353,7 +366,7 @@ bg_vm_stop(const struct bg_vmh *h, int timeout_ms, bool *forced,
 	bg_vm_signal(h, SIGKILL);
 	if (bg_vm_wait_stopped(h, 5000) == 0)
 		return 0;
-	bg_err_set(err, "temporary", "VM \"%s\" did not stop, even after SIGKILL",
-	    h->vm.name);
+	bg_err_set(err, "temporary",
+	    "VM \"%s\" did not stop, even after SIGKILL", h->vm.name);
 	return -ETIMEDOUT;
 }

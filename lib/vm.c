@@ -25,7 +25,7 @@
 
 #define VM_JSON_MAX 65536
 #define STR_(x) #x
-#define STR(x) STR_(x)          /* a number macro as a string literal */
+#define STR(x) STR_(x) /* a number macro as a string literal */
 #define VCPU_MIN BG_VCPU_MIN
 #define VCPU_MAX BG_VCPU_MAX
 #define MEMORY_MIN ((long)BG_MEMORY_MIN_MIB)
@@ -166,54 +166,63 @@ bg_vm_from_json(const cJSON *j, struct bg_vm *out, struct bg_err *err)
 	}
 	for (c = j->child; c != NULL; c = c->next) {
 		if (c->string == NULL) {
-			bg_err_set(err, "bad_request", "vm.json: a member without a key");
+			bg_err_set(err, "bad_request",
+			    "vm.json: a member without a key");
 			return -EINVAL;
 		}
 		for (f = 0; f < F_COUNT; f++)
 			if (strcmp(c->string, fields[f].key) == 0)
 				break;
 		if (f == F_COUNT) {
-			bg_err_set(err, "bad_request", "vm.json: unknown key '%s'",
+			bg_err_set(err, "bad_request",
+			    "vm.json: unknown key '%s'",
 			    shown_key(c->string, kb, sizeof(kb)));
 			return -EINVAL;
 		}
 		if (seen[f] != NULL) {
-			bg_err_set(err, "bad_request", "vm.json: key '%s' appears twice",
-			    fields[f].key);
+			bg_err_set(err, "bad_request",
+			    "vm.json: key '%s' appears twice", fields[f].key);
 			return -EINVAL;
 		}
 		seen[f] = c;
 	}
 	for (f = 0; f < F_COUNT; f++)
 		if (fields[f].required && seen[f] == NULL) {
-			bg_err_set(err, "bad_request", "vm.json: missing key '%s'",
-			    fields[f].key);
+			bg_err_set(err, "bad_request",
+			    "vm.json: missing key '%s'", fields[f].key);
 			return -EINVAL;
 		}
 
-#define BAD(key, what) do { \
-	bg_err_set(err, "bad_request", "vm.json: '%s' %s", key, what); \
-	return -EINVAL; \
-} while (0)
+#define BAD(key, what) \
+	do { \
+		bg_err_set(err, "bad_request", "vm.json: '%s' %s", key, what); \
+		return -EINVAL; \
+	} while (0)
 
-	if (!json_str(seen[F_NAME], vm.name, BG_NAME_MAX) || !bg_name_valid(vm.name))
+	if (!json_str(seen[F_NAME], vm.name, BG_NAME_MAX) ||
+	    !bg_name_valid(vm.name))
 		BAD("name", "is not a valid name ([a-z0-9][a-z0-9-]{0,62})");
 	if (!json_str(seen[F_IMAGE], vm.image, BG_NAME_MAX) ||
 	    !bg_artifact_name_valid(vm.image))
-		BAD("image", "is not a valid image name ([a-z0-9][a-z0-9.-]{0,62})");
+		BAD("image",
+		    "is not a valid image name ([a-z0-9][a-z0-9.-]{0,62})");
 	if (!json_str(seen[F_KERNEL], vm.kernel, BG_NAME_MAX) ||
 	    !bg_artifact_name_valid(vm.kernel))
-		BAD("kernel", "is not a valid kernel name ([a-z0-9][a-z0-9.-]{0,62})");
+		BAD("kernel",
+		    "is not a valid kernel name ([a-z0-9][a-z0-9.-]{0,62})");
 	if (!json_str(seen[F_STATUS], vm.status, sizeof(vm.status) - 1) ||
-	    (strcmp(vm.status, "creating") != 0 && strcmp(vm.status, "created") != 0))
+	    (strcmp(vm.status, "creating") != 0 &&
+		strcmp(vm.status, "created") != 0))
 		BAD("status", "must be \"creating\" or \"created\"");
 	if (!json_int(seen[F_VCPU], VCPU_MIN, VCPU_MAX, &d))
-		BAD("vcpu", "must be an integer from " STR(BG_VCPU_MIN) " to "
-		    STR(BG_VCPU_MAX));
+		BAD("vcpu",
+		    "must be an integer from " STR(BG_VCPU_MIN) " to " STR(
+			BG_VCPU_MAX));
 	vm.vcpu = (int)d;
 	if (!json_int(seen[F_MEMORY], MEMORY_MIN, MEMORY_MAX, &d))
-		BAD("memory_mib", "must be an integer from "
-		    STR(BG_MEMORY_MIN_MIB) " to " STR(BG_MEMORY_MAX_MIB));
+		BAD("memory_mib",
+		    "must be an integer from " STR(
+			BG_MEMORY_MIN_MIB) " to " STR(BG_MEMORY_MAX_MIB));
 	vm.memory_mib = (long)d;
 	if (!json_int(seen[F_DISK], (double)DISK_MIN, (double)DISK_MAX, &d))
 		BAD("disk_bytes", "must be an integer from 1 GiB to 16 TiB");
@@ -226,21 +235,24 @@ bg_vm_from_json(const cJSON *j, struct bg_vm *out, struct bg_err *err)
 
 		if (!json_str(seen[F_VMM], vmm, VMM_NAME_MAX) ||
 		    (vm.vmm = bg_vmm_find(vmm)) == NULL) {
-			bg_err_set(err, "bad_request", "vm.json: 'vmm' must be %s",
-			    bg_vmm_names());
+			bg_err_set(err, "bad_request",
+			    "vm.json: 'vmm' must be %s", bg_vmm_names());
 			return -EINVAL;
 		}
 	}
 	if (seen[F_VMM_BIN] != NULL &&
 	    (!json_str(seen[F_VMM_BIN], vm.vmm_bin, BG_VMM_BIN_MAX) ||
-	    !bg_abs_path_valid(vm.vmm_bin)))
-		BAD("vmm_bin", "must be an absolute path without . or .. of at most 1024 bytes");
+		!bg_abs_path_valid(vm.vmm_bin)))
+		BAD("vmm_bin",
+		    "must be an absolute path without . or .. of at most 1024 bytes");
 	if (!json_str(seen[F_ACCEL], vm.accel, sizeof(vm.accel) - 1) ||
 	    (strcmp(vm.accel, "tcg") != 0 && strcmp(vm.accel, "kvm") != 0))
 		BAD("accel", "must be \"tcg\" or \"kvm\"");
-	if (!json_str(seen[F_CREATED], vm.created_at, sizeof(vm.created_at) - 1) ||
+	if (!json_str(seen[F_CREATED], vm.created_at,
+		sizeof(vm.created_at) - 1) ||
 	    !printable(vm.created_at))
-		BAD("created_at", "must be a timestamp of at most 31 printable characters");
+		BAD("created_at",
+		    "must be a timestamp of at most 31 printable characters");
 	if (bg_vm_derive(&vm) < 0)
 		BAD("slot", "must be an integer from 2 to 254");
 	/* Stored network identity: optional, but never different. */
@@ -280,8 +292,10 @@ bg_vm_to_json(const struct bg_vm *vm)
 	    cJSON_AddStringToObject(o, "image", vm->image) == NULL ||
 	    cJSON_AddStringToObject(o, "kernel", vm->kernel) == NULL ||
 	    cJSON_AddNumberToObject(o, "vcpu", vm->vcpu) == NULL ||
-	    cJSON_AddNumberToObject(o, "memory_mib", (double)vm->memory_mib) == NULL ||
-	    cJSON_AddNumberToObject(o, "disk_bytes", (double)vm->disk_bytes) == NULL ||
+	    cJSON_AddNumberToObject(o, "memory_mib", (double)vm->memory_mib) ==
+		NULL ||
+	    cJSON_AddNumberToObject(o, "disk_bytes", (double)vm->disk_bytes) ==
+		NULL ||
 	    cJSON_AddNumberToObject(o, "slot", vm->slot) == NULL ||
 	    cJSON_AddStringToObject(o, "ip", vm->ip) == NULL ||
 	    cJSON_AddStringToObject(o, "mac", vm->mac) == NULL ||
@@ -289,7 +303,7 @@ bg_vm_to_json(const struct bg_vm *vm)
 	    vm->vmm == NULL ||
 	    cJSON_AddStringToObject(o, "vmm", vm->vmm->name) == NULL ||
 	    (vm->vmm_bin[0] != '\0' &&
-	    cJSON_AddStringToObject(o, "vmm_bin", vm->vmm_bin) == NULL) ||
+		cJSON_AddStringToObject(o, "vmm_bin", vm->vmm_bin) == NULL) ||
 	    cJSON_AddStringToObject(o, "accel", vm->accel) == NULL ||
 	    cJSON_AddStringToObject(o, "created_at", vm->created_at) == NULL) {
 		cJSON_Delete(o);
@@ -356,8 +370,8 @@ dns_valid(const char *dns)
  * tsc_early_khz is then left out.
  */
 int
-bg_vm_cmdline(const struct bg_vm *vm, const char *dns, long tsc_khz,
-    char *buf, size_t n)
+bg_vm_cmdline(const struct bg_vm *vm, const char *dns, long tsc_khz, char *buf,
+    size_t n)
 {
 	struct bg_vm v;
 	char tsc[64] = "";
@@ -365,7 +379,8 @@ bg_vm_cmdline(const struct bg_vm *vm, const char *dns, long tsc_khz,
 	int r;
 
 	if (vm == NULL || buf == NULL || vm->vmm == NULL ||
-	    !bg_name_valid(vm->name) || !dns_valid(dns) || tsc_khz > TSC_KHZ_MAX)
+	    !bg_name_valid(vm->name) || !dns_valid(dns) ||
+	    tsc_khz > TSC_KHZ_MAX)
 		return -EINVAL;
 	v = *vm;
 	if (bg_vm_derive(&v) < 0)

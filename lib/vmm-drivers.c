@@ -43,7 +43,8 @@ const char *
 bg_vmm_config_bin(const struct bg_vmm *d, const struct bg_config *c)
 {
 	/* firecracker_bin is Firecracker's; QEMU is always looked up. */
-	return d == &bg_vmm_firecracker && c != NULL ? c->firecracker_bin : NULL;
+	return d == &bg_vmm_firecracker && c != NULL ? c->firecracker_bin :
+						       NULL;
 }
 
 const char *
@@ -54,9 +55,12 @@ bg_vmm_names(void)
 
 	if (names[0] == '\0')
 		for (i = 0; drivers[i] != NULL; i++)
-			len += (size_t)snprintf(names + len, sizeof(names) - len,
-			    "%s%s", i == 0 ? "" : drivers[i + 1] == NULL ?
-			    " or " : ", ", drivers[i]->name);
+			len += (size_t)snprintf(names + len,
+			    sizeof(names) - len, "%s%s",
+			    i == 0		       ? "" :
+				drivers[i + 1] == NULL ? " or " :
+							 ", ",
+			    drivers[i]->name);
 	return names;
 }
 
@@ -69,7 +73,8 @@ bg_vmm_choose(const char *choice, const char *fc_bin)
 	if (choice != NULL && choice[0] != '\0' && strcmp(choice, "auto") != 0)
 		return bg_vmm_find(choice);
 	/* auto: Firecracker where it can run, QEMU (which always can) else. */
-	if (bg_host_tool(bg_vmm_firecracker.tool, fc_bin, bin, sizeof(bin)) == 0 &&
+	if (bg_host_tool(bg_vmm_firecracker.tool, fc_bin, bin, sizeof(bin)) ==
+		0 &&
 	    bg_host_kvm(&ignore) == 0)
 		return &bg_vmm_firecracker;
 	return &bg_vmm_qemu;
@@ -80,8 +85,8 @@ bg_vmm_bin(const struct bg_vm *vm, char *buf, size_t n)
 {
 	if (vm->vmm == NULL)
 		return -EINVAL;
-	return bg_host_tool(vm->vmm->tool, vm->vmm_bin[0] != '\0' ?
-	    vm->vmm_bin : NULL, buf, n);
+	return bg_host_tool(vm->vmm->tool,
+	    vm->vmm_bin[0] != '\0' ? vm->vmm_bin : NULL, buf, n);
 }
 
 void
@@ -110,8 +115,8 @@ bg_vmm_connect(const char *path, int64_t deadline_ms, unsigned flags)
 		int e;
 
 		if (fd < 0) {
-			fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC |
-			    SOCK_NONBLOCK, 0);
+			fd = socket(AF_UNIX,
+			    SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 			if (fd < 0)
 				return -errno;
 		}
@@ -129,7 +134,7 @@ bg_vmm_connect(const char *path, int64_t deadline_ms, unsigned flags)
 		 * be running fails at once: it is not listening.
 		 */
 		if ((e != ECONNREFUSED && e != EAGAIN &&
-		    (e != ENOENT || !(flags & BG_CONNECT_WAIT))) ||
+			(e != ENOENT || !(flags & BG_CONNECT_WAIT))) ||
 		    bg_now_ms() >= deadline_ms) {
 			close(fd);
 			return e == EAGAIN ? -ETIMEDOUT : -e;
@@ -160,7 +165,8 @@ bg_vmm_send(int fd, const void *buf, size_t n, int64_t deadline_ms)
 				return -errno;
 			if (left <= 0)
 				return -ETIMEDOUT;
-			if (poll(&pf, 1, left > 60000 ? 60000 : (int)left) < 0 &&
+			if (poll(&pf, 1, left > 60000 ? 60000 : (int)left) <
+				0 &&
 			    errno != EINTR)
 				return -errno;
 			continue;

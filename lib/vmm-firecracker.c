@@ -28,11 +28,11 @@
 
 #include "banger.h"
 
-#define FC_HEAD_MAX 16384       /* status line + headers */
-#define FC_BODY_MAX (1 << 20)   /* a response body */
-#define FC_REQ_BODY_MAX 51200   /* Firecracker's own request payload limit */
+#define FC_HEAD_MAX 16384 /* status line + headers */
+#define FC_BODY_MAX (1 << 20) /* a response body */
+#define FC_REQ_BODY_MAX 51200 /* Firecracker's own request payload limit */
 #define FC_PATH_MAX 256
-#define FC_VCPU_MAX 32          /* Firecracker's MAX_SUPPORTED_VCPUS */
+#define FC_VCPU_MAX 32 /* Firecracker's MAX_SUPPORTED_VCPUS */
 #define FC_TIMEOUT_MS 10000
 #define FC_START_TIMEOUT_MS 60000
 
@@ -49,7 +49,7 @@ fc_argv(const struct bg_vmh *h, const char *fc_bin, const char *cmdline,
 	if (fc_bin == NULL || fc_bin[0] != '/' ||
 	    bg_vm_path(h, BG_VMF_SOCK, sock, sizeof(sock)) < 0 ||
 	    bg_path_build(log, sizeof(log), BG_DIR_STATE, "vms", h->vm.name,
-	    bg_vmm_firecracker.log_name) < 0)
+		bg_vmm_firecracker.log_name) < 0)
 		return -EINVAL;
 	if (strlen(sock) >= sizeof(sa.sun_path))
 		return -ENAMETOOLONG;
@@ -118,7 +118,8 @@ parse_status(const char *line, size_t len, int *status)
 			return -EPROTO;
 	if (len > 12 && line[12] != ' ')
 		return -EPROTO;
-	*status = (line[9] - '0') * 100 + (line[10] - '0') * 10 + (line[11] - '0');
+	*status =
+	    (line[9] - '0') * 100 + (line[10] - '0') * 10 + (line[11] - '0');
 	return *status >= 100 ? 0 : -EPROTO;
 }
 
@@ -176,11 +177,11 @@ refusal(struct bg_err *err, int status, const char *method, const char *path,
 	char shown[768];
 
 	if (j != NULL) {
-		m = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j,
-		    "fault_message"));
+		m = cJSON_GetStringValue(
+		    cJSON_GetObjectItemCaseSensitive(j, "fault_message"));
 		if (m == NULL)
-			m = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j,
-			    "error"));
+			m = cJSON_GetStringValue(
+			    cJSON_GetObjectItemCaseSensitive(j, "error"));
 	}
 	if (m == NULL && body != NULL && body[0] != '\0')
 		m = body;
@@ -195,9 +196,8 @@ refusal(struct bg_err *err, int status, const char *method, const char *path,
 }
 
 int
-bg_fc_request(int fd, const char *method, const char *path,
-    const char *body, int *status, cJSON **reply, int64_t deadline,
-    struct bg_err *err)
+bg_fc_request(int fd, const char *method, const char *path, const char *body,
+    int *status, cJSON **reply, int64_t deadline, struct bg_err *err)
 {
 	size_t blen = body != NULL ? strlen(body) : 0, have = 0, hlen = 0;
 	char head[512], *buf = NULL, *eoh, *eol, *b;
@@ -209,8 +209,9 @@ bg_fc_request(int fd, const char *method, const char *path,
 		*status = 0;
 	if (reply != NULL)
 		*reply = NULL;
-	if (method == NULL || (strcmp(method, "GET") != 0 &&
-	    strcmp(method, "PUT") != 0 && strcmp(method, "PATCH") != 0) ||
+	if (method == NULL ||
+	    (strcmp(method, "GET") != 0 && strcmp(method, "PUT") != 0 &&
+		strcmp(method, "PATCH") != 0) ||
 	    !path_valid(path) || blen > FC_REQ_BODY_MAX ||
 	    (strcmp(method, "GET") == 0 && blen > 0)) {
 		bg_err_set(err, "internal", "firecracker: bad request %s %s",
@@ -223,11 +224,13 @@ bg_fc_request(int fd, const char *method, const char *path,
 		    "%s %s HTTP/1.1\r\nHost: localhost\r\n"
 		    "Accept: application/json\r\n"
 		    "Content-Type: application/json\r\n"
-		    "Content-Length: %zu\r\n\r\n", method, path, blen);
+		    "Content-Length: %zu\r\n\r\n",
+		    method, path, blen);
 	else
 		n = snprintf(head, sizeof(head),
 		    "%s %s HTTP/1.1\r\nHost: localhost\r\n"
-		    "Accept: application/json\r\n\r\n", method, path);
+		    "Accept: application/json\r\n\r\n",
+		    method, path);
 	if (n < 0 || (size_t)n >= sizeof(head))
 		return -EINVAL;
 
@@ -242,11 +245,14 @@ bg_fc_request(int fd, const char *method, const char *path,
 	while (r == 0) {
 		ssize_t got;
 
-		eoh = have > hlen ? memmem(buf + hlen, have - hlen, "\r\n\r\n", 4) : NULL;
+		eoh = have > hlen ?
+		    memmem(buf + hlen, have - hlen, "\r\n\r\n", 4) :
+		    NULL;
 		if (eoh != NULL) {
-			eol = memmem(buf + hlen, (size_t)(eoh + 2 - (buf + hlen)),
-			    "\r\n", 2);
-			r = parse_status(buf + hlen, (size_t)(eol - (buf + hlen)), &st);
+			eol = memmem(buf + hlen,
+			    (size_t)(eoh + 2 - (buf + hlen)), "\r\n", 2);
+			r = parse_status(buf + hlen,
+			    (size_t)(eol - (buf + hlen)), &st);
 			if (r < 0)
 				break;
 			if (st >= 200) {
@@ -271,7 +277,8 @@ bg_fc_request(int fd, const char *method, const char *path,
 			clen = 0;
 		want = clen >= 0 ? (size_t)clen : FC_BODY_MAX;
 		while (have - hlen < want) {
-			ssize_t got = fill(fd, buf, &have, hlen + want, deadline);
+			ssize_t got =
+			    fill(fd, buf, &have, hlen + want, deadline);
 
 			if (got == 0 && clen < 0)
 				break;
@@ -289,10 +296,12 @@ bg_fc_request(int fd, const char *method, const char *path,
 	}
 	if (r < 0) {
 		free(buf);
-		bg_err_set(err, "temporary", "firecracker: %s %s: %s", method, path,
+		bg_err_set(err, "temporary", "firecracker: %s %s: %s", method,
+		    path,
 		    r == -EPROTO ? "not an HTTP answer" :
-		    r == -ECONNRESET ? "connection closed before the answer" :
-		    strerror(-r));
+			r == -ECONNRESET ?
+				   "connection closed before the answer" :
+				   strerror(-r));
 		return r;
 	}
 	b = buf + hlen;
@@ -302,7 +311,8 @@ bg_fc_request(int fd, const char *method, const char *path,
 		if (j == NULL && st >= 200 && st < 300) {
 			free(buf);
 			bg_err_set(err, "temporary",
-			    "firecracker: %s %s: the answer is not JSON", method, path);
+			    "firecracker: %s %s: the answer is not JSON",
+			    method, path);
 			return -EPROTO;
 		}
 	}
@@ -361,7 +371,8 @@ has_word(const char *cmdline, const char *w)
 	const char *c;
 
 	for (c = cmdline; (c = strstr(c, w)) != NULL; c += n)
-		if ((c == cmdline || c[-1] == ' ') && (c[n] == ' ' || c[n] == '\0'))
+		if ((c == cmdline || c[-1] == ' ') &&
+		    (c[n] == ' ' || c[n] == '\0'))
 			return true;
 	return false;
 }
@@ -383,7 +394,7 @@ obj(const char *key, ...)
 		v = val[0] == '#' ? cJSON_CreateNumber(strtod(val + 1, NULL)) :
 		    strcmp(val, "@t") == 0 ? cJSON_CreateTrue() :
 		    strcmp(val, "@f") == 0 ? cJSON_CreateFalse() :
-		    cJSON_CreateString(val);
+					     cJSON_CreateString(val);
 		if (v == NULL || !cJSON_AddItemToObject(o, k, v)) {
 			cJSON_Delete(v);
 			cJSON_Delete(o);
@@ -398,7 +409,8 @@ static int
 fc_boot(const struct bg_vmh *h, const char *cmdline, struct bg_err *err)
 {
 	const struct bg_vm *vm = &h->vm;
-	char kernel[PATH_MAX], initrd[PATH_MAX], rootfs[PATH_MAX], work[PATH_MAX];
+	char kernel[PATH_MAX], initrd[PATH_MAX], rootfs[PATH_MAX],
+	    work[PATH_MAX];
 	char vcpu[16], mem[32];
 	struct bg_vm v;
 	size_t i;
@@ -426,8 +438,10 @@ fc_boot(const struct bg_vmh *h, const char *cmdline, struct bg_err *err)
 	    bg_vm_path(h, BG_VMF_INITRD, initrd, sizeof(initrd)) < 0 ||
 	    bg_vm_path(h, BG_VMF_ROOTFS, rootfs, sizeof(rootfs)) < 0 ||
 	    bg_vm_path(h, BG_VMF_WORK, work, sizeof(work)) < 0) {
-		bg_err_set(err, "internal", "firecracker: VM \"%s\" has no valid "
-		    "slot or paths", vm->name);
+		bg_err_set(err, "internal",
+		    "firecracker: VM \"%s\" has no valid "
+		    "slot or paths",
+		    vm->name);
 		return -EINVAL;
 	}
 	snprintf(vcpu, sizeof(vcpu), "#%d", v.vcpu);
@@ -442,21 +456,26 @@ fc_boot(const struct bg_vmh *h, const char *cmdline, struct bg_err *err)
 			cJSON *body;
 			int timeout_ms;
 		} reqs[] = {
-			{ "/machine-config", obj("vcpu_count", vcpu,
-			    "mem_size_mib", mem, NULL), FC_START_TIMEOUT_MS },
-			{ "/boot-source", obj("kernel_image_path", kernel,
-			    "initrd_path", initrd, "boot_args", cmdline, NULL),
+			{ "/machine-config",
+			    obj("vcpu_count", vcpu, "mem_size_mib", mem, NULL),
+			    FC_START_TIMEOUT_MS },
+			{ "/boot-source",
+			    obj("kernel_image_path", kernel, "initrd_path",
+				initrd, "boot_args", cmdline, NULL),
 			    FC_TIMEOUT_MS },
-			{ "/drives/rootfs", obj("drive_id", "rootfs",
-			    "path_on_host", rootfs, "is_root_device", "@t",
-			    "is_read_only", "@f", "cache_type", "Writeback", NULL),
+			{ "/drives/rootfs",
+			    obj("drive_id", "rootfs", "path_on_host", rootfs,
+				"is_root_device", "@t", "is_read_only", "@f",
+				"cache_type", "Writeback", NULL),
 			    FC_TIMEOUT_MS },
-			{ "/drives/work", obj("drive_id", "work",
-			    "path_on_host", work, "is_root_device", "@f",
-			    "is_read_only", "@f", "cache_type", "Writeback", NULL),
+			{ "/drives/work",
+			    obj("drive_id", "work", "path_on_host", work,
+				"is_root_device", "@f", "is_read_only", "@f",
+				"cache_type", "Writeback", NULL),
 			    FC_TIMEOUT_MS },
-			{ "/network-interfaces/eth0", obj("iface_id", "eth0",
-			    "guest_mac", v.mac, "host_dev_name", v.tap, NULL),
+			{ "/network-interfaces/eth0",
+			    obj("iface_id", "eth0", "guest_mac", v.mac,
+				"host_dev_name", v.tap, NULL),
 			    FC_TIMEOUT_MS },
 			{ "/actions", obj("action_type", "InstanceStart", NULL),
 			    FC_START_TIMEOUT_MS },
@@ -492,16 +511,19 @@ const struct bg_vmm bg_vmm_firecracker = {
 	.name = "firecracker",
 	.tool = "firecracker",
 	.install = "install Firecracker from its GitHub releases into "
-	    "/usr/local/bin, or set firecracker_bin in the config",
+		   "/usr/local/bin, or set firecracker_bin in the config",
 	/*
 	 * Firecracker's own default words (>= 1.12, CHANGELOG #5074):
 	 * without i8042.nopnp, which under its ACPI device model would
 	 * stop SendCtrlAltDel (a graceful vm stop) reaching the guest.
 	 */
 	.kernel_words = "i8042.noaux i8042.nomux i8042.dumbkbd swiotlb=noforce",
-	.needs_kvm = true, .console_on_stdout = true,
+	.needs_kvm = true,
+	.console_on_stdout = true,
 	.log_name = "firecracker.log",
-	.emulated = fc_emulated, .argv = fc_argv, .boot = fc_boot,
+	.emulated = fc_emulated,
+	.argv = fc_argv,
+	.boot = fc_boot,
 	/* No quit request: a signal ends it. */
 	.shutdown = fc_shutdown,
 };

@@ -27,8 +27,8 @@ struct argv {
 	int err;
 };
 
-static void add(struct argv *a, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+static void
+add(struct argv *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 static void
 add(struct argv *a, const char *fmt, ...)
@@ -130,7 +130,8 @@ qemu_argv(const struct bg_vmh *h, const char *qemu_bin, const char *cmdline,
 	add(&a, "-no-reboot");
 	/* No exec, no setuid, no obsolete syscalls: the VMM needs none. */
 	add(&a, "-sandbox");
-	add(&a, "on,obsolete=deny,elevateprivileges=deny,spawn=deny,"
+	add(&a,
+	    "on,obsolete=deny,elevateprivileges=deny,spawn=deny,"
 	    "resourcecontrol=deny");
 	add(&a, "-accel");
 	add(&a, "%s", kvm ? "kvm" : "tcg");
@@ -235,8 +236,8 @@ qmp_answer(struct bg_linereader *lr, int64_t deadline, cJSON **reply,
 
 			bg_toml_printable(d != NULL ? d : "unknown error", desc,
 			    sizeof(desc));
-			bg_err_set(err, "internal", "qemu refused %s: %s", command,
-			    desc);
+			bg_err_set(err, "internal", "qemu refused %s: %s",
+			    command, desc);
 			cJSON_Delete(j);
 			return -EREMOTEIO;
 		}
@@ -285,8 +286,8 @@ bg_qmp(const struct bg_vmh *h, const char *command, cJSON **reply,
 	bg_linereader_init(&lr, fd);
 	/* The greeting: {"QMP": {"version": ..., "capabilities": [...]}}. */
 	r = qmp_line(&lr, deadline, &greeting);
-	if (r == 0 && !cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(greeting,
-	    "QMP")))
+	if (r == 0 &&
+	    !cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(greeting, "QMP")))
 		r = -EPROTO;
 	cJSON_Delete(greeting);
 	/* Leave capabilities negotiation mode, then the command itself. */
@@ -314,7 +315,8 @@ bg_qmp(const struct bg_vmh *h, const char *command, cJSON **reply,
 			bg_err_set(err, "temporary", "QMP %s for VM \"%s\": %s",
 			    command, h->vm.name,
 			    r == -ECONNRESET ? "QEMU closed the connection" :
-			    r == -EPROTO ? "not a QMP answer" : strerror(-r));
+				r == -EPROTO ? "not a QMP answer" :
+					       strerror(-r));
 		return r;
 	}
 	if (reply != NULL)

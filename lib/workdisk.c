@@ -36,7 +36,7 @@
 struct sync {
 	struct bg_ext4 *x;
 	const struct bg_workdisk *w;
-	char who[48];           /* "file_sync entry N" */
+	char who[48]; /* "file_sync entry N" */
 	uint64_t total;
 	struct bg_err *err;
 };
@@ -143,13 +143,16 @@ copy_dir(struct sync *s, int dfd, const char *hpath, const char *guest,
 	while (r == 0 && (errno = 0, e = readdir(d)) != NULL) {
 		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
 			continue;
-		if ((size_t)snprintf(hp, sizeof(hp), "%s/%s", hpath, e->d_name) >=
-		    sizeof(hp) || (size_t)snprintf(gp, sizeof(gp), "%s/%s", guest,
-		    e->d_name) >= sizeof(gp)) {
-			r = sys_fail(s, "path too long at", hpath, ENAMETOOLONG);
+		if ((size_t)snprintf(hp, sizeof(hp), "%s/%s", hpath,
+			e->d_name) >= sizeof(hp) ||
+		    (size_t)snprintf(gp, sizeof(gp), "%s/%s", guest,
+			e->d_name) >= sizeof(gp)) {
+			r = sys_fail(s, "path too long at", hpath,
+			    ENAMETOOLONG);
 			break;
 		}
-		if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+		if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) <
+		    0) {
 			r = sys_fail(s, "cannot read", hp, errno);
 			break;
 		}
@@ -161,8 +164,9 @@ copy_dir(struct sync *s, int dfd, const char *hpath, const char *guest,
 			skipped(s, hp, "not a regular file or directory");
 			continue;
 		}
-		fd = openat(dirfd(d), e->d_name, O_RDONLY | O_NOFOLLOW |
-		    O_CLOEXEC | (S_ISDIR(st.st_mode) ? O_DIRECTORY : 0));
+		fd = openat(dirfd(d), e->d_name,
+		    O_RDONLY | O_NOFOLLOW | O_CLOEXEC |
+			(S_ISDIR(st.st_mode) ? O_DIRECTORY : 0));
 		if (fd < 0) {
 			r = sys_fail(s, "cannot open", hp, errno);
 			break;
@@ -179,16 +183,15 @@ copy_dir(struct sync *s, int dfd, const char *hpath, const char *guest,
 	if (r == 0 && errno != 0)
 		r = sys_fail(s, "cannot read", hpath, errno);
 	closedir(d);
-	if (r == 0 && (r = bg_ext4_mkdir(s->x, guest, mode, mtime, true,
-	    s->err)) < 0)
+	if (r == 0 &&
+	    (r = bg_ext4_mkdir(s->x, guest, mode, mtime, true, s->err)) < 0)
 		return entry_fail(s, r);
 	return r;
 }
 
 /* Each file_sync entry: {"host": absolute, "guest": relative to /root, "mode"?}. */
 static int
-sync_entries(struct bg_ext4 *x, const struct bg_workdisk *w,
-    struct bg_err *err)
+sync_entries(struct bg_ext4 *x, const struct bg_workdisk *w, struct bg_err *err)
 {
 	struct sync s = { x, w, "", 0, err };
 	const cJSON *e, *m;
@@ -197,8 +200,10 @@ sync_entries(struct bg_ext4 *x, const struct bg_workdisk *w,
 	int i = 0, fd, r = 0;
 
 	cJSON_ArrayForEach(e, w->file_sync) {
-		const char *host = cJSON_GetObjectItemCaseSensitive(e, "host")->valuestring;
-		const char *guest = cJSON_GetObjectItemCaseSensitive(e, "guest")->valuestring;
+		const char *host =
+		    cJSON_GetObjectItemCaseSensitive(e, "host")->valuestring;
+		const char *guest =
+		    cJSON_GetObjectItemCaseSensitive(e, "guest")->valuestring;
 
 		snprintf(s.who, sizeof(s.who), "file_sync entry %d", ++i);
 		m = cJSON_GetObjectItemCaseSensitive(e, "mode");
@@ -209,7 +214,8 @@ sync_entries(struct bg_ext4 *x, const struct bg_workdisk *w,
 		 */
 		if (realpath(host, real) == NULL) {
 			bg_err_set(err, "bad_request",
-			    "%s: host '%s' does not exist any more", s.who, host);
+			    "%s: host '%s' does not exist any more", s.who,
+			    host);
 			return -ENOENT;
 		}
 		fd = open(real, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
@@ -223,13 +229,13 @@ sync_entries(struct bg_ext4 *x, const struct bg_workdisk *w,
 			r = copy_dir(&s, fd, host, guest, st.st_mode & 0777,
 			    st.st_mtime, 0);
 		else if (S_ISREG(st.st_mode)) {
-			r = copy_file(&s, fd, &st, guest, m != NULL ?
-			    (unsigned)m->valuedouble : 0600, host);
+			r = copy_file(&s, fd, &st, guest,
+			    m != NULL ? (unsigned)m->valuedouble : 0600, host);
 			close(fd);
 		} else {
 			close(fd);
-			r = sys_fail(&s, "not a regular file or directory:", host,
-			    EINVAL);
+			r = sys_fail(&s,
+			    "not a regular file or directory:", host, EINVAL);
 		}
 		if (r < 0)
 			return r;
@@ -287,12 +293,12 @@ fill(struct bg_ext4 *x, const struct bg_workdisk *w, struct bg_err *err)
 	if ((r = bg_ext4_mkdir(x, "", 0700, now, true, err)) < 0 ||
 	    (r = bg_ext4_mkdir(x, ".ssh", 0700, now, false, err)) < 0 ||
 	    (r = put(x, ".ssh/authorized_keys", 0600, w->authorized_key, "\n",
-	    err)) < 0 ||
+		 err)) < 0 ||
 	    (r = bg_ext4_mkdir(x, ".banger", 0700, now, false, err)) < 0 ||
 	    (r = put(x, ".banger/ssh_host_ed25519_key", 0600, w->host_key, "",
-	    err)) < 0 ||
+		 err)) < 0 ||
 	    (r = put(x, ".banger/ssh_host_ed25519_key.pub", 0644, w->host_pub,
-	    "\n", err)) < 0)
+		 "\n", err)) < 0)
 		return r;
 	if (w->file_sync != NULL && (r = sync_entries(x, w, err)) < 0)
 		return r;
@@ -302,14 +308,17 @@ fill(struct bg_ext4 *x, const struct bg_workdisk *w, struct bg_err *err)
 	 * After the entries: a [[file_sync]] entry inside ~/repo makes the
 	 * workspace fail naming the path that exists twice.
 	 */
-	r = bg_ext4_untar(x, "repo", w->ws_read, w->ws_arg, &w->ws_lim, &st, err);
+	r = bg_ext4_untar(x, "repo", w->ws_read, w->ws_arg, &w->ws_lim, &st,
+	    err);
 	if (r < 0) {
 		char m[sizeof(err->msg)];
 
 		memcpy(m, err->msg, sizeof(m));
 		snprintf(err->msg, sizeof(err->msg), "the workspace: %.*s%s",
-		    (int)sizeof(m) - 96, m, r == -EFBIG ? ": give the VM a "
-		    "larger work disk (--disk SIZE)" : "");
+		    (int)sizeof(m) - 96, m,
+		    r == -EFBIG ? ": give the VM a "
+				  "larger work disk (--disk SIZE)" :
+				  "");
 	}
 	return r;
 }

@@ -29,20 +29,20 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
-#define CMDLINE_MAX	4096	/* bytes of /proc/cmdline we read */
-#define VALUE_MAX	255	/* longer banger.* values are refused */
-#define DNS_MAX		3	/* resolv.conf's MAXNS */
+#define CMDLINE_MAX 4096 /* bytes of /proc/cmdline we read */
+#define VALUE_MAX 255 /* longer banger.* values are refused */
+#define DNS_MAX 3 /* resolv.conf's MAXNS */
 
 struct conf {
-	bool		has_ip;
-	struct in_addr	ip;
-	unsigned	prefix;
-	bool		has_gw;
-	struct in_addr	gw;
-	unsigned	ndns;
-	struct in_addr	dns[DNS_MAX];
-	char		hostname[64];
-	char		init[VALUE_MAX + 1];
+	bool has_ip;
+	struct in_addr ip;
+	unsigned prefix;
+	bool has_gw;
+	struct in_addr gw;
+	unsigned ndns;
+	struct in_addr dns[DNS_MAX];
+	char hostname[64];
+	char init[VALUE_MAX + 1];
 };
 
 static int logfd = 2;
@@ -116,7 +116,8 @@ read_cmdline(int fd, char *buf)
 	buf[n] = '\0';
 	if (n == CMDLINE_MAX - 1 && read(fd, &c, 1) == 1) {
 		say("kernel command line longer than %d bytes: the rest "
-		    "is ignored", CMDLINE_MAX - 1);
+		    "is ignored",
+		    CMDLINE_MAX - 1);
 		while (n > 0 && !isspace((unsigned char)buf[n - 1]))
 			buf[--n] = '\0';
 	}
@@ -183,8 +184,8 @@ set_ip(struct conf *c, const char *v)
 		return "bad address";
 	for (p = slash + 1; isdigit((unsigned char)*p) && p - slash <= 2; p++)
 		prefix = prefix * 10 + (unsigned)(*p - '0');
-	if (p == slash + 1 || *p != '\0' || slash[1] == '0' ||
-	    prefix < 1 || prefix > 32)
+	if (p == slash + 1 || *p != '\0' || slash[1] == '0' || prefix < 1 ||
+	    prefix > 32)
 		return "bad prefix (1-32)";
 	host = ip.s_addr & ~mask_of(prefix);
 	if (prefix <= 30 && (host == 0 || host == ~mask_of(prefix)))
@@ -273,8 +274,11 @@ parse_cmdline(char *s, struct conf *c)
 		const char *key;
 		const char *(*set)(struct conf *, const char *);
 	} keys[] = {
-		{ "ip", set_ip }, { "gw", set_gw }, { "dns", set_dns },
-		{ "hostname", set_hostname }, { "init", set_init },
+		{ "ip", set_ip },
+		{ "gw", set_gw },
+		{ "dns", set_dns },
+		{ "hostname", set_hostname },
+		{ "init", set_init },
 	};
 	const char *why;
 	char *arg, *v;
@@ -294,8 +298,9 @@ parse_cmdline(char *s, struct conf *c)
 				break;
 		if (i == sizeof(keys) / sizeof(keys[0]))
 			why = strcmp(arg, "banger.root") == 0 ||
-			    strcmp(arg, "banger.rootwait") == 0 ? NULL :
-			    "unknown key";	/* the initrd's, else unknown */
+				strcmp(arg, "banger.rootwait") == 0 ?
+			    NULL :
+			    "unknown key"; /* the initrd's, else unknown */
 		else if (strlen(v) > VALUE_MAX)
 			why = "value too long";
 		else
@@ -306,8 +311,9 @@ parse_cmdline(char *s, struct conf *c)
 	if (c->has_gw && !c->has_ip) {
 		say("ignoring banger.gw: no banger.ip");
 		c->has_gw = false;
-	} else if (c->has_gw && (c->gw.s_addr == c->ip.s_addr ||
-	    ((c->gw.s_addr ^ c->ip.s_addr) & mask_of(c->prefix)) != 0)) {
+	} else if (c->has_gw &&
+	    (c->gw.s_addr == c->ip.s_addr ||
+		((c->gw.s_addr ^ c->ip.s_addr) & mask_of(c->prefix)) != 0)) {
 		say("ignoring banger.gw: not another address of the "
 		    "banger.ip subnet");
 		c->has_gw = false;
@@ -331,8 +337,8 @@ main(void)
 	if (c.has_ip)
 		printf("%s/%u", inet_ntop(AF_INET, &c.ip, a, sizeof(a)),
 		    c.prefix);
-	printf("\ngw=%s\ndns=", c.has_gw ?
-	    inet_ntop(AF_INET, &c.gw, a, sizeof(a)) : "");
+	printf("\ngw=%s\ndns=",
+	    c.has_gw ? inet_ntop(AF_INET, &c.gw, a, sizeof(a)) : "");
 	for (i = 0; i < c.ndns; i++)
 		printf("%s%s", i ? "," : "",
 		    inet_ntop(AF_INET, &c.dns[i], a, sizeof(a)));
@@ -353,7 +359,7 @@ main(void)
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 
-#define KEY_MAX		16384	/* bytes of a host key file */
+#define KEY_MAX 16384 /* bytes of a host key file */
 
 static void
 nap_ms(long ms)
@@ -380,8 +386,10 @@ mount_missing(void)
 		const char *dir, *parent, *type, *opts;
 		unsigned long flags;
 	} m[] = {
-		{ "/proc", "/", "proc", NULL, MS_NOSUID | MS_NODEV | MS_NOEXEC },
-		{ "/sys", "/", "sysfs", NULL, MS_NOSUID | MS_NODEV | MS_NOEXEC },
+		{ "/proc", "/", "proc", NULL,
+		    MS_NOSUID | MS_NODEV | MS_NOEXEC },
+		{ "/sys", "/", "sysfs", NULL,
+		    MS_NOSUID | MS_NODEV | MS_NOEXEC },
 		{ "/dev", "/", "devtmpfs", "mode=0755", MS_NOSUID },
 		{ "/dev/pts", "/dev", "devpts", "mode=0620,gid=5,ptmxmode=0666",
 		    MS_NOSUID | MS_NOEXEC },
@@ -396,7 +404,7 @@ mount_missing(void)
 		if (mkdir(m[i].dir, 0755) < 0 && errno != EEXIST)
 			say("mkdir %s: %m", m[i].dir);
 		if (mount(m[i].type, m[i].dir, m[i].type, m[i].flags,
-		    m[i].opts) < 0)
+			m[i].opts) < 0)
 			say("mount %s on %s: %m", m[i].type, m[i].dir);
 		else
 			say("mounted %s on %s", m[i].type, m[i].dir);
@@ -520,17 +528,18 @@ hosts(const struct conf *c)
 		next = line + strcspn(line, "\n");
 		if (*next == '\n')
 			next++;
-		if (memmem(line, (size_t)(next - line), "# banger-init",
-		    13) != NULL)
+		if (memmem(line, (size_t)(next - line), "# banger-init", 13) !=
+		    NULL)
 			continue;
 		memcpy(out + n, line, (size_t)(next - line));
 		n += (size_t)(next - line);
 		if (n > 0 && out[n - 1] != '\n')
 			out[n++] = '\n';
 	}
-	n += (size_t)snprintf(out + n, sizeof(out) - n, "%s\t%s\t# banger-init\n",
-	    c->has_ip ? inet_ntop(AF_INET, &c->ip, a, sizeof(a)) :
-	    "127.0.1.1", c->hostname);
+	n += (size_t)snprintf(out + n, sizeof(out) - n,
+	    "%s\t%s\t# banger-init\n",
+	    c->has_ip ? inet_ntop(AF_INET, &c->ip, a, sizeof(a)) : "127.0.1.1",
+	    c->hostname);
 	if (write_file("/etc/hosts", out, n, 0644) < 0)
 		say("write /etc/hosts: %m");
 }
@@ -686,8 +695,8 @@ resolv(const struct conf *c)
 	    "# Written by banger-init from banger.dns= at boot.\n");
 	for (i = 0; i < c->ndns; i++)
 		n += (size_t)snprintf(buf + n, sizeof(buf) - n,
-		    "nameserver %s\n", inet_ntop(AF_INET, &c->dns[i], a,
-		    sizeof(a)));
+		    "nameserver %s\n",
+		    inet_ntop(AF_INET, &c->dns[i], a, sizeof(a)));
 	if (write_file("/etc/resolv.conf", buf, n, 0644) < 0)
 		say("write /etc/resolv.conf: %m");
 	else
@@ -714,7 +723,7 @@ work_disk(void)
 		say("no work disk /dev/vdb: /root stays on the root "
 		    "filesystem");
 	else if (mount("/dev/vdb", "/root", "ext4", MS_NOSUID | MS_NODEV,
-	    NULL) < 0)
+		     NULL) < 0)
 		say("mount /dev/vdb on /root: %m; /root stays on the root "
 		    "filesystem");
 	else
@@ -737,8 +746,8 @@ fix(int fd, const char *name, mode_t mode)
 static int
 open_at(int dfd, const char *name, const char *path, int flags)
 {
-	int fd = openat(dfd, name, flags | O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
-	    O_CLOEXEC);
+	int fd = openat(dfd, name,
+	    flags | O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 
 	if (fd < 0 && (errno == ELOOP || errno == ENOTDIR))
 		say("refusing %s: a symlink or not a %s", path,
@@ -796,8 +805,8 @@ host_keys(int rfd)
 			say("write %s: %m", path);
 			break;
 		}
-		if ((dfd = open("/etc/ssh", O_RDONLY | O_DIRECTORY |
-		    O_CLOEXEC)) >= 0) {
+		if ((dfd = open("/etc/ssh",
+			 O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
 			fsync(dfd);
 			close(dfd);
 		}
@@ -855,7 +864,7 @@ static void
 exec_init(const struct conf *c, char **argv)
 {
 	const char *try[] = { c->init, "/sbin/init", "/etc/init", "/bin/init",
-	    "/bin/sh" };
+		"/bin/sh" };
 	size_t i;
 
 	for (i = 0; i < sizeof(try) / sizeof(try[0]); i++) {
@@ -882,7 +891,8 @@ main(int argc, char **argv)
 
 	(void)argc;
 	if (getpid() != 1) {
-		fprintf(stderr, "banger-init: not PID 1: refusing to "
+		fprintf(stderr,
+		    "banger-init: not PID 1: refusing to "
 		    "reconfigure this machine\n");
 		return 100;
 	}

@@ -31,7 +31,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define NEWROOT	"/newroot"
+#define NEWROOT "/newroot"
 
 extern char **environ;
 
@@ -54,8 +54,8 @@ fatal(const char *fmt, ...)
 }
 
 static void
-mountfs(const char *src, const char *dir, const char *type,
-    unsigned long flags, const char *data)
+mountfs(const char *src, const char *dir, const char *type, unsigned long flags,
+    const char *data)
 {
 	if (mkdir(dir, 0755) == -1 && errno != EEXIST)
 		fatal("mkdir %s: %s", dir, strerror(errno));
@@ -129,8 +129,9 @@ module_params(const char *path, char *out, size_t len)
 		if (n <= m + 1 || p[m] != '.')
 			continue;
 		for (i = 0; i < m; i++)
-			if (p[i] != mod[i] && !((p[i] == '-' || p[i] == '_') &&
-			    (mod[i] == '-' || mod[i] == '_')))
+			if (p[i] != mod[i] &&
+			    !((p[i] == '-' || p[i] == '_') &&
+				(mod[i] == '-' || mod[i] == '_')))
 				break;
 		if (i < m || o + (n - m - 1) + 2 > len)
 			continue;
@@ -184,7 +185,8 @@ wait_for(const char *dev, long secs)
 		nanosleep(&t, NULL);
 	}
 	fatal("root device %s did not appear within %ld s (is a "
-	    "virtio-blk disk attached?)", dev, secs);
+	      "virtio-blk disk attached?)",
+	    dev, secs);
 }
 
 static void
@@ -202,9 +204,8 @@ move(const char *dir)
 int
 main(int argc, char **argv)
 {
-	static const char *const inits[] = {
-	    "/sbin/banger-init", "/sbin/init"
-	};
+	static const char *const inits[] = { "/sbin/banger-init",
+		"/sbin/init" };
 	char root[256], wait[16], *end;
 	const char *init = NULL;
 	long secs = 10;
@@ -243,8 +244,8 @@ main(int argc, char **argv)
 	move("/proc");
 	move("/sys");
 	if (chdir(NEWROOT) == -1 ||
-	    mount(".", "/", NULL, MS_MOVE, NULL) == -1 ||
-	    chroot(".") == -1 || chdir("/") == -1)
+	    mount(".", "/", NULL, MS_MOVE, NULL) == -1 || chroot(".") == -1 ||
+	    chdir("/") == -1)
 		fatal("switching root to %s: %s", root, strerror(errno));
 	/* Only now: /sbin/init is often a symlink, absolute in the new root. */
 	for (i = 0; i < sizeof(inits) / sizeof(inits[0]) && !init; i++)

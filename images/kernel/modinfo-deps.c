@@ -41,16 +41,16 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define EX_BAD	100
-#define EX_IO	111
-#define MAXMOD	(256u << 20)	/* largest module, decompressed */
+#define EX_BAD 100
+#define EX_IO 111
+#define MAXMOD (256u << 20) /* largest module, decompressed */
 
 struct mod {
-	char *name;		/* module name, '_' for '-' */
-	char *path;		/* relative to MODDIR */
-	char *info;		/* .modinfo copy, or NULL */
+	char *name; /* module name, '_' for '-' */
+	char *path; /* relative to MODDIR */
+	char *info; /* .modinfo copy, or NULL */
 	size_t infolen;
-	int state;		/* 0 new, 1 being visited, 2 emitted */
+	int state; /* 0 new, 1 being visited, 2 emitted */
 };
 
 static const char *prog = "modinfo-deps";
@@ -131,8 +131,10 @@ unpack(const char *tool, const char *path, size_t *len)
 	for (;;) {
 		if (n == cap) {
 			if (cap >= MAXMOD)
-				die(EX_BAD, "%s: more than %u bytes "
-				    "decompressed", path, MAXMOD);
+				die(EX_BAD,
+				    "%s: more than %u bytes "
+				    "decompressed",
+				    path, MAXMOD);
 			cap = cap ? cap * 2 : 1 << 20;
 			buf = xrealloc(buf, cap);
 		}
@@ -183,9 +185,10 @@ parse_modinfo(const char *path, const unsigned char *buf, size_t len,
 		die(EX_BAD, "%s: bad section name table", path);
 	for (i = 0; i < eh.e_shnum; i++) {
 		memcpy(&sh, buf + eh.e_shoff + i * sizeof(sh), sizeof(sh));
-		if (sh.sh_name >= strsh.sh_size || strsh.sh_size - sh.sh_name <
-		    sizeof(".modinfo") || memcmp(buf + strsh.sh_offset +
-		    sh.sh_name, ".modinfo", sizeof(".modinfo")) != 0)
+		if (sh.sh_name >= strsh.sh_size ||
+		    strsh.sh_size - sh.sh_name < sizeof(".modinfo") ||
+		    memcmp(buf + strsh.sh_offset + sh.sh_name, ".modinfo",
+			sizeof(".modinfo")) != 0)
 			continue;
 		if (sh.sh_type == SHT_NOBITS || sh.sh_offset > len ||
 		    sh.sh_size > len - sh.sh_offset)
@@ -277,8 +280,8 @@ indexer(const char *path, const struct stat *st, int type, struct FTW *f)
 		mods = xrealloc(mods, capmods * sizeof(*mods));
 	}
 	mods[nmods].name = modname(path);
-	mods[nmods].path = xstrndup(path + moddirlen + 1, strlen(path) -
-	    moddirlen - 1);
+	mods[nmods].path =
+	    xstrndup(path + moddirlen + 1, strlen(path) - moddirlen - 1);
 	mods[nmods].info = NULL;
 	mods[nmods].state = 0;
 	nmods++;
@@ -304,7 +307,7 @@ load_index(void)
 		die(EX_IO, "%s: %s", moddir, strerror(errno));
 	if (nmods == 0)
 		die(EX_BAD, "%s: no kernel modules (*.ko) found", moddir);
-	qsort(mods, nmods, sizeof(*mods), bypath);	/* deterministic */
+	qsort(mods, nmods, sizeof(*mods), bypath); /* deterministic */
 	snprintf(path, sizeof(path), "%s/modules.builtin", moddir);
 	if ((f = fopen(path, "re")) == NULL)
 		return;
@@ -393,7 +396,7 @@ resolve_soft(const char *name, const char *by)
 	}
 	fprintf(stderr, "%s: note: %s: softdep %s %s\n", prog, by, name,
 	    cpu ? "only has CPU-specific modules: skipped" :
-	    "not found (built in?): skipped");
+		  "not found (built in?): skipped");
 	return NULL;
 }
 
@@ -414,10 +417,10 @@ deps_cb(const char *v, size_t n, void *arg)
 	struct mod *d;
 	int pre = 0;
 
-	for (tok = strtok_r(s, sep, &save); tok; tok = strtok_r(NULL, sep,
-	    &save)) {
-		if (c->soft && (strcmp(tok, "pre:") == 0 ||
-		    strcmp(tok, "post:") == 0)) {
+	for (tok = strtok_r(s, sep, &save); tok;
+	     tok = strtok_r(NULL, sep, &save)) {
+		if (c->soft &&
+		    (strcmp(tok, "pre:") == 0 || strcmp(tok, "post:") == 0)) {
 			pre = strcmp(tok, "pre:") == 0;
 			continue;
 		}
@@ -425,8 +428,10 @@ deps_cb(const char *v, size_t n, void *arg)
 			continue;
 		if (!c->soft) {
 			if ((d = lookup(tok)) == NULL)
-				die(EX_BAD, "%s depends on %s, which is not "
-				    "in %s", c->m->name, tok, moddir);
+				die(EX_BAD,
+				    "%s depends on %s, which is not "
+				    "in %s",
+				    c->m->name, tok, moddir);
 			if (d->state == 1)
 				die(EX_BAD, "dependency cycle: %s -> %s",
 				    c->m->name, tok);
@@ -484,15 +489,19 @@ main(int argc, char **argv)
 			if ((m = lookup(want)) != NULL)
 				visit(m);
 			else if (is_builtin(want))
-				fprintf(stderr, "%s: note: %s is built into "
-				    "the kernel\n", prog, want);
+				fprintf(stderr,
+				    "%s: note: %s is built into "
+				    "the kernel\n",
+				    prog, want);
 			else
 				die(EX_BAD, "no module %s in %s", want, moddir);
 			free(want);
 		}
 	} else {
-		fprintf(stderr, "usage: %s MODDIR MODULE...\n"
-		    "       %s -F FIELD FILE.ko\n", prog, prog);
+		fprintf(stderr,
+		    "usage: %s MODDIR MODULE...\n"
+		    "       %s -F FIELD FILE.ko\n",
+		    prog, prog);
 		return EX_BAD;
 	}
 	if (fflush(stdout) == EOF || ferror(stdout))

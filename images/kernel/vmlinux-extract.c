@@ -36,9 +36,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define EX_BAD	100
-#define EX_IO	111
-#define MAXNOTE	(1 << 20)	/* largest note area read */
+#define EX_BAD 100
+#define EX_IO 111
+#define MAXNOTE (1 << 20) /* largest note area read */
 
 static const char *prog = "vmlinux-extract";
 
@@ -112,24 +112,30 @@ bzimage(int fd, const char *path, uint64_t size)
 	unsigned setup, version;
 
 	if (size < sizeof(h))
-		die(EX_BAD, "%s: %" PRIu64 " bytes, too short for a bzImage "
-		    "boot header", path, size);
+		die(EX_BAD,
+		    "%s: %" PRIu64 " bytes, too short for a bzImage "
+		    "boot header",
+		    path, size);
 	readat(fd, path, h, sizeof(h), 0);
 	if (memcmp(h + 0x202, "HdrS", 4) != 0)
-		die(EX_BAD, "%s: no \"HdrS\" magic at 0x202: not an x86 "
-		    "bzImage", path);
+		die(EX_BAD,
+		    "%s: no \"HdrS\" magic at 0x202: not an x86 "
+		    "bzImage",
+		    path);
 	if (h[0x1fe] != 0x55 || h[0x1ff] != 0xaa)
 		die(EX_BAD, "%s: boot_flag at 0x1fe is not 0xaa55", path);
 	version = h[0x206] | h[0x207] << 8;
 	if (version < 0x208)
-		die(EX_BAD, "%s: boot protocol %u.%02u, need 2.08 or later "
-		    "for the payload fields", path, version >> 8,
-		    version & 0xff);
+		die(EX_BAD,
+		    "%s: boot protocol %u.%02u, need 2.08 or later "
+		    "for the payload fields",
+		    path, version >> 8, version & 0xff);
 	setup = h[0x1f1] ? h[0x1f1] : 4;
 	p.off = (uint64_t)(setup + 1) * 512 + le32(h + 0x248);
 	p.len = le32(h + 0x24c);
 	if (p.len < 8 || p.off > size || p.len > size - p.off)
-		die(EX_BAD, "%s: payload of %" PRIu64 " bytes at %" PRIu64
+		die(EX_BAD,
+		    "%s: payload of %" PRIu64 " bytes at %" PRIu64
 		    " is not inside the file (%" PRIu64 " bytes): truncated?",
 		    path, p.len, p.off, size);
 	return p;
@@ -143,9 +149,14 @@ format(const unsigned char *m)
 		size_t n;
 		const char *magic;
 	} f[] = {
-		{ "xz", 6, "\xfd" "7zXZ\0" }, { "gzip", 2, "\x1f\x8b" },
-		{ "zstd", 4, "\x28\xb5\x2f\xfd" }, { "bzip2", 3, "BZh" },
-		{ "lzma", 3, "\x5d\0\0" }, { "lzo", 4, "\x89LZO" },
+		{ "xz", 6,
+		    "\xfd"
+		    "7zXZ\0" },
+		{ "gzip", 2, "\x1f\x8b" },
+		{ "zstd", 4, "\x28\xb5\x2f\xfd" },
+		{ "bzip2", 3, "BZh" },
+		{ "lzma", 3, "\x5d\0\0" },
+		{ "lzo", 4, "\x89LZO" },
 		{ "lz4", 4, "\x02\x21\x4c\x18" },
 	};
 	size_t i;
@@ -184,8 +195,9 @@ extract(const char *path, const char *out)
 
 	fd = openf(path, &size);
 	p = bzimage(fd, path, size);
-	if (out != NULL && (ofd = open(out, O_WRONLY | O_CREAT | O_TRUNC |
-	    O_CLOEXEC, 0644)) == -1)
+	if (out != NULL &&
+	    (ofd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) ==
+		-1)
 		die(EX_IO, "%s: %s", out, strerror(errno));
 	for (done = 0; done < p.len; done += n) {
 		n = p.len - done < sizeof(buf) ? p.len - done : sizeof(buf);
@@ -195,8 +207,8 @@ extract(const char *path, const char *out)
 			    errno == EINTR)
 				;
 			if (r == -1)
-				die(EX_IO, "%s: write: %s", out ? out :
-				    "stdout", strerror(errno));
+				die(EX_IO, "%s: write: %s",
+				    out ? out : "stdout", strerror(errno));
 		}
 	}
 	if (out != NULL && (fsync(ofd) == -1 || close(ofd) == -1))
@@ -219,7 +231,7 @@ find_pvh(const unsigned char *buf, uint64_t n, uint64_t *entry)
 		name = off + sizeof(nh);
 		desc = name + ((nh.n_namesz + 3ULL) & ~3ULL);
 		if (desc > n || ((nh.n_descsz + 3ULL) & ~3ULL) > n - desc)
-			return 0;	/* malformed: stop, not found */
+			return 0; /* malformed: stop, not found */
 		if (nh.n_type == 0x12 && nh.n_namesz == 4 &&
 		    memcmp(buf + name, "Xen", 4) == 0 &&
 		    (nh.n_descsz == 4 || nh.n_descsz == 8)) {
@@ -242,8 +254,10 @@ note_area(int fd, const char *path, uint64_t size, uint64_t off, uint64_t len,
 	int found;
 
 	if (len > MAXNOTE || off > size || len > size - off)
-		die(EX_BAD, "%s: note area at %" PRIu64 " (%" PRIu64
-		    " bytes) is outside the file or too large", path, off, len);
+		die(EX_BAD,
+		    "%s: note area at %" PRIu64 " (%" PRIu64
+		    " bytes) is outside the file or too large",
+		    path, off, len);
 	if ((buf = malloc(len ? len : 1)) == NULL)
 		die(EX_IO, "out of memory");
 	readat(fd, path, buf, len, off);
@@ -281,8 +295,7 @@ check_pvh(const char *path)
 	for (i = 0; i < eh.e_phnum && !found; i++) {
 		if (eh.e_phoff > size ||
 		    (i + 1ULL) * sizeof(ph) > size - eh.e_phoff)
-			die(EX_BAD, "%s: program headers past the end",
-			    path);
+			die(EX_BAD, "%s: program headers past the end", path);
 		readat(fd, path, &ph, sizeof(ph), eh.e_phoff + i * sizeof(ph));
 		if (ph.p_type == PT_NOTE)
 			found = note_area(fd, path, size, ph.p_offset,
@@ -295,15 +308,15 @@ check_pvh(const char *path)
 	for (i = 0; i < eh.e_shnum && !found; i++) {
 		if (eh.e_shoff > size ||
 		    (i + 1ULL) * sizeof(sh) > size - eh.e_shoff)
-			die(EX_BAD, "%s: section headers past the end",
-			    path);
+			die(EX_BAD, "%s: section headers past the end", path);
 		readat(fd, path, &sh, sizeof(sh), eh.e_shoff + i * sizeof(sh));
 		if (sh.sh_type == SHT_NOTE)
 			found = note_area(fd, path, size, sh.sh_offset,
 			    sh.sh_size, &entry);
 	}
 	if (!found)
-		die(EX_BAD, "%s: no Xen PHYS32_ENTRY (PVH) note: this kernel "
+		die(EX_BAD,
+		    "%s: no Xen PHYS32_ENTRY (PVH) note: this kernel "
 		    "cannot be booted as an ELF by QEMU microvm or Firecracker",
 		    path);
 	printf("pvh_entry=0x%" PRIx64 "\n", entry);
@@ -319,8 +332,10 @@ main(int argc, char **argv)
 		return check_pvh(argv[2]);
 	if ((argc == 2 || argc == 3) && argv[1][0] != '-')
 		return extract(argv[1], argc == 3 ? argv[2] : NULL);
-	fprintf(stderr, "usage: %s BZIMAGE [OUT]\n"
+	fprintf(stderr,
+	    "usage: %s BZIMAGE [OUT]\n"
 	    "       %s --info BZIMAGE\n"
-	    "       %s --check-pvh VMLINUX\n", prog, prog, prog);
+	    "       %s --check-pvh VMLINUX\n",
+	    prog, prog, prog);
 	return EX_BAD;
 }

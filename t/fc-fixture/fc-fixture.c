@@ -118,16 +118,17 @@
 #include <cjson/cJSON.h>
 
 #define FC_VERSION "1.16.0"
-#define MAX_CONNECTIONS 10     /* micro_http */
-#define LINE_MAX_BYTES 1024    /* micro_http: a request or header line */
+#define MAX_CONNECTIONS 10 /* micro_http */
+#define LINE_MAX_BYTES 1024 /* micro_http: a request or header line */
 #define HEAD_MAX_BYTES 8192
-#define PAYLOAD_MAX 51200      /* Firecracker's HTTP_MAX_PAYLOAD_SIZE */
-#define CMDLINE_MAX_SIZE 2048  /* arch::x86_64::layout */
+#define PAYLOAD_MAX 51200 /* Firecracker's HTTP_MAX_PAYLOAD_SIZE */
+#define CMDLINE_MAX_SIZE 2048 /* arch::x86_64::layout */
 #define MAX_VCPUS 32
 #define MAX_DRIVES 16
 #define MAX_NETS 8
 /* Since v1.12 (PR #5074): no i8042.nopnp, and pci=off is appended. */
-#define DEFAULT_CMDLINE "reboot=k panic=1 nomodule 8250.nr_uarts=0 " \
+#define DEFAULT_CMDLINE \
+	"reboot=k panic=1 nomodule 8250.nr_uarts=0 " \
 	"i8042.noaux i8042.nomux i8042.dumbkbd swiotlb=noforce"
 #define LISTEN_DELAY_MAX_MS 5000
 #define NOT_STARTED "Not started"
@@ -143,7 +144,7 @@ struct drive {
 
 struct net {
 	char *id, *tap, *mac; /* mac may be NULL */
-	int fd;               /* the tap, opened when PUT */
+	int fd; /* the tap, opened when PUT */
 };
 
 static struct {
@@ -157,14 +158,18 @@ static struct {
 	struct net nets[MAX_NETS];
 	int nnets;
 	bool started;
-	bool nopnp;      /* the guest's command line sets i8042.nopnp */
+	bool nopnp; /* the guest's command line sets i8042.nopnp */
 	pid_t qemu;
-	int qmp;         /* our end of QEMU's QMP socketpair */
-	int serial_in;   /* write end of QEMU's stdin: the guest console's input */
-	int sysrq_step;  /* 0 idle, 1..3 next step */
+	int qmp; /* our end of QEMU's QMP socketpair */
+	int serial_in; /* write end of QEMU's stdin: the guest console's input */
+	int sysrq_step; /* 0 idle, 1..3 next step */
 	int64_t sysrq_at;
-} vm = { .id = "anonymous-instance", .vcpus = 1, .mem_mib = 128,
-	.qemu = -1, .qmp = -1, .serial_in = -1 };
+} vm = { .id = "anonymous-instance",
+	.vcpus = 1,
+	.mem_mib = 128,
+	.qemu = -1,
+	.qmp = -1,
+	.serial_in = -1 };
 
 static int64_t
 now_ms(void)
@@ -271,8 +276,10 @@ os_error(int e, char *buf, size_t n)
 static const char *
 os_error_debug(int e, char *buf, size_t n)
 {
-	const char *kind = e == ENOENT ? "NotFound" : e == EACCES || e == EPERM ?
-	    "PermissionDenied" : e == EISDIR ? "IsADirectory" : "Uncategorized";
+	const char *kind = e == ENOENT ? "NotFound" :
+	    e == EACCES || e == EPERM  ? "PermissionDenied" :
+	    e == EISDIR		       ? "IsADirectory" :
+					 "Uncategorized";
 
 	snprintf(buf, n, "Os { code: %d, kind: %s, message: \"%s\" }", e, kind,
 	    strerror(e));
@@ -294,9 +301,12 @@ rust_debug_str(const char *s)
 		return NULL;
 	o[j++] = '"';
 	for (c = (const unsigned char *)s; *c != '\0'; c++) {
-		const char *esc = *c == '"' ? "\\\"" : *c == '\\' ? "\\\\" :
-		    *c == '\n' ? "\\n" : *c == '\r' ? "\\r" :
-		    *c == '\t' ? "\\t" : NULL;
+		const char *esc = *c == '"' ? "\\\"" :
+		    *c == '\\'		    ? "\\\\" :
+		    *c == '\n'		    ? "\\n" :
+		    *c == '\r'		    ? "\\r" :
+		    *c == '\t'		    ? "\\t" :
+					      NULL;
 
 		if (esc != NULL)
 			j += (size_t)sprintf(o + j, "%s", esc);
@@ -313,9 +323,9 @@ rust_debug_str(const char *s)
 /* ---- answers ------------------------------------------------------- */
 
 struct answer {
-	int status;    /* 200, 204, 400 */
-	char *body;    /* malloc'd JSON, or NULL */
-	bool close;    /* an HTTP-level error: drop the connection after it */
+	int status; /* 200, 204, 400 */
+	char *body; /* malloc'd JSON, or NULL */
+	bool close; /* an HTTP-level error: drop the connection after it */
 };
 
 static void
@@ -349,8 +359,10 @@ static void
 http_error(struct answer *a, const char *msg)
 {
 	a->status = 400;
-	if (asprintf(&a->body, "{ \"error\": \"%s\nAll previous unanswered "
-	    "requests will be dropped.\" }", msg) < 0)
+	if (asprintf(&a->body,
+		"{ \"error\": \"%s\nAll previous unanswered "
+		"requests will be dropped.\" }",
+		msg) < 0)
 		a->body = NULL;
 	a->close = true;
 }
@@ -384,7 +396,8 @@ json_kind(const cJSON *v, char *buf, size_t n)
 	if (cJSON_IsNull(v))
 		return "null";
 	if (cJSON_IsBool(v))
-		snprintf(buf, n, "boolean `%s`", cJSON_IsTrue(v) ? "true" : "false");
+		snprintf(buf, n, "boolean `%s`",
+		    cJSON_IsTrue(v) ? "true" : "false");
 	else if (cJSON_IsNumber(v))
 		snprintf(buf, n, "integer `%.0f`", v->valuedouble);
 	else if (cJSON_IsString(v))
@@ -396,7 +409,8 @@ json_kind(const cJSON *v, char *buf, size_t n)
 	return buf;
 }
 
-#define DESER "An error occurred when deserializing the json body of a request: "
+#define DESER \
+	"An error occurred when deserializing the json body of a request: "
 
 /*
  * Parse body as the struct described by defs; vals[i] is the value of
@@ -431,10 +445,11 @@ parse_struct(struct answer *a, const char *body, const char *what,
 			char exp[512] = "";
 
 			for (i = 0; i < n; i++)
-				snprintf(exp + strlen(exp), sizeof(exp) - strlen(exp),
-				    "%s`%s`", i ? ", " : "", defs[i].name);
-			fault(a, DESER "unknown field `%.64s`, expected %s%s.", c->string,
-			    n > 1 ? "one of " : "", exp);
+				snprintf(exp + strlen(exp),
+				    sizeof(exp) - strlen(exp), "%s`%s`",
+				    i ? ", " : "", defs[i].name);
+			fault(a, DESER "unknown field `%.64s`, expected %s%s.",
+			    c->string, n > 1 ? "one of " : "", exp);
 			return -1;
 		}
 		if (vals[i] != NULL) {
@@ -454,7 +469,8 @@ parse_struct(struct answer *a, const char *body, const char *what,
 
 		if (v == NULL) {
 			if (defs[i].required) {
-				fault(a, DESER "missing field `%s`.", defs[i].name);
+				fault(a, DESER "missing field `%s`.",
+				    defs[i].name);
 				return -1;
 			}
 			continue;
@@ -473,14 +489,22 @@ parse_struct(struct answer *a, const char *body, const char *what,
 		case T_USIZE:
 			if (!cJSON_IsNumber(v))
 				want = defs[i].type == T_U8 ? "u8" : "usize";
-			else if (v->valuedouble < 0 || (defs[i].type == T_U8 &&
-			    v->valuedouble > 255) || v->valuedouble > 9007199254740992.0) {
-				fault(a, DESER "invalid value: integer `%.0f`, expected %s.",
-				    v->valuedouble, defs[i].type == T_U8 ? "u8" : "usize");
+			else if (v->valuedouble < 0 ||
+			    (defs[i].type == T_U8 && v->valuedouble > 255) ||
+			    v->valuedouble > 9007199254740992.0) {
+				fault(a,
+				    DESER
+				    "invalid value: integer `%.0f`, expected %s.",
+				    v->valuedouble,
+				    defs[i].type == T_U8 ? "u8" : "usize");
 				return -1;
-			} else if (v->valuedouble != (double)(int64_t)v->valuedouble) {
-				fault(a, DESER "invalid type: floating point `%g`, expected %s.",
-				    v->valuedouble, defs[i].type == T_U8 ? "u8" : "usize");
+			} else if (v->valuedouble !=
+			    (double)(int64_t)v->valuedouble) {
+				fault(a,
+				    DESER
+				    "invalid type: floating point `%g`, expected %s.",
+				    v->valuedouble,
+				    defs[i].type == T_U8 ? "u8" : "usize");
 				return -1;
 			}
 			break;
@@ -497,15 +521,20 @@ parse_struct(struct answer *a, const char *body, const char *what,
 				if (*e != NULL)
 					break;
 				for (e = defs[i].variants; *e != NULL; e++)
-					snprintf(exp + strlen(exp), sizeof(exp) - strlen(exp),
-					    "%s`%s`", e == defs[i].variants ? "" : ", ", *e);
-				fault(a, DESER "unknown variant `%.64s`, expected one of %s.",
+					snprintf(exp + strlen(exp),
+					    sizeof(exp) - strlen(exp), "%s`%s`",
+					    e == defs[i].variants ? "" : ", ",
+					    *e);
+				fault(a,
+				    DESER
+				    "unknown variant `%.64s`, expected one of %s.",
 				    v->valuestring, exp);
 				return -1;
 			}
 			break;
 		case T_UNSUPPORTED:
-			fault(a, "fc-fixture: `%s` is not implemented by this fixture",
+			fault(a,
+			    "fc-fixture: `%s` is not implemented by this fixture",
 			    defs[i].name);
 			return -1;
 		}
@@ -519,11 +548,16 @@ parse_struct(struct answer *a, const char *body, const char *what,
 			int k;
 
 			for (k = 0; k < 17; k++)
-				if (m[k] == '\0' || (k % 3 == 2 ? m[k] != ':' :
-				    strchr("0123456789abcdefABCDEF", m[k]) == NULL))
+				if (m[k] == '\0' ||
+				    (k % 3 == 2 ?
+					    m[k] != ':' :
+					    strchr("0123456789abcdefABCDEF",
+						m[k]) == NULL))
 					break;
 			if (k != 17 || m[17] != '\0') {
-				fault(a, DESER "The provided MAC address is invalid.");
+				fault(a,
+				    DESER
+				    "The provided MAC address is invalid.");
 				return -1;
 			}
 		}
@@ -549,8 +583,9 @@ checked_id(struct answer *a, const char *id)
 	}
 	for (c = id; *c != '\0'; c++)
 		if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
-		    (*c >= '0' && *c <= '9') || *c == '_')) {
-			fault(a, "API Resource IDs can only contain alphanumeric "
+			(*c >= '0' && *c <= '9') || *c == '_')) {
+			fault(a,
+			    "API Resource IDs can only contain alphanumeric "
 			    "characters and underscores.");
 			return false;
 		}
@@ -565,7 +600,8 @@ get_instance_info(struct answer *a)
 	cJSON *j = cJSON_CreateObject();
 
 	cJSON_AddStringToObject(j, "id", vm.id);
-	cJSON_AddStringToObject(j, "state", vm.started ? "Running" : NOT_STARTED);
+	cJSON_AddStringToObject(j, "state",
+	    vm.started ? "Running" : NOT_STARTED);
 	cJSON_AddStringToObject(j, "vmm_version", FC_VERSION);
 	cJSON_AddStringToObject(j, "app_name", "Firecracker");
 	answer_json(a, 200, j);
@@ -613,7 +649,8 @@ get_vm_config(struct answer *a)
 		cJSON_AddStringToObject(o, "drive_id", d->id);
 		cJSON_AddItemToObject(o, "partuuid", nullable(d->partuuid));
 		cJSON_AddBoolToObject(o, "is_root_device", d->root);
-		cJSON_AddStringToObject(o, "cache_type", d->writeback ? "Writeback" : "Unsafe");
+		cJSON_AddStringToObject(o, "cache_type",
+		    d->writeback ? "Writeback" : "Unsafe");
 		cJSON_AddBoolToObject(o, "is_read_only", d->read_only);
 		cJSON_AddStringToObject(o, "path_on_host", d->path);
 		cJSON_AddNullToObject(o, "rate_limiter");
@@ -640,8 +677,8 @@ get_vm_config(struct answer *a)
 /* ---- PUT /machine-config ------------------------------------------ */
 
 static const char *const huge_pages_v[] = { "None", "2M", NULL };
-static const char *const cpu_template_v[] = { "C3", "T2", "T2S", "None",
-	"T2CL", "T2A", NULL };
+static const char *const cpu_template_v[] = { "C3", "T2", "T2S", "None", "T2CL",
+	"T2A", NULL };
 
 static void
 put_machine_config(struct answer *a, const char *body)
@@ -667,20 +704,25 @@ put_machine_config(struct answer *a, const char *body)
 	}
 	if ((v[3] != NULL && strcmp(str(v[3]), "None") != 0) ||
 	    (v[5] != NULL && strcmp(str(v[5]), "None") != 0)) {
-		fault(a, "fc-fixture: cpu templates and huge pages are not "
+		fault(a,
+		    "fc-fixture: cpu templates and huge pages are not "
 		    "implemented by this fixture");
 		goto out;
 	}
 	vcpus = (int)v[0]->valuedouble;
 	smt = v[2] != NULL && cJSON_IsTrue(v[2]);
-	if (vcpus == 0 || vcpus > MAX_VCPUS || (smt && vcpus > 1 && vcpus % 2)) {
-		fault(a, "Machine config error: The number of vCPUs must be greater "
+	if (vcpus == 0 || vcpus > MAX_VCPUS ||
+	    (smt && vcpus > 1 && vcpus % 2)) {
+		fault(a,
+		    "Machine config error: The number of vCPUs must be greater "
 		    "than 0, less than %d and must be 1 or an even number if SMT "
-		    "is enabled.", MAX_VCPUS);
+		    "is enabled.",
+		    MAX_VCPUS);
 		goto out;
 	}
 	if (v[1]->valuedouble == 0) {
-		fault(a, "Machine config error: The memory size (MiB) is either 0, "
+		fault(a,
+		    "Machine config error: The memory size (MiB) is either 0, "
 		    "or not a multiple of the configured page size.");
 		goto out;
 	}
@@ -732,7 +774,8 @@ put_boot_source(struct answer *a, const char *body)
 	/* Firecracker opens both files now, not at InstanceStart. */
 	fd = open(str(v[0]), O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
-		fault(a, "Boot source error: The kernel file cannot be opened: %s",
+		fault(a,
+		    "Boot source error: The kernel file cannot be opened: %s",
 		    os_error(errno, eb, sizeof(eb)));
 		goto out;
 	}
@@ -740,7 +783,8 @@ put_boot_source(struct answer *a, const char *body)
 	if (v[1] != NULL) {
 		fd = open(str(v[1]), O_RDONLY | O_CLOEXEC);
 		if (fd < 0) {
-			fault(a, "Boot source error: The initrd file cannot be opened "
+			fault(a,
+			    "Boot source error: The initrd file cannot be opened "
 			    "due to invalid path or invalid permissions. %s",
 			    os_error(errno, eb, sizeof(eb)));
 			goto out;
@@ -749,7 +793,9 @@ put_boot_source(struct answer *a, const char *body)
 	}
 	ce = cmdline_error(v[2] != NULL ? str(v[2]) : DEFAULT_CMDLINE);
 	if (ce != NULL) {
-		fault(a, "Boot source error: The kernel command line is invalid: %s", ce);
+		fault(a,
+		    "Boot source error: The kernel command line is invalid: %s",
+		    ce);
 		goto out;
 	}
 	free(vm.kernel);
@@ -802,7 +848,8 @@ put_drive(struct answer *a, const char *id, const char *body)
 	if (parse_struct(a, body, "BlockDeviceConfig", defs, 9, v, &root) < 0)
 		goto out;
 	if (strcmp(id, str(v[0])) != 0) {
-		fault(a, "The id from the path does not match the id from the body!");
+		fault(a,
+		    "The id from the path does not match the id from the body!");
 		goto out;
 	}
 	if (vm.started) {
@@ -815,18 +862,21 @@ put_drive(struct answer *a, const char *id, const char *body)
 	d.root = cJSON_IsTrue(v[2]);
 	/* BlockBuilder::insert: one root, and it is always first. */
 	if (d.root && vm.ndrives > 0 && vm.drives[0].root && pos != 0) {
-		fault(a, "Drive config error: A root block device already exists!");
+		fault(a,
+		    "Drive config error: A root block device already exists!");
 		goto out;
 	}
 	if (v[5] == NULL) {
-		fault(a, "Drive config error: Unable to create the virtio block "
+		fault(a,
+		    "Drive config error: Unable to create the virtio block "
 		    "device: InvalidBlockConfig");
 		goto out;
 	}
 	d.read_only = v[4] != NULL && cJSON_IsTrue(v[4]);
 	fd = open(str(v[5]), (d.read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC);
 	if (fd < 0) {
-		fault(a, "Drive config error: Unable to create the virtio block "
+		fault(a,
+		    "Drive config error: Unable to create the virtio block "
 		    "device: VirtioBackend(BackingFile(%s, \"%s\"))",
 		    os_error_debug(errno, eb, sizeof(eb)), str(v[5]));
 		goto out;
@@ -897,10 +947,11 @@ open_tap(const char *name, char *why, size_t n)
 	strcpy(ifr.ifr_name, name);
 	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
 	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
-		snprintf(why, n, "Error while creating ifreq structure: %s. Invalid "
+		snprintf(why, n,
+		    "Error while creating ifreq structure: %s. Invalid "
 		    "TUN/TAP Backend provided by %s. Check our documentation on "
-		    "setting up the network devices.", os_error(errno, eb, sizeof(eb)),
-		    name);
+		    "setting up the network devices.",
+		    os_error(errno, eb, sizeof(eb)), name);
 		close(fd);
 		return -1;
 	}
@@ -924,11 +975,14 @@ put_net(struct answer *a, const char *id, const char *body)
 
 	if (!checked_id(a, id))
 		return;
-	if (parse_struct(a, body, "NetworkInterfaceConfig", defs, 5, v, &root) < 0)
+	if (parse_struct(a, body, "NetworkInterfaceConfig", defs, 5, v, &root) <
+	    0)
 		goto out;
 	if (strcmp(id, str(v[0])) != 0) {
-		fault(a, "The id from the path [%s] does not match the id from the "
-		    "body [%s]!", id, str(v[0]));
+		fault(a,
+		    "The id from the path [%s] does not match the id from the "
+		    "body [%s]!",
+		    id, str(v[0]));
 		goto out;
 	}
 	if (vm.started) {
@@ -940,8 +994,10 @@ put_net(struct answer *a, const char *id, const char *body)
 		if (vm.nets[i].mac != NULL &&
 		    strcasecmp(vm.nets[i].mac, str(v[2])) == 0 &&
 		    strcmp(vm.nets[i].id, id) != 0) {
-			fault(a, "Network config error: The MAC address is already in "
-			    "use: %s", str(v[2]));
+			fault(a,
+			    "Network config error: The MAC address is already in "
+			    "use: %s",
+			    str(v[2]));
 			goto out;
 		}
 	for (i = 0; i < vm.nnets; i++)
@@ -951,13 +1007,16 @@ put_net(struct answer *a, const char *id, const char *body)
 			break;
 		}
 	if (vm.nnets == MAX_NETS) {
-		fault(a, "fc-fixture: more than %d network interfaces", MAX_NETS);
+		fault(a, "fc-fixture: more than %d network interfaces",
+		    MAX_NETS);
 		goto out;
 	}
 	fd = open_tap(str(v[1]), why, sizeof(why));
 	if (fd < 0) {
-		fault(a, "Network config error: Could not create the network device: "
-		    "Open tap device failed: %s", why);
+		fault(a,
+		    "Network config error: Could not create the network device: "
+		    "Open tap device failed: %s",
+		    why);
 		goto out;
 	}
 	vm.nets[vm.nnets].id = xstrdup(id);
@@ -997,8 +1056,10 @@ qmp_command(const char *json, int timeout_ms, char *why, size_t n)
 
 			*nl = '\0';
 			j = cJSON_Parse(buf);
-			ret = cJSON_GetObjectItemCaseSensitive(j, "return") != NULL;
-			err = cJSON_GetObjectItemCaseSensitive(j, "error") != NULL;
+			ret = cJSON_GetObjectItemCaseSensitive(j, "return") !=
+			    NULL;
+			err = cJSON_GetObjectItemCaseSensitive(j, "error") !=
+			    NULL;
 			cJSON_Delete(j);
 			if (err)
 				snprintf(why, n, "QMP refused: %.200s", buf);
@@ -1015,7 +1076,8 @@ qmp_command(const char *json, int timeout_ms, char *why, size_t n)
 			snprintf(why, n, "QMP: %s", strerror(errno));
 			return -1;
 		}
-		got = recv(vm.qmp, buf + have, sizeof(buf) - have, MSG_DONTWAIT);
+		got =
+		    recv(vm.qmp, buf + have, sizeof(buf) - have, MSG_DONTWAIT);
 		if (got == 0) {
 			snprintf(why, n, "QEMU closed its QMP socket");
 			return -1;
@@ -1046,7 +1108,8 @@ host_tsc_khz(void)
 			continue;
 		khz = (long)mhz;
 		for (k = 0; k < 3; k++)
-			khz = khz * 10 + (k < (int)strlen(fr) ? fr[k] - '0' : 0);
+			khz =
+			    khz * 10 + (k < (int)strlen(fr) ? fr[k] - '0' : 0);
 		break;
 	}
 	if (f != NULL)
@@ -1112,11 +1175,11 @@ sets_nopnp(const char *cmdline)
 		else if (*v == '=' && v + 1 < e) {
 			if (strchr("yYtT1", v[1]) != NULL ||
 			    (strchr("oO", v[1]) != NULL && v + 2 < e &&
-			    strchr("nN", v[2]) != NULL))
+				strchr("nN", v[2]) != NULL))
 				on = true;
 			else if (strchr("nNfF0", v[1]) != NULL ||
 			    (strchr("oO", v[1]) != NULL && v + 2 < e &&
-			    strchr("fF", v[2]) != NULL))
+				strchr("fF", v[2]) != NULL))
 				on = false;
 		}
 	}
@@ -1148,7 +1211,8 @@ add(char **argv, int *n, const char *fmt, ...)
 static void
 instance_start(struct answer *a)
 {
-	char *argv[32 + 4 * MAX_DRIVES + 4 * MAX_NETS], cmdline[CMDLINE_MAX_SIZE + 256];
+	char *argv[32 + 4 * MAX_DRIVES + 4 * MAX_NETS],
+	    cmdline[CMDLINE_MAX_SIZE + 256];
 	char why[512], eb[128];
 	const char *qemu = getenv("FC_FIXTURE_QEMU");
 	const char *accel = getenv("FC_FIXTURE_ACCEL");
@@ -1159,7 +1223,8 @@ instance_start(struct answer *a)
 	pid_t pid;
 
 	if (vm.kernel == NULL) {
-		fault(a, "Start microvm error: Cannot start microvm without kernel "
+		fault(a,
+		    "Start microvm error: Cannot start microvm without kernel "
 		    "configuration.");
 		return;
 	}
@@ -1176,7 +1241,8 @@ instance_start(struct answer *a)
 	    vm.boot_args != NULL ? vm.boot_args : DEFAULT_CMDLINE);
 	if (vm.ndrives > 0 && vm.drives[0].root) {
 		if (vm.drives[0].partuuid != NULL)
-			snprintf(cmdline + strlen(cmdline), sizeof(cmdline) - strlen(cmdline),
+			snprintf(cmdline + strlen(cmdline),
+			    sizeof(cmdline) - strlen(cmdline),
 			    " root=PARTUUID=%s", vm.drives[0].partuuid);
 		else
 			strcat(cmdline, " root=/dev/vda");
@@ -1185,13 +1251,15 @@ instance_start(struct answer *a)
 	if (strcmp(accel, "tcg") == 0) {
 		khz = host_tsc_khz();
 		if (khz > 0 && !has_word(cmdline, "tsc_early_khz="))
-			snprintf(cmdline + strlen(cmdline), sizeof(cmdline) - strlen(cmdline),
+			snprintf(cmdline + strlen(cmdline),
+			    sizeof(cmdline) - strlen(cmdline),
 			    " tsc_early_khz=%ld", khz);
 		if (vm.vcpus > 1 && !has_word(cmdline, "tsc="))
 			strcat(cmdline, " tsc=reliable");
 	}
 	if (strlen(cmdline) >= CMDLINE_MAX_SIZE) {
-		fault(a, "Start microvm error: Invalid kernel command line: Command "
+		fault(a,
+		    "Start microvm error: Invalid kernel command line: Command "
 		    "line string too large");
 		return;
 	}
@@ -1238,7 +1306,8 @@ instance_start(struct answer *a)
 			exit(1);
 		/* cache_type Unsafe ignores flushes, as cache=unsafe does. */
 		add(argv, &argc, "-drive");
-		add(argv, &argc, "id=drv%d,if=none,format=raw,cache=%s%s,file=%s", i,
+		add(argv, &argc,
+		    "id=drv%d,if=none,format=raw,cache=%s%s,file=%s", i,
 		    vm.drives[i].writeback ? "writeback" : "unsafe",
 		    vm.drives[i].read_only ? ",readonly=on" : "", p);
 		add(argv, &argc, "-device");
@@ -1250,7 +1319,8 @@ instance_start(struct answer *a)
 		add(argv, &argc, "tap,id=net%d,fd=%d", i, vm.nets[i].fd);
 		add(argv, &argc, "-device");
 		if (vm.nets[i].mac != NULL)
-			add(argv, &argc, "virtio-net-device,netdev=net%d,mac=%s", i,
+			add(argv, &argc,
+			    "virtio-net-device,netdev=net%d,mac=%s", i,
 			    vm.nets[i].mac);
 		else
 			add(argv, &argc, "virtio-net-device,netdev=net%d", i);
@@ -1306,20 +1376,22 @@ child_fail:
 	sp[0] = in[1] = -1;
 	/* The greeting, then leave capabilities negotiation mode. */
 	if (qmp_command("{\"execute\":\"qmp_capabilities\"}", 30000, why,
-	    sizeof(why)) < 0) {
+		sizeof(why)) < 0) {
 		kill(vm.qemu, SIGKILL);
 		waitpid(vm.qemu, &status, 0);
 		close(vm.qmp);
 		close(vm.serial_in);
 		vm.qemu = vm.qmp = vm.serial_in = -1;
-		fault(a, "Start microvm error: Internal error while starting "
+		fault(a,
+		    "Start microvm error: Internal error while starting "
 		    "microVM: fc-fixture: %s did not start (%s; its stderr says "
-		    "why)", qemu, why);
+		    "why)",
+		    qemu, why);
 		return;
 	}
 	vm.started = true;
-	vm.nopnp = sets_nopnp(vm.boot_args != NULL ? vm.boot_args :
-	    DEFAULT_CMDLINE);
+	vm.nopnp =
+	    sets_nopnp(vm.boot_args != NULL ? vm.boot_args : DEFAULT_CMDLINE);
 	logf_("InstanceStart: %s running as pid %d", qemu, (int)vm.qemu);
 	no_content(a);
 	return;
@@ -1332,8 +1404,10 @@ fail:
 		if (ep[i] >= 0)
 			close(ep[i]);
 	}
-	fault(a, "Start microvm error: Internal error while starting microVM: "
-	    "fc-fixture: cannot run %s: %s", qemu, os_error(e, eb, sizeof(eb)));
+	fault(a,
+	    "Start microvm error: Internal error while starting microVM: "
+	    "fc-fixture: cannot run %s: %s",
+	    qemu, os_error(e, eb, sizeof(eb)));
 }
 
 /*
@@ -1347,10 +1421,11 @@ sysrq_step(void)
 	char why[256] = "cannot write to the console";
 
 	if (qmp_command("{\"execute\":\"chardev-send-break\","
-	    "\"arguments\":{\"id\":\"ser\"}}", 5000, why, sizeof(why)) < 0 ||
+			"\"arguments\":{\"id\":\"ser\"}}",
+		5000, why, sizeof(why)) < 0 ||
 	    write(vm.serial_in, &keys[vm.sysrq_step - 1], 1) != 1)
-		logf_("SendCtrlAltDel: SysRq %c failed: %s", keys[vm.sysrq_step - 1],
-		    why);
+		logf_("SendCtrlAltDel: SysRq %c failed: %s",
+		    keys[vm.sysrq_step - 1], why);
 	vm.sysrq_step = vm.sysrq_step == 3 ? 0 : vm.sysrq_step + 1;
 	vm.sysrq_at = now_ms() + 1000;
 }
@@ -1378,8 +1453,10 @@ put_actions(struct answer *a, const char *body)
 
 		/* Firecracker logs every request so; the fixture just this. */
 		if (d != NULL)
-			fc_log("fc_api", "The API server received a Put "
-			    "request on \"/actions\" with body %s.", d);
+			fc_log("fc_api",
+			    "The API server received a Put "
+			    "request on \"/actions\" with body %s.",
+			    d);
 		free(d);
 		if (vm.started)
 			fault(a, "%s", post_boot);
@@ -1390,8 +1467,8 @@ put_actions(struct answer *a, const char *body)
 	else if (strcmp(t, "SendCtrlAltDel") == 0 && vm.nopnp) {
 		/* Firecracker >= 1.12 presses the keys; the guest is deaf. */
 		logf_("SendCtrlAltDel: i8042.nopnp on the guest's command "
-		    "line: the guest cannot see it (Firecracker >= 1.12), "
-		    "nothing sent");
+		      "line: the guest cannot see it (Firecracker >= 1.12), "
+		      "nothing sent");
 		no_content(a);
 	} else if (strcmp(t, "SendCtrlAltDel") == 0) {
 		logf_("SendCtrlAltDel: guest SysRq s, u, b");
@@ -1436,16 +1513,22 @@ route(struct answer *a, const char *method, const char *uri, const char *body)
 		else if (strcmp(tok, "version") == 0) {
 			cJSON *j = cJSON_CreateObject();
 
-			cJSON_AddStringToObject(j, "firecracker_version", FC_VERSION);
+			cJSON_AddStringToObject(j, "firecracker_version",
+			    FC_VERSION);
 			answer_json(a, 200, j);
 		} else if (strcmp(tok, "machine-config") == 0)
 			answer_json(a, 200, machine_config_json());
-		else if (strcmp(tok, "vm") == 0 && id != NULL && strcmp(id, "config") == 0)
+		else if (strcmp(tok, "vm") == 0 && id != NULL &&
+		    strcmp(id, "config") == 0)
 			get_vm_config(a);
-		else if (strcmp(tok, "balloon") == 0 || strcmp(tok, "mmds") == 0)
-			fault(a, "fc-fixture: GET /%s is not implemented by this fixture", tok);
+		else if (strcmp(tok, "balloon") == 0 ||
+		    strcmp(tok, "mmds") == 0)
+			fault(a,
+			    "fc-fixture: GET /%s is not implemented by this fixture",
+			    tok);
 		else
-			fault(a, "Invalid request method and/or path: GET %s.", tok);
+			fault(a, "Invalid request method and/or path: GET %s.",
+			    tok);
 		return;
 	}
 	if (strcmp(method, "PUT") == 0) {
@@ -1467,13 +1550,17 @@ route(struct answer *a, const char *method, const char *uri, const char *body)
 				fault(a, "The ID cannot be empty.");
 			else
 				put_net(a, id, body);
-		} else if (strcmp(tok, "balloon") == 0 || strcmp(tok, "cpu-config") == 0 ||
+		} else if (strcmp(tok, "balloon") == 0 ||
+		    strcmp(tok, "cpu-config") == 0 ||
 		    strcmp(tok, "logger") == 0 || strcmp(tok, "metrics") == 0 ||
 		    strcmp(tok, "mmds") == 0 || strcmp(tok, "snapshot") == 0 ||
 		    strcmp(tok, "vsock") == 0 || strcmp(tok, "entropy") == 0)
-			fault(a, "fc-fixture: PUT /%s is not implemented by this fixture", tok);
+			fault(a,
+			    "fc-fixture: PUT /%s is not implemented by this fixture",
+			    tok);
 		else
-			fault(a, "Invalid request method and/or path: PUT %s.", tok);
+			fault(a, "Invalid request method and/or path: PUT %s.",
+			    tok);
 		return;
 	}
 	/* PATCH */
@@ -1482,7 +1569,9 @@ route(struct answer *a, const char *method, const char *uri, const char *body)
 	else if (strcmp(tok, "balloon") == 0 || strcmp(tok, "drives") == 0 ||
 	    strcmp(tok, "machine-config") == 0 || strcmp(tok, "mmds") == 0 ||
 	    strcmp(tok, "network-interfaces") == 0 || strcmp(tok, "vm") == 0)
-		fault(a, "fc-fixture: PATCH /%s is not implemented by this fixture", tok);
+		fault(a,
+		    "fc-fixture: PATCH /%s is not implemented by this fixture",
+		    tok);
 	else
 		fault(a, "Invalid request method and/or path: PATCH %s.", tok);
 }
@@ -1515,15 +1604,19 @@ send_answer(struct conn *c, const struct answer *a)
 	int n;
 
 	if (a->status == 204)
-		n = snprintf(head, sizeof(head), "HTTP/1.1 204 \r\nServer: "
+		n = snprintf(head, sizeof(head),
+		    "HTTP/1.1 204 \r\nServer: "
 		    "Firecracker API\r\nConnection: keep-alive\r\n\r\n");
 	else
-		n = snprintf(head, sizeof(head), "HTTP/1.1 %d \r\nServer: "
+		n = snprintf(head, sizeof(head),
+		    "HTTP/1.1 %d \r\nServer: "
 		    "Firecracker API\r\nConnection: keep-alive\r\nContent-Type: "
-		    "application/json\r\nContent-Length: %zu\r\n\r\n", a->status, blen);
+		    "application/json\r\nContent-Length: %zu\r\n\r\n",
+		    a->status, blen);
 	/* Small answers on a unix socket: the buffer takes them whole. */
 	if (send(c->fd, head, (size_t)n, MSG_NOSIGNAL) != n ||
-	    (blen > 0 && send(c->fd, a->body, blen, MSG_NOSIGNAL) != (ssize_t)blen))
+	    (blen > 0 &&
+		send(c->fd, a->body, blen, MSG_NOSIGNAL) != (ssize_t)blen))
 		conn_close(c);
 }
 
@@ -1563,18 +1656,22 @@ serve(struct conn *c)
 		/* Request line: METHOD SP URI SP VERSION. */
 		sp1 = strchr(head, ' ');
 		sp2 = sp1 != NULL ? strchr(sp1 + 1, ' ') : NULL;
-		if (sp1 == NULL || sp2 == NULL || strchr(sp2 + 1, ' ') != NULL) {
+		if (sp1 == NULL || sp2 == NULL ||
+		    strchr(sp2 + 1, ' ') != NULL) {
 			http_error(&a, "Invalid request.");
 			goto bad;
 		}
 		*sp1 = *sp2 = '\0';
 		if (strcmp(head, "GET") != 0 && strcmp(head, "PUT") != 0 &&
 		    strcmp(head, "PATCH") != 0) {
-			http_error(&a, "Invalid HTTP Method: Unsupported HTTP method.");
+			http_error(&a,
+			    "Invalid HTTP Method: Unsupported HTTP method.");
 			goto bad;
 		}
-		if (strcmp(sp2 + 1, "HTTP/1.1") != 0 && strcmp(sp2 + 1, "HTTP/1.0") != 0) {
-			http_error(&a, "Invalid HTTP Version: Unsupported HTTP version.");
+		if (strcmp(sp2 + 1, "HTTP/1.1") != 0 &&
+		    strcmp(sp2 + 1, "HTTP/1.0") != 0) {
+			http_error(&a,
+			    "Invalid HTTP Version: Unsupported HTTP version.");
 			goto bad;
 		}
 		if (sp1[1] != '/') {
@@ -1595,25 +1692,31 @@ serve(struct conn *c)
 				unsigned long long n = 0;
 				size_t k;
 
-				for (k = 0; v[k] >= '0' && v[k] <= '9' && k < 12; k++)
+				for (k = 0;
+				     v[k] >= '0' && v[k] <= '9' && k < 12; k++)
 					n = n * 10 + (unsigned)(v[k] - '0');
-				if (k == 0 || v[k + strspn(v + k, " \t")] != '\0') {
-					http_error(&a, "Invalid header. Reason: Invalid value. "
+				if (k == 0 ||
+				    v[k + strspn(v + k, " \t")] != '\0') {
+					http_error(&a,
+					    "Invalid header. Reason: Invalid value. "
 					    "Key:Content-Length; Value:");
 					goto bad;
 				}
 				if (n > PAYLOAD_MAX) {
 					char m[160];
 
-					snprintf(m, sizeof(m), "Request payload with size %llu "
+					snprintf(m, sizeof(m),
+					    "Request payload with size %llu "
 					    "is larger than the limit of %d allowed by server.",
 					    n, PAYLOAD_MAX);
 					http_error(&a, m);
 					goto bad;
 				}
 				clen = (size_t)n;
-			} else if (strncasecmp(h, "Transfer-Encoding:", 18) == 0) {
-				http_error(&a, "Invalid header. Reason: Unsupported "
+			} else if (strncasecmp(h, "Transfer-Encoding:", 18) ==
+			    0) {
+				http_error(&a,
+				    "Invalid header. Reason: Unsupported "
 				    "value. Key:Transfer-Encoding; Value:chunked");
 				goto bad;
 			}
@@ -1621,7 +1724,7 @@ serve(struct conn *c)
 		}
 		if (c->len < used + clen) {
 			free(head);
-			return 0;        /* the body is still on its way */
+			return 0; /* the body is still on its way */
 		}
 		if (clen > 0) {
 			body = malloc(clen + 1);
@@ -1672,9 +1775,12 @@ conn_read(struct conn *c)
 static void
 usage_error(const char *msg, const char *arg)
 {
-	fprintf(stderr, "Error: Arguments parsing error: %s%s%s \n\n"
-	    "For more information try --help.\n", msg, arg ? arg : "",
-	    arg ? "' which wasn't expected, or isn't valid in this context." : "");
+	fprintf(stderr,
+	    "Error: Arguments parsing error: %s%s%s \n\n"
+	    "For more information try --help.\n",
+	    msg, arg ? arg : "",
+	    arg ? "' which wasn't expected, or isn't valid in this context." :
+		  "");
 	exit(153);
 }
 
@@ -1683,8 +1789,10 @@ id_valid(const char *s)
 {
 	size_t n = strlen(s);
 
-	return n > 0 && n <= 64 && strspn(s, "abcdefghijklmnopqrstuvwxyz"
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-") == n;
+	return n > 0 && n <= 64 &&
+	    strspn(s,
+		"abcdefghijklmnopqrstuvwxyz"
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-") == n;
 }
 
 /* FC_FIXTURE_LISTEN_DELAY_MS: 0..LISTEN_DELAY_MAX_MS, or -1. */
@@ -1701,9 +1809,10 @@ listen_delay_ms(void)
 	ms = strtol(e, &end, 10);
 	if (errno != 0 || *end != '\0' || *e < '0' || *e > '9' || ms < 0 ||
 	    ms > LISTEN_DELAY_MAX_MS) {
-		fprintf(stderr, "%s: FC_FIXTURE_LISTEN_DELAY_MS: want 0 to %d "
-		    "(milliseconds), not \"%.32s\"\n", prog,
-		    LISTEN_DELAY_MAX_MS, e);
+		fprintf(stderr,
+		    "%s: FC_FIXTURE_LISTEN_DELAY_MS: want 0 to %d "
+		    "(milliseconds), not \"%.32s\"\n",
+		    prog, LISTEN_DELAY_MAX_MS, e);
 		return -1;
 	}
 	return ms;
@@ -1736,8 +1845,10 @@ open_log(const char *path)
 		return 0;
 	}
 	e = errno;
-	fc_log("main", "Could not initialize logger: Failed to open target "
-	    "file: %s", os_error(e, eb, sizeof(eb)));
+	fc_log("main",
+	    "Could not initialize logger: Failed to open target "
+	    "file: %s",
+	    os_error(e, eb, sizeof(eb)));
 	fprintf(stderr, "Error: LoggerInitialization(LoggerUpdateError(%s))\n",
 	    os_error_debug(e, eb, sizeof(eb)));
 	fc_log("main", "Firecracker exiting with error. exit_code=1");
@@ -1749,10 +1860,13 @@ static int
 api_sock_error(const char *path)
 {
 	if (errno == EADDRINUSE)
-		fprintf(stderr, "Error: RunWithApi(FailedToBindSocket("
-		    "\"%s\"))\n", path);
+		fprintf(stderr,
+		    "Error: RunWithApi(FailedToBindSocket("
+		    "\"%s\"))\n",
+		    path);
 	else
-		fprintf(stderr, "Error: RunWithApi("
+		fprintf(stderr,
+		    "Error: RunWithApi("
 		    "FailedToBindAndRunHttpServer(IOError(%s)))\n",
 		    strerror(errno));
 	fc_log("main", "Firecracker exiting with error. exit_code=1");
@@ -1775,13 +1889,17 @@ main(int argc, char **argv)
 			return 0;
 		} else if (strcmp(a, "--help") == 0) {
 			printf("fc-fixture: a Firecracker v%s API stand-in for tests\n"
-			    "usage: %s --api-sock PATH [--id ID] "
-			    "[--log-path PATH]\n", FC_VERSION, argv[0]);
+			       "usage: %s --api-sock PATH [--id ID] "
+			       "[--log-path PATH]\n",
+			    FC_VERSION, argv[0]);
 			return 0;
-		} else if (strcmp(a, "--api-sock") == 0 || strcmp(a, "--id") == 0 ||
-		    strcmp(a, "--level") == 0 || strcmp(a, "--log-path") == 0) {
+		} else if (strcmp(a, "--api-sock") == 0 ||
+		    strcmp(a, "--id") == 0 || strcmp(a, "--level") == 0 ||
+		    strcmp(a, "--log-path") == 0) {
 			if (i + 1 >= argc)
-				usage_error("The argument was provided without value: ", NULL);
+				usage_error(
+				    "The argument was provided without value: ",
+				    NULL);
 			if (strcmp(a, "--api-sock") == 0)
 				api_sock = argv[++i];
 			else if (strcmp(a, "--log-path") == 0)
@@ -1789,7 +1907,8 @@ main(int argc, char **argv)
 			else if (strcmp(a, "--id") == 0) {
 				vm.id = argv[++i];
 				if (!id_valid(vm.id)) {
-					fprintf(stderr, "Invalid instance ID: %s\n", vm.id);
+					fprintf(stderr,
+					    "Invalid instance ID: %s\n", vm.id);
 					return 1;
 				}
 			} else
@@ -1799,7 +1918,8 @@ main(int argc, char **argv)
 		    strcmp(a, "--show-log-origin") == 0 ||
 		    strcmp(a, "--boot-timer") == 0)
 			continue;
-		else if (strcmp(a, "--config-file") == 0 || strcmp(a, "--no-api") == 0) {
+		else if (strcmp(a, "--config-file") == 0 ||
+		    strcmp(a, "--no-api") == 0) {
 			fprintf(stderr, "%s: %s is not implemented\n", prog, a);
 			return 153;
 		} else
@@ -1818,7 +1938,8 @@ main(int argc, char **argv)
 
 	/* Like micro_http's UnixListener::bind: an existing path is an error. */
 	if (strlen(api_sock) >= sizeof(sa.sun_path)) {
-		fprintf(stderr, "Error: RunWithApi(FailedToBindAndRunHttpServer("
+		fprintf(stderr,
+		    "Error: RunWithApi(FailedToBindAndRunHttpServer("
 		    "IOError(\"path too long\")))\n");
 		fc_log("main", "Firecracker exiting with error. exit_code=1");
 		return 1;
@@ -1841,25 +1962,30 @@ main(int argc, char **argv)
 		p[np++] = (struct pollfd){ .fd = lfd, .events = POLLIN };
 		p[np++] = (struct pollfd){ .fd = vm.qmp, .events = POLLIN };
 		for (i = 0; i < MAX_CONNECTIONS; i++)
-			p[np++] = (struct pollfd){ .fd = conns[i].fd, .events = POLLIN };
+			p[np++] = (struct pollfd){ .fd = conns[i].fd,
+				.events = POLLIN };
 		if (vm.sysrq_step > 0) {
 			int64_t left = vm.sysrq_at - now_ms();
 
-			timeout = left < 0 ? 0 : left < timeout ? (int)left : timeout;
+			timeout = left < 0 ? 0 :
+			    left < timeout ? (int)left :
+					     timeout;
 		}
 		if (poll(p, (nfds_t)np, timeout) < 0 && errno != EINTR) {
 			logf_("poll: %s", strerror(errno));
 			return fc_exit(1);
 		}
 		/* QEMU gone: the guest rebooted (or died); so do we. */
-		if (vm.qemu > 0 && waitpid(vm.qemu, &status, WNOHANG) == vm.qemu) {
+		if (vm.qemu > 0 &&
+		    waitpid(vm.qemu, &status, WNOHANG) == vm.qemu) {
 			if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
 				logf_("the guest rebooted: exiting");
 				return fc_exit(0);
 			}
-			logf_("QEMU ended with %s %d", WIFEXITED(status) ? "status" :
-			    "signal", WIFEXITED(status) ? WEXITSTATUS(status) :
-			    WTERMSIG(status));
+			logf_("QEMU ended with %s %d",
+			    WIFEXITED(status) ? "status" : "signal",
+			    WIFEXITED(status) ? WEXITSTATUS(status) :
+						WTERMSIG(status));
 			return fc_exit(1);
 		}
 		if (vm.sysrq_step > 0 && now_ms() >= vm.sysrq_at)
@@ -1868,13 +1994,15 @@ main(int argc, char **argv)
 			char junk[4096];
 
 			/* Events nobody asked for; EOF means QEMU is ending. */
-			if (recv(vm.qmp, junk, sizeof(junk), MSG_DONTWAIT) == 0) {
+			if (recv(vm.qmp, junk, sizeof(junk), MSG_DONTWAIT) ==
+			    0) {
 				close(vm.qmp);
 				vm.qmp = -1;
 			}
 		}
 		if (p[0].revents & POLLIN) {
-			int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+			int fd = accept4(lfd, NULL, NULL,
+			    SOCK_CLOEXEC | SOCK_NONBLOCK);
 
 			for (i = 0; fd >= 0 && i < MAX_CONNECTIONS; i++)
 				if (conns[i].fd < 0) {
@@ -1885,7 +2013,8 @@ main(int argc, char **argv)
 				close(fd);
 		}
 		for (i = 0; i < MAX_CONNECTIONS; i++)
-			if (conns[i].fd >= 0 && (p[2 + i].revents & (POLLIN | POLLHUP)) &&
+			if (conns[i].fd >= 0 &&
+			    (p[2 + i].revents & (POLLIN | POLLHUP)) &&
 			    p[2 + i].fd == conns[i].fd)
 				conn_read(&conns[i]);
 	}

@@ -31,7 +31,8 @@
 static int
 usage(void)
 {
-	fprintf(stderr, "usage: vmm-client request SOCK METHOD PATH [BODY]\n"
+	fprintf(stderr,
+	    "usage: vmm-client request SOCK METHOD PATH [BODY]\n"
 	    "       vmm-client fc-boot NAME DNS\n"
 	    "       vmm-client fc-ctrl-alt-del NAME\n"
 	    "       vmm-client qemu-exec NAME QEMU_BIN DNS\n"
@@ -62,8 +63,8 @@ request(int argc, char **argv, int timeout)
 		    argv[2], strerror(-fd));
 		return fail(&err, fd);
 	}
-	r = bg_fc_request(fd, argv[3], argv[4], argc == 6 ? argv[5] : NULL,
-	    &st, &reply, deadline, &err);
+	r = bg_fc_request(fd, argv[3], argv[4], argc == 6 ? argv[5] : NULL, &st,
+	    &reply, deadline, &err);
 	close(fd);
 	if (st == 0)
 		return fail(&err, r);
@@ -91,8 +92,9 @@ main(int argc, char **argv)
 		return request(argc, argv, timeout);
 	if (argc == 4 && strcmp(argv[1], "fc-boot") == 0) {
 		r = bg_vm_open(argv[2], 0, &h, &err);
-		if (r == 0 && (r = bg_vm_cmdline(&h.vm, argv[3], 0, cmdline,
-		    sizeof(cmdline))) < 0)
+		if (r == 0 &&
+		    (r = bg_vm_cmdline(&h.vm, argv[3], 0, cmdline,
+			 sizeof(cmdline))) < 0)
 			bg_err_set(&err, "bad_request", "bg_vm_cmdline failed");
 		if (r == 0)
 			r = bg_vmm_firecracker.boot(&h, cmdline, &err);
@@ -111,12 +113,13 @@ main(int argc, char **argv)
 
 		/* QEMU makes its socket there: the directory must exist. */
 		r = bg_vm_open(argv[2], BG_VMH_RUNDIR, &h, &err);
-		if (r == 0 && (r = bg_vm_cmdline(&h.vm, argv[4],
-		    h.vm.vmm->emulated(&h.vm) ? bg_host_tsc_khz() : 0, cmdline,
-		    sizeof(cmdline))) < 0)
+		if (r == 0 &&
+		    (r = bg_vm_cmdline(&h.vm, argv[4],
+			 h.vm.vmm->emulated(&h.vm) ? bg_host_tsc_khz() : 0,
+			 cmdline, sizeof(cmdline))) < 0)
 			bg_err_set(&err, "bad_request", "bg_vm_cmdline failed");
-		if (r == 0 && (r = bg_vmm_qemu.argv(&h, argv[3], cmdline,
-		    &v)) < 0)
+		if (r == 0 &&
+		    (r = bg_vmm_qemu.argv(&h, argv[3], cmdline, &v)) < 0)
 			bg_err_set(&err, "bad_request",
 			    "the QEMU driver's argv failed");
 		bg_vm_close(&h);

@@ -57,7 +57,8 @@ tb_add(struct tb *t, const char *path, unsigned type, unsigned perm,
 		archive_entry_set_perm(e, perm);
 		if (link != NULL)
 			archive_entry_set_symlink(e, link);
-		archive_entry_set_size(e, type == AE_IFREG ? (la_int64_t)len : 0);
+		archive_entry_set_size(e,
+		    type == AE_IFREG ? (la_int64_t)len : 0);
 	}
 	archive_entry_set_mtime(e, 1700000000, 0);
 	archive_entry_set_uid(e, 1000);
@@ -90,7 +91,7 @@ feed_read(void *arg, void *buf, size_t n)
 	if (k > n)
 		k = n;
 	if (k > 4093)
-		k = 4093;       /* odd chunks */
+		k = 4093; /* odd chunks */
 	memcpy(buf, f->buf + f->off, k);
 	f->off += k;
 	return (ssize_t)k;
@@ -98,8 +99,8 @@ feed_read(void *arg, void *buf, size_t n)
 
 /* open, untar under top, close: what the work disk builder does. */
 static int
-untar_image(const char *image, const char *top, bg_untar_read_fn *rd,
-    void *arg, const struct bg_untar_limits *lim, struct bg_untar_stats *st,
+untar_image(const char *image, const char *top, bg_untar_read_fn *rd, void *arg,
+    const struct bg_untar_limits *lim, struct bg_untar_stats *st,
     struct bg_err *err)
 {
 	struct bg_ext4 *x;
@@ -186,8 +187,8 @@ main(void)
 	if (mkdtemp(dir) == NULL)
 		abort();
 	snprintf(img, sizeof(img), "%s/w.ext4", dir);
-	if (cmd("truncate -s 64M %s && mkfs.ext4 -q -F -L work %s", img,
-	    img) != 0) {
+	if (cmd("truncate -s 64M %s && mkfs.ext4 -q -F -L work %s", img, img) !=
+	    0) {
 		ok(0, "mkfs.ext4 (e2fsprogs) is needed");
 		return done_testing();
 	}
@@ -234,7 +235,7 @@ main(void)
 	ok(has("Type: symlink") && has("../../etc/passwd"),
 	    "the symlink keeps its target");
 	sh("debugfs -R 'stat /repo/hard' %s 2>/dev/null | head -1 | sed 's/  Type.*//'; "
-	    "debugfs -R 'stat /repo/run.sh' %s 2>/dev/null | head -1 | sed 's/  Type.*//'",
+	   "debugfs -R 'stat /repo/run.sh' %s 2>/dev/null | head -1 | sed 's/  Type.*//'",
 	    img, img);
 	{
 		char *nl = strchr(out, '\n');
@@ -269,8 +270,9 @@ main(void)
 	tb_close(&t);
 	is_int(run(&t, 1u << 30, &st, &err), -ENOTDIR,
 	    "an entry through a symlink is refused");
-	ok(strstr(err.msg, "never followed") != NULL && strcmp(err.code,
-	    "bad_request") == 0, "... bad_request, saying why");
+	ok(strstr(err.msg, "never followed") != NULL &&
+		strcmp(err.code, "bad_request") == 0,
+	    "... bad_request, saying why");
 	free(t.buf);
 	tb_open(&t);
 	tb_add(&t, "run.sh", AE_IFREG, 0644, "y", 1, NULL, false);
@@ -310,7 +312,8 @@ main(void)
 	r = run(&t, 1u << 30, &st, &err);
 	is_int(r, -EFBIG, "a stream larger than the disk: -EFBIG");
 	printf("# %s\n", err.msg);
-	ok(strstr(err.msg, "disk is full") != NULL, "... saying the disk is full");
+	ok(strstr(err.msg, "disk is full") != NULL,
+	    "... saying the disk is full");
 	ok(fsck_clean(), "a full disk is still a clean file system");
 	free(t.buf);
 
@@ -335,7 +338,8 @@ main(void)
 			r = untar_image(bad, "repo", feed_read, &fd, &lim, &st,
 			    &err);
 		}
-		ok(r < 0 && strstr(err.msg, "cannot open the file system") != NULL,
+		ok(r < 0 &&
+			strstr(err.msg, "cannot open the file system") != NULL,
 		    "not an ext4 image: refused, named");
 		free(t.buf);
 	}

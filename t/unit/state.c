@@ -23,7 +23,8 @@ count_entries(const char *dir)
 	int n = 0;
 
 	while (d && (e = readdir(d)) != NULL)
-		if (e->d_name[0] != '.' || (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")))
+		if (e->d_name[0] != '.' ||
+		    (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")))
 			n++;
 	if (d)
 		closedir(d);
@@ -47,12 +48,14 @@ main(void)
 	free(buf);
 	fstatat(dfd, "f", &st, 0);
 	is_int(st.st_mode & 07777, 0640, "mode as asked, whatever the umask");
-	is_int(bg_atomic_write(dfd, "f", "two\n", 4, 0600), 0, "atomic replace");
+	is_int(bg_atomic_write(dfd, "f", "two\n", 4, 0600), 0,
+	    "atomic replace");
 	bg_read_file(dfd, "f", 100, &buf, &len);
 	is_str(buf, "two\n", "content replaced");
 	free(buf);
 	is_int(count_entries(dir), 1, "no temp file left behind");
-	is_int(bg_atomic_write(dfd, "a/b", "x", 1, 0600), -EINVAL, "slash in name refused");
+	is_int(bg_atomic_write(dfd, "a/b", "x", 1, 0600), -EINVAL,
+	    "slash in name refused");
 
 	/* A write that fails half-way (file size limit) leaves the old file. */
 	{
@@ -68,15 +71,19 @@ main(void)
 		bg_read_file(dfd, "f", 100, &buf, &len);
 		is_str(buf, "two\n", "old content intact after a failed write");
 		free(buf);
-		is_int(count_entries(dir), 1, "failed write leaves no temp file");
+		is_int(count_entries(dir), 1,
+		    "failed write leaves no temp file");
 	}
 	snprintf(p, sizeof(p), "%s/sub/g", dir);
-	is_int(bg_atomic_write_path(p, "x", 1, 0600), -ENOENT, "missing directory: -ENOENT");
+	is_int(bg_atomic_write_path(p, "x", 1, 0600), -ENOENT,
+	    "missing directory: -ENOENT");
 	snprintf(p, sizeof(p), "%s/g", dir);
-	is_int(bg_atomic_write_path(p, "x", 1, 0600), 0, "atomic write by path");
+	is_int(bg_atomic_write_path(p, "x", 1, 0600), 0,
+	    "atomic write by path");
 
 	/* bg_read_file caps. */
-	is_int(bg_read_file(dfd, "f", 3, &buf, &len), -EFBIG, "read over the cap: -EFBIG");
+	is_int(bg_read_file(dfd, "f", 3, &buf, &len), -EFBIG,
+	    "read over the cap: -EFBIG");
 	is_int(bg_read_file(dfd, "f", 4, &buf, &len), 0, "read at the cap");
 	free(buf);
 
@@ -84,15 +91,20 @@ main(void)
 	{
 		cJSON *o = cJSON_CreateObject(), *back = NULL;
 		cJSON_AddStringToObject(o, "name", "a");
-		is_int(bg_json_write_file(dfd, "vm.json", o, 0600), 0, "json written");
-		is_int(bg_json_read_file(dfd, "vm.json", 1000, &back), 0, "json read back");
-		is_str(cJSON_GetStringValue(cJSON_GetObjectItem(back, "name")), "a", "json content");
+		is_int(bg_json_write_file(dfd, "vm.json", o, 0600), 0,
+		    "json written");
+		is_int(bg_json_read_file(dfd, "vm.json", 1000, &back), 0,
+		    "json read back");
+		is_str(cJSON_GetStringValue(cJSON_GetObjectItem(back, "name")),
+		    "a", "json content");
 		cJSON_Delete(o);
 		cJSON_Delete(back);
 		bg_atomic_write(dfd, "bad.json", "{\"a\":1} junk", 12, 0600);
-		is_int(bg_json_read_file(dfd, "bad.json", 1000, &back), -EBADMSG, "junk after JSON refused");
+		is_int(bg_json_read_file(dfd, "bad.json", 1000, &back),
+		    -EBADMSG, "junk after JSON refused");
 		bg_atomic_write(dfd, "arr.json", "[]", 2, 0600);
-		is_int(bg_json_read_file(dfd, "arr.json", 1000, &back), -EBADMSG, "non-object refused");
+		is_int(bg_json_read_file(dfd, "arr.json", 1000, &back),
+		    -EBADMSG, "non-object refused");
 	}
 
 	/* Locks. */
@@ -103,7 +115,8 @@ main(void)
 	ok(fd >= 0, "lock taken");
 	ok(fcntl(fd, F_GETFD) & FD_CLOEXEC, "lock fd is O_CLOEXEC");
 	is_int(bg_lock_held_at(ld, "lock"), 1, "lock seen held");
-	is_int(bg_lock_at(ld, "lock", BG_LOCK_NB), -EWOULDBLOCK, "second taker gets -EWOULDBLOCK");
+	is_int(bg_lock_at(ld, "lock", BG_LOCK_NB), -EWOULDBLOCK,
+	    "second taker gets -EWOULDBLOCK");
 	close(fd);
 	is_int(bg_lock_held_at(ld, "lock"), 0, "closed fd frees the lock");
 
@@ -128,10 +141,12 @@ main(void)
 		while (read(pfd[0], &c, 1) > 0)
 			;
 		close(pfd[0]);
-		is_int(bg_lock_held_at(ld, "lock"), 1, "lock held by the exec'd program");
+		is_int(bg_lock_held_at(ld, "lock"), 1,
+		    "lock held by the exec'd program");
 		kill(pid, SIGKILL);
 		waitpid(pid, NULL, 0);
-		is_int(bg_lock_held_at(ld, "lock"), 0, "lock free once the program is killed");
+		is_int(bg_lock_held_at(ld, "lock"), 0,
+		    "lock free once the program is killed");
 	}
 	/* Without bg_fd_inherit, exec drops the lock (O_CLOEXEC). */
 	{
@@ -144,7 +159,10 @@ main(void)
 		if (pid == 0) {
 			int l = bg_lock_at(ld, "lock", 0);
 			/* Held before exec... */
-			write(pfd[1], l >= 0 && bg_lock_held_at(ld, "lock") == 1 ? "y" : "n", 1);
+			write(pfd[1],
+			    l >= 0 && bg_lock_held_at(ld, "lock") == 1 ? "y" :
+									 "n",
+			    1);
 			execl("/bin/sleep", "sleep", "30", (char *)NULL);
 			_exit(127);
 		}
@@ -157,7 +175,8 @@ main(void)
 			is_int(n, 0, "child exec'd");
 		}
 		close(pfd[0]);
-		is_int(bg_lock_held_at(ld, "lock"), 0, "CLOEXEC lock is dropped at exec");
+		is_int(bg_lock_held_at(ld, "lock"), 0,
+		    "CLOEXEC lock is dropped at exec");
 		kill(pid, SIGKILL);
 		waitpid(pid, NULL, 0);
 	}
@@ -174,11 +193,13 @@ main(void)
 		snprintf(p, sizeof(p), "%s/run/banger/vms/vm1/lock", dir);
 		ok(access(p, F_OK) == 0, "vm lock at RUN/vms/<name>/lock");
 		is_int(bg_lock_held_at(vd, "lock"), 1, "vm lock seen held");
-		is_int(bg_lock_at(vd, "lock", BG_LOCK_NB), -EWOULDBLOCK, "vm lock busy");
+		is_int(bg_lock_at(vd, "lock", BG_LOCK_NB), -EWOULDBLOCK,
+		    "vm lock busy");
 		close(fd);
 		close(vd);
 	}
-	is_int(bg_vm_dir(BG_DIR_RUN, "../x"), -EINVAL, "VM directory: a bad name is refused");
+	is_int(bg_vm_dir(BG_DIR_RUN, "../x"), -EINVAL,
+	    "VM directory: a bad name is refused");
 	/* A symlink planted in the state tree is never followed. */
 	{
 		char t[PATH_MAX], l2[PATH_MAX];
@@ -187,16 +208,21 @@ main(void)
 		snprintf(l2, sizeof(l2), "%s/run/banger/vms/evil", dir);
 		symlink(t, l2);
 		r = bg_vm_dir(BG_DIR_RUN, "evil");
-		ok(r == -ELOOP || r == -ENOTDIR, "a symlinked VM directory is refused");
+		ok(r == -ELOOP || r == -ENOTDIR,
+		    "a symlinked VM directory is refused");
 		snprintf(l2, sizeof(l2), "%s/run/banger/vms/vm1/vm.json", dir);
 		symlink("/etc/passwd", l2);
 		fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		is_int(bg_read_file(fd, "run/banger/vms/vm1/vm.json", 4096, &buf, &len), -ELOOP, "state read refuses a symlink");
-		is_int(bg_read_file(fd, "../etc/passwd", 4096, &buf, &len), -EXDEV, "state read refuses ..");
+		is_int(bg_read_file(fd, "run/banger/vms/vm1/vm.json", 4096,
+			   &buf, &len),
+		    -ELOOP, "state read refuses a symlink");
+		is_int(bg_read_file(fd, "../etc/passwd", 4096, &buf, &len),
+		    -EXDEV, "state read refuses ..");
 		close(fd);
 		snprintf(l2, sizeof(l2), "%s/fifo", dir);
 		mkfifo(l2, 0600);
-		is_int(bg_read_file(AT_FDCWD, l2, 4096, &buf, &len), -EINVAL, "a FIFO is refused, not waited on");
+		is_int(bg_read_file(AT_FDCWD, l2, 4096, &buf, &len), -EINVAL,
+		    "a FIFO is refused, not waited on");
 	}
 	fd = bg_lock_global(0);
 	ok(fd >= 0, "global lock taken");
@@ -206,7 +232,8 @@ main(void)
 
 		snprintf(sd, sizeof(sd), "%s/var/lib/banger", dir);
 		sfd = open(sd, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		is_int(bg_lock_held_at(sfd, "lock"), 1, "global lock at STATE/lock");
+		is_int(bg_lock_held_at(sfd, "lock"), 1,
+		    "global lock at STATE/lock");
 		close(sfd);
 	}
 	close(fd);

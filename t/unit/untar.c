@@ -122,7 +122,7 @@ tb_close(struct tb *t)
 struct feed {
 	const char *buf;
 	size_t len, off, chunk;
-	size_t fail_at;         /* -EIO once off reaches it, if fail */
+	size_t fail_at; /* -EIO once off reaches it, if fail */
 	int fail;
 	unsigned calls;
 };
@@ -150,7 +150,7 @@ feed_read(void *arg, void *buf, size_t n)
 /* ---- running bg_untar ------------------------------------------------ */
 
 static char top[64], outside[128], cwd0[PATH_MAX];
-static int topfd, tfd = -1;     /* the work dir; the current target */
+static int topfd, tfd = -1; /* the work dir; the current target */
 static struct bg_untar_stats st;
 static struct bg_err err;
 
@@ -181,7 +181,8 @@ untar_fail(const char *name, const char *buf, size_t len, size_t chunk,
 	r = bg_untar(tfd, feed_read, &f, lim, &st, &err);
 	um = umask(022);
 	ok(getcwd(cwd, sizeof(cwd)) != NULL && strcmp(cwd, cwd0) == 0 &&
-	    um == 027, "%s: working directory and umask unchanged", name);
+		um == 027,
+	    "%s: working directory and umask unchanged", name);
 	if (r < 0)
 		printf("# %s: %d %s: %s\n", name, r, err.code, err.msg);
 	return r;
@@ -356,8 +357,8 @@ main(void)
 		is_str(read_at(tfd, "d/ln") /* not followed */, "",
 		    "%s: symlink is a symlink", name);
 		ok(fstatat(tfd, "hl", &s1, AT_SYMLINK_NOFOLLOW) == 0 &&
-		    fstatat(tfd, "d/f1", &s2, AT_SYMLINK_NOFOLLOW) == 0 &&
-		    s1.st_ino == s2.st_ino && s1.st_nlink == 2,
+			fstatat(tfd, "d/f1", &s2, AT_SYMLINK_NOFOLLOW) == 0 &&
+			s1.st_ino == s2.st_ino && s1.st_nlink == 2,
 		    "%s: hl is a hard link to d/f1", name);
 		is_int(count_entries(tfd), 6, "%s: nothing else at the top",
 		    name);
@@ -421,7 +422,8 @@ main(void)
 	is_int(mode_of(tfd, "sgiddir", S_IFDIR), 0775,
 	    "modes: setgid dir 02775 -> 0775");
 	ok(fstatat(tfd, "suid", &s1, 0) == 0 && s1.st_uid == geteuid() &&
-	    s1.st_gid == getegid(), "modes: owner not restored");
+		s1.st_gid == getegid(),
+	    "modes: owner not restored");
 	free(t.buf);
 
 	/* 3. Two archives end to end: both unpack. */
@@ -468,8 +470,13 @@ main(void)
 	/* 4. Paths outside the target refused, nothing written there. */
 	{
 		static const char *bad[] = {
-			"../escape", NULL /* absolute, below */, "a/../../x",
-			"ok/../..", "..", "./../dots", "a/..",
+			"../escape",
+			NULL /* absolute, below */,
+			"a/../../x",
+			"ok/../..",
+			"..",
+			"./../dots",
+			"a/..",
 		};
 		char abs[PATH_MAX];
 
@@ -487,12 +494,13 @@ main(void)
 			r = untar(name, t.buf, t.len, 7, &nolim);
 			ntop++;
 			is_int(r, -EPERM, "%s: \"%s\" refused", name, bad[i]);
-			is_str(err.code, "bad_request", "%s: bad_request", name);
+			is_str(err.code, "bad_request", "%s: bad_request",
+			    name);
 			ok(!exists(tfd, "after"),
 			    "%s: nothing unpacked past it", name);
 			ok(!exists(topfd, "escape") && !exists(topfd, "abs") &&
-			    !exists(topfd, "x") && !exists(topfd, "dots") &&
-			    outside_intact(ntop),
+				!exists(topfd, "x") && !exists(topfd, "dots") &&
+				outside_intact(ntop),
 			    "%s: nothing written outside", name);
 			free(t.buf);
 		}
@@ -557,8 +565,8 @@ main(void)
 	ntop++;
 	ok(r < 0, "hardlink-symlink: hard link through a symlink refused");
 	ok(fstatat(tfd, "h", &s1, AT_SYMLINK_NOFOLLOW) < 0 ||
-	    fstatat(topfd, "outside/witness", &s2, 0) < 0 ||
-	    s1.st_ino != s2.st_ino,
+		fstatat(topfd, "outside/witness", &s2, 0) < 0 ||
+		s1.st_ino != s2.st_ino,
 	    "hardlink-symlink: h is not the outside witness");
 	ok(outside_intact(ntop), "hardlink-symlink: outside intact");
 	free(t.buf);
@@ -570,8 +578,10 @@ main(void)
 	tb_close(&t);
 	r = untar("file-over-symlink", t.buf, t.len, 4096, &nolim);
 	ntop++;
-	ok(outside_intact(ntop), "file-over-symlink: witness untouched "
-	    "(r=%d)", r);
+	ok(outside_intact(ntop),
+	    "file-over-symlink: witness untouched "
+	    "(r=%d)",
+	    r);
 	ok(r < 0 || mode_of(tfd, "ln", S_IFREG) == 0644,
 	    "file-over-symlink: either refused or ln is now a file");
 	free(t.buf);
@@ -582,7 +592,8 @@ main(void)
 			const char *name;
 			mode_t type;
 		} cases[] = {
-			{ "fifo", AE_IFIFO }, { "chardev", AE_IFCHR },
+			{ "fifo", AE_IFIFO },
+			{ "chardev", AE_IFCHR },
 			{ "blockdev", AE_IFBLK },
 		};
 
@@ -662,7 +673,7 @@ main(void)
 	}
 	{
 		static const size_t cuts[] = { 100, 511, 512 + 2000,
-		    512 + 4999 };
+			512 + 4999 };
 
 		for (i = 0; i < sizeof(cuts) / sizeof(cuts[0]); i++) {
 			char name[32];
@@ -671,7 +682,8 @@ main(void)
 			r = untar(name, t.buf, cuts[i], 7, &nolim);
 			ntop++;
 			ok(r < 0, "%s: refused (%d)", name, r);
-			is_str(err.code, "bad_request", "%s: bad_request", name);
+			is_str(err.code, "bad_request", "%s: bad_request",
+			    name);
 			ok(err.msg[0] != '\0', "%s: message given", name);
 		}
 	}
@@ -718,14 +730,14 @@ main(void)
 		fd = open(top, O_RDONLY | O_CLOEXEC);
 		is_int(fd >= 0 ? 0 : -1, 0, "top opens");
 		if (fd >= 0) {
-			int wfd = openat(fd, "outside/witness",
-			    O_RDONLY | O_CLOEXEC);
+			int wfd =
+			    openat(fd, "outside/witness", O_RDONLY | O_CLOEXEC);
 
 			memset(&err, 0, sizeof(err));
 			r = bg_untar(wfd, feed_read, &f, &nolim, &st, &err);
 			is_int(r, -ENOTDIR, "a file as target: -ENOTDIR");
 			ok(getcwd(cwd, sizeof(cwd)) != NULL &&
-			    strcmp(cwd, cwd0) == 0,
+				strcmp(cwd, cwd0) == 0,
 			    "a file as target: working directory unchanged");
 			close(wfd);
 			close(fd);
@@ -742,7 +754,8 @@ main(void)
 		int tmpfd = open("/tmp", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
 		ok(tmpfd >= 0 && bg_rm_rf_at(tmpfd, slash + 1) == 0 &&
-		    !exists(tmpfd, slash + 1), "work dir removed");
+			!exists(tmpfd, slash + 1),
+		    "work dir removed");
 		if (tmpfd >= 0)
 			close(tmpfd);
 	}

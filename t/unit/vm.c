@@ -101,60 +101,110 @@ test_json(void)
 	static const struct {
 		const char *key, *val;
 	} bad[] = {
-		{ "name", "\"../x\"" }, { "name", "\"..\"" }, { "name", "\"A\"" },
-		{ "name", "\"\"" }, { "name", "\"-a\"" }, { "name", "\"a/b\"" },
-		{ "name", "\"a.b\"" }, { "name", "5" }, { "name", "null" },
-		{ "name", "{\"x\":1}" }, { "name", "[\"a\"]" },
-		{ "name", "\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"" },
+		{ "name", "\"../x\"" },
+		{ "name", "\"..\"" },
+		{ "name", "\"A\"" },
+		{ "name", "\"\"" },
+		{ "name", "\"-a\"" },
+		{ "name", "\"a/b\"" },
+		{ "name", "\"a.b\"" },
+		{ "name", "5" },
+		{ "name", "null" },
+		{ "name", "{\"x\":1}" },
+		{ "name", "[\"a\"]" },
+		{ "name",
+		    "\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"" },
 		{ "name", NULL },
-		{ "image", "\"../etc\"" }, { "image", "\"\"" }, { "image", "1" },
-		{ "image", NULL }, { "image", "\"a..b\"" }, { "image", "\".a\"" },
-		{ "kernel", "\"a/b\"" }, { "kernel", "true" }, { "kernel", "\"a.\"" },
-		{ "kernel", "\"6.1..0\"" }, { "kernel", "\"Debian\"" },
+		{ "image", "\"../etc\"" },
+		{ "image", "\"\"" },
+		{ "image", "1" },
+		{ "image", NULL },
+		{ "image", "\"a..b\"" },
+		{ "image", "\".a\"" },
+		{ "kernel", "\"a/b\"" },
+		{ "kernel", "true" },
+		{ "kernel", "\"a.\"" },
+		{ "kernel", "\"6.1..0\"" },
+		{ "kernel", "\"Debian\"" },
 		{ "kernel", NULL },
-		{ "status", "\"running\"" }, { "status", "\"Created\"" },
-		{ "status", "1" }, { "status", NULL },
-		{ "vcpu", "0" }, { "vcpu", "33" }, { "vcpu", "65" },
-		{ "vcpu", "1.5" }, { "vcpu", "\"2\"" },
-		{ "vcpu", "1e300" }, { "vcpu", "-1" }, { "vcpu", "true" },
-		{ "vcpu", "null" }, { "vcpu", NULL },
-		{ "memory_mib", "127" }, { "memory_mib", "1048577" },
-		{ "memory_mib", "1e20" }, { "memory_mib", "512.5" },
+		{ "status", "\"running\"" },
+		{ "status", "\"Created\"" },
+		{ "status", "1" },
+		{ "status", NULL },
+		{ "vcpu", "0" },
+		{ "vcpu", "33" },
+		{ "vcpu", "65" },
+		{ "vcpu", "1.5" },
+		{ "vcpu", "\"2\"" },
+		{ "vcpu", "1e300" },
+		{ "vcpu", "-1" },
+		{ "vcpu", "true" },
+		{ "vcpu", "null" },
+		{ "vcpu", NULL },
+		{ "memory_mib", "127" },
+		{ "memory_mib", "1048577" },
+		{ "memory_mib", "1e20" },
+		{ "memory_mib", "512.5" },
 		{ "memory_mib", NULL },
-		{ "disk_bytes", "1073741823" }, { "disk_bytes", "17592186044417" },
-		{ "disk_bytes", "1.5e30" }, { "disk_bytes", "-1" },
-		{ "disk_bytes", "1073741824.5" }, { "disk_bytes", "\"8G\"" },
+		{ "disk_bytes", "1073741823" },
+		{ "disk_bytes", "17592186044417" },
+		{ "disk_bytes", "1.5e30" },
+		{ "disk_bytes", "-1" },
+		{ "disk_bytes", "1073741824.5" },
+		{ "disk_bytes", "\"8G\"" },
 		{ "disk_bytes", NULL },
-		{ "slot", "1" }, { "slot", "255" }, { "slot", "0" },
-		{ "slot", "2.5" }, { "slot", "\"2\"" }, { "slot", "-2" },
-		{ "slot", "4294967298" }, { "slot", "1e400" }, { "slot", NULL },
-		{ "ip", "\"172.16.0.3\"" }, { "ip", "\"172.16.0.02\"" },
-		{ "ip", "\"172.16.0.2 \"" }, { "ip", "5" }, { "ip", "null" },
+		{ "slot", "1" },
+		{ "slot", "255" },
+		{ "slot", "0" },
+		{ "slot", "2.5" },
+		{ "slot", "\"2\"" },
+		{ "slot", "-2" },
+		{ "slot", "4294967298" },
+		{ "slot", "1e400" },
+		{ "slot", NULL },
+		{ "ip", "\"172.16.0.3\"" },
+		{ "ip", "\"172.16.0.02\"" },
+		{ "ip", "\"172.16.0.2 \"" },
+		{ "ip", "5" },
+		{ "ip", "null" },
 		{ "mac", "\"06:00:AC:10:00:02\"" },
 		{ "mac", "\"06:00:ac:10:00:03\"" },
-		{ "tap", "\"bgtap3\"" }, { "tap", "\"bgtap2x\"" },
-		{ "vmm", "\"kvm\"" }, { "vmm", "\"Qemu\"" }, { "vmm", "\"\"" },
-		{ "vmm", "\"qemu \"" }, { "vmm", "\"auto\"" }, { "vmm", "5" },
+		{ "tap", "\"bgtap3\"" },
+		{ "tap", "\"bgtap2x\"" },
+		{ "vmm", "\"kvm\"" },
+		{ "vmm", "\"Qemu\"" },
+		{ "vmm", "\"\"" },
+		{ "vmm", "\"qemu \"" },
+		{ "vmm", "\"auto\"" },
+		{ "vmm", "5" },
 		{ "vmm", "null" },
 		{ "vmm", NULL },
-		{ "vmm_bin", "\"firecracker\"" }, { "vmm_bin", "\"\"" },
+		{ "vmm_bin", "\"firecracker\"" },
+		{ "vmm_bin", "\"\"" },
 		{ "vmm_bin", "\"./firecracker\"" },
 		{ "vmm_bin", "\"/usr/../bin/firecracker\"" },
 		{ "vmm_bin", "\"/usr/bin/..\"" },
 		{ "vmm_bin", "\"/usr/./fc\"" },
-		{ "vmm_bin", "\"/usr//fc\"" }, { "vmm_bin", "\"//fc\"" },
+		{ "vmm_bin", "\"/usr//fc\"" },
+		{ "vmm_bin", "\"//fc\"" },
 		{ "vmm_bin", "\"/usr/bin/fc\\n\"" },
 		{ "vmm_bin", "\"/usr/bin/\\u00e9\"" },
-		{ "vmm_bin", "5" }, { "vmm_bin", "null" },
+		{ "vmm_bin", "5" },
+		{ "vmm_bin", "null" },
 		{ "vmm_bin", "true" },
 		{ "vmm_bin", "[\"/usr/bin/fc\"]" },
-		{ "accel", "\"hvf\"" }, { "accel", "\"KVM\"" },
+		{ "accel", "\"hvf\"" },
+		{ "accel", "\"KVM\"" },
 		{ "accel", NULL },
 		{ "created_at", "\"2026-11-28T12:00:00.0000000000000Z\"" },
-		{ "created_at", "\"2026\\n\"" }, { "created_at", "\"\"" },
-		{ "created_at", "\"\\u00e9t\\u00e9\"" }, { "created_at", "0" },
+		{ "created_at", "\"2026\\n\"" },
+		{ "created_at", "\"\"" },
+		{ "created_at", "\"\\u00e9t\\u00e9\"" },
+		{ "created_at", "0" },
 		{ "created_at", NULL },
-		{ "extra", "1" }, { "Name", "\"a\"" }, { "v", "1" },
+		{ "extra", "1" },
+		{ "Name", "\"a\"" },
+		{ "v", "1" },
 	};
 	struct bg_vm vm, vm2;
 	struct bg_err err;
@@ -196,23 +246,26 @@ test_json(void)
 		memset(&err, 0, sizeof(err));
 		r = from_mutated(bad[i].key, bad[i].val, &vm2, &err);
 		if (!ok(r == -EINVAL && strcmp(err.code, "bad_request") == 0 &&
-		    err.msg[0] != '\0', "refused: %s = %s", bad[i].key,
-		    bad[i].val ? bad[i].val : "(missing)"))
-			printf("#   r=%d code=%s msg=%s\n", r, err.code, err.msg);
+			    err.msg[0] != '\0',
+			"refused: %s = %s", bad[i].key,
+			bad[i].val ? bad[i].val : "(missing)"))
+			printf("#   r=%d code=%s msg=%s\n", r, err.code,
+			    err.msg);
 		else if (i < 3)
 			printf("#   %s\n", err.msg);
 		ok(((unsigned char *)&vm2)[0] == 0x5a &&
-		    ((unsigned char *)&vm2)[sizeof(vm2) - 1] == 0x5a,
+			((unsigned char *)&vm2)[sizeof(vm2) - 1] == 0x5a,
 		    "  and the output is untouched");
 	}
 
 	is_int(from_text("[1,2]", &vm2, &err), -EINVAL,
 	    "refused: not an object");
 	is_int(from_text("{\"name\":\"a\",\"name\":\"b\",\"status\":\"created\","
-	    "\"image\":\"test\",\"kernel\":\"k\",\"vcpu\":1,\"memory_mib\":1024,"
-	    "\"disk_bytes\":8589934592,\"slot\":2,\"vmm\":\"qemu\","
-	    "\"accel\":\"tcg\",\"created_at\":\"x\"}", &vm2, &err), -EINVAL,
-	    "refused: a key twice");
+			 "\"image\":\"test\",\"kernel\":\"k\",\"vcpu\":1,\"memory_mib\":1024,"
+			 "\"disk_bytes\":8589934592,\"slot\":2,\"vmm\":\"qemu\","
+			 "\"accel\":\"tcg\",\"created_at\":\"x\"}",
+		   &vm2, &err),
+	    -EINVAL, "refused: a key twice");
 	ok(strstr(err.msg, "twice") != NULL, "  says so: %s", err.msg);
 	is_int(bg_vm_from_json(NULL, &vm2, &err), -EINVAL, "refused: NULL");
 
@@ -231,7 +284,8 @@ test_json(void)
 	cJSON_DeleteItemFromObject(j, "mac");
 	cJSON_DeleteItemFromObject(j, "tap");
 	cJSON_ReplaceItemInObject(j, "slot", cJSON_CreateNumber(254));
-	is_int(bg_vm_from_json(j, &vm2, &err), 0, "slot 254 without ip/mac/tap");
+	is_int(bg_vm_from_json(j, &vm2, &err), 0,
+	    "slot 254 without ip/mac/tap");
 	is_str(vm2.ip, "172.16.0.254", "  ip derived");
 	is_str(vm2.mac, "06:00:ac:10:00:fe", "  mac derived, lower-case hex");
 	is_str(vm2.tap, "bgtap254", "  tap derived");
@@ -254,33 +308,39 @@ test_json(void)
 	is_int(from_mutated("disk_bytes", "1073741824", &vm2, &err), 0,
 	    "disk_bytes 1 GiB");
 	is_int(from_mutated("created_at", "\"1234567890123456789012345678901\"",
-	    &vm2, &err), 0, "created_at of 31 characters");
+		   &vm2, &err),
+	    0, "created_at of 31 characters");
 	is_int(from_mutated("name", "\"a.b\"", &vm2, &err), -EINVAL,
 	    "a VM name has no dots (it is a DNS label)");
 	is_int(from_mutated("image", "\"debian-12.1\"", &vm2, &err), 0,
 	    "an image name may have inner dots");
 	is_int(from_mutated("name",
-	    "\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"",
-	    &vm2, &err), 0, "a name of 63 characters");
+		   "\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"",
+		   &vm2, &err),
+	    0, "a name of 63 characters");
 
 	/* vmm_bin: optional, an absolute path without . or .. */
 	is_int(from_mutated("vmm_bin", "\"/usr/local/bin/firecracker\"", &vm2,
-	    &err), 0, "vmm_bin /usr/local/bin/firecracker");
+		   &err),
+	    0, "vmm_bin /usr/local/bin/firecracker");
 	is_str(vm2.vmm_bin, "/usr/local/bin/firecracker", "  kept");
-	is_int(from_mutated("vmm_bin", "\"/opt/fc 1.16/fire-cracker.v1\"",
-	    &vm2, &err), 0, "vmm_bin with a space, dots and dashes in names");
+	is_int(from_mutated("vmm_bin", "\"/opt/fc 1.16/fire-cracker.v1\"", &vm2,
+		   &err),
+	    0, "vmm_bin with a space, dots and dashes in names");
 	j = bg_vm_to_json(&vm2);
 	s = cJSON_PrintUnformatted(j);
-	ok(s != NULL && strstr(s, "\"vmm\":\"qemu\",\"vmm_bin\":"
-	    "\"/opt/fc 1.16/fire-cracker.v1\",\"accel\"") != NULL,
+	ok(s != NULL &&
+		strstr(s,
+		    "\"vmm\":\"qemu\",\"vmm_bin\":"
+		    "\"/opt/fc 1.16/fire-cracker.v1\",\"accel\"") != NULL,
 	    "  to_json writes it after vmm: %s", s ? s : "(null)");
 	is_int(bg_vm_from_json(j, &vm, NULL), 0, "  and it reads back");
 	ok(memcmp(&vm, &vm2, sizeof(vm)) == 0, "  identical struct");
 	free(s);
 	cJSON_Delete(j);
 	s = long_bin(BG_VMM_BIN_MAX);
-	is_int(from_mutated("vmm_bin", s, &vm2, &err), 0,
-	    "vmm_bin of %d bytes", BG_VMM_BIN_MAX);
+	is_int(from_mutated("vmm_bin", s, &vm2, &err), 0, "vmm_bin of %d bytes",
+	    BG_VMM_BIN_MAX);
 	is_int(strlen(vm2.vmm_bin), BG_VMM_BIN_MAX, "  all of it");
 	free(s);
 	s = long_bin(BG_VMM_BIN_MAX + 1);
@@ -291,9 +351,10 @@ test_json(void)
 	ok(bg_abs_path_valid("/usr/bin/qemu-system-x86_64"),
 	    "bg_abs_path_valid: /usr/bin/qemu-system-x86_64");
 	ok(!bg_abs_path_valid(NULL) && !bg_abs_path_valid("") &&
-	    !bg_abs_path_valid("usr/bin/x") && !bg_abs_path_valid("/a/../b") &&
-	    !bg_abs_path_valid("/a/./b") && !bg_abs_path_valid("/a//b") &&
-	    !bg_abs_path_valid("/..") && !bg_abs_path_valid("/a\x7f"),
+		!bg_abs_path_valid("usr/bin/x") &&
+		!bg_abs_path_valid("/a/../b") && !bg_abs_path_valid("/a/./b") &&
+		!bg_abs_path_valid("/a//b") && !bg_abs_path_valid("/..") &&
+		!bg_abs_path_valid("/a\x7f"),
 	    "bg_abs_path_valid: relative, ., .., empty, DEL refused");
 
 	/* to_json never writes a VM without a driver. */
@@ -329,26 +390,29 @@ test_drivers(const struct bg_vm *vm)
 	ok(bg_vmm_find("firecracker") == &bg_vmm_firecracker,
 	    "bg_vmm_find firecracker");
 	ok(bg_vmm_find("Qemu") == NULL && bg_vmm_find("") == NULL &&
-	    bg_vmm_find("auto") == NULL && bg_vmm_find(NULL) == NULL,
+		bg_vmm_find("auto") == NULL && bg_vmm_find(NULL) == NULL,
 	    "bg_vmm_find: Qemu, \"\", auto, NULL are no driver");
 	ok(all[0] == &bg_vmm_qemu && all[1] == &bg_vmm_firecracker &&
-	    all[2] == NULL, "bg_vmm_all: qemu, firecracker, NULL");
+		all[2] == NULL,
+	    "bg_vmm_all: qemu, firecracker, NULL");
 	is_str(bg_vmm_names(), "qemu or firecracker", "bg_vmm_names");
 	is_str(bg_vmm_names(), "qemu or firecracker", "  twice the same");
 	is_str(bg_vmm_qemu.name, "qemu", "qemu: its name");
 	is_str(bg_vmm_qemu.tool, "qemu-system-x86_64", "  its tool");
 	ok(!bg_vmm_qemu.needs_kvm && !bg_vmm_qemu.console_on_stdout &&
-	    bg_vmm_qemu.log_name == NULL, "  no KVM needed, serial to a file, "
+		bg_vmm_qemu.log_name == NULL,
+	    "  no KVM needed, serial to a file, "
 	    "no log of its own");
 	ok(bg_vmm_qemu.boot == NULL && bg_vmm_qemu.quit != NULL &&
-	    bg_vmm_qemu.shutdown != NULL, "  no boot step, shutdown and quit");
+		bg_vmm_qemu.shutdown != NULL,
+	    "  no boot step, shutdown and quit");
 	is_str(bg_vmm_firecracker.name, "firecracker", "firecracker: its name");
 	is_str(bg_vmm_firecracker.tool, "firecracker", "  its tool");
 	ok(bg_vmm_firecracker.needs_kvm && bg_vmm_firecracker.console_on_stdout,
 	    "  needs KVM, console on stdout");
 	is_str(bg_vmm_firecracker.log_name, "firecracker.log", "  its log");
 	ok(bg_vmm_firecracker.boot != NULL && bg_vmm_firecracker.quit == NULL &&
-	    bg_vmm_firecracker.shutdown != NULL,
+		bg_vmm_firecracker.shutdown != NULL,
 	    "  a boot step, shutdown, no quit");
 
 	ok(bg_vmm_qemu.emulated(&v), "QEMU with accel tcg is emulated");
@@ -366,7 +430,8 @@ test_drivers(const struct bg_vm *vm)
 	ok(bg_vmm_choose("auto", p) == &bg_vmm_qemu,
 	    "bg_vmm_choose auto without a Firecracker binary: qemu");
 	ok(bg_vmm_choose(NULL, p) == &bg_vmm_qemu &&
-	    bg_vmm_choose("", p) == &bg_vmm_qemu, "  NULL and \"\" are auto");
+		bg_vmm_choose("", p) == &bg_vmm_qemu,
+	    "  NULL and \"\" are auto");
 
 	/* bg_vmm_bin: the VM's own binary, checked on the host. */
 	snprintf(p, sizeof(p), "%s/fc-bin", root);
@@ -494,7 +559,8 @@ open_fails(const char *name, unsigned flags, int want, const char *words,
 	memset(&err, 0, sizeof(err));
 	r = bg_vm_open(name, flags, &h, &err);
 	if (!ok(r == want && err.msg[0] != '\0' &&
-	    (words == NULL || strstr(err.msg, words) != NULL), "%s", what))
+		    (words == NULL || strstr(err.msg, words) != NULL),
+		"%s", what))
 		printf("#   r=%d (want %d) code=%s msg=%s\n", r, want, err.code,
 		    err.msg);
 	else
@@ -545,8 +611,7 @@ test_load_save(const struct bg_vm *vm)
 	r = bg_vm_open("a", 0, &h, &err);
 	is_int(r, 0, "open");
 	ok(h.loaded, "  loaded");
-	ok(memcmp(&h.vm, vm, sizeof(h.vm)) == 0,
-	    "  gives back what was saved");
+	ok(memcmp(&h.vm, vm, sizeof(h.vm)) == 0, "  gives back what was saved");
 	is_int(h.rfd, -1, "  no run directory yet");
 	is_int(bg_vm_state(&h), BG_VM_STOPPED, "  its state: stopped");
 	is_int(bg_vm_connect(&h, bg_now_ms() + 1000, BG_CONNECT_WAIT), -ENOENT,
@@ -659,7 +724,7 @@ test_load_save(const struct bg_vm *vm)
 	memset(&err, 0, sizeof(err));
 	r = bg_vm_open("b", BG_VMH_ANY, &h, &err);
 	ok((r == -ENOTDIR || r == -ELOOP) &&
-	    strcmp(err.code, "bad_request") == 0,
+		strcmp(err.code, "bad_request") == 0,
 	    "a VM directory that is a symlink: refused, even with BG_VMH_ANY");
 	printf("#   %s\n", err.msg);
 	ok(h.sfd < 0 && h.rfd < 0, "  and nothing is left open");
@@ -692,11 +757,13 @@ test_load_save(const struct bg_vm *vm)
 static void
 test_cmdline(const struct bg_vm *vm)
 {
-	static const char fixed[] = "console=ttyS0 reboot=k panic=1 quiet "
+	static const char fixed[] =
+	    "console=ttyS0 reboot=k panic=1 quiet "
 	    "mitigations=off pci=off cryptomgr.notests no_timer_check audit=0 ";
 	static const char *const bad_dns[] = { "", "1.2.3", "a", "1.1.1.1,",
-		",1.1.1.1", "1.1.1.1,,2.2.2.2", "1.1.1.1,2.2.2.2,3.3.3.3,4.4.4.4",
-		"01.1.1.1", "1.1.1.1 2.2.2.2", "256.1.1.1", "::1", "1.1.1.1;x",
+		",1.1.1.1", "1.1.1.1,,2.2.2.2",
+		"1.1.1.1,2.2.2.2,3.3.3.3,4.4.4.4", "01.1.1.1",
+		"1.1.1.1 2.2.2.2", "256.1.1.1", "::1", "1.1.1.1;x",
 		"0x7f.0.0.1", "1.1.1.1/24", NULL };
 	static const char *const fc_words[] = { "i8042.noaux", "i8042.nomux",
 		"i8042.dumbkbd", "swiotlb=noforce", NULL };
@@ -708,7 +775,8 @@ test_cmdline(const struct bg_vm *vm)
 
 	is_int(bg_vm_cmdline(vm, "172.16.0.1", 2596096, buf, sizeof(buf)), 0,
 	    "cmdline: QEMU TCG, 1 vCPU");
-	snprintf(want, sizeof(want), "%si8042.nopnp i8042.noaux i8042.nokbd "
+	snprintf(want, sizeof(want),
+	    "%si8042.nopnp i8042.noaux i8042.nokbd "
 	    "nowatchdog tsc_early_khz=2596096 banger.ip=172.16.0.2/24 "
 	    "banger.gw=172.16.0.1 banger.dns=172.16.0.1 banger.hostname=a",
 	    fixed);
@@ -727,7 +795,8 @@ test_cmdline(const struct bg_vm *vm)
 	    "  two resolvers");
 	strcpy(v.accel, "kvm");
 	is_int(bg_vm_cmdline(&v, "1.1.1.1,9.9.9.9,8.8.8.8", 2596096, buf,
-	    sizeof(buf)), 0, "cmdline: QEMU KVM, 2 vCPUs, three resolvers");
+		   sizeof(buf)),
+	    0, "cmdline: QEMU KVM, 2 vCPUs, three resolvers");
 	ok(strstr(buf, "tsc") == NULL, "  no TSC flags under KVM: %s", buf);
 	is_int(bg_vm_cmdline(vm, "172.16.0.1", -ENOENT, buf, sizeof(buf)), 0,
 	    "cmdline: TCG, TSC unknown");
@@ -742,7 +811,8 @@ test_cmdline(const struct bg_vm *vm)
 	v.vmm = &bg_vmm_firecracker;
 	is_int(bg_vm_cmdline(&v, "172.16.0.1", 0, buf, sizeof(buf)), 0,
 	    "cmdline: Firecracker");
-	snprintf(want, sizeof(want), "%si8042.noaux i8042.nomux i8042.dumbkbd "
+	snprintf(want, sizeof(want),
+	    "%si8042.noaux i8042.nomux i8042.dumbkbd "
 	    "swiotlb=noforce nowatchdog banger.ip=172.16.0.2/24 "
 	    "banger.gw=172.16.0.1 banger.dns=172.16.0.1 banger.hostname=a",
 	    fixed);
@@ -757,7 +827,8 @@ test_cmdline(const struct bg_vm *vm)
 	v.vcpu = 2;
 	is_int(bg_vm_cmdline(&v, "172.16.0.1", 2596096, buf, sizeof(buf)), 0,
 	    "cmdline: Firecracker, 2 vCPUs, a TSC given");
-	ok(strstr(buf, "tsc") == NULL, "  no TSC words (the guest is not "
+	ok(strstr(buf, "tsc") == NULL,
+	    "  no TSC words (the guest is not "
 	    "emulated, whatever accel says)");
 	v.vmm = NULL;
 	is_int(bg_vm_cmdline(&v, "172.16.0.1", 0, buf, sizeof(buf)), -EINVAL,
@@ -794,8 +865,8 @@ test_cmdline(const struct bg_vm *vm)
 	is_int(bg_vm_cmdline(vm, "172.16.0.1", 2596096, buf, len),
 	    -ENAMETOOLONG, "cmdline: one byte short: -ENAMETOOLONG");
 	is_str(buf, "", "  and an empty string, not a cut one");
-	is_int(bg_vm_cmdline(vm, "172.16.0.1", 2596096, buf, 10),
-	    -ENAMETOOLONG, "cmdline: a short buffer");
+	is_int(bg_vm_cmdline(vm, "172.16.0.1", 2596096, buf, 10), -ENAMETOOLONG,
+	    "cmdline: a short buffer");
 
 	{
 		long khz = bg_host_tsc_khz();
@@ -807,8 +878,8 @@ test_cmdline(const struct bg_vm *vm)
 
 /* d's argv with BANGER_ROOT set to root + suffix, then back to root. */
 static int
-with_root(const char *suffix, const struct bg_vmm *d,
-    const struct bg_vmh *h, const char *bin, char ***argv)
+with_root(const char *suffix, const struct bg_vmm *d, const struct bg_vmh *h,
+    const char *bin, char ***argv)
 {
 	char other[PATH_MAX];
 	int r;
@@ -824,9 +895,8 @@ static void
 test_qemu_argv(const struct bg_vm *vm)
 {
 	enum { KERNEL, INITRD, SERIAL, ROOTFS, WORK, SOCK, NP };
-	static const enum bg_vm_file files[NP] = { BG_VMF_KERNEL,
-		BG_VMF_INITRD, BG_VMF_SERIAL, BG_VMF_ROOTFS, BG_VMF_WORK,
-		BG_VMF_SOCK };
+	static const enum bg_vm_file files[NP] = { BG_VMF_KERNEL, BG_VMF_INITRD,
+		BG_VMF_SERIAL, BG_VMF_ROOTFS, BG_VMF_WORK, BG_VMF_SOCK };
 	struct bg_vmh h = BG_VMH_INIT;
 	char **argv = NULL, want_s[64][PATH_MAX + 64], p[NP][PATH_MAX];
 	char longroot[160];
@@ -837,36 +907,57 @@ test_qemu_argv(const struct bg_vm *vm)
 	h.vm = *vm;
 	for (i = 0; i < NP; i++)
 		bg_vm_path(&h, files[i], p[i], sizeof(p[i]));
-#define W(...) do { \
-	snprintf(want_s[n], sizeof(want_s[n]), __VA_ARGS__); \
-	want[n] = want_s[n]; \
-	n++; \
-} while (0)
+#define W(...) \
+	do { \
+		snprintf(want_s[n], sizeof(want_s[n]), __VA_ARGS__); \
+		want[n] = want_s[n]; \
+		n++; \
+	} while (0)
 	W("/usr/bin/qemu-system-x86_64");
-	W("-name"); W("banger-vm-a");
-	W("-M"); W("microvm");
-	W("-nodefaults"); W("-no-user-config"); W("-display"); W("none");
+	W("-name");
+	W("banger-vm-a");
+	W("-M");
+	W("microvm");
+	W("-nodefaults");
+	W("-no-user-config");
+	W("-display");
+	W("none");
 	W("-no-reboot");
 	W("-sandbox");
 	W("on,obsolete=deny,elevateprivileges=deny,spawn=deny,"
-	    "resourcecontrol=deny");
-	W("-accel"); W("tcg"); W("-cpu"); W("max");
-	W("-smp"); W("1"); W("-m"); W("1024M");
-	W("-kernel"); W("%s", p[KERNEL]);
-	W("-initrd"); W("%s", p[INITRD]);
-	W("-append"); W("console=ttyS0 x=1");
-	W("-chardev"); W("file,id=ser,path=%s,append=on", p[SERIAL]);
-	W("-serial"); W("chardev:ser");
-	W("-device"); W("virtio-blk-device,drive=root");
+	  "resourcecontrol=deny");
+	W("-accel");
+	W("tcg");
+	W("-cpu");
+	W("max");
+	W("-smp");
+	W("1");
+	W("-m");
+	W("1024M");
+	W("-kernel");
+	W("%s", p[KERNEL]);
+	W("-initrd");
+	W("%s", p[INITRD]);
+	W("-append");
+	W("console=ttyS0 x=1");
+	W("-chardev");
+	W("file,id=ser,path=%s,append=on", p[SERIAL]);
+	W("-serial");
+	W("chardev:ser");
+	W("-device");
+	W("virtio-blk-device,drive=root");
 	W("-drive");
 	W("id=root,if=none,format=raw,discard=unmap,file=%s", p[ROOTFS]);
-	W("-device"); W("virtio-blk-device,drive=work");
+	W("-device");
+	W("virtio-blk-device,drive=work");
 	W("-drive");
 	W("id=work,if=none,format=raw,discard=unmap,file=%s", p[WORK]);
 	W("-netdev");
 	W("tap,id=net0,ifname=bgtap2,script=no,downscript=no,vnet_hdr=on");
-	W("-device"); W("virtio-net-device,netdev=net0,mac=06:00:ac:10:00:02");
-	W("-qmp"); W("unix:%s,server=on,wait=off", p[SOCK]);
+	W("-device");
+	W("virtio-net-device,netdev=net0,mac=06:00:ac:10:00:02");
+	W("-qmp");
+	W("unix:%s,server=on,wait=off", p[SOCK]);
 #undef W
 	ok(strstr(p[SOCK], "/run/banger/vms/a/vmm.sock") != NULL,
 	    "qemu argv: the socket under the run root (%s)", p[SOCK]);
@@ -877,7 +968,7 @@ test_qemu_argv(const struct bg_vm *vm)
 		if (argv[i] == NULL || strcmp(argv[i], want[i]) != 0)
 			break;
 	if (!ok(r == 0 && i == n && argv[n] == NULL,
-	    "  every argument, in order, NULL-terminated"))
+		"  every argument, in order, NULL-terminated"))
 		printf("#   at %zu: got '%s', want '%s'\n", i,
 		    argv && argv[i] ? argv[i] : "(null)",
 		    i < n ? want[i] : "(end)");
@@ -914,8 +1005,7 @@ test_qemu_argv(const struct bg_vm *vm)
 	    -ENAMETOOLONG, "a socket path too long for sun_path is refused");
 	is_int(bg_vmm_qemu.argv(&h, "qemu-system-x86_64", "c", &argv), -EINVAL,
 	    "a qemu binary that is not an absolute path is refused");
-	is_int(bg_vmm_qemu.argv(&h, NULL, "c", &argv), -EINVAL,
-	    "  nor NULL");
+	is_int(bg_vmm_qemu.argv(&h, NULL, "c", &argv), -EINVAL, "  nor NULL");
 	is_int(bg_vmm_qemu.argv(&h, "/usr/bin/qemu", NULL, &argv), -EINVAL,
 	    "a NULL command line is refused");
 	strcpy(h.vm.tap, "eth0");
@@ -990,7 +1080,8 @@ test_fc_argv(const struct bg_vm *vm)
 	longroot[0] = '/';
 	longroot[sizeof(longroot) - 1] = '\0';
 	is_int(with_root(longroot, &bg_vmm_firecracker, &h,
-	    "/usr/bin/firecracker", &argv), -ENAMETOOLONG,
+		   "/usr/bin/firecracker", &argv),
+	    -ENAMETOOLONG,
 	    "fc argv: a socket path too long for sun_path is refused");
 }
 
@@ -1130,11 +1221,13 @@ test_connect(void)
 	ok(fd >= 0, "bg_vmm_connect: bound, listening 200 ms later: connected");
 	ok(bg_now_ms() - t0 >= 150, "  once it listened (%lld ms)",
 	    (long long)(bg_now_ms() - t0));
-	r = fd >= 0 ? (int)bg_read_deadline(fd, buf, sizeof(buf),
-	    bg_now_ms() + 5000) : -1;
+	r = fd >= 0 ?
+	    (int)bg_read_deadline(fd, buf, sizeof(buf), bg_now_ms() + 5000) :
+	    -1;
 	ok(r == 2 && memcmp(buf, "hi", 2) == 0, "  and it talks");
 	ok(fd >= 0 && (fcntl(fd, F_GETFD) & FD_CLOEXEC) &&
-	    (fcntl(fd, F_GETFL) & O_NONBLOCK), "  O_CLOEXEC, non-blocking");
+		(fcntl(fd, F_GETFL) & O_NONBLOCK),
+	    "  O_CLOEXEC, non-blocking");
 	if (fd >= 0)
 		close(fd);
 	is_int(reap(pid), 0, "  (the late server exited 0)");
@@ -1157,8 +1250,9 @@ test_connect(void)
 	ok(fd >= 0, "bg_vmm_connect: a socket made 200 ms later: connected");
 	ok(bg_now_ms() - t0 >= 150, "  once it was there (%lld ms)",
 	    (long long)(bg_now_ms() - t0));
-	r = fd >= 0 ? (int)bg_read_deadline(fd, buf, sizeof(buf),
-	    bg_now_ms() + 5000) : -1;
+	r = fd >= 0 ?
+	    (int)bg_read_deadline(fd, buf, sizeof(buf), bg_now_ms() + 5000) :
+	    -1;
 	ok(r == 2 && memcmp(buf, "hi", 2) == 0, "  and it talks");
 	if (fd >= 0)
 		close(fd);
@@ -1192,10 +1286,10 @@ test_connect(void)
 		printf("# listen: %s\n", strerror(errno));
 	cpy(sa.sun_path, sizeof(sa.sun_path), path);
 	for (n = 0; n < 64; n++) {
-		queued[n] = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC |
-		    SOCK_NONBLOCK, 0);
-		if (connect(queued[n], (struct sockaddr *)&sa,
-		    sizeof(sa)) < 0) {
+		queued[n] = socket(AF_UNIX,
+		    SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+		if (connect(queued[n], (struct sockaddr *)&sa, sizeof(sa)) <
+		    0) {
 			close(queued[n]);
 			break;
 		}
@@ -1218,7 +1312,8 @@ test_connect(void)
 	}
 	t0 = bg_now_ms();
 	fd = bg_vmm_connect(path, t0 + 5000, BG_CONNECT_WAIT);
-	ok(fd >= 0, "bg_vmm_connect: a backlog emptied 200 ms later: "
+	ok(fd >= 0,
+	    "bg_vmm_connect: a backlog emptied 200 ms later: "
 	    "connected");
 	ok(bg_now_ms() - t0 >= 150, "  once there was room (%lld ms)",
 	    (long long)(bg_now_ms() - t0));
@@ -1248,13 +1343,15 @@ test_connect(void)
 	memset(longp, 'x', sizeof(longp) - 1);
 	longp[0] = '/';
 	longp[sizeof(longp) - 1] = '\0';
-	is_int(bg_vmm_connect(longp, bg_now_ms(), BG_CONNECT_WAIT), -ENAMETOOLONG,
+	is_int(bg_vmm_connect(longp, bg_now_ms(), BG_CONNECT_WAIT),
+	    -ENAMETOOLONG,
 	    "bg_vmm_connect: too long for sun_path: -ENAMETOOLONG");
 }
 
 /* ---- QMP ------------------------------------------------------------- */
 
-#define GREETING "{\"QMP\": {\"version\": {\"qemu\": {\"micro\": 0, " \
+#define GREETING \
+	"{\"QMP\": {\"version\": {\"qemu\": {\"micro\": 0, " \
 	"\"minor\": 2, \"major\": 7}, \"package\": \"\"}, " \
 	"\"capabilities\": [\"oob\"]}}\r\n"
 #define CAPS "{\"execute\":\"qmp_capabilities\"}"
@@ -1270,9 +1367,11 @@ qmp_server(int lfd)
 	expect(c, CAPS);
 	put(c, "{\"return\": {}}\r\n");
 	expect(c, "{\"execute\":\"query-status\"}");
-	put(c, "{\"timestamp\": {\"seconds\": 1, \"microseconds\": 2}, "
+	put(c,
+	    "{\"timestamp\": {\"seconds\": 1, \"microseconds\": 2}, "
 	    "\"event\": \"RESUME\"}\r\n");
-	put(c, "{\"return\": {\"status\": \"running\", \"singlestep\": false, "
+	put(c,
+	    "{\"return\": {\"status\": \"running\", \"singlestep\": false, "
 	    "\"running\": true}}\r\n");
 	close(c);
 	/* 2: an error answer (the driver's shutdown). */
@@ -1281,7 +1380,8 @@ qmp_server(int lfd)
 	expect(c, CAPS);
 	put(c, "{\"return\": {}}\r\n");
 	expect(c, "{\"execute\":\"system_powerdown\"}");
-	put(c, "{\"error\": {\"class\": \"GenericError\", "
+	put(c,
+	    "{\"error\": {\"class\": \"GenericError\", "
 	    "\"desc\": \"no \\u001b power\"}}\r\n");
 	close(c);
 	/* 3: quit, and the connection closes without an answer. */
@@ -1297,7 +1397,8 @@ qmp_server(int lfd)
 	expect(c, CAPS);
 	put(c, "{\"return\": {}}\r\n");
 	expect(c, "{\"execute\":\"quit\"}");
-	put(c, "{\"return\": {}}\r\n{\"timestamp\": {\"seconds\": 1, "
+	put(c,
+	    "{\"return\": {}}\r\n{\"timestamp\": {\"seconds\": 1, "
 	    "\"microseconds\": 2}, \"event\": \"SHUTDOWN\", \"data\": "
 	    "{\"guest\": false, \"reason\": \"host-qmp-quit\"}}\r\n");
 	close(c);
@@ -1354,8 +1455,7 @@ test_qmp(const struct bg_vmh *h)
 	    "  its desc, control characters made safe: %s", err.msg);
 	is_int(bg_qmp(h, "quit", NULL, 5000, &err), 0,
 	    "qmp quit: closed before answering is success");
-	is_int(bg_vmm_qemu.quit(h, &err), 0,
-	    "qemu quit: answered then closed");
+	is_int(bg_vmm_qemu.quit(h, &err), 0, "qemu quit: answered then closed");
 	t0 = bg_now_ms();
 	is_int(bg_qmp(h, "query-status", NULL, 300, &err), -ETIMEDOUT,
 	    "qmp: no greeting: timeout");
@@ -1435,7 +1535,8 @@ expect_req(int fd, const char *want)
 	}
 }
 
-#define NC "HTTP/1.1 204 \r\nServer: Firecracker API\r\n" \
+#define NC \
+	"HTTP/1.1 204 \r\nServer: Firecracker API\r\n" \
 	"Connection: keep-alive\r\n\r\n"
 
 static char *
@@ -1443,9 +1544,11 @@ fc_put(const char *path, const char *body)
 {
 	static char buf[8192];
 
-	snprintf(buf, sizeof(buf), "PUT %s HTTP/1.1\r\nHost: localhost\r\n"
+	snprintf(buf, sizeof(buf),
+	    "PUT %s HTTP/1.1\r\nHost: localhost\r\n"
 	    "Accept: application/json\r\nContent-Type: application/json\r\n"
-	    "Content-Length: %zu\r\n\r\n%s", path, strlen(body), body);
+	    "Content-Length: %zu\r\n\r\n%s",
+	    path, strlen(body), body);
 	return buf;
 }
 
@@ -1459,17 +1562,19 @@ fc_server(int lfd)
 
 	/* 1: 204, the exact request bytes checked (the driver's shutdown). */
 	c = accept(lfd, NULL, NULL);
-	expect_req(c, fc_put("/actions",
-	    "{\"action_type\":\"SendCtrlAltDel\"}"));
+	expect_req(c,
+	    fc_put("/actions", "{\"action_type\":\"SendCtrlAltDel\"}"));
 	put(c, NC);
 	close(c);
 	/* 2: GET, a 200 JSON answer written in pieces. */
 	c = accept(lfd, NULL, NULL);
-	expect_req(c, "GET / HTTP/1.1\r\nHost: localhost\r\n"
+	expect_req(c,
+	    "GET / HTTP/1.1\r\nHost: localhost\r\n"
 	    "Accept: application/json\r\n\r\n");
 	put(c, "HTTP/1.1 200 \r\nServer: Firecracker API\r\nConn");
 	usleep(50000);
-	put(c, "ection: keep-alive\r\nContent-Type: application/json\r\n"
+	put(c,
+	    "ection: keep-alive\r\nContent-Type: application/json\r\n"
 	    "content-length: 32\r\n\r\n{\"id\":\"x\",");
 	usleep(50000);
 	put(c, "\"state\":\"Not started\"}");
@@ -1478,7 +1583,8 @@ fc_server(int lfd)
 	/* 3: 400 with fault_message. */
 	c = accept(lfd, NULL, NULL);
 	get_request(c);
-	put(c, "HTTP/1.1 400 \r\nServer: Firecracker API\r\n"
+	put(c,
+	    "HTTP/1.1 400 \r\nServer: Firecracker API\r\n"
 	    "Connection: keep-alive\r\nContent-Type: application/json\r\n"
 	    "Content-Length: 88\r\n\r\n"
 	    "{\"fault_message\":\"The requested operation is not supported "
@@ -1487,12 +1593,15 @@ fc_server(int lfd)
 	/* 4: micro_http's own error: not even valid JSON. */
 	c = accept(lfd, NULL, NULL);
 	get_request(c);
-	snprintf(body, sizeof(body), "{ \"error\": \"Request payload with size "
+	snprintf(body, sizeof(body),
+	    "{ \"error\": \"Request payload with size "
 	    "60000 is larger than the limit of 51200 allowed by server.\nAll "
 	    "previous unanswered requests will be dropped.\" }");
-	dprintf(c, "HTTP/1.1 400 \r\nServer: Firecracker API\r\n"
+	dprintf(c,
+	    "HTTP/1.1 400 \r\nServer: Firecracker API\r\n"
 	    "Connection: keep-alive\r\nContent-Type: application/json\r\n"
-	    "Content-Length: %zu\r\n\r\n%s", strlen(body), body);
+	    "Content-Length: %zu\r\n\r\n%s",
+	    strlen(body), body);
 	close(c);
 	/* 5: an interim 100 Continue, then 204. */
 	c = accept(lfd, NULL, NULL);
@@ -1532,55 +1641,67 @@ fc_server(int lfd)
 	/* 12: chunked: refused. */
 	c = accept(lfd, NULL, NULL);
 	get_request(c);
-	put(c, "HTTP/1.1 200 \r\nTransfer-Encoding: chunked\r\n\r\n"
+	put(c,
+	    "HTTP/1.1 200 \r\nTransfer-Encoding: chunked\r\n\r\n"
 	    "2\r\n{}\r\n0\r\n\r\n");
 	close(c);
 	/* 13: two requests on one connection (the fd stays the caller's). */
 	c = accept(lfd, NULL, NULL);
-	expect_req(c, "GET /a HTTP/1.1\r\nHost: localhost\r\n"
+	expect_req(c,
+	    "GET /a HTTP/1.1\r\nHost: localhost\r\n"
 	    "Accept: application/json\r\n\r\n");
 	put(c, NC);
-	expect_req(c, "GET /b HTTP/1.1\r\nHost: localhost\r\n"
+	expect_req(c,
+	    "GET /b HTTP/1.1\r\nHost: localhost\r\n"
 	    "Accept: application/json\r\n\r\n");
 	put(c, "HTTP/1.1 200 \r\nContent-Length: 7\r\n\r\n{\"b\":2}");
 	close(c);
 
 	/* 14: boot, every request as Firecracker's API wants it. */
 	c = accept(lfd, NULL, NULL);
-	expect_req(c, fc_put("/machine-config",
-	    "{\"vcpu_count\":2,\"mem_size_mib\":1024}"));
+	expect_req(c,
+	    fc_put("/machine-config",
+		"{\"vcpu_count\":2,\"mem_size_mib\":1024}"));
 	put(c, NC);
 	close(c);
 	c = accept(lfd, NULL, NULL);
-	snprintf(body, sizeof(body), "{\"kernel_image_path\":\"%s\","
+	snprintf(body, sizeof(body),
+	    "{\"kernel_image_path\":\"%s\","
 	    "\"initrd_path\":\"%s\",\"boot_args\":\"console=ttyS0 reboot=k "
-	    "panic=1 banger.hostname=a\"}", fc_kernel, fc_initrd);
+	    "panic=1 banger.hostname=a\"}",
+	    fc_kernel, fc_initrd);
 	expect_req(c, fc_put("/boot-source", body));
 	put(c, NC);
 	close(c);
 	c = accept(lfd, NULL, NULL);
-	snprintf(body, sizeof(body), "{\"drive_id\":\"rootfs\","
+	snprintf(body, sizeof(body),
+	    "{\"drive_id\":\"rootfs\","
 	    "\"path_on_host\":\"%s\",\"is_root_device\":true,"
-	    "\"is_read_only\":false,\"cache_type\":\"Writeback\"}", fc_rootfs);
+	    "\"is_read_only\":false,\"cache_type\":\"Writeback\"}",
+	    fc_rootfs);
 	expect_req(c, fc_put("/drives/rootfs", body));
 	put(c, NC);
 	close(c);
 	c = accept(lfd, NULL, NULL);
-	snprintf(body, sizeof(body), "{\"drive_id\":\"work\","
+	snprintf(body, sizeof(body),
+	    "{\"drive_id\":\"work\","
 	    "\"path_on_host\":\"%s\",\"is_root_device\":false,"
-	    "\"is_read_only\":false,\"cache_type\":\"Writeback\"}", fc_work);
+	    "\"is_read_only\":false,\"cache_type\":\"Writeback\"}",
+	    fc_work);
 	expect_req(c, fc_put("/drives/work", body));
 	put(c, NC);
 	close(c);
 	c = accept(lfd, NULL, NULL);
-	expect_req(c, fc_put("/network-interfaces/eth0", "{\"iface_id\":"
-	    "\"eth0\",\"guest_mac\":\"06:00:ac:10:00:02\","
-	    "\"host_dev_name\":\"bgtap2\"}"));
+	expect_req(c,
+	    fc_put("/network-interfaces/eth0",
+		"{\"iface_id\":"
+		"\"eth0\",\"guest_mac\":\"06:00:ac:10:00:02\","
+		"\"host_dev_name\":\"bgtap2\"}"));
 	put(c, NC);
 	close(c);
 	c = accept(lfd, NULL, NULL);
-	expect_req(c, fc_put("/actions",
-	    "{\"action_type\":\"InstanceStart\"}"));
+	expect_req(c,
+	    fc_put("/actions", "{\"action_type\":\"InstanceStart\"}"));
 	put(c, NC);
 	close(c);
 
@@ -1591,7 +1712,8 @@ fc_server(int lfd)
 	close(c);
 	c = accept(lfd, NULL, NULL);
 	get_request(c);
-	put(c, "HTTP/1.1 400 \r\nServer: Firecracker API\r\n"
+	put(c,
+	    "HTTP/1.1 400 \r\nServer: Firecracker API\r\n"
 	    "Connection: keep-alive\r\nContent-Type: application/json\r\n"
 	    "Content-Length: 111\r\n\r\n"
 	    "{\"fault_message\":\"Boot source error: The kernel file cannot be "
@@ -1599,7 +1721,8 @@ fc_server(int lfd)
 	close(c);
 	/* Nothing else may come: the next connection is the end marker. */
 	c = accept(lfd, NULL, NULL);
-	expect_req(c, "GET /end HTTP/1.1\r\nHost: localhost\r\n"
+	expect_req(c,
+	    "GET /end HTTP/1.1\r\nHost: localhost\r\n"
 	    "Accept: application/json\r\n\r\n");
 	put(c, NC);
 	close(c);
@@ -1667,12 +1790,13 @@ test_fc(struct bg_vmh *h)
 	/* This one by path, as vmm-client does. */
 	fd = bg_vmm_connect(sock, bg_now_ms() + 5000, BG_CONNECT_WAIT);
 	ok(fd >= 0, "fc: bg_vmm_connect to RUN/vms/a/vmm.sock");
-	r = bg_fc_request(fd, "GET", "/", NULL, &st, &reply,
-	    bg_now_ms() + 5000, &err);
+	r = bg_fc_request(fd, "GET", "/", NULL, &st, &reply, bg_now_ms() + 5000,
+	    &err);
 	is_int(r, 0, "fc: GET /");
 	is_int(st, 200, "  200");
 	is_str(cJSON_GetStringValue(cJSON_GetObjectItem(reply, "state")),
-	    "Not started", "  the body, read in pieces, header names in any "
+	    "Not started",
+	    "  the body, read in pieces, header names in any "
 	    "case");
 	ok(fcntl(fd, F_GETFD) >= 0, "  the fd is left open");
 	cJSON_Delete(reply);
@@ -1680,7 +1804,8 @@ test_fc(struct bg_vmh *h)
 	r = fcreq(h, "PUT", "/boot-source", "{}", &st, &reply, 5000, &err);
 	is_int(r, -EREMOTEIO, "fc: 400");
 	is_int(st, 400, "  status 400");
-	is_str(err.msg, "firecracker: The requested operation is not supported "
+	is_str(err.msg,
+	    "firecracker: The requested operation is not supported "
 	    "after starting the microVM.",
 	    "  err is \"firecracker: <fault_message>\"");
 	is_str(err.code, "bad_request", "  bad_request");
@@ -1688,9 +1813,10 @@ test_fc(struct bg_vmh *h)
 	cJSON_Delete(reply);
 	r = fcreq(h, "PUT", "/actions", "{}", &st, NULL, 5000, &err);
 	is_int(r, -EREMOTEIO, "fc: micro_http's own 400 (not JSON)");
-	ok(strstr(err.msg, "firecracker: Request payload with size 60000 is "
-	    "larger") == err.msg, "  its \"error\", made printable: %s",
-	    err.msg);
+	ok(strstr(err.msg,
+	       "firecracker: Request payload with size 60000 is "
+	       "larger") == err.msg,
+	    "  its \"error\", made printable: %s", err.msg);
 	is_int(fcreq(h, "PUT", "/actions", "{}", &st, NULL, 5000, &err), 0,
 	    "fc: 100 Continue, then 204");
 	is_int(st, 204, "  204");
@@ -1715,7 +1841,8 @@ test_fc(struct bg_vmh *h)
 	    "fc: chunked is refused");
 	fd = bg_vm_connect(h, bg_now_ms() + 5000, BG_CONNECT_WAIT);
 	is_int(bg_fc_request(fd, "GET", "/a", NULL, &st, NULL,
-	    bg_now_ms() + 5000, &err), 0, "fc: two requests on one fd: 204");
+		   bg_now_ms() + 5000, &err),
+	    0, "fc: two requests on one fd: 204");
 	r = bg_fc_request(fd, "GET", "/b", NULL, &st, &reply,
 	    bg_now_ms() + 5000, &err);
 	ok(r == 0 && st == 200 && cJSON_GetObjectItem(reply, "b") != NULL,
@@ -1728,11 +1855,12 @@ test_fc(struct bg_vmh *h)
 	is_int(bg_vmm_firecracker.boot(h, boot_args, &err), 0,
 	    "fc boot: machine-config, boot-source, drives, eth0, "
 	    "InstanceStart, each on its own connection");
-	is_int(bg_vmm_firecracker.boot(h, "reboot=k panic=1", &err),
-	    -EREMOTEIO, "fc boot: a refusal stops it");
-	ok(strstr(err.msg, "firecracker: Boot source error: The kernel file "
-	    "cannot be opened") == err.msg, "  with Firecracker's words: %s",
-	    err.msg);
+	is_int(bg_vmm_firecracker.boot(h, "reboot=k panic=1", &err), -EREMOTEIO,
+	    "fc boot: a refusal stops it");
+	ok(strstr(err.msg,
+	       "firecracker: Boot source error: The kernel file "
+	       "cannot be opened") == err.msg,
+	    "  with Firecracker's words: %s", err.msg);
 	is_int(fcreq(h, "GET", "/end", NULL, &st, NULL, 5000, &err), 0,
 	    "  and nothing after it");
 	is_int(reap(pid), 0,
@@ -1761,8 +1889,10 @@ test_fc(struct bg_vmh *h)
 
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0)
 		printf("# socketpair: %s\n", strerror(errno));
-#define REFUSED(m, path, body, what) is_int(bg_fc_request(sp[0], m, path, \
-	body, &st, NULL, bg_now_ms() + 500, &err), -EINVAL, what)
+#define REFUSED(m, path, body, what) \
+	is_int(bg_fc_request(sp[0], m, path, body, &st, NULL, \
+		   bg_now_ms() + 500, &err), \
+	    -EINVAL, what)
 	REFUSED("DELETE", "/", NULL, "fc: an unknown method is refused");
 	REFUSED(NULL, "/", NULL, "fc: a NULL method is refused");
 	REFUSED("GET", "/a b", NULL, "fc: a path with a space is refused");
