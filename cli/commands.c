@@ -150,178 +150,120 @@ static int check_owner(struct cli_inv *);
 static int check_ssh_config(struct cli_inv *);
 static int check_completion(struct cli_inv *);
 
+/* One command per block, its fields packed: kept as written. */
+/* clang-format off */
 const struct cli_cmd cli_cmds[] = {
-	{ .group = "vm",
-	    .name = "run",
-	    .summary = "start a new VM and ssh in, or run COMMAND",
-	    .details =
-		"Without PATH: a bare sandbox, kept running after you log out.\n"
-		"With PATH: the repository's git-tracked files (working tree, or\n"
-		"--from REF) are on the VM's disk at /root/repo when it boots, and\n"
-		"COMMAND runs there.  With -- COMMAND: COMMAND runs in the guest\n"
-		"(as in vm ssh) and its exit status is banger's.\n"
-		"--rm deletes the VM afterwards, except when ssh never answered:\n"
-		"then it is kept for 'banger vm logs NAME'.\n"
-		"--branch, --from, --include-untracked and --dry-run need PATH.\n",
-	    .flags = vm_run_flags,
-	    .operands = op_path,
-	    .takes_command = true,
-	    .run = cli_vm_run,
-	    .check = check_vm_run },
-	{ .group = "vm",
-	    .name = "create",
-	    .summary = "create a VM without starting it",
-	    .details =
-		"Prints a spec: line first (vCPU, RAM, disk and where each\n"
-		"came from: flag, config, host or built-in).\n",
-	    .flags = vm_create_flags,
-	    .verb = "vm-create",
-	    .run = cli_vm_create },
-	{ .group = "vm",
-	    .name = "start",
-	    .summary = "start a stopped VM",
-	    .operands = op_name,
-	    .verb = "vm-start" },
-	{ .group = "vm",
-	    .name = "stop",
-	    .summary = "stop a running VM",
-	    .flags = vm_stop_flags,
-	    .operands = op_name,
-	    .verb = "vm-stop" },
-	{ .group = "vm",
-	    .name = "ssh",
-	    .summary = "ssh into a VM, or run COMMAND in it",
-	    .details =
-		"COMMAND's words reach the guest as they are (each is quoted\n"
-		"for the guest's shell): use -- sh -c '...' for pipes.\n",
-	    .operands = op_name,
-	    .takes_command = true,
-	    .run = cli_vm_ssh },
-	{ .group = "vm",
-	    .name = "logs",
-	    .summary = "print a VM's console log",
-	    .flags = vm_logs_flags,
-	    .operands = op_name,
-	    .verb = "vm-logs",
-	    .run = cli_vm_logs },
-	{ .group = "vm",
-	    .name = "list",
-	    .summary = "list VMs and their state",
-	    .verb = "vm-list",
-	    .render = cli_render_vm_list },
-	{ .group = "vm",
-	    .name = "show",
-	    .summary = "show everything about a VM",
-	    .operands = op_name,
-	    .verb = "vm-show",
-	    .render = cli_render_generic },
-	{ .group = "vm",
-	    .name = "delete",
-	    .summary = "delete a VM and its disks",
-	    .operands = op_name,
-	    .verb = "vm-delete",
-	    .run = cli_vm_delete },
-	{ .group = "vm",
-	    .name = "prune",
-	    .summary = "remove stopped and half-created VMs",
-	    .flags = vm_prune_flags,
-	    .verb = "vm-prune",
-	    .run = cli_vm_prune,
-	    .render = cli_render_vm_prune },
-	{ .group = "image",
-	    .name = "pull",
-	    .summary = "pull a catalog image or an OCI image",
-	    .details =
-		"NAME is a catalog name (debian-bookworm) or an OCI reference\n"
-		"[HOST[:PORT]/]PATH[:TAG][@sha256:DIGEST] with at least one '/'\n"
-		"(docker.io/library/debian:12).\n",
-	    .operands = op_image,
-	    .verb = "image-pull",
-	    .check = check_image_pull,
-	    NOT_YET },
-	{ .group = "image",
-	    .name = "list",
-	    .summary = "list local images",
-	    .verb = "image-list",
-	    .render = cli_render_image_list },
-	{ .group = "image",
-	    .name = "register",
-	    .summary = "register a local ext4 rootfs as an image",
-	    .flags = image_register_flags,
-	    .operands = op_register,
-	    .check = check_image_register,
-	    .verb = "image-register" },
-	{ .group = "image",
-	    .name = "delete",
-	    .summary = "delete a local image",
-	    .operands = op_artifact,
-	    .verb = "image-delete" },
-	{ .group = "kernel",
-	    .name = "pull",
-	    .summary = "fetch a kernel bundle from the catalog",
-	    .operands = op_artifact,
-	    .verb = "kernel-pull",
-	    NOT_YET },
-	{ .group = "kernel",
-	    .name = "list",
-	    .summary = "list local kernels",
-	    .verb = "kernel-list",
-	    .render = cli_render_kernel_list },
-	{ .group = "system",
-	    .name = "install",
-	    .summary = "install and start the host services",
-	    .flags = system_install_flags,
-	    .check = check_owner,
-	    NOT_YET },
-	{ .group = "system",
-	    .name = "status",
-	    .summary = "show the state of the host services",
-	    NOT_YET },
-	{ .group = "system",
-	    .name = "restart",
-	    .summary = "restart the host services",
-	    NOT_YET },
-	{ .group = "system",
-	    .name = "uninstall",
-	    .summary = "remove the host services",
-	    .flags = system_uninstall_flags,
-	    NOT_YET },
+	{ .group = "vm", .name = "run",
+	  .summary = "start a new VM and ssh in, or run COMMAND",
+	  .details =
+	    "Without PATH: a bare sandbox, kept running after you log out.\n"
+	    "With PATH: the repository's git-tracked files (working tree, or\n"
+	    "--from REF) are on the VM's disk at /root/repo when it boots, and\n"
+	    "COMMAND runs there.  With -- COMMAND: COMMAND runs in the guest\n"
+	    "(as in vm ssh) and its exit status is banger's.\n"
+	    "--rm deletes the VM afterwards, except when ssh never answered:\n"
+	    "then it is kept for 'banger vm logs NAME'.\n"
+	    "--branch, --from, --include-untracked and --dry-run need PATH.\n",
+	  .flags = vm_run_flags, .operands = op_path, .takes_command = true,
+	  .run = cli_vm_run, .check = check_vm_run },
+	{ .group = "vm", .name = "create",
+	  .summary = "create a VM without starting it",
+	  .details =
+	    "Prints a spec: line first (vCPU, RAM, disk and where each\n"
+	    "came from: flag, config, host or built-in).\n",
+	  .flags = vm_create_flags, .verb = "vm-create",
+	  .run = cli_vm_create },
+	{ .group = "vm", .name = "start", .summary = "start a stopped VM",
+	  .operands = op_name, .verb = "vm-start" },
+	{ .group = "vm", .name = "stop", .summary = "stop a running VM",
+	  .flags = vm_stop_flags, .operands = op_name, .verb = "vm-stop" },
+	{ .group = "vm", .name = "ssh",
+	  .summary = "ssh into a VM, or run COMMAND in it",
+	  .details =
+	    "COMMAND's words reach the guest as they are (each is quoted\n"
+	    "for the guest's shell): use -- sh -c '...' for pipes.\n",
+	  .operands = op_name, .takes_command = true, .run = cli_vm_ssh },
+	{ .group = "vm", .name = "logs", .summary = "print a VM's console log",
+	  .flags = vm_logs_flags, .operands = op_name, .verb = "vm-logs",
+	  .run = cli_vm_logs },
+	{ .group = "vm", .name = "list", .summary = "list VMs and their state",
+	  .verb = "vm-list", .render = cli_render_vm_list },
+	{ .group = "vm", .name = "show",
+	  .summary = "show everything about a VM",
+	  .operands = op_name, .verb = "vm-show",
+	  .render = cli_render_generic },
+	{ .group = "vm", .name = "delete",
+	  .summary = "delete a VM and its disks",
+	  .operands = op_name, .verb = "vm-delete", .run = cli_vm_delete },
+	{ .group = "vm", .name = "prune",
+	  .summary = "remove stopped and half-created VMs",
+	  .flags = vm_prune_flags, .verb = "vm-prune", .run = cli_vm_prune,
+	  .render = cli_render_vm_prune },
+	{ .group = "image", .name = "pull",
+	  .summary = "pull a catalog image or an OCI image",
+	  .details =
+	    "NAME is a catalog name (debian-bookworm) or an OCI reference\n"
+	    "[HOST[:PORT]/]PATH[:TAG][@sha256:DIGEST] with at least one '/'\n"
+	    "(docker.io/library/debian:12).\n",
+	  .operands = op_image, .verb = "image-pull",
+	  .check = check_image_pull, NOT_YET },
+	{ .group = "image", .name = "list", .summary = "list local images",
+	  .verb = "image-list", .render = cli_render_image_list },
+	{ .group = "image", .name = "register",
+	  .summary = "register a local ext4 rootfs as an image",
+	  .flags = image_register_flags, .operands = op_register,
+	  .check = check_image_register, .verb = "image-register" },
+	{ .group = "image", .name = "delete", .summary = "delete a local image",
+	  .operands = op_artifact, .verb = "image-delete" },
+	{ .group = "kernel", .name = "pull",
+	  .summary = "fetch a kernel bundle from the catalog",
+	  .operands = op_artifact, .verb = "kernel-pull", NOT_YET },
+	{ .group = "kernel", .name = "list", .summary = "list local kernels",
+	  .verb = "kernel-list", .render = cli_render_kernel_list },
+	{ .group = "system", .name = "install",
+	  .summary = "install and start the host services",
+	  .flags = system_install_flags, .check = check_owner, NOT_YET },
+	{ .group = "system", .name = "status",
+	  .summary = "show the state of the host services", NOT_YET },
+	{ .group = "system", .name = "restart",
+	  .summary = "restart the host services", NOT_YET },
+	{ .group = "system", .name = "uninstall",
+	  .summary = "remove the host services",
+	  .flags = system_uninstall_flags, NOT_YET },
 	{ .name = "doctor",
-	    .summary = "check that this host can run banger",
-	    .details =
-		"Runs the doctor helper directly, so it works before banger is\n"
-		"installed.  Exits 1 when a check fails.\n",
-	    .verb = "doctor",
-	    .run = cli_doctor,
-	    .render = cli_render_doctor },
+	  .summary = "check that this host can run banger",
+	  .details =
+	    "Runs the doctor helper directly, so it works before banger is\n"
+	    "installed.  Exits 1 when a check fails.\n",
+	  .verb = "doctor", .run = cli_doctor, .render = cli_render_doctor },
 	{ .name = "ssh-config",
-	    .summary = "show or install the 'ssh NAME.vm' Include",
-	    .details =
-		"Prints the Include line for ~/.ssh/config.  --install adds it,\n"
-		"in a block between '# >>> banger >>>' and '# <<< banger <<<',\n"
-		"at the top of ~/.ssh/config; --uninstall removes that block.\n"
-		"Writes ~/.config/banger/ssh_config (a Host NAME.vm per VM),\n"
-		"which vm create, run, delete and prune then keep fresh.\n",
-	    .flags = ssh_config_flags,
-	    .check = check_ssh_config,
-	    .run = cli_ssh_config },
+	  .summary = "show or install the 'ssh NAME.vm' Include",
+	  .details =
+	    "Prints the Include line for ~/.ssh/config.  --install adds it,\n"
+	    "in a block between '# >>> banger >>>' and '# <<< banger <<<',\n"
+	    "at the top of ~/.ssh/config; --uninstall removes that block.\n"
+	    "Writes ~/.config/banger/ssh_config (a Host NAME.vm per VM),\n"
+	    "which vm create, run, delete and prune then keep fresh.\n",
+	  .flags = ssh_config_flags, .check = check_ssh_config,
+	  .run = cli_ssh_config },
 	{ .name = "completion",
-	    .summary = "print a shell completion script",
-	    .details = "bash:\n"
-		       "  banger completion bash | "
-		       "sudo tee /etc/bash_completion.d/banger\n"
-		       "zsh (~/.zfunc on fpath):\n"
-		       "  banger completion zsh > ~/.zfunc/_banger\n"
-		       "fish:\n"
-		       "  banger completion fish > "
-		       "~/.config/fish/completions/banger.fish\n"
-		       "powershell:\n"
-		       "  banger completion powershell | Out-String | "
-		       "Invoke-Expression\n",
-	    .operands = op_shell,
-	    .run = cli_completion,
-	    .check = check_completion },
+	  .summary = "print a shell completion script",
+	  .details =
+	    "bash:\n"
+	    "  banger completion bash | "
+	    "sudo tee /etc/bash_completion.d/banger\n"
+	    "zsh (~/.zfunc on fpath):\n"
+	    "  banger completion zsh > ~/.zfunc/_banger\n"
+	    "fish:\n"
+	    "  banger completion fish > "
+	    "~/.config/fish/completions/banger.fish\n"
+	    "powershell:\n"
+	    "  banger completion powershell | Out-String | "
+	    "Invoke-Expression\n",
+	  .operands = op_shell, .run = cli_completion,
+	  .check = check_completion },
 };
+/* clang-format on */
 const size_t cli_ncmds = sizeof(cli_cmds) / sizeof(cli_cmds[0]);
 
 static const char *const shells[] = { "bash", "zsh", "fish", "powershell" };

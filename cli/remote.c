@@ -260,9 +260,8 @@ read_answer(int fd, const char *from, struct cli_call *c)
 		if (r < 0) {
 			if (r == -ETIMEDOUT)
 				bg_err_set(err, "timeout",
-				    "no answer from %s "
-				    "for %lld s",
-				    from, (long long)(c->silence_ms / 1000));
+				    "no answer from %s for %lld s", from,
+				    (long long)(c->silence_ms / 1000));
 			else if (r == -EMSGSIZE)
 				bg_err_set(err, "protocol",
 				    "%s sent an answer "
@@ -275,8 +274,7 @@ read_answer(int fd, const char *from, struct cli_call *c)
 				    from);
 			else
 				bg_err_set(err, "temporary",
-				    "reading the "
-				    "answer from %s failed: %s",
+				    "reading the answer from %s failed: %s",
 				    from, strerror(-r));
 			break;
 		}
@@ -284,9 +282,7 @@ read_answer(int fd, const char *from, struct cli_call *c)
 		if (!cJSON_IsObject(j)) {
 			cJSON_Delete(j);
 			bg_err_set(err, "protocol",
-			    "%s sent a line that is "
-			    "not a JSON object",
-			    from);
+			    "%s sent a line that is not a JSON object", from);
 			break;
 		}
 		ev = cJSON_GetObjectItemCaseSensitive(j, "event");
@@ -303,9 +299,7 @@ read_answer(int fd, const char *from, struct cli_call *c)
 			cJSON_Delete(j);
 			if (r < 0) {
 				bg_err_set(err, "io",
-				    "stopped reading the "
-				    "answer from %s",
-				    from);
+				    "stopped reading the answer from %s", from);
 				break;
 			}
 			continue;
@@ -432,9 +426,7 @@ send_request(int fd, const char *verb, const cJSON *req, struct bg_err *err)
 	if (jl > BG_REQ_MAX) {
 		cJSON_free(json);
 		bg_err_set(err, "bad_request",
-		    "the request is larger than %d "
-		    "bytes",
-		    BG_REQ_MAX);
+		    "the request is larger than %d bytes", BG_REQ_MAX);
 		return -EMSGSIZE;
 	}
 	buf = malloc(vl + jl + 1);

@@ -134,9 +134,7 @@ read_pub(const char *key, char *pub, size_t n, struct bg_err *err)
 		strncmp(buf, "sk-", 3) != 0)) {
 		free(buf);
 		bg_err_set(err, "bad_config",
-		    "%s is not one OpenSSH public "
-		    "key line",
-		    path);
+		    "%s is not one OpenSSH public key line", path);
 		return -EINVAL;
 	}
 	memcpy(pub, buf, len + 1);
@@ -160,9 +158,7 @@ make_key(const char *key, struct bg_err *err)
 	slash = strrchr(dir, '/');
 	if (slash == NULL || slash == dir) {
 		bg_err_set(err, "bad_config",
-		    "ssh_key_path %s is not a path "
-		    "in a directory",
-		    key);
+		    "ssh_key_path %s is not a path in a directory", key);
 		return -EINVAL;
 	}
 	*slash = '\0';
@@ -182,8 +178,7 @@ make_key(const char *key, struct bg_err *err)
 	}
 	if (bg_host_tool("ssh-keygen", NULL, keygen, sizeof(keygen)) < 0) {
 		bg_err_set(err, "not_found",
-		    "ssh-keygen is missing: install "
-		    "openssh-client");
+		    "ssh-keygen is missing: install openssh-client");
 		return -ENOENT;
 	}
 	unlink(tmp);
@@ -200,9 +195,7 @@ make_key(const char *key, struct bg_err *err)
 			r = -errno;
 			unlink(key);
 			bg_err_set(err, "temporary",
-			    "cannot put %s in place: "
-			    "%s",
-			    pub, strerror(-r));
+			    "cannot put %s in place: %s", pub, strerror(-r));
 		}
 	} else if (r == 0 && errno != EEXIST) {
 		r = -errno;
@@ -232,9 +225,8 @@ ssh_key_ensure(const char *key, char *pub, size_t n, struct bg_err *err)
 	if (access(key, F_OK) < 0) {
 		if (errno != ENOENT) {
 			bg_err_set(err, "temporary",
-			    "cannot use the ssh key "
-			    "%s: %s",
-			    key, strerror(errno));
+			    "cannot use the ssh key %s: %s", key,
+			    strerror(errno));
 			return -errno;
 		}
 		r = make_key(key, err);

@@ -340,9 +340,8 @@ user_config(char *path, size_t n, char *sshdir, size_t sn, bool *exists,
 	if (S_ISLNK(st.st_mode)) {
 		if (realpath(path, real) == NULL) {
 			bg_err_set(err, "io",
-			    "%s is a symlink banger cannot "
-			    "follow: %s",
-			    path, strerror(errno));
+			    "%s is a symlink banger cannot follow: %s", path,
+			    strerror(errno));
 			return -1;
 		}
 		if (strlen(real) >= n)
@@ -420,8 +419,7 @@ edit(struct cli_inv *inv, bool install)
 	} else {
 		if (at < 0) {
 			snprintf(msg, sizeof(msg),
-			    "not in %s: nothing to "
-			    "remove",
+			    "not in %s: nothing to remove",
 			    exists ? path : "~/.ssh/config (absent)");
 			say(inv, "uninstall", false, path, msg);
 			free(text);
@@ -431,9 +429,8 @@ edit(struct cli_inv *inv, bool install)
 		if (end < 0) {
 			free(text);
 			bg_err_set(&err, "bad_request",
-			    "%s has '%s' without "
-			    "'%s': fix it by hand",
-			    path, MARK_BEGIN, MARK_END);
+			    "%s has '%s' without '%s': fix it by hand", path,
+			    MARK_BEGIN, MARK_END);
 			return cli_fail(inv, &err);
 		}
 		end += (long)strlen(MARK_END);

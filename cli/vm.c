@@ -546,17 +546,14 @@ running_ip(struct cli_inv *inv, const char *name, int64_t silence, char *ip)
 		char *st = cli_clean(state[0] ? state : "unknown", 32, false);
 
 		bg_err_set(&err, "not_running",
-		    "VM %s is %s: start it with "
-		    "'banger vm start %s'",
-		    name, st != NULL ? st : "?", name);
+		    "VM %s is %s: start it with 'banger vm start %s'", name,
+		    st != NULL ? st : "?", name);
 		free(st);
 		r = BG_EXIT_NO;
 	} else if (strlen(addr) >= IP_MAX ||
 	    inet_pton(AF_INET, addr, &a) != 1) {
 		bg_err_set(&err, "protocol",
-		    "the service gave VM %s no IPv4 "
-		    "address",
-		    name);
+		    "the service gave VM %s no IPv4 address", name);
 		r = BG_EXIT_TEMP;
 	} else {
 		memcpy(ip, addr, strlen(addr) + 1);
@@ -773,16 +770,14 @@ boot_failed(const struct run *rn, int why)
 {
 	if (why == -ETIMEDOUT)
 		fprintf(stderr,
-		    "banger: VM %s did not answer on ssh (%s:22) "
-		    "within %d s\n",
+		    "banger: VM %s did not answer on ssh (%s:22) within %d s\n",
 		    rn->name, rn->ip, rn->ssh_timeout_s);
 	else
 		fprintf(stderr, "banger: VM %s stopped while booting\n",
 		    rn->name);
 	fprintf(stderr,
-	    "banger: VM %s kept for inspection: banger vm logs "
-	    "%s\n",
-	    rn->name, rn->name);
+	    "banger: VM %s kept for inspection: banger vm logs %s\n", rn->name,
+	    rn->name);
 	return why == -ETIMEDOUT ? BG_EXIT_TEMP : BG_EXIT_NO;
 }
 
@@ -846,8 +841,7 @@ bring_up(struct run *rn, struct cli_spec *s)
 		return remove_vm(rn) == 0 ? 128 + got_signal : BG_EXIT_TEMP;
 	if (r == -EINVAL) {
 		fprintf(stderr,
-		    "banger: the service gave VM %s no IPv4 "
-		    "address\n",
+		    "banger: the service gave VM %s no IPv4 address\n",
 		    rn->name);
 		return BG_EXIT_TEMP;
 	}

@@ -349,8 +349,7 @@ branch_build(struct cli_ws *ws)
 	snprintf(ws->tmp, sizeof(ws->tmp), "%s/banger-workspace.XXXXXX", tmp);
 	if (mkdtemp(ws->tmp) == NULL) {
 		fprintf(stderr,
-		    "banger: --branch: cannot make a directory in "
-		    "%s: %s\n",
+		    "banger: --branch: cannot make a directory in %s: %s\n",
 		    tmp, strerror(errno));
 		ws->tmp[0] = '\0';
 		return BG_EXIT_TEMP;
@@ -526,8 +525,7 @@ cli_ws_prepare(struct cli_inv *inv, struct cli_ws *ws, bool *done)
 		}
 		fflush(stdout);
 		fprintf(stderr,
-		    "%zu files, %llu bytes (dry run: no VM "
-		    "created)\n",
+		    "%zu files, %llu bytes (dry run: no VM created)\n",
 		    ws->nfiles, ws->bytes);
 		*done = true;
 		return 0;

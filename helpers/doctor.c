@@ -308,8 +308,7 @@ check_vmm(struct doctor *d, const struct bg_vmm *v)
 	if (r < 0 && bin != NULL) {
 		add(d, v->name, need ? FAIL : WARN, fix, "%s %s: %s%s", bin,
 		    bin[0] == '/' ?
-			"is not an executable "
-			"file" :
+			"is not an executable file" :
 			"is not in /usr/local/sbin, /usr/local/bin, "
 			"/usr/sbin, /usr/bin, /sbin or /bin",
 		    strerror(-r), after);
@@ -374,8 +373,7 @@ check_config(struct doctor *d)
 		    d->cfg.path != NULL ? d->cfg.path : "?");
 	for (i = 0; i < d->cfg.n_warnings; i++)
 		add(d, "config", WARN,
-		    "remove or correct the key "
-		    "(docs/config.md lists them)",
+		    "remove or correct the key (docs/config.md lists them)",
 		    "%s", d->cfg.warnings[i]);
 }
 

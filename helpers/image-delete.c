@@ -43,8 +43,7 @@ act(struct bg_req *rq, cJSON **result, struct bg_err *err)
 		r = 0;
 	if (r == -ENOENT)
 		bg_err_set(err, "not_found",
-		    "no image named \"%s\": banger image "
-		    "list shows the images",
+		    "no image named \"%s\": banger image list shows the images",
 		    name);
 	else if (r == -EACCES || r == -EPERM)
 		bg_err_set(err, "permission_denied",

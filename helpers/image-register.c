@@ -148,8 +148,7 @@ act(struct bg_req *rq, cJSON **result, struct bg_err *err)
 	snprintf(tmp, sizeof(tmp), ".register-%s-%ld", name, (long)getpid());
 	if (mkdirat(dfd, tmp, 0755) < 0 || fchmodat(dfd, tmp, 0755, 0) < 0) {
 		bg_err_set(err, "temporary",
-		    "cannot make a directory in the "
-		    "images directory: %s",
+		    "cannot make a directory in the images directory: %s",
 		    strerror(errno));
 		return -errno;
 	}
@@ -202,9 +201,7 @@ act(struct bg_req *rq, cJSON **result, struct bg_err *err)
 			    name);
 		else
 			bg_err_set(err, "temporary",
-			    "cannot install the image: "
-			    "%s",
-			    strerror(-r));
+			    "cannot install the image: %s", strerror(-r));
 		return r;
 	}
 	*result = cJSON_CreateObject();

@@ -264,9 +264,7 @@ act(struct bg_req *rq, cJSON **result, struct bg_err *err)
 	sfd = bg_vm_dir(BG_DIR_STATE, name);
 	if (sfd == -ENOENT)
 		bg_err_set(err, "not_found",
-		    "no VM named \"%s\": banger vm list "
-		    "shows the VMs",
-		    name);
+		    "no VM named \"%s\": banger vm list shows the VMs", name);
 	else if (sfd < 0)
 		bg_err_set(err, "bad_request",
 		    "the directory of VM \"%s\" is a "
@@ -283,14 +281,12 @@ act(struct bg_req *rq, cJSON **result, struct bg_err *err)
 	for (i = 0; r < 0 && i < sizeof(why) / sizeof(why[0]); i++)
 		if (why[i].e == r)
 			bg_err_set(err, why[i].code,
-			    "the run directory of VM "
-			    "\"%s\" %s",
-			    name, why[i].what);
+			    "the run directory of VM \"%s\" %s", name,
+			    why[i].what);
 	if (r < 0 && err->code[0] == '\0')
 		bg_err_set(err, "temporary",
-		    "cannot open the run directory of VM "
-		    "\"%s\": %s",
-		    name, strerror(-r));
+		    "cannot open the run directory of VM \"%s\": %s", name,
+		    strerror(-r));
 	if (r < 0)
 		return r;
 	if (bg_lock_held_at(rfd, "lock") != 0) {

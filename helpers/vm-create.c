@@ -333,9 +333,7 @@ reserve(struct bg_req *rq, int *clock, struct bg_err *err)
 			    h.vm.name, h.vm.name);
 		else
 			bg_err_set(err, "temporary",
-			    "cannot make the VM "
-			    "directory: %s",
-			    strerror(-r));
+			    "cannot make the VM directory: %s", strerror(-r));
 		return r;
 	}
 	bg_req_on_fail(rq, unmake, NULL);
@@ -470,52 +468,33 @@ act(struct bg_req *rq, cJSON **result, struct bg_err *err)
 	return 0;
 }
 
+/* The request: one field a block, packed; kept as written. */
+/* clang-format off */
 static const struct bg_field fields[] = {
 	BG_F_NAME,
 	BG_F_ARTIFACT("image", true),
 	BG_F_ARTIFACT("kernel", false),
-	{ .key = "vcpu",
-	    .type = BG_T_INT,
-	    .required = true,
-	    .min = BG_VCPU_MIN,
-	    .max = BG_VCPU_MAX },
-	{ .key = "memory_mib",
-	    .type = BG_T_INT,
-	    .required = true,
-	    .min = BG_MEMORY_MIN_MIB,
-	    .max = BG_MEMORY_MAX_MIB },
-	{ .key = "disk_bytes",
-	    .type = BG_T_INT,
-	    .required = true,
-	    .min = (int64_t)BG_DISK_MIN,
-	    .max = (int64_t)BG_DISK_MAX },
-	{ .key = "ssh_pubkey",
-	    .type = BG_T_STR,
-	    .required = true,
-	    .max = PUBKEY_MAX,
-	    .valid = pubkey_valid,
+	{ .key = "vcpu", .type = BG_T_INT, .required = true,
+	    .min = BG_VCPU_MIN, .max = BG_VCPU_MAX },
+	{ .key = "memory_mib", .type = BG_T_INT, .required = true,
+	    .min = BG_MEMORY_MIN_MIB, .max = BG_MEMORY_MAX_MIB },
+	{ .key = "disk_bytes", .type = BG_T_INT, .required = true,
+	    .min = (int64_t)BG_DISK_MIN, .max = (int64_t)BG_DISK_MAX },
+	{ .key = "ssh_pubkey", .type = BG_T_STR, .required = true,
+	    .max = PUBKEY_MAX, .valid = pubkey_valid,
 	    .what = "one OpenSSH public key line (ssh-ed25519 ...)" },
-	{ .key = "vmm",
-	    .type = BG_T_STR,
-	    .required = true,
-	    .max = 31,
-	    .valid = vmm_known,
-	    .what = "a VMM: qemu or firecracker" },
-	{ .key = "vmm_bin",
-	    .type = BG_T_STR,
-	    .max = BG_VMM_BIN_MAX,
+	{ .key = "vmm", .type = BG_T_STR, .required = true, .max = 31,
+	    .valid = vmm_known, .what = "a VMM: qemu or firecracker" },
+	{ .key = "vmm_bin", .type = BG_T_STR, .max = BG_VMM_BIN_MAX,
 	    .valid = bg_abs_path_valid,
 	    .what = "the VMM binary, an absolute path without . or .." },
-	{ .key = "accel",
-	    .type = BG_T_STR,
-	    .required = true,
-	    .max = 7,
-	    .valid = accel_known,
-	    .what = "\"tcg\" or \"kvm\"" },
+	{ .key = "accel", .type = BG_T_STR, .required = true, .max = 7,
+	    .valid = accel_known, .what = "\"tcg\" or \"kvm\"" },
 	{ .key = "file_sync", .type = BG_T_ARRAY, .max = 64 },
 	BG_F_BOOL("workspace"),
 	{ NULL },
 };
+/* clang-format on */
 
 BG_VERB(.name = "vm-create", .flags = BG_VERB_PAYLOAD, .fields = fields,
     .validate = validate, .act = act);

@@ -73,8 +73,7 @@ act(struct bg_req *rq, cJSON **result, struct bg_err *err)
 		r = bg_vm_cmdline(&h.vm, dns, 0, cmdline, sizeof(cmdline));
 		if (r < 0)
 			bg_err_set(err, "internal",
-			    "cannot build the kernel "
-			    "command line: %s",
+			    "cannot build the kernel command line: %s",
 			    strerror(-r));
 		else
 			r = h.vm.vmm->boot(&h, cmdline, err);

@@ -39,13 +39,11 @@ struct ctx {
 	struct bg_err *err;
 };
 
-static const char *const type_name[] = {
-	[BG_TOML_TABLE] = "a table",
+static const char *const type_name[] = { [BG_TOML_TABLE] = "a table",
 	[BG_TOML_ARRAY] = "an array",
 	[BG_TOML_STRING] = "a string",
 	[BG_TOML_INT] = "an integer",
-	[BG_TOML_BOOL] = "a boolean",
-};
+	[BG_TOML_BOOL] = "a boolean" };
 
 /* An error at node n: "FILE:LINE:COL: msg". */
 __attribute__((format(printf, 3, 4))) static int

@@ -75,8 +75,7 @@ bg_dispatch_main(const struct bg_dispatch *d)
 		r = bg_path_helper(path, sizeof(path), d->prefix, verb);
 	if (r < 0) {
 		bg_err_set(&err, "internal",
-		    "bad helper directory: %s (check "
-		    "BANGER_LIBEXECDIR)",
+		    "bad helper directory: %s (check BANGER_LIBEXECDIR)",
 		    strerror(-r));
 		return answer(&err, true);
 	}

@@ -121,8 +121,7 @@ walk(struct bg_ext4 *x, const char *path, size_t n, bool make, ext2_ino_t *out,
 		}
 		if (k >= sizeof(name)) {
 			bg_err_set(err, "bad_request",
-			    "\"%.200s\": a name is "
-			    "longer than 255 bytes",
+			    "\"%.200s\": a name is longer than 255 bytes",
 			    path);
 			return -ENAMETOOLONG;
 		}
@@ -210,9 +209,7 @@ place(struct bg_ext4 *x, const char *path_in, char *path, size_t cap,
 		return 0;
 	}
 	bg_err_set(err, "bad_request",
-	    "cannot write \"%.200s\": it exists "
-	    "already",
-	    path);
+	    "cannot write \"%.200s\": it exists already", path);
 	return -EEXIST;
 }
 
@@ -371,8 +368,7 @@ bg_ext4_symlink(struct bg_ext4 *x, const char *path_in, const char *target,
 
 	if (target == NULL || target[0] == '\0' || strlen(target) >= 4096) {
 		bg_err_set(err, "bad_request",
-		    "\"%.200s\": a symlink needs a "
-		    "target of 1 to 4095 bytes",
+		    "\"%.200s\": a symlink needs a target of 1 to 4095 bytes",
 		    path_in);
 		return -EINVAL;
 	}
@@ -469,9 +465,8 @@ ext4_entry(void *ctx, struct archive *in, struct archive_entry *e,
 	r = bg_ext4_file(x, path, perm, mtime, archive_rd, &d, err);
 	if (r == -EBADMSG)
 		bg_err_set(err, "bad_request",
-		    "cannot read \"%.200s\" from "
-		    "the stream: %s",
-		    path, archive_error_string(in));
+		    "cannot read \"%.200s\" from the stream: %s", path,
+		    archive_error_string(in));
 	return r;
 }
 

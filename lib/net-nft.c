@@ -41,21 +41,15 @@ bg_net_nft_ensure(const char *bridge, const char *subnet, struct bg_err *err)
 	int r;
 
 	snprintf(rules, sizeof(rules),
-	    "table ip banger\n"
-	    "delete table ip banger\n"
-	    "table ip banger {\n"
-	    "  chain postrouting {\n"
+	    "table ip banger\ndelete table ip banger\n"
+	    "table ip banger {\n  chain postrouting {\n"
 	    "    type nat hook postrouting priority srcnat; policy accept;\n"
 	    "    ip saddr %s ip daddr != %s masquerade\n"
-	    "  }\n"
-	    "  chain forward {\n"
+	    "  }\n  chain forward {\n"
 	    "    type filter hook forward priority filter; policy accept;\n"
-	    "    iifname \"%s\" ip saddr %s accept\n"
-	    "    iifname \"%s\" drop\n"
+	    "    iifname \"%s\" ip saddr %s accept\n    iifname \"%s\" drop\n"
 	    "    oifname \"%s\" ct state established,related accept\n"
-	    "    oifname \"%s\" drop\n"
-	    "  }\n"
-	    "}\n",
+	    "    oifname \"%s\" drop\n  }\n}\n",
 	    subnet, subnet, bridge, subnet, bridge, bridge, bridge);
 	nft = nft_ctx_new(NFT_CTX_DEFAULT);
 	if (nft == NULL) {

@@ -20,13 +20,11 @@
 #define BG_LIBEXECDIR "/usr/local/libexec/banger"
 #endif
 
-static const char *const roots[] = {
-	[BG_DIR_ETC] = "/etc/banger",
+static const char *const roots[] = { [BG_DIR_ETC] = "/etc/banger",
 	[BG_DIR_STATE] = "/var/lib/banger",
 	[BG_DIR_CACHE] = "/var/cache/banger",
 	[BG_DIR_RUN] = "/run/banger",
-	[BG_DIR_ROOTRUN] = "/run/banger-root",
-};
+	[BG_DIR_ROOTRUN] = "/run/banger-root" };
 
 /* Absolute, no empty-dot-dotdot games, not too long. */
 static bool

@@ -111,8 +111,7 @@ bg_untar_stream(bg_untar_read_fn *rd, void *arg,
 			    "reading the tar stream: %s", strerror(s.error));
 		else
 			bg_err_set(err, "bad_request",
-			    "the stream is not a tar "
-			    "archive: %s",
+			    "the stream is not a tar archive: %s",
 			    archive_error_string(in));
 		r = s.error ? -s.error : -EBADMSG;
 		goto done;
@@ -152,8 +151,7 @@ bg_untar_stream(bg_untar_read_fn *rd, void *arg,
 		}
 		if (++st->entries > lim->max_entries) {
 			bg_err_set(err, "bad_request",
-			    "the archive has more "
-			    "than %llu entries",
+			    "the archive has more than %llu entries",
 			    (unsigned long long)lim->max_entries);
 			r = -EFBIG;
 			break;
@@ -175,8 +173,7 @@ bg_untar_stream(bg_untar_read_fn *rd, void *arg,
 		if (strlen(path) >= sizeof(pbuf) ||
 		    (hl != NULL && strlen(hl) >= sizeof(hbuf))) {
 			bg_err_set(err, "bad_request",
-			    "a path in the archive is "
-			    "longer than %d bytes",
+			    "a path in the archive is longer than %d bytes",
 			    PATH_MAX - 1);
 			r = -ENAMETOOLONG;
 			break;
@@ -188,9 +185,8 @@ bg_untar_stream(bg_untar_read_fn *rd, void *arg,
 		if (r < 0) {
 			if (s.error) {
 				bg_err_set(err, "temporary",
-				    "cannot unpack "
-				    "\"%.200s\": %s",
-				    path, strerror(s.error));
+				    "cannot unpack \"%.200s\": %s", path,
+				    strerror(s.error));
 				r = -s.error;
 			}
 			break;
@@ -251,9 +247,7 @@ disk_entry(void *ctx, struct archive *in, struct archive_entry *e,
 		if (ar != ARCHIVE_EOF) {
 			bg_err_set(err,
 			    disk_errno(out) ? "temporary" : "bad_request",
-			    "cannot unpack \"%.200s\": "
-			    "%s",
-			    path,
+			    "cannot unpack \"%.200s\": %s", path,
 			    archive_error_string(out) ?
 				archive_error_string(out) :
 				archive_error_string(in));
@@ -313,8 +307,7 @@ bg_untar(int dirfd, bg_untar_read_fn *rd, void *arg,
 	umask(old_umask);
 	if (fchdir(cwd) < 0 && r == 0) {
 		bg_err_set(err, "temporary",
-		    "cannot return to the working "
-		    "directory: %s",
+		    "cannot return to the working directory: %s",
 		    strerror(errno));
 		r = -errno;
 	}

@@ -111,8 +111,7 @@ bg_vm_open(const char *name, unsigned flags, struct bg_vmh *h,
 			    "cannot make the run directory of VM \"%s\": %s",
 			    name,
 			    r == -ELOOP || r == -ENOTDIR ?
-				"it is a symlink or not "
-				"a directory" :
+				"it is a symlink or not a directory" :
 				strerror(-r));
 			bg_vm_close(h);
 			return r;
@@ -243,13 +242,9 @@ bg_vm_state(const struct bg_vmh *h)
 const char *
 bg_vm_state_name(enum bg_vm_state s)
 {
-	static const char *const names[] = {
-		[BG_VM_RUNNING] = "running",
-		[BG_VM_STOPPED] = "stopped",
-		[BG_VM_CREATING] = "creating",
-		[BG_VM_BROKEN] = "broken",
-		[BG_VM_UNKNOWN] = "unknown",
-	};
+	/* In the order of enum bg_vm_state. */
+	static const char *const names[] = { "running", "stopped", "creating",
+		"broken", "unknown" };
 
 	return (unsigned)s < sizeof(names) / sizeof(names[0]) ? names[s] :
 								"unknown";

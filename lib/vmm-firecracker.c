@@ -439,8 +439,7 @@ fc_boot(const struct bg_vmh *h, const char *cmdline, struct bg_err *err)
 	    bg_vm_path(h, BG_VMF_ROOTFS, rootfs, sizeof(rootfs)) < 0 ||
 	    bg_vm_path(h, BG_VMF_WORK, work, sizeof(work)) < 0) {
 		bg_err_set(err, "internal",
-		    "firecracker: VM \"%s\" has no valid "
-		    "slot or paths",
+		    "firecracker: VM \"%s\" has no valid slot or paths",
 		    vm->name);
 		return -EINVAL;
 	}

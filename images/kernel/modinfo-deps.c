@@ -132,9 +132,8 @@ unpack(const char *tool, const char *path, size_t *len)
 		if (n == cap) {
 			if (cap >= MAXMOD)
 				die(EX_BAD,
-				    "%s: more than %u bytes "
-				    "decompressed",
-				    path, MAXMOD);
+				    "%s: more than %u bytes decompressed", path,
+				    MAXMOD);
 			cap = cap ? cap * 2 : 1 << 20;
 			buf = xrealloc(buf, cap);
 		}
@@ -429,8 +428,7 @@ deps_cb(const char *v, size_t n, void *arg)
 		if (!c->soft) {
 			if ((d = lookup(tok)) == NULL)
 				die(EX_BAD,
-				    "%s depends on %s, which is not "
-				    "in %s",
+				    "%s depends on %s, which is not in %s",
 				    c->m->name, tok, moddir);
 			if (d->state == 1)
 				die(EX_BAD, "dependency cycle: %s -> %s",
@@ -490,8 +488,7 @@ main(int argc, char **argv)
 				visit(m);
 			else if (is_builtin(want))
 				fprintf(stderr,
-				    "%s: note: %s is built into "
-				    "the kernel\n",
+				    "%s: note: %s is built into the kernel\n",
 				    prog, want);
 			else
 				die(EX_BAD, "no module %s in %s", want, moddir);
@@ -499,8 +496,7 @@ main(int argc, char **argv)
 		}
 	} else {
 		fprintf(stderr,
-		    "usage: %s MODDIR MODULE...\n"
-		    "       %s -F FIELD FILE.ko\n",
+		    "usage: %s MODDIR MODULE...\n       %s -F FIELD FILE.ko\n",
 		    prog, prog);
 		return EX_BAD;
 	}

@@ -119,9 +119,7 @@ bzimage(int fd, const char *path, uint64_t size)
 	readat(fd, path, h, sizeof(h), 0);
 	if (memcmp(h + 0x202, "HdrS", 4) != 0)
 		die(EX_BAD,
-		    "%s: no \"HdrS\" magic at 0x202: not an x86 "
-		    "bzImage",
-		    path);
+		    "%s: no \"HdrS\" magic at 0x202: not an x86 bzImage", path);
 	if (h[0x1fe] != 0x55 || h[0x1ff] != 0xaa)
 		die(EX_BAD, "%s: boot_flag at 0x1fe is not 0xaa55", path);
 	version = h[0x206] | h[0x207] << 8;
@@ -333,8 +331,7 @@ main(int argc, char **argv)
 	if ((argc == 2 || argc == 3) && argv[1][0] != '-')
 		return extract(argv[1], argc == 3 ? argv[2] : NULL);
 	fprintf(stderr,
-	    "usage: %s BZIMAGE [OUT]\n"
-	    "       %s --info BZIMAGE\n"
+	    "usage: %s BZIMAGE [OUT]\n       %s --info BZIMAGE\n"
 	    "       %s --check-pvh VMLINUX\n",
 	    prog, prog, prog);
 	return EX_BAD;

@@ -1846,8 +1846,7 @@ open_log(const char *path)
 	}
 	e = errno;
 	fc_log("main",
-	    "Could not initialize logger: Failed to open target "
-	    "file: %s",
+	    "Could not initialize logger: Failed to open target file: %s",
 	    os_error(e, eb, sizeof(eb)));
 	fprintf(stderr, "Error: LoggerInitialization(LoggerUpdateError(%s))\n",
 	    os_error_debug(e, eb, sizeof(eb)));
@@ -1861,9 +1860,7 @@ api_sock_error(const char *path)
 {
 	if (errno == EADDRINUSE)
 		fprintf(stderr,
-		    "Error: RunWithApi(FailedToBindSocket("
-		    "\"%s\"))\n",
-		    path);
+		    "Error: RunWithApi(FailedToBindSocket(\"%s\"))\n", path);
 	else
 		fprintf(stderr,
 		    "Error: RunWithApi("

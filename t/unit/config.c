@@ -186,30 +186,17 @@ test_all_keys(void)
 	char want[256];
 	int r;
 
-	r = load("# every key\n"
-		 "default_image_name = \"my-image-2\"\n"
+	r = load("# every key\ndefault_image_name = \"my-image-2\"\n"
 		 "ssh_key_path = \"~/.ssh/banger\"\n"
 		 "firecracker_bin = \"/opt/fc/firecracker\"\n"
-		 "vmm = \"firecracker\"\n"
-		 "qemu_accel = \"tcg\"\n"
-		 "\n"
-		 "[vm_defaults]\n"
-		 "vcpu = 4\n"
-		 "memory_mib = 4096\n"
-		 "disk_size = \"16G\"\n"
-		 "\n"
-		 "[[file_sync]]\n"
-		 "host = \"~/.aws\"\n"
-		 "guest = \"~/.aws\"\n"
-		 "\n"
-		 "[[file_sync]]\n"
-		 "host = \"~/.config/gh/hosts.yml\"\n"
-		 "guest = \"/root/.config/gh/hosts.yml\"\n"
-		 "\n"
-		 "[[file_sync]]\n"
-		 "host = \"~/bin/my-script\"\n"
-		 "guest = \"~/bin/my-script\"\n"
-		 "mode = \"0755\"\n",
+		 "vmm = \"firecracker\"\nqemu_accel = \"tcg\"\n"
+		 "\n[vm_defaults]\nvcpu = 4\nmemory_mib = 4096\n"
+		 "disk_size = \"16G\"\n\n[[file_sync]]\nhost = \"~/.aws\"\n"
+		 "guest = \"~/.aws\"\n\n"
+		 "[[file_sync]]\nhost = \"~/.config/gh/hosts.yml\"\n"
+		 "guest = \"/root/.config/gh/hosts.yml\"\n\n"
+		 "[[file_sync]]\nhost = \"~/bin/my-script\"\n"
+		 "guest = \"~/bin/my-script\"\nmode = \"0755\"\n",
 	    &c, &err);
 	is_int(r, 0, "full config loads");
 	if (r < 0)
@@ -510,11 +497,9 @@ test_types(void)
 	fails("vmm = 1\n", "1:1: vmm must be a string");
 	fails("[qemu_accel]\n", "1:1: qemu_accel must be a string");
 	fails("vm_defaults = 1\n",
-	    "1:1: vm_defaults must be a table "
-	    "([vm_defaults])");
+	    "1:1: vm_defaults must be a table ([vm_defaults])");
 	fails("[[vm_defaults]]\nvcpu = 1\n",
-	    "1:1: vm_defaults must be a table "
-	    "([vm_defaults])");
+	    "1:1: vm_defaults must be a table ([vm_defaults])");
 	fails("file_sync = 1\n",
 	    "1:1: file_sync must be an array of tables: "
 	    "write each entry as a [[file_sync]] section");
@@ -532,8 +517,7 @@ test_types(void)
 	fails("vmm = \"qemu\"\nvmm = \"auto\"\n",
 	    "2:1: duplicate key 'vmm' (first defined at line 1)");
 	fails("[vm_defaults]\nvcpu = 1.5\n",
-	    "2:8: floats are not supported in "
-	    "banger's config; use an integer");
+	    "2:8: floats are not supported in banger's config; use an integer");
 }
 
 static void
@@ -608,8 +592,7 @@ test_file_sync(void)
 	      "  [[ file_sync ]]\nhost = \"~/b\"\n",
 	    "4:3: file_sync entry 2 (line 4): guest is missing");
 	fails("[[file_sync]]\n",
-	    "1:1: file_sync entry 1 (line 1): host is "
-	    "missing");
+	    "1:1: file_sync entry 1 (line 1): host is missing");
 	fails("[[file_sync]]\nhost = \"~/a\"\nguest = \"~/a\"\nmode = 755\n",
 	    "4:1: file_sync entry 1 (line 1): mode must be a string of octal "
 	    "digits like \"0755\"");
@@ -719,8 +702,7 @@ test_inline_tables(void)
 	bg_config_free(&t);
 
 	/* Two entries, like two [[file_sync]] sections. */
-	r = load("file_sync = [\n"
-		 "  { host = \"~/a\", guest = \"~/a\" },\n"
+	r = load("file_sync = [\n  { host = \"~/a\", guest = \"~/a\" },\n"
 		 "  { host = \"~/b\", guest = \"/root/b\", mode = \"0755\" },\n"
 		 "]\n",
 	    &c, &err);

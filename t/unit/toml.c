@@ -301,8 +301,7 @@ test_structure_errors(void)
 	    "t.toml:4:1: table 'b' (line 1) cannot be extended with dotted "
 	    "keys here");
 	fails("[a]\n[a.b]\n[a]\n",
-	    "t.toml:3:2: table [a] is defined twice "
-	    "(first at line 1)");
+	    "t.toml:3:2: table [a] is defined twice (first at line 1)");
 	fails("a = 1\na.b = 2\n",
 	    "t.toml:2:1: key 'a' is already defined "
 	    "(line 1) and is not a table");
@@ -370,14 +369,12 @@ test_syntax_errors(void)
 	    "t.toml:1:3: expected ']' to end the table header, "
 	    "found end of file");
 	fails("[a b]\n",
-	    "t.toml:1:4: expected ']' to end the table header, "
-	    "found 'b'");
+	    "t.toml:1:4: expected ']' to end the table header, found 'b'");
 	fails("[[a]\n",
 	    "t.toml:1:5: expected ']]' to end the table header, "
 	    "found end of line");
 	fails("[[a] ]\n",
-	    "t.toml:1:5: expected ']]' to end the table header, "
-	    "found ' '");
+	    "t.toml:1:5: expected ']]' to end the table header, found ' '");
 	fails("[]\n", "t.toml:1:2: expected a key, found ']'");
 	fails("[a.]\n", "t.toml:1:4: expected a key, found ']'");
 	fails("[[]]\n", "t.toml:1:3: expected a key, found ']'");
@@ -397,11 +394,9 @@ test_string_errors(void)
 	fails("a = 'abc\nb = 1'\n",
 	    "t.toml:1:5: unterminated string (no closing ')");
 	fails("\n\na = \"\"\"abc\n\ndef\"\"\n",
-	    "t.toml:3:5: unterminated string "
-	    "(no closing \"\"\")");
+	    "t.toml:3:5: unterminated string (no closing \"\"\")");
 	fails("a = '''abc''\n",
-	    "t.toml:1:5: unterminated string "
-	    "(no closing ''')");
+	    "t.toml:1:5: unterminated string (no closing ''')");
 	fails("\"k = 1\n", "t.toml:1:1: unterminated string (no closing \")");
 	fails("a = \"\\x41\"", "t.toml:1:6: invalid escape sequence '\\x'");
 	fails("a = \"ok\\e\"", "t.toml:1:8: invalid escape sequence '\\e'");
@@ -414,8 +409,7 @@ test_string_errors(void)
 	    "t.toml:1:7: invalid escape sequence: backslash followed by "
 	    "end of line");
 	fails("a = \"\"\"x\\ y\"\"\"",
-	    "t.toml:1:9: invalid escape sequence: "
-	    "backslash followed by ' '");
+	    "t.toml:1:9: invalid escape sequence: backslash followed by ' '");
 	fails("a = \"\\u00\"",
 	    "t.toml:1:6: \\u must be followed by 4 hexadecimal digits");
 	fails("a = \"\\u00G0\"",
@@ -444,19 +438,15 @@ static void
 test_text_errors(void)
 {
 	fails("a = \"\x01\"",
-	    "t.toml:1:6: control character U+0001 is not "
-	    "allowed");
+	    "t.toml:1:6: control character U+0001 is not allowed");
 	fails("a = 1\n# esc \x1b[31m\n",
-	    "t.toml:2:7: control character U+001B "
-	    "is not allowed");
+	    "t.toml:2:7: control character U+001B is not allowed");
 	fails("a = '\x7f'",
 	    "t.toml:1:6: control character U+007F is not allowed");
 	fails("a = \"\"\"\x0c\"\"\"",
-	    "t.toml:1:8: control character U+000C is "
-	    "not allowed");
+	    "t.toml:1:8: control character U+000C is not allowed");
 	fails("a = \"\xc3\xa9\x0b\"",
-	    "t.toml:1:8: control character U+000B is "
-	    "not allowed");
+	    "t.toml:1:8: control character U+000B is not allowed");
 	fails_n("a = 1\nb = \"x\0y\"\n", 16, "t.toml:2:7: NUL byte in the file",
 	    "NUL byte");
 	fails_n("\0", 1, "t.toml:1:1: NUL byte in the file", "only a NUL");
@@ -627,8 +617,7 @@ test_inline_errors(void)
 	fails("a = {\n}",
 	    "t.toml:1:6: end of line inside an inline table; "
 	    "an inline table must be on one line (close it "
-	    "with '}' before the line ends, or use a [table] "
-	    "section)");
+	    "with '}' before the line ends, or use a [table] section)");
 	fails("a = {\r\n}",
 	    "t.toml:1:6: end of line inside an inline "
 	    "table; an inline table must be on one line "

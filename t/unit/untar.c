@@ -578,9 +578,7 @@ main(void)
 	tb_close(&t);
 	r = untar("file-over-symlink", t.buf, t.len, 4096, &nolim);
 	ntop++;
-	ok(outside_intact(ntop),
-	    "file-over-symlink: witness untouched "
-	    "(r=%d)",
+	ok(outside_intact(ntop), "file-over-symlink: witness untouched (r=%d)",
 	    r);
 	ok(r < 0 || mode_of(tfd, "ln", S_IFREG) == 0644,
 	    "file-over-symlink: either refused or ln is now a file");

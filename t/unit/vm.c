@@ -401,8 +401,7 @@ test_drivers(const struct bg_vm *vm)
 	is_str(bg_vmm_qemu.tool, "qemu-system-x86_64", "  its tool");
 	ok(!bg_vmm_qemu.needs_kvm && !bg_vmm_qemu.console_on_stdout &&
 		bg_vmm_qemu.log_name == NULL,
-	    "  no KVM needed, serial to a file, "
-	    "no log of its own");
+	    "  no KVM needed, serial to a file, no log of its own");
 	ok(bg_vmm_qemu.boot == NULL && bg_vmm_qemu.quit != NULL &&
 		bg_vmm_qemu.shutdown != NULL,
 	    "  no boot step, shutdown and quit");
@@ -828,8 +827,7 @@ test_cmdline(const struct bg_vm *vm)
 	is_int(bg_vm_cmdline(&v, "172.16.0.1", 2596096, buf, sizeof(buf)), 0,
 	    "cmdline: Firecracker, 2 vCPUs, a TSC given");
 	ok(strstr(buf, "tsc") == NULL,
-	    "  no TSC words (the guest is not "
-	    "emulated, whatever accel says)");
+	    "  no TSC words (the guest is not emulated, whatever accel says)");
 	v.vmm = NULL;
 	is_int(bg_vm_cmdline(&v, "172.16.0.1", 0, buf, sizeof(buf)), -EINVAL,
 	    "cmdline: a VM without a driver refused");
@@ -1313,8 +1311,7 @@ test_connect(void)
 	t0 = bg_now_ms();
 	fd = bg_vmm_connect(path, t0 + 5000, BG_CONNECT_WAIT);
 	ok(fd >= 0,
-	    "bg_vmm_connect: a backlog emptied 200 ms later: "
-	    "connected");
+	    "bg_vmm_connect: a backlog emptied 200 ms later: connected");
 	ok(bg_now_ms() - t0 >= 150, "  once there was room (%lld ms)",
 	    (long long)(bg_now_ms() - t0));
 	kill(pid, SIGKILL);
@@ -1694,8 +1691,7 @@ fc_server(int lfd)
 	c = accept(lfd, NULL, NULL);
 	expect_req(c,
 	    fc_put("/network-interfaces/eth0",
-		"{\"iface_id\":"
-		"\"eth0\",\"guest_mac\":\"06:00:ac:10:00:02\","
+		"{\"iface_id\":\"eth0\",\"guest_mac\":\"06:00:ac:10:00:02\","
 		"\"host_dev_name\":\"bgtap2\"}"));
 	put(c, NC);
 	close(c);
@@ -1796,8 +1792,7 @@ test_fc(struct bg_vmh *h)
 	is_int(st, 200, "  200");
 	is_str(cJSON_GetStringValue(cJSON_GetObjectItem(reply, "state")),
 	    "Not started",
-	    "  the body, read in pieces, header names in any "
-	    "case");
+	    "  the body, read in pieces, header names in any case");
 	ok(fcntl(fd, F_GETFD) >= 0, "  the fd is left open");
 	cJSON_Delete(reply);
 	close(fd);
