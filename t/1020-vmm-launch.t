@@ -46,6 +46,7 @@ test_expect_success 'no run directory: refused, nothing launched (vm start makes
 '
 
 if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
+	owner_libexec || exit 1
 	# A VMM that says who it runs as, then waits: vmm_bin in vm.json.
 	mkdir -p "$TRASH/fc" && chmod 0755 "$TRASH/fc" &&
 	printf '#!/bin/sh\nid -u >"%s/fc/ran-as"\necho "$@" >"%s/fc/argv"\nexec sleep 60\n' \

@@ -8,6 +8,7 @@
 #   test_skip 'title' 'reason'  (a failure when BANGER_NO_SKIP=1, as in CI)
 #   test_todo 'title' 'reason'  (known missing; TAP TODO)
 #   at_exit 'cmd'             run at exit, even when the script dies
+#   owner_libexec             helpers copied where another uid can run them
 #   test_done
 #
 # Each script runs in its own trash directory with a private state root:
@@ -126,6 +127,15 @@ test_skip() {
 test_todo() {
 	_t_n=$((_t_n + 1))
 	echo "not ok $_t_n - $1 # TODO $2"
+}
+
+# owner_libexec: the helpers, copied where another uid can run them (the
+# checkout may sit in a 0700 home); sets X and BANGER_LIBEXECDIR there.
+owner_libexec() {
+	cp -a "$B/libexec/banger" "$TRASH/libexec" &&
+	    chmod 0755 "$TRASH/libexec" &&
+	    export BANGER_LIBEXECDIR="$TRASH/libexec" &&
+	    X=$TRASH/libexec
 }
 
 test_done() {
