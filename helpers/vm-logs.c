@@ -20,6 +20,29 @@
 
 static struct bg_vmh h = BG_VMH_INIT;
 
+/*
+ * How many bytes at the end of buf[0..n) begin a UTF-8 character that
+ * the buffer cuts short (0 to 3, never all n).
+ */
+static ssize_t
+cut_short(const char *buf, ssize_t n)
+{
+	ssize_t k;
+
+	for (k = 1; k <= 3 && k < n; k++) {
+		unsigned char c = (unsigned char)buf[n - k];
+
+		if ((c & 0xc0) == 0x80)
+			continue; /* a continuation byte: look further back */
+		if ((c >= 0xc0 && c < 0xe0 && k < 2) ||
+		    (c >= 0xe0 && c < 0xf0 && k < 3) ||
+		    (c >= 0xf0 && c < 0xf8 && k < 4))
+			return k;
+		return 0;
+	}
+	return 0;
+}
+
 /* Send what the log has from *off on; returns -errno if the client is gone. */
 static int
 drain(int fd, off_t *off, uint64_t *sent)
@@ -31,6 +54,13 @@ drain(int fd, off_t *off, uint64_t *sent)
 		cJSON *f = cJSON_CreateObject();
 		int r;
 
+		/*
+		 * An answer is UTF-8 (lib/proto-answer.c makes each byte
+		 * that is not a '?'): a character cut in two by a full
+		 * buffer is left whole for the next line.
+		 */
+		if (n == (ssize_t)sizeof(buf) - 1)
+			n -= cut_short(buf, n);
 		buf[n] = '\0';
 		/* JSON strings cannot carry NUL: the console may. */
 		for (ssize_t i = 0; i < n; i++)

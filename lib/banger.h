@@ -31,7 +31,11 @@
 #define BG_VERB_MAX 32
 #define BG_REQ_MAX 65536 /* one request line, newline excluded */
 #define BG_ANSWER_LINE_MAX (1 << 20) /* one answer line read by clients */
-#define BG_READ_TIMEOUT_MS 10000 /* deadline for reading a request */
+#define BG_REQ_DEPTH_MAX 64 /* nesting of a request, its object is 1 */
+/* From the verb line's first byte to the request line's last, in all. */
+#define BG_READ_TIMEOUT_MS 10000
+/* The absolute deadline (bg_now_ms), handed from dispatcher to helper. */
+#define BG_DEADLINE_ENV "BANGER_DEADLINE_MS"
 
 /* VM size limits: one table for flags, config and vm.json. */
 #define BG_VCPU_MIN 1
@@ -228,6 +232,12 @@ int bg_proto_read_request(int fd, int64_t deadline_ms, cJSON **out,
  */
 int bg_proto_read_request_payload(int fd, int64_t deadline_ms, cJSON **out,
     char **extra, size_t *extra_len, struct bg_err *err);
+/*
+ * The deadline for reading the request line: BG_READ_TIMEOUT_MS from
+ * now, or sooner if the dispatcher passed an earlier one in
+ * BG_DEADLINE_ENV (which is then removed from the environment).
+ */
+int64_t bg_proto_deadline(void);
 /* {"event":EVENT, ...fields}: fields (may be NULL) is consumed. */
 int bg_proto_event(int fd, const char *event, cJSON *fields);
 /* {"event":"log","message":...} */
@@ -478,6 +488,13 @@ bg_steal_fd(int *fd)
 int bg_utf8_decode(const char *s, const char *end, uint32_t *cp);
 /* C0, DEL and C1: what a terminal may act on. */
 bool bg_is_control(uint32_t c);
+/* Whether all len bytes at s are UTF-8 (a NUL byte counts as U+0000). */
+bool bg_utf8_valid(const char *s, size_t len);
+/*
+ * Make len bytes at s UTF-8 in place: each byte that does not start a
+ * valid character becomes '?'.  Returns how many were replaced.
+ */
+size_t bg_utf8_scrub(char *s, size_t len);
 
 /* ---- installed images and kernels (lib/artifact.c) -------------- */
 

@@ -4,8 +4,10 @@
  * the peer (SO_PEERCRED), read the verb line byte by byte (nothing past
  * the newline is consumed), check the verb against the dispatcher's
  * list (and, on the root side, the peer's access file), and exec
- * LIBEXECDIR/<prefix><verb> with the connection still on stdin.  It
- * does no work of its own, and links no cJSON: it answers only errors,
+ * LIBEXECDIR/<prefix><verb> with the connection still on stdin, and
+ * the read deadline in the helper's environment (BG_DEADLINE_ENV,
+ * lib/proto-deadline.c) so that the helper does not start a new one.
+ * It does no work of its own, and links no cJSON: it answers only errors,
  * written by hand (lib/proto-fail.c), so it starts fast.
  */
 #include <errno.h>
@@ -38,12 +40,38 @@ answer(struct bg_err *err, bool logit)
 	return bg_exit_for_code(err->code);
 }
 
+/* Exec path with envp plus one "NAME=value" (replacing NAME's own). */
+static void
+exec_with(const char *path, char *const argv[], char *const envp[], char *one)
+{
+	size_t n = 0, k = 0, name = strcspn(one, "=") + 1;
+	char **e;
+	int saved;
+
+	while (envp[n] != NULL)
+		n++;
+	e = calloc(n + 2, sizeof(*e));
+	if (e == NULL)
+		return;
+	for (n = 0; envp[n] != NULL; n++)
+		if (strncmp(envp[n], one, name) != 0)
+			e[k++] = envp[n];
+	e[k++] = one;
+	e[k] = NULL;
+	execve(path, argv, e);
+	saved = errno;
+	free(e);
+	errno = saved;
+}
+
 int
 bg_dispatch_main(const struct bg_dispatch *d)
 {
 	struct bg_err err = { { 0 }, { 0 } };
 	char verb[BG_VERB_MAX + 1], path[PATH_MAX], dir[PATH_MAX];
 	char *const argv[] = { path, NULL };
+	char dl[sizeof(BG_DEADLINE_ENV) + 24];
+	int64_t deadline;
 	uid_t uid = getuid();
 	int r;
 
@@ -52,7 +80,8 @@ bg_dispatch_main(const struct bg_dispatch *d)
 	if (r < 0)
 		return answer(&err, true);
 	bg_peer_cred(0, &uid, NULL, NULL);
-	r = bg_proto_read_verb(0, verb, bg_now_ms() + BG_READ_TIMEOUT_MS, &err);
+	deadline = bg_now_ms() + BG_READ_TIMEOUT_MS;
+	r = bg_proto_read_verb(0, verb, deadline, &err);
 	if (r < 0)
 		return answer(&err, false);
 	if (listed(d->planned, verb)) {
@@ -92,9 +121,11 @@ bg_dispatch_main(const struct bg_dispatch *d)
 			"the compiled-in helper directory");
 		return answer(&err, true);
 	}
+	snprintf(dl, sizeof(dl), "%s=%lld", BG_DEADLINE_ENV,
+	    (long long)deadline);
 	if (d->envp != NULL)
-		execve(path, argv, d->envp);
-	else
+		exec_with(path, argv, d->envp, dl);
+	else if (setenv(BG_DEADLINE_ENV, dl + sizeof(BG_DEADLINE_ENV), 1) == 0)
 		execv(path, argv);
 	r = errno;
 	strerr_warnwu2sys("exec ", path);

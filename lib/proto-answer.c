@@ -24,6 +24,13 @@ write_json_line(int fd, cJSON *obj)
 	if (s == NULL)
 		return -ENOMEM;
 	len = strlen(s);
+	/*
+	 * cJSON copies a string's bytes as they are: a name read from disk
+	 * or a VM's console may not be UTF-8, an answer always is
+	 * (docs/protocol.md).  Each byte that is not becomes '?', which
+	 * cannot change the JSON: every byte of its syntax is ASCII.
+	 */
+	bg_utf8_scrub(s, len);
 	/* PrintUnformatted allocated len+1; reuse the NUL for the newline. */
 	s[len] = '\n';
 	r = bg_write_all(fd, s, len + 1);

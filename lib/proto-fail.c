@@ -10,20 +10,34 @@
 
 #include "banger.h"
 
-/* Append s as JSON string content; control characters as \u00XX. */
+/*
+ * Append s as JSON string content; control characters as \u00XX.  A
+ * byte that is not UTF-8 becomes '?' (docs/protocol.md): an answer is
+ * always UTF-8, whatever a message quoted or where it was cut.
+ */
 static size_t
 escape(char *out, size_t n, size_t at, const char *s)
 {
-	for (; *s != '\0' && at + 7 < n; s++) {
+	const char *end = s + strlen(s);
+	uint32_t cp;
+	int l;
+
+	for (; s < end && at + 7 < n; s += l) {
 		unsigned char c = (unsigned char)*s;
 
-		if (c == '"' || c == '\\') {
+		l = bg_utf8_decode(s, end, &cp);
+		if (l == 0) {
+			out[at++] = '?';
+			l = 1;
+		} else if (c == '"' || c == '\\') {
 			out[at++] = '\\';
 			out[at++] = (char)c;
 		} else if (c < 0x20 || c == 0x7f)
 			at += (size_t)snprintf(out + at, n - at, "\\u%04x", c);
-		else
-			out[at++] = (char)c;
+		else {
+			memcpy(out + at, s, (size_t)l);
+			at += (size_t)l;
+		}
 	}
 	return at;
 }

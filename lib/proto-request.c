@@ -1,6 +1,7 @@
 /*
  * proto-request.c — read and parse the request: one JSON object on one
- * line, at most BG_REQ_MAX bytes, within a deadline.
+ * line, at most BG_REQ_MAX bytes, within a deadline, in UTF-8, nested at
+ * most BG_REQ_DEPTH_MAX deep.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -89,7 +90,8 @@ has_duplicate_keys(const cJSON *j, int depth)
 	size_t n = 0, i;
 	bool dup = false;
 
-	if (depth > 64)
+	/* A backstop: the line was refused if nested this deep. */
+	if (depth >= BG_REQ_DEPTH_MAX)
 		return true;
 	cJSON_ArrayForEach(it, j) {
 		if ((cJSON_IsObject(it) || cJSON_IsArray(it)) &&
@@ -112,6 +114,38 @@ has_duplicate_keys(const cJSON *j, int depth)
 	return dup;
 }
 
+/*
+ * How deep the line nests: each '[' and '{' outside a string is a
+ * level (a backslash in a string escapes the next byte).  Counted
+ * before cJSON parses, so that any line nested too deep — for cJSON's
+ * own limit (1000) as much as for BG_REQ_DEPTH_MAX — is told so rather
+ * than that it is not JSON, and no walk over the parsed tree recurses
+ * further.
+ */
+static int
+nesting(const char *s, size_t len)
+{
+	bool in_str = false;
+	int depth = 0, max = 0;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		if (in_str) {
+			if (s[i] == '\\')
+				i++;
+			else if (s[i] == '"')
+				in_str = false;
+		} else if (s[i] == '"')
+			in_str = true;
+		else if (s[i] == '[' || s[i] == '{') {
+			if (++depth > max)
+				max = depth;
+		} else if ((s[i] == ']' || s[i] == '}') && depth > 0)
+			depth--;
+	}
+	return max;
+}
+
 /* A \u0000 escape (a "u0000" after an odd run of backslashes) cuts a C string. */
 static bool
 has_nul_escape(const char *s, size_t len)
@@ -129,6 +163,55 @@ has_nul_escape(const char *s, size_t len)
 		bs = 0;
 	}
 	return false;
+}
+
+/*
+ * The line (len bytes, NUL-terminated) as one JSON object in *out, or
+ * -EBADMSG with err saying what is wrong with it.
+ */
+static int
+parse_line(const char *buf, size_t len, cJSON **out, struct bg_err *err)
+{
+	cJSON *j;
+
+	*out = NULL;
+	if (memchr(buf, '\0', len) != NULL || has_nul_escape(buf, len)) {
+		bg_err_set(err, "bad_request",
+		    "the request is not one valid JSON object");
+		return -EBADMSG;
+	}
+	/* RFC 8259: JSON text is UTF-8, and every answer is. */
+	if (!bg_utf8_valid(buf, len)) {
+		bg_err_set(err, "bad_request",
+		    "the request is not valid UTF-8: send JSON text in UTF-8");
+		return -EBADMSG;
+	}
+	if (nesting(buf, len) > BG_REQ_DEPTH_MAX) {
+		bg_err_set(err, "bad_request",
+		    "the request is nested more than %d deep",
+		    BG_REQ_DEPTH_MAX);
+		return -EBADMSG;
+	}
+	j = cJSON_ParseWithLengthOpts(buf, len + 1, NULL, 1);
+	if (j == NULL) {
+		bg_err_set(err, "bad_request",
+		    "the request is not one valid JSON object");
+		return -EBADMSG;
+	}
+	if (!cJSON_IsObject(j)) {
+		cJSON_Delete(j);
+		bg_err_set(err, "bad_request",
+		    "the request must be a JSON object");
+		return -EBADMSG;
+	}
+	if (has_duplicate_keys(j, 0)) {
+		cJSON_Delete(j);
+		bg_err_set(err, "bad_request",
+		    "the request has a key twice: send each key once");
+		return -EBADMSG;
+	}
+	*out = j;
+	return 0;
 }
 
 int
@@ -172,37 +255,15 @@ bg_proto_read_request_payload(int fd, int64_t deadline_ms, cJSON **out,
 		memcpy(*extra, buf + len + 1, xl);
 		*extra_len = xl;
 	}
-	j = memchr(buf, '\0', len) || has_nul_escape(buf, len) ?
-	    NULL :
-	    cJSON_ParseWithLengthOpts(buf, len + 1, NULL, 1);
+	r = parse_line(buf, len, &j, err);
 	free(buf);
-	if (j != NULL && has_duplicate_keys(j, 0)) {
-		cJSON_Delete(j);
-		j = NULL;
-		r = -EBADMSG;
-	}
-	if (r < 0 || j == NULL || !cJSON_IsObject(j)) {
+	if (r < 0) {
 		if (extra != NULL) {
 			free(*extra);
 			*extra = NULL;
 			*extra_len = 0;
 		}
-	}
-	if (r < 0) {
-		bg_err_set(err, "bad_request",
-		    "the request has a key twice: send each key once");
-		return -EBADMSG;
-	}
-	if (j == NULL) {
-		bg_err_set(err, "bad_request",
-		    "the request is not one valid JSON object");
-		return -EBADMSG;
-	}
-	if (!cJSON_IsObject(j)) {
-		cJSON_Delete(j);
-		bg_err_set(err, "bad_request",
-		    "the request must be a JSON object");
-		return -EBADMSG;
+		return r;
 	}
 	v = cJSON_GetObjectItemCaseSensitive(j, "v");
 	if (v != NULL && !(cJSON_IsNumber(v) && v->valuedouble == 1)) {

@@ -1,6 +1,7 @@
 /*
- * utf8.c — one UTF-8 decoder for the TOML parser and the CLI's output
- * cleaner, and what counts as a control character for a terminal.
+ * utf8.c — one UTF-8 decoder for the TOML parser, the CLI's output
+ * cleaner and the protocol (a request must be UTF-8, an answer always
+ * is), and what counts as a control character for a terminal.
  */
 #include "banger.h"
 
@@ -42,4 +43,37 @@ bool
 bg_is_control(uint32_t c)
 {
 	return c < 0x20 || c == 0x7f || (c >= 0x80 && c < 0xa0);
+}
+
+bool
+bg_utf8_valid(const char *s, size_t len)
+{
+	const char *end = s + len;
+	uint32_t cp;
+	int l;
+
+	for (; s < end; s += l)
+		if ((l = bg_utf8_decode(s, end, &cp)) == 0)
+			return false;
+	return true;
+}
+
+size_t
+bg_utf8_scrub(char *s, size_t len)
+{
+	const char *end = s + len;
+	size_t n = 0;
+	uint32_t cp;
+	int l;
+
+	while (s < end) {
+		l = bg_utf8_decode(s, end, &cp);
+		if (l == 0) {
+			*s = '?';
+			n++;
+			l = 1;
+		}
+		s += l;
+	}
+	return n;
 }

@@ -316,9 +316,8 @@ bg_verb_main(const struct bg_verb *v)
 	} else
 		r = 0;
 	if (r == 0)
-		r = bg_proto_read_request_payload(0,
-		    bg_now_ms() + BG_READ_TIMEOUT_MS, &rq.json,
-		    (v->flags & BG_VERB_PAYLOAD) ? &rq.extra : NULL,
+		r = bg_proto_read_request_payload(0, bg_proto_deadline(),
+		    &rq.json, (v->flags & BG_VERB_PAYLOAD) ? &rq.extra : NULL,
 		    (v->flags & BG_VERB_PAYLOAD) ? &rq.extra_len : NULL, &err);
 	if (r == 0)
 		r = check_schema(v, rq.json, &err);

@@ -20,6 +20,29 @@ ask_eof() {
 		print $s $ARGV[1]; shutdown($s, 1); print while <$s>;' "$1" "$2"
 }
 
+# trickle SOCKET TIMEFILE: the verb line one byte a second, then a
+# request line that never ends, one byte every half second, until the
+# answer comes; prints the answer, and the seconds from connecting to
+# the answer in TIMEFILE.
+trickle() {
+	perl -MIO::Socket::UNIX -MTime::HiRes=time -e '
+		$SIG{PIPE} = "IGNORE";
+		my $s = IO::Socket::UNIX->new(Peer => $ARGV[0]) or die "connect: $!";
+		my $t0 = time;
+		my ($gap, $rin) = (1, "");
+		vec($rin, fileno($s), 1) = 1;
+		for my $c (split(//, "vm-list\n"), "{", (" ") x 100) {
+			print $s $c or last;
+			$gap = 0.5 if $c eq "\n";
+			last if select(my $r = $rin, undef, undef, $gap);
+		}
+		my $ans = do { local $/; <$s> };
+		my $t = time - $t0;
+		print $ans;
+		open(my $f, ">", $ARGV[1]) or die "$ARGV[1]: $!";
+		printf $f "%.1f\n", $t;' "$1" "$2"
+}
+
 # vmjson NAME SLOT: a complete, valid vm.json.
 vmjson() {
 	printf '{"name":"%s","status":"created","image":"test","kernel":"k","vcpu":1,"memory_mib":256,"disk_bytes":1073741824,"slot":%s,"vmm":"qemu","accel":"tcg","created_at":"2026-11-28T12:00:00Z"}\n' "$1" "$2"
@@ -137,6 +160,43 @@ test_expect_success 'a truncated request over a socket is refused' '
 	ask_eof "$SOCK" "vm-list
 {\"v\":1}" >out &&
 	grep -q "\"code\":\"bad_request\".*truncated" out
+'
+
+# One read deadline (BANGER_READ_TIMEOUT_MS, 10 s) from the verb line
+# to the request's newline: a client that trickles both is cut off 10 s
+# after it connected, not 10 s after the helper started (7 + 10 s).
+test_expect_success 'a trickling client is cut off 10 s in all, dispatcher and helper' '
+	trickle "$SOCK" took >out &&
+	jq -e ".error.code == \"bad_request\"" out >/dev/null &&
+	jq -r .error.message out | grep -q "did not arrive in time" &&
+	perl -e "exit !(\$ARGV[0] > 9 && \$ARGV[0] < 14)" "$(cat took)" ||
+		{ echo "answered after $(cat took) s"; false; }
+'
+
+test_expect_success 'dispatchers hand the helper the deadline, root-dispatch too' '
+	mkdir -p dl &&
+	cp "$X/dispatch" "$X/root-dispatch" dl/ &&
+	printf "#!/bin/sh\nenv\n" >dl/vm-list &&
+	printf "#!/bin/sh\nenv\n" >dl/root-net-setup &&
+	chmod +x dl/vm-list dl/root-net-setup &&
+	now=$(perl -MTime::HiRes=clock_gettime,CLOCK_MONOTONIC -e "printf q(%d), clock_gettime(CLOCK_MONOTONIC) * 1000") &&
+	printf "vm-list\n{}\n" | BANGER_DEADLINE_MS=1 BANGER_LIBEXECDIR="$TRASH/dl" dl/dispatch >env1 &&
+	d1=$(grep "^BANGER_DEADLINE_MS=" env1 | cut -d= -f2) &&
+	test "$d1" -gt $((now + 9000)) && test "$d1" -le $((now + 11000)) &&
+	if [ "$(id -u)" = 0 ]; then
+		printf "net-setup\n{}\n" | BANGER_DEADLINE_MS=1 BANGER_LIBEXECDIR="$TRASH/dl" dl/root-dispatch >env2 &&
+		test "$(grep -c "^BANGER_DEADLINE_MS=" env2)" = 1 &&
+		d2=$(grep "^BANGER_DEADLINE_MS=" env2 | cut -d= -f2) &&
+		test "$d2" -gt $((now + 9000)) && test "$d2" -le $((now + 11000))
+	fi
+'
+
+test_expect_success 'a helper keeps the deadline it was handed, and only that' '
+	now=$(perl -MTime::HiRes=clock_gettime,CLOCK_MONOTONIC -e "printf q(%d), clock_gettime(CLOCK_MONOTONIC) * 1000") &&
+	{ printf "{"; sleep 3; } | BANGER_DEADLINE_MS=$((now + 500)) must_fail 100 "$X/vm-list" >out 2>err &&
+	jq -r .error.message out | grep -q "did not arrive in time" &&
+	printf "{}\n" | BANGER_DEADLINE_MS=junk "$X/vm-list" >out &&
+	jq -e .ok out >/dev/null
 '
 
 if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then

@@ -91,6 +91,58 @@ test_expect_success 'a failure is logged on stderr with the verb' '
 	printf "{\"name\":\"nope\"}\n" | must_fail 1 "$X/vm-show" >out 2>err &&
 	grep -q "^banger-vm-show: not_found: no VM named \"nope\"" err
 '
+# utf8_ok FILE: every byte of FILE is UTF-8 (perl's strict decoder; jq
+# would replace a bad byte silently).
+utf8_ok() {
+	perl -MEncode -e 'local $/; my $b = <STDIN>;
+	    decode("UTF-8", $b, Encode::FB_CROAK); 1' <"$1"
+}
+test_expect_success 'a request that is not UTF-8 is refused, and the answer is UTF-8' '
+	printf "{\"fr\377ob\":1}\n" | must_fail 100 "$X/vm-list" >out 2>err &&
+	utf8_ok out &&
+	jq -r .error.message out | grep -q "not valid UTF-8" &&
+	printf "{\"name\":\"caf\351\"}\n" | must_fail 100 "$X/vm-show" >out 2>err &&
+	utf8_ok out &&
+	jq -e ".error.code == \"bad_request\"" out >/dev/null
+'
+test_expect_success 'vm-create: a file_sync guest path that is not UTF-8 is refused, nothing made' '
+	create_req ".file_sync = [{host:\"/etc/hostname\",guest:\"hXX\"}]" |
+		perl -pe "s/XX/\xff/" | must_fail 100 "$X/vm-create" >out 2>err &&
+	utf8_ok out &&
+	jq -r .error.message out | grep -q "not valid UTF-8" &&
+	nothing_made
+'
+test_expect_success 'a file name that is not UTF-8 reaches the client as ?, in UTF-8' '
+	mkdir -p sync &&
+	ln -s /etc/hostname "$(printf "sync/l\377")" &&
+	create_req ".name = \"u8\" | .file_sync = [{host:\"$TRASH/sync\",guest:\"s\"}]" |
+		"$X/vm-create" >out 2>err &&
+	utf8_ok out &&
+	jq -r "select(.event == \"log\") | .message" out | grep -q "skipped the symlink $TRASH/sync/l? " &&
+	jq -e "select(.ok != null) | .ok" out >/dev/null
+'
+test_expect_success 'vm-logs: console bytes that are not UTF-8 become ?, whole characters are kept' '
+	{ head -c 16383 /dev/zero | tr "\0" a && printf "\303\251 bad \377 end\n"; } \
+		>"$STATE/vms/u8/serial.log" &&
+	printf "{\"name\":\"u8\"}\n" | "$X/vm-logs" >out 2>err &&
+	utf8_ok out &&
+	jq -j "select(.event == \"output\") | .data" out | tail -c 13 >got &&
+	printf "\303\251 bad ? end\n" >want && test_cmp want got &&
+	printf "{\"name\":\"u8\"}\n" | "$X/vm-delete" >out 2>err &&
+	nothing_made
+'
+test_expect_success 'a request nested too deep is told so (64 levels at most)' '
+	perl -e "print q({\"a\":), q([) x 63, q(]) x 63, qq(}\n)" |
+		must_fail 100 "$X/vm-list" >out 2>err &&
+	jq -r .error.message out | grep -q "unknown request key \"a\"" &&
+	for n in 64 100 2000; do
+		perl -e "print q({\"a\":), q([) x \$ARGV[0], q(]) x \$ARGV[0], qq(}\n)" $n |
+			must_fail 100 "$X/vm-list" >out 2>err &&
+		jq -r .error.message out >msg &&
+		echo "the request is nested more than 64 deep" >want &&
+		test_cmp want msg || return 1
+	done
+'
 if [ "$(id -u)" = 0 ] && command -v s6-ipcserver >/dev/null; then
 	test_expect_success 'over a socket the log line names the peer uid and pid' '
 		{ s6-ipcserver -a 0666 "$TRASH/s.sock" "$X/dispatch" >/dev/null 2>"$TRASH/s6.err" & } &&

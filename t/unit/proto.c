@@ -60,6 +60,37 @@ req(const char *data, size_t len, int keep_open, struct bg_err *err,
 
 #define REQ(s, ko, e) req((s), sizeof(s) - 1, (ko), (e), NULL)
 
+/* A request line nesting depth levels: the object, then arrays. */
+static int
+nested(int depth, struct bg_err *err)
+{
+	size_t n = 8 + 2 * (size_t)depth, at = 0;
+	char *s = malloc(n);
+	int i, r;
+
+	at += (size_t)sprintf(s, "{\"a\":");
+	for (i = 1; i < depth; i++)
+		s[at++] = '[';
+	for (i = 1; i < depth; i++)
+		s[at++] = ']';
+	s[at++] = '}';
+	s[at++] = '\n';
+	r = req(s, at, 0, err, NULL);
+	free(s);
+	return r;
+}
+
+/* What one answer function wrote: its line, in line (without the newline). */
+static void
+answer_line(int fd, char *line, size_t n)
+{
+	ssize_t r = read(fd, line, n - 1);
+
+	line[r > 0 ? r : 0] = '\0';
+	if (r > 0 && line[r - 1] == '\n')
+		line[r - 1] = '\0';
+}
+
 int
 main(void)
 {
@@ -179,6 +210,92 @@ main(void)
 	is_int(REQ("{\"a\":\"\\u0041\",\"b\":[1,{\"c\":1}]}\n", 0, &err), 0,
 	    "other escapes and distinct keys accepted");
 
+	/* JSON text is UTF-8 (RFC 8259): anything else is refused. */
+	is_int(REQ("{\"\xff\":1}\n", 0, &err), -EBADMSG,
+	    "a key with a byte that is not UTF-8 refused");
+	ok(strstr(err.msg, "not valid UTF-8") != NULL,
+	    "message says not valid UTF-8");
+	ok(bg_utf8_valid(err.msg, strlen(err.msg)), "and is UTF-8 itself");
+	is_int(REQ("{\"a\":\"caf\xe9\"}\n", 0, &err), -EBADMSG,
+	    "a Latin-1 string value refused");
+	is_int(REQ("{\"a\":[\"x\xc3\"]}\n", 0, &err), -EBADMSG,
+	    "a cut-short character in an array refused");
+	is_int(REQ("{\"a\":\"\xed\xa0\x80\"}\n", 0, &err), -EBADMSG,
+	    "a raw surrogate refused");
+	is_int(REQ("{\"a\":\"\xc0\xaf\"}\n", 0, &err), -EBADMSG,
+	    "an overlong '/' refused");
+	is_int(REQ("{\"a\":\"\\ud800\"}\n", 0, &err), -EBADMSG,
+	    "a lone surrogate escape refused (cJSON)");
+	is_int(REQ("{\"caf\xc3\xa9\":\"\xe2\x98\x83 \xf0\x9f\x98\x80 "
+		   "\\ud83d\\ude00\"}\n",
+		   0, &err),
+	    0, "UTF-8 keys, values and escapes accepted");
+
+	/* Nesting: at most BG_REQ_DEPTH_MAX levels, said as such. */
+	is_int(nested(BG_REQ_DEPTH_MAX, &err), 0, "64 levels accepted");
+	is_int(nested(BG_REQ_DEPTH_MAX + 1, &err), -EBADMSG,
+	    "65 levels refused");
+	is_str(err.msg, "the request is nested more than 64 deep",
+	    "65 levels: said to be too deep");
+	is_int(nested(100, &err), -EBADMSG, "100 levels refused");
+	is_str(err.msg, "the request is nested more than 64 deep",
+	    "100 levels: too deep, not a key twice");
+	is_int(nested(2000, &err), -EBADMSG, "2000 levels refused");
+	is_str(err.msg, "the request is nested more than 64 deep",
+	    "past cJSON's own limit: too deep, not invalid JSON");
+	is_int(REQ("{\"a\":\"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["
+		   "[[[[[[[[[[[[[[[[[[[[\"}\n",
+		   0, &err),
+	    0, "brackets inside a string are not nesting");
+	is_int(REQ("{\"a\":\"\\\"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["
+		   "[[[[[[[[[[[[[[[[[[[[\"}\n",
+		   0, &err),
+	    0, "... nor after an escaped quote");
+	is_int(REQ("{\"a\":[{\"b\":1,\"b\":2}]}\n", 0, &err), -EBADMSG,
+	    "a nested duplicate key still refused");
+	is_str(err.msg, "the request has a key twice: send each key once",
+	    "... as a key twice");
+
+	/* One deadline from the dispatcher's verb line to the request's end. */
+	{
+		int64_t now = bg_now_ms(), d;
+		char v[32];
+
+		unsetenv(BG_DEADLINE_ENV);
+		d = bg_proto_deadline();
+		ok(d >= now + BG_READ_TIMEOUT_MS &&
+			d < now + BG_READ_TIMEOUT_MS + 1000,
+		    "no deadline passed: %d ms from now", BG_READ_TIMEOUT_MS);
+		snprintf(v, sizeof(v), "%lld", (long long)now + 1234);
+		setenv(BG_DEADLINE_ENV, v, 1);
+		is_int(bg_proto_deadline(), now + 1234,
+		    "an earlier deadline from the dispatcher is kept");
+		ok(getenv(BG_DEADLINE_ENV) == NULL,
+		    "and taken out of the environment");
+		snprintf(v, sizeof(v), "%lld",
+		    (long long)now + BG_READ_TIMEOUT_MS + 60000);
+		setenv(BG_DEADLINE_ENV, v, 1);
+		ok(bg_proto_deadline() < now + BG_READ_TIMEOUT_MS + 1000,
+		    "a later one never lengthens the wait");
+		setenv(BG_DEADLINE_ENV, "12x", 1);
+		ok(bg_proto_deadline() >= now + BG_READ_TIMEOUT_MS,
+		    "a value that is not a number is ignored");
+		setenv(BG_DEADLINE_ENV, "-5", 1);
+		ok(bg_proto_deadline() >= now + BG_READ_TIMEOUT_MS,
+		    "a negative one is ignored");
+		setenv(BG_DEADLINE_ENV, "99999999999999999999999", 1);
+		ok(bg_proto_deadline() >= now + BG_READ_TIMEOUT_MS,
+		    "an overlong one is ignored");
+		snprintf(v, sizeof(v), "%lld", (long long)now + 200);
+		setenv(BG_DEADLINE_ENV, v, 1);
+		fd = feed("{\"v\":1", 6, 1);
+		is_int(bg_proto_read_request(fd, bg_proto_deadline(), &j, &err),
+		    -ETIMEDOUT, "the request read ends at the passed deadline");
+		ok(bg_now_ms() - now < 2000, "... not a fresh %d ms later",
+		    BG_READ_TIMEOUT_MS);
+		reap(fd);
+	}
+
 	big = malloc(BG_REQ_MAX + 16);
 	/* Exactly 64 KiB of JSON, then the newline: accepted. */
 	memset(big, ' ', BG_REQ_MAX);
@@ -254,6 +371,37 @@ main(void)
 			cJSON_Delete(pj);
 		}
 		bg_linereader_free(&lr);
+		close(sp[1]);
+	}
+	/* Every answer is UTF-8, whatever it was given: '?' for each bad byte. */
+	{
+		int sp[2];
+		char line[4096];
+		struct bg_err e3;
+		cJSON *res;
+
+		socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp);
+		bg_err_set(&e3, "bad_request",
+		    "key \"\xff\xfe\", caf\xe9, caf\xc3\xa9, cut \xe2\x98");
+		bg_proto_fail(sp[0], &e3);
+		answer_line(sp[1], line, sizeof(line));
+		ok(bg_utf8_valid(line, strlen(line)),
+		    "an error line is UTF-8 when its message is not");
+		is_str(line,
+		    "{\"ok\":false,\"error\":{\"code\":\"bad_request\",\"message\":\"key \\\"??\\\", caf?, caf\xc3\xa9, cut ??\"}}",
+		    "each byte that is not UTF-8 is a '?', the rest is kept");
+		bg_proto_log(sp[0], "skipped %s", "/x/l\xff");
+		answer_line(sp[1], line, sizeof(line));
+		is_str(line,
+		    "{\"event\":\"log\",\"message\":\"skipped /x/l?\"}",
+		    "a log event is made UTF-8 too");
+		res = cJSON_CreateObject();
+		cJSON_AddStringToObject(res, "n\xe9", "v\xc3\xa9\x80");
+		bg_proto_ok(sp[0], res);
+		answer_line(sp[1], line, sizeof(line));
+		is_str(line, "{\"ok\":true,\"result\":{\"n?\":\"v\xc3\xa9?\"}}",
+		    "so is a result, keys and values");
+		close(sp[0]);
 		close(sp[1]);
 	}
 	is_int(bg_exit_for_code("not_found"), 1, "not_found exits 1");
