@@ -10,8 +10,11 @@
  *
  * Why this is safe: the request carries a small integer, never a name
  * or path; the interface name "bgtapN" is built here, so only banger's
- * own taps can be created, and they are given to the owner uid read
- * from /etc/banger/install.toml (never from the request).  The network
+ * own taps can be created, and they are given to the owner uid and its
+ * passwd group, read from /etc/banger/install.toml and passwd (never
+ * from the request).  A bgtapN that already exists is used only if it
+ * is a tap owned by that uid; anyone else's is refused and left alone
+ * (lib/net-link.c).  The network
  * setup touches only banger's own bridge and nftables table.
  */
 #include <linux/capability.h>

@@ -6,10 +6,12 @@
  * Request: {"v":1,"index":N}, N in 2..254.  Result: {"tap":"bgtapN","removed":bool}.
  *
  * Why this is safe: the name "bgtapN" is built here from a bounded
- * integer, so only banger's taps can be removed; removal goes through
- * /dev/net/tun (TUNSETIFF on a name only attaches to a tun/tap device,
- * it fails on any other kind of interface), so a bridge or a NIC that
- * happened to carry such a name could not be deleted.
+ * integer; the device is removed only if sysfs says it is a tap owned
+ * by the installed owner uid (checked before and after attaching to
+ * it), so another user's bgtapN, a tun or any other kind of interface
+ * carrying such a name is refused ("exists") and left alone;
+ * removal goes through /dev/net/tun (TUNSETPERSIST 0), which acts on
+ * tun/tap devices only.
  */
 #include <linux/capability.h>
 
@@ -20,8 +22,8 @@ act(struct bg_req *rq, cJSON **result, struct bg_err *err)
 {
 	char tap[16];
 	bool existed = false;
-	int r = bg_net_tap_del((int)bg_req_int(rq, "index"), tap, sizeof(tap),
-	    &existed, err);
+	int r = bg_net_tap_del((int)bg_req_int(rq, "index"), rq->owner_uid, tap,
+	    sizeof(tap), &existed, err);
 
 	if (r < 0)
 		return r;

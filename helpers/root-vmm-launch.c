@@ -106,9 +106,18 @@ as_owner(char **argv, uid_t uid, gid_t gid, bool wait, struct bg_err *err)
 	int p[2], r;
 	pid_t pid;
 
-	/* The owner's supplementary groups too (kvm, for /dev/kvm), as User= gives. */
-	if (pw != NULL && strlen(pw->pw_name) < sizeof(user))
-		strcpy(user, pw->pw_name);
+	/*
+	 * The owner's supplementary groups too (kvm, for /dev/kvm), as
+	 * User= gives; gid is its passwd group (lib/peer.c), never one
+	 * made up from the uid.
+	 */
+	if (pw == NULL || strlen(pw->pw_name) >= sizeof(user)) {
+		bg_err_set(err, "internal",
+		    "the owner (uid %u) has no usable passwd entry",
+		    (unsigned)uid);
+		return -ENOENT;
+	}
+	strcpy(user, pw->pw_name);
 	/* The state root is the one this helper works in (tests: BANGER_ROOT). */
 	if (br != NULL && strlen(br) < PATH_MAX) {
 		snprintf(root, sizeof(root), "BANGER_ROOT=%s", br);
@@ -128,9 +137,7 @@ as_owner(char **argv, uid_t uid, gid_t gid, bool wait, struct bg_err *err)
 		/* The status pipe becomes fd 3, kept across exec. */
 		if (dup2(p[1], 3) < 0 || (p[1] != 3 && close(p[1]) < 0))
 			_exit(111);
-		if ((user[0] ? initgroups(user, gid) : setgroups(1, &gid)) <
-			0 ||
-		    setresgid(gid, gid, gid) < 0 ||
+		if (initgroups(user, gid) < 0 || setresgid(gid, gid, gid) < 0 ||
 		    setresuid(uid, uid, uid) < 0 || geteuid() != uid ||
 		    getegid() != gid) {
 			dprintf(3, "temporary: cannot drop privileges\n");

@@ -258,13 +258,18 @@ validate(struct bg_req *rq, struct bg_err *err)
 	return 0;
 }
 
-/* Lowest slot not used by any VM directory.  Caller holds the global lock. */
+/*
+ * Lowest slot not used by any VM directory, nor by a tap of that number
+ * that is not the owner's.  Caller holds the global lock.
+ */
 static int
 alloc_slot(struct bg_err *err)
 {
 	bool used[BG_NET_INDEX_MAX + 1] = { false };
 	struct bg_err ignore;
 	struct dirent *e;
+	char tap[16];
+	uid_t owner;
 	DIR *d;
 	int i, fd = dup(vmsd);
 
@@ -287,8 +292,14 @@ alloc_slot(struct bg_err *err)
 		}
 	}
 	closedir(d);
+	/* A bgtapN of someone else's: root would refuse it; skip the slot. */
+	if (bg_owner_uid(&owner, false, &ignore) < 0)
+		owner = getuid();
 	for (i = BG_NET_INDEX_MIN; i <= BG_NET_INDEX_MAX; i++)
-		if (!used[i])
+		if (!used[i] &&
+		    (bg_net_tap_name(i, tap, sizeof(tap)) < 0 ||
+			!bg_net_link_exists(tap) ||
+			bg_net_tap_mine(tap, owner) == 0))
 			return i;
 	bg_err_set(err, "busy",
 	    "all %d VM addresses are in use: delete a VM first",

@@ -166,7 +166,8 @@ act(struct bg_req *rq, cJSON **result, struct bg_err *err)
 	/*
 	 * banger taps that belong to no VM left — unless a kept VM's slot
 	 * is unknown (its tap could be any of them).  A tap still open by
-	 * a VMM is "busy": left alone.
+	 * a VMM is "busy", one that is not the owner's is refused by
+	 * root-tap-del: both are left alone.
 	 */
 	for (i = BG_NET_INDEX_MIN; i <= BG_NET_INDEX_MAX && !unknown_slot;
 	     i++) {
@@ -176,10 +177,14 @@ act(struct bg_req *rq, cJSON **result, struct bg_err *err)
 		    !bg_net_link_exists(tap))
 			continue;
 		if (!dry && bg_root("tap-del", NULL, i, NULL, err) < 0) {
-			if (strcmp(err->code, "busy") == 0)
+			/* Open by a VMM, or not banger's: left alone. */
+			if (strcmp(err->code, "busy") == 0 ||
+			    strcmp(err->code, "exists") == 0)
 				continue;
 			return -EIO;
 		}
+		if (dry && bg_net_tap_mine(tap, rq->owner_uid) < 0)
+			continue;
 		cJSON_AddItemToArray(taps, cJSON_CreateString(tap));
 	}
 	return 0;

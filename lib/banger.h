@@ -288,7 +288,21 @@ int bg_peer_cred(int fd, uid_t *uid, gid_t *gid, pid_t *pid);
  * instead of falling back (root helpers).
  */
 int bg_owner_uid(uid_t *out, bool require_install, struct bg_err *err);
-/* The same with the owner's gid (owner_gid in install.toml, else = uid). */
+struct bg_toml;
+/*
+ * install.toml read: *uid (owner_uid) and the parsed file in *t (NULL
+ * when not installed and !require_install: then *uid = geteuid()).
+ */
+int bg_install_read(uid_t *uid, struct bg_toml **t, char *path, size_t n,
+    bool require_install, struct bg_err *err);
+/* A uid or gid of install.toml: an integer below 2^32 - 1. */
+int bg_install_id(const struct bg_toml *t, const char *key, const char *path,
+    long long *out, struct bg_err *err);
+/*
+ * The same with the owner's group (gid may be NULL): installed, the
+ * primary gid of the owner's passwd entry, which owner_gid in
+ * install.toml must match (lib/owner.c); not installed, this process's.
+ */
 int bg_owner(uid_t *uid, gid_t *gid, bool require_install, struct bg_err *err);
 /*
  * Allow fd's peer if it is the owner or root; a non-socket fd (a pipe
@@ -627,11 +641,19 @@ void bg_sshkey_free(char *priv);
 int bg_net_tap_name(int index, char *buf, size_t n);
 /* Create the bridge if missing, set its address, bring it up.  Idempotent. */
 int bg_net_bridge_ensure(const char *name, const char *addr, int prefix);
-/* Persistent tap owned by uid:gid, attached to bridge, up.  Idempotent. */
+/*
+ * Persistent tap owned by uid:gid, attached to bridge, up.  Idempotent;
+ * an existing device must be a tap owned by uid: -EPERM (another
+ * owner's, or nobody's) or -ENOTTY (not a tap) and nothing touched.
+ */
 int
 bg_net_tap_ensure(const char *name, uid_t uid, gid_t gid, const char *bridge);
-/* Remove a persistent tap; 0 if it did not exist. */
-int bg_net_tap_delete(const char *name);
+/* Remove the owner's persistent tap; 0 if it did not exist; as above. */
+int bg_net_tap_delete(const char *name, uid_t owner);
+/* 0: name is a tap owned by owner; -EPERM, -ENOTTY, -ENODEV (gone). */
+int bg_net_tap_mine(const char *name, uid_t owner);
+/* 1 and err filled if r is a refusal of tap_ensure/delete, else 0. */
+int bg_net_tap_refused(const char *tap, int r, struct bg_err *err);
 /* 1 if the interface exists, 0 if not. */
 int bg_net_link_exists(const char *name);
 /* net.ipv4.ip_forward = 1 (in the current network namespace). */
@@ -645,7 +667,7 @@ int bg_net_ensure(struct bg_err *err);
 int bg_net_tap_add(int index, uid_t uid, gid_t gid, char *tap, size_t n,
     struct bg_err *err);
 /* Slot index's tap removed (*existed: it was there). */
-int bg_net_tap_del(int index, char *tap, size_t n, bool *existed,
+int bg_net_tap_del(int index, uid_t owner, char *tap, size_t n, bool *existed,
     struct bg_err *err);
 
 /* ---- VMs (lib/vm.c, lib/vm-handle.c) ---------------------------- */

@@ -114,9 +114,66 @@ out:
 	return r;
 }
 
-/* Open (creating if needed) the tap; the fd is what TUNSET* act on. */
+/*
+ * Whose is an existing tun/tap device: its sysfs attributes tun_flags
+ * (absent on any other kind of link), owner and group (-1: unset).
+ * 0 and *flags and *uid when readable; -ENOTTY when the link is not a
+ * tun/tap device; -ENODEV when it is gone.
+ */
 static int
-tap_open(const char *name)
+tun_attrs(const char *name, unsigned long *flags, long long *uid)
+{
+	char path[96], buf[32];
+	const char *attr[] = { "tun_flags", "owner" };
+	unsigned long long v[2];
+	size_t i;
+	int fd;
+	ssize_t n;
+
+	for (i = 0; i < 2; i++) {
+		snprintf(path, sizeof(path), "/sys/class/net/%s/%s", name,
+		    attr[i]);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return errno == ENOENT && i == 0 ?
+			    (bg_net_link_exists(name) ? -ENOTTY : -ENODEV) :
+			    -errno;
+		n = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		if (n <= 0)
+			return n < 0 ? -errno : -EIO;
+		buf[n] = '\0';
+		if (i == 1 && strncmp(buf, "-1", 2) == 0)
+			v[i] = (unsigned long long)-1;
+		else if (sscanf(buf, i == 0 ? "%llx" : "%llu", &v[i]) != 1)
+			return -EIO;
+	}
+	*flags = (unsigned long)v[0];
+	*uid = v[1] == (unsigned long long)-1 ? -1 : (long long)v[1];
+	return 0;
+}
+
+int
+bg_net_tap_mine(const char *name, uid_t owner)
+{
+	unsigned long flags;
+	long long uid;
+	int r = tun_attrs(name, &flags, &uid);
+
+	if (r < 0)
+		return r;
+	if ((flags & (IFF_TUN | IFF_TAP)) != IFF_TAP)
+		return -ENOTTY;
+	return uid == (long long)owner ? 0 : -EPERM;
+}
+
+/*
+ * The tap's fd (what TUNSET* act on).  create: make it, and only if it
+ * does not exist yet (IFF_TUN_EXCL); else attach to an existing one,
+ * which the caller has checked is the owner's tap.
+ */
+static int
+tap_open(const char *name, bool create)
 {
 	struct ifreq ifr;
 	int fd, r = ifreq_for(&ifr, name);
@@ -126,7 +183,8 @@ tap_open(const char *name)
 	fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
+	ifr.ifr_flags =
+	    IFF_TAP | IFF_NO_PI | IFF_VNET_HDR | (create ? IFF_TUN_EXCL : 0);
 	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
 		r = -errno;
 		close(fd);
@@ -135,13 +193,32 @@ tap_open(const char *name)
 	return fd;
 }
 
+/*
+ * Why this is safe: a tap is created only by name with IFF_TUN_EXCL
+ * (never an existing device), and an existing one is touched only once
+ * sysfs says it is a tap (not a tun, not another kind of link) owned by
+ * the owner uid — checked before attaching (attaching as root would
+ * pass the kernel's own owner check and reset the device's features)
+ * and again on the attached fd's device, so a foreign tap is neither
+ * taken over nor put on the bridge.
+ */
 int
 bg_net_tap_ensure(const char *name, uid_t uid, gid_t gid, const char *bridge)
 {
 	struct ifreq ifr;
 	int fd, s, r;
 
-	fd = tap_open(name);
+	fd = tap_open(name, true);
+	if (fd == -EBUSY) {
+		r = bg_net_tap_mine(name, uid);
+		if (r < 0)
+			return r;
+		fd = tap_open(name, false);
+		if (fd >= 0 && (r = bg_net_tap_mine(name, uid)) < 0) {
+			close(fd);
+			return r;
+		}
+	}
 	if (fd < 0)
 		return fd;
 	if (ioctl(fd, TUNSETOWNER, (unsigned long)uid) < 0 ||
@@ -169,24 +246,47 @@ bg_net_tap_ensure(const char *name, uid_t uid, gid_t gid, const char *bridge)
 	return r;
 }
 
+/* Why this is safe: as above, only the owner's tap is ever attached to. */
 int
-bg_net_tap_delete(const char *name)
+bg_net_tap_delete(const char *name, uid_t owner)
 {
-	int fd, r = 0;
+	int fd, r;
 
-	if (!bg_net_link_exists(name))
+	r = bg_net_tap_mine(name, owner);
+	if (r == -ENODEV)
 		return 0;
-	fd = tap_open(name);
+	if (r < 0)
+		return r;
+	fd = tap_open(name, false);
 	if (fd < 0)
-		return fd;
-	if (ioctl(fd, TUNSETPERSIST, 0UL) < 0)
+		return fd == -ENODEV ? 0 : fd;
+	r = bg_net_tap_mine(name, owner);
+	if (r == 0 && ioctl(fd, TUNSETPERSIST, 0UL) < 0)
 		r = -errno;
 	close(fd);
 	return r;
 }
 
+/* What bg_net_tap_mine's refusal means, for the error line. */
+static void
+tap_refusal(const char *tap, const char *doing, int r, struct bg_err *err)
+{
+	if (r == -ENOTTY)
+		bg_err_set(err, "exists",
+		    "cannot %s %s: an interface of that name exists and is "
+		    "not a tap: banger leaves it alone (remove or rename it, "
+		    "or use another slot)",
+		    doing, tap);
+	else
+		bg_err_set(err, "exists",
+		    "cannot %s %s: that tap exists and is not the banger "
+		    "owner's: banger leaves it alone (its owner or an admin "
+		    "can remove it: ip tuntap del %s mode tap)",
+		    doing, tap, tap);
+}
+
 int
-bg_net_tap_del(int index, char *tap, size_t n, bool *existed,
+bg_net_tap_del(int index, uid_t owner, char *tap, size_t n, bool *existed,
     struct bg_err *err)
 {
 	int r = bg_net_tap_name(index, tap, n);
@@ -194,9 +294,20 @@ bg_net_tap_del(int index, char *tap, size_t n, bool *existed,
 	if (r < 0)
 		return r;
 	*existed = bg_net_link_exists(tap);
-	r = bg_net_tap_delete(tap);
-	if (r < 0)
+	r = bg_net_tap_delete(tap, owner);
+	if (r == -EPERM || r == -ENOTTY)
+		tap_refusal(tap, "remove", r, err);
+	else if (r < 0)
 		bg_err_set(err, r == -EBUSY ? "busy" : "temporary",
 		    "cannot remove tap %s: %s", tap, strerror(-r));
 	return r;
+}
+
+int
+bg_net_tap_refused(const char *tap, int r, struct bg_err *err)
+{
+	if (r != -EPERM && r != -ENOTTY)
+		return 0;
+	tap_refusal(tap, "use", r, err);
+	return 1;
 }

@@ -41,7 +41,7 @@ bg_net_tap_add(int index, uid_t uid, gid_t gid, char *tap, size_t n,
 	if (r < 0)
 		return r;
 	r = bg_net_tap_ensure(tap, uid, gid, BG_BRIDGE);
-	if (r < 0)
+	if (r < 0 && !bg_net_tap_refused(tap, r, err))
 		bg_err_set(err, r == -EBUSY ? "busy" : "temporary",
 		    "cannot create tap %s: %s", tap, strerror(-r));
 	return r;

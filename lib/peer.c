@@ -1,9 +1,10 @@
 /*
  * peer.c — who is on the other end.  Identity comes from SO_PEERCRED
  * on the connection (the kernel's word), never from the request.  The
- * owner is the uid recorded by `system install` in ETC/install.toml;
- * before banger is installed, an owner-side helper serves the uid it
- * runs as (under systemd that is User=OWNER anyway).
+ * owner is the uid recorded by `system install` in ETC/install.toml,
+ * its group the primary gid of that uid's passwd entry; before banger
+ * is installed, an owner-side helper serves the uid it runs as (under
+ * systemd that is User=OWNER anyway).
  */
 #include <errno.h>
 #include <limits.h>
@@ -33,15 +34,9 @@ bg_peer_cred(int fd, uid_t *uid, gid_t *gid, pid_t *pid)
 	return 0;
 }
 
-int
-bg_owner_uid(uid_t *out, bool require_install, struct bg_err *err)
-{
-	return bg_owner(out, NULL, require_install, err);
-}
-
 /* A uid or gid from install.toml: an integer below 2^32 - 1. */
-static int
-id_of(const struct bg_toml *t, const char *key, const char *path,
+int
+bg_install_id(const struct bg_toml *t, const char *key, const char *path,
     long long *out, struct bg_err *err)
 {
 	const struct bg_toml *u = bg_toml_get(t, key);
@@ -58,15 +53,15 @@ id_of(const struct bg_toml *t, const char *key, const char *path,
 }
 
 int
-bg_owner(uid_t *uid, gid_t *gid, bool require_install, struct bg_err *err)
+bg_install_read(uid_t *uid, struct bg_toml **out, char *path, size_t n,
+    bool require_install, struct bg_err *err)
 {
-	char path[PATH_MAX];
 	struct bg_toml *t = NULL;
-	long long u, g;
+	long long u;
 	int r;
 
-	r = bg_path_build(path, sizeof(path), BG_DIR_ETC, NULL, NULL,
-	    "install.toml");
+	*out = NULL;
+	r = bg_path_build(path, n, BG_DIR_ETC, NULL, NULL, "install.toml");
 	if (r < 0) {
 		bg_err_set(err, "internal",
 		    "cannot build the install.toml path: %s", strerror(-r));
@@ -75,8 +70,6 @@ bg_owner(uid_t *uid, gid_t *gid, bool require_install, struct bg_err *err)
 	r = bg_toml_parse_file(path, &t, err);
 	if (r == -ENOENT && !require_install) {
 		*uid = geteuid();
-		if (gid)
-			*gid = getegid();
 		return 0;
 	}
 	if (r == -ENOENT) {
@@ -87,18 +80,26 @@ bg_owner(uid_t *uid, gid_t *gid, bool require_install, struct bg_err *err)
 	}
 	if (r < 0)
 		return r;
-	r = id_of(t, "owner_uid", path, &u, err);
-	/* owner_gid is optional: the owner's uid doubles as its group. */
-	g = u;
-	if (r == 0 && gid != NULL && bg_toml_get(t, "owner_gid") != NULL)
-		r = id_of(t, "owner_gid", path, &g, err);
-	bg_toml_free(t);
-	if (r < 0)
+	r = bg_install_id(t, "owner_uid", path, &u, err);
+	if (r < 0) {
+		bg_toml_free(t);
 		return r;
+	}
 	*uid = (uid_t)u;
-	if (gid)
-		*gid = (gid_t)g;
+	*out = t;
 	return 0;
+}
+
+int
+bg_owner_uid(uid_t *out, bool require_install, struct bg_err *err)
+{
+	char path[PATH_MAX];
+	struct bg_toml *t;
+	int r =
+	    bg_install_read(out, &t, path, sizeof(path), require_install, err);
+
+	bg_toml_free(t);
+	return r;
 }
 
 int

@@ -309,7 +309,8 @@ bg_verb_main(const struct bg_verb *v)
 	 */
 	owner = false;
 	if (rq.peer_is_socket && rq.peer_uid != 0) {
-		r = bg_owner(&rq.owner_uid, &rq.owner_gid, root, &err);
+		r = bg_owner(&rq.owner_uid, root ? &rq.owner_gid : NULL, root,
+		    &err);
 		if (r == 0)
 			r = bg_peer_allow(0, rq.owner_uid, &err);
 		owner = r == 0;
@@ -322,7 +323,8 @@ bg_verb_main(const struct bg_verb *v)
 	if (r == 0)
 		r = check_schema(v, rq.json, &err);
 	if (r == 0 && !owner)
-		r = bg_owner(&rq.owner_uid, &rq.owner_gid, root, &err);
+		r = bg_owner(&rq.owner_uid, root ? &rq.owner_gid : NULL, root,
+		    &err);
 	if (r == 0 && v->validate != NULL)
 		r = v->validate(&rq, &err);
 	/* Nothing of this request has been touched until here. */

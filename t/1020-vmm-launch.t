@@ -108,11 +108,59 @@ if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
 			sh -c "trap \"\" PIPE; printf \"vmm-launch\n{\\\"name\\\":\\\"a\\\"}\n\" >&7; cat <&6; exit 0" >out &&
 		grep -q "uid 4242 refused" out
 	'
+	# An owner whose uid number is another group's gid (uid 999 and
+	# Debian's systemd-journal, say): its VMM must run in the owner's
+	# own group, from passwd, and not read that group's files.  Made
+	# for real in a mount namespace with its own passwd and group.
+	(cd "$TRASH" && mkdir -p ids victim fc2 && chmod 0755 victim fc2 &&
+	{ cat /etc/passwd; echo "bgtowner:x:4711:65534::/nonexistent:/usr/sbin/nologin"; } >ids/passwd &&
+	{ cat /etc/group; echo "bgtvictim:x:4711:"; } >ids/group &&
+	echo secret >victim/file && chown root:4711 victim/file && chmod 0640 victim/file &&
+	printf '#!/bin/sh\necho $$ >"%s/fc2/pid"\ngrep -E "^(Gid|Groups):" /proc/self/status >"%s/fc2/status"\ncat "%s/victim/file" >"%s/fc2/read" 2>&1\necho $? >"%s/fc2/read.rc"\nexec sleep 61\n' \
+		"$TRASH" "$TRASH" "$TRASH" "$TRASH" "$TRASH" >fc2/vmm && chmod 0755 fc2/vmm && chown 4711 fc2) ||
+	    echo "# cannot set up the bgtowner fixtures"
+	ids() { unshare -m --propagation private sh -c 'mount --bind "$1/ids/passwd" /etc/passwd &&
+		mount --bind "$1/ids/group" /etc/group && shift && exec "$@"' ids "$TRASH" "$@"; }
+	g4711vm=$(echo "$good" | jq -c ".vmm = \"firecracker\" | .vmm_bin = \"$TRASH/fc2/vmm\"")
+	setvm4711() {
+		rm -rf "$VMS/a" "$RUNV/a" && mkdir -p "$VMS/a" "$RUNV/a" &&
+		printf '%s\n' "$g4711vm" >"$VMS/a/vm.json" &&
+		chown -R 4711:65534 "$VMS/a" "$RUNV/a" && rm -f "$TRASH/fc2/status" "$TRASH/fc2/read.rc"
+	}
+	cp "$BANGER_ROOT/etc/banger/install.toml" "$TRASH/install.keep"
+	test_expect_success 'owner uid 4711 = group bgtvictim'"'"'s gid: the VMM runs in the owner'"'"'s own group' '
+		echo "owner_uid = 4711" >"$BANGER_ROOT/etc/banger/install.toml" &&
+		setvm4711 &&
+		printf "{\"name\":\"a\"}\n" | ids "$X/root-vmm-launch" >out &&
+		jq -e ".ok" out >/dev/null &&
+		i=0 && while ! test -s fc2/read.rc && test $i -lt 200; do sleep 0.05; i=$((i+1)); done &&
+		kill "$(cat fc2/pid)" &&
+		grep -Eq "^Gid:[[:space:]]+65534[[:space:]]+65534[[:space:]]+65534[[:space:]]+65534$" fc2/status &&
+		! grep "^Groups:" fc2/status | grep -qw 4711 &&
+		test "$(cat fc2/read.rc)" != 0 && ! grep -q secret fc2/read
+	'
+	test_expect_success 'install.toml'"'"'s owner_gid disagreeing with passwd: refused, nothing launched' '
+		printf "owner_uid = 4711\nowner_gid = 4711\n" >"$BANGER_ROOT/etc/banger/install.toml" &&
+		setvm4711 &&
+		printf "{\"name\":\"a\"}\n" | must_fail 1 ids "$X/root-vmm-launch" >out &&
+		jq -r .error.message out | grep -q "owner_gid = 4711, but the primary group of the owner bgtowner (uid 4711) is 65534" &&
+		! test -e fc2/status
+	'
+	test_expect_success 'an owner uid without a passwd entry: refused, nothing launched' '
+		echo "owner_uid = 4712" >"$BANGER_ROOT/etc/banger/install.toml" &&
+		setvm4711 &&
+		printf "{\"name\":\"a\"}\n" | must_fail 1 ids "$X/root-vmm-launch" >out &&
+		jq -r .error.message out | grep -q "uid 4712 .* has no passwd entry" &&
+		! test -e fc2/status
+	'
+	cp "$TRASH/install.keep" "$BANGER_ROOT/etc/banger/install.toml"
 	at_exit 'kill $(cat "$TRASH"/s6.pid); pkill -f "sleep 60"'
 else
 	for t in 'run directory not the owner'"'"'s' 'run directory symlink' \
 	    'VM directory symlink' 'runs the VMM as the owner' 'busy' \
-	    'vm_bin missing' 'through root-dispatch: a foreign uid'; do
+	    'vm_bin missing' 'through root-dispatch: a foreign uid' \
+	    'the VMM in the owner'"'"'s own group' 'owner_gid disagreeing' \
+	    'owner uid without a passwd entry'; do
 		test_skip "$t" 'needs root'
 	done
 fi

@@ -88,8 +88,41 @@ test_expect_success 'tap-del removes the tap, and again is fine' '
 '
 test_expect_success 'tap-del will not remove a non-tap interface of that name' '
 	in_ns ip link add bgtap7 type bridge &&
-	printf "{\"index\":7}\n" | must_fail 111 in_ns "$X/root-tap-del" >out &&
-	in_ns ip link show bgtap7 >/dev/null
+	printf "{\"index\":7}\n" | must_fail 1 in_ns "$X/root-tap-del" >out &&
+	jq -e ".error.code == \"exists\"" out >/dev/null &&
+	jq -r .error.message out | grep -q "bgtap7: an interface of that name exists and is not a tap" &&
+	in_ns ip link show bgtap7 >/dev/null &&
+	printf "{\"index\":7}\n" | must_fail 1 in_ns "$X/root-tap-add" >out &&
+	jq -e ".error.code == \"exists\"" out >/dev/null &&
+	in_ns ip -d link show bgtap7 | grep -q "bridge" && in_ns ip link del bgtap7
+'
+
+# Other users' taps, made as an admin would (ip tuntap ... user UID):
+# banger must neither take them over nor remove them.
+test_expect_success 'a foreign persistent tap (another uid'"'"'s) survives tap-add and tap-del' '
+	in_ns ip tuntap add bgtap6 mode tap user 4242 group 4242 &&
+	printf "{\"index\":6}\n" | must_fail 1 in_ns "$X/root-tap-add" >out &&
+	jq -e ".error.code == \"exists\"" out >/dev/null &&
+	jq -r .error.message out | grep -q "bgtap6: that tap exists and is not the banger owner" &&
+	test "$(in_ns cat /sys/class/net/bgtap6/owner)" = 4242 &&
+	test "$(in_ns cat /sys/class/net/bgtap6/group)" = 4242 &&
+	! in_ns ip -o link show bgtap6 | grep -q "master" &&
+	printf "{\"index\":6}\n" | must_fail 1 in_ns "$X/root-tap-del" >out &&
+	jq -e ".error.code == \"exists\"" out >/dev/null &&
+	test "$(in_ns cat /sys/class/net/bgtap6/owner)" = 4242
+'
+test_expect_success 'a tap with no owner, and a tun, are refused too' '
+	in_ns ip tuntap add bgtap8 mode tap &&
+	in_ns ip tuntap add bgtap10 mode tun user $OWNER &&
+	for i in 8 10; do
+		printf "{\"index\":%s}\n" $i | must_fail 1 in_ns "$X/root-tap-add" >out &&
+		jq -e ".error.code == \"exists\"" out >/dev/null &&
+		printf "{\"index\":%s}\n" $i | must_fail 1 in_ns "$X/root-tap-del" >out &&
+		jq -e ".error.code == \"exists\"" out >/dev/null &&
+		in_ns ip link show bgtap$i >/dev/null || { echo "bgtap$i"; return 1; }
+	done &&
+	test "$(in_ns cat /sys/class/net/bgtap8/owner)" = -1 &&
+	! in_ns ip -o link show bgtap8 | grep -q "master"
 '
 test_expect_success 'through root-dispatch on a socket: owner served, foreign uid refused' '
 	mkdir -p "$BANGER_ROOT/etc/banger/access/uid/$OWNER" &&
@@ -105,6 +138,14 @@ test_expect_success 'through root-dispatch on a socket: owner served, foreign ui
 		sh -c "trap \"\" PIPE; printf \"tap-del\n{\\\"index\\\":9}\n\" >&7; cat <&6; exit 0" >out &&
 	grep -q "uid 4242 refused" out &&
 	in_ns ip link show bgtap9 >/dev/null
+'
+test_expect_success 'vm prune removes the owner'"'"'s orphan tap, not the foreign ones' '
+	mkdir -p "$BANGER_ROOT/var/lib/banger/vms" &&
+	printf "{}\n" | in_ns env BANGER_ROOT_SOCKET="$TRASH/r.sock" "$X/vm-prune" >out &&
+	jq -e ".result.taps_removed == [\"bgtap9\"]" out >/dev/null &&
+	! in_ns ip link show bgtap9 2>/dev/null &&
+	test "$(in_ns cat /sys/class/net/bgtap6/owner)" = 4242 &&
+	in_ns ip link show bgtap8 >/dev/null && in_ns ip link show bgtap10 >/dev/null
 '
 at_exit 'kill $(cat "$TRASH"/s6.pid)'
 test_done
