@@ -35,6 +35,7 @@
 
 /* The root-side verbs (docs/architecture.md). */
 static const char *const verbs[] = {
+	"net-down",
 	"net-setup",
 	"tap-add",
 	"tap-del",

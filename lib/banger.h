@@ -656,13 +656,37 @@ int bg_net_tap_mine(const char *name, uid_t owner);
 int bg_net_tap_refused(const char *tap, int r, struct bg_err *err);
 /* 1 if the interface exists, 0 if not. */
 int bg_net_link_exists(const char *name);
-/* net.ipv4.ip_forward = 1 (in the current network namespace). */
+/*
+ * net.ipv4.ip_forward = 1 (in the current network namespace); the value
+ * found the first time is kept in ROOTRUN/ip_forward.saved.
+ */
 int bg_net_ip_forward(void);
-/* banger's own nftables table: NAT masquerade + forward accept.  Idempotent. */
-int
-bg_net_nft_ensure(const char *bridge, const char *subnet, struct bg_err *err);
-/* All of it: bridge, ip_forward, the table (lib/net-setup.c).  Idempotent. */
+/* ip_forward back to the kept value (none kept: left alone). */
+int bg_net_ip_forward_restore(void);
+/* The admin's guest network policy: ETC/network.toml (lib/net-policy.c). */
+struct bg_net_policy {
+	bool allow_lan; /* guests may reach private ranges */
+	bool ipv6; /* IPv6 frames may cross the bridge */
+};
+/* Missing file: the defaults (all false); a bad one: bad_config. */
+int bg_net_policy_load(struct bg_net_policy *p, struct bg_err *err);
+/*
+ * banger's tables (ip and bridge banger): NAT, the guest policy p, DNS
+ * to the upstream servers dns ("a,b").  Idempotent, atomic.
+ */
+int bg_net_nft_ensure(const struct bg_net_policy *p, const char *dns,
+    struct bg_err *err);
+/* Both tables gone (fine if they were). */
+int bg_net_nft_remove(struct bg_err *err);
+/* Remove a bridge (down first); 0 if it did not exist. */
+int bg_net_bridge_delete(const char *name);
+/* All of it: bridge, policy tables, ip_forward (lib/net-setup.c).  Idempotent. */
 int bg_net_ensure(struct bg_err *err);
+/*
+ * The way back: tables, bridge, ip_forward as it was; busy while any of
+ * the owner's taps exists.
+ */
+int bg_net_down(uid_t owner, struct bg_err *err);
 /* The network, then slot index's tap for uid:gid (its name into tap). */
 int bg_net_tap_add(int index, uid_t uid, gid_t gid, char *tap, size_t n,
     struct bg_err *err);

@@ -114,6 +114,31 @@ out:
 	return r;
 }
 
+int
+bg_net_bridge_delete(const char *name)
+{
+	struct ifreq ifr;
+	int s, r = ifreq_for(&ifr, name);
+
+	if (r < 0)
+		return r;
+	if (!bg_net_link_exists(name))
+		return 0;
+	s = ctl_socket();
+	if (s < 0)
+		return s;
+	/* SIOCBRDELBR refuses a bridge that is up (EBUSY). */
+	if (ioctl(s, SIOCGIFFLAGS, &ifr) == 0 && (ifr.ifr_flags & IFF_UP)) {
+		ifr.ifr_flags &= ~IFF_UP;
+		if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0)
+			r = -errno;
+	}
+	if (r == 0 && ioctl(s, SIOCBRDELBR, name) < 0 && errno != ENXIO)
+		r = -errno;
+	close(s);
+	return r;
+}
+
 /*
  * Whose is an existing tun/tap device: its sysfs attributes tun_flags
  * (absent on any other kind of link), owner and group (-1: unset).

@@ -1,57 +1,49 @@
 /*
- * net-nft.c — banger's own nftables table and ip_forward.
+ * net-nft.c — banger's own nftables tables and ip_forward: the guest
+ * network policy (docs/network.md, "What a guest may reach").
  *
- * One table, `ip banger`, replaced as a whole in one atomic
- * transaction (libnftables: the same parser and netlink batch as
- * `nft -f`), so running it twice, or after a crash half-way, always
- * ends in the same ruleset and never touches anyone else's tables.
- * libnftables is the right tool here: no rule encoding by hand, and no
- * `nft` binary to find and exec.
+ * Two tables, `ip banger` (NAT, and what guests may reach through and
+ * on the host) and `bridge banger` (what a guest may send at all: its
+ * own MAC and address, IPv4 and ARP only), each replaced as a whole in
+ * one atomic transaction (libnftables: the same parser and netlink
+ * batch as `nft -f`), so running it twice, or after a crash half-way,
+ * always ends in the same ruleset and never touches anyone else's
+ * tables.  libnftables is the right tool here: no rule encoding by
+ * hand, and no `nft` binary to find and exec.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <nftables/libnftables.h>
 
 #include "banger.h"
 
-int
-bg_net_ip_forward(void)
-{
-	int fd = open("/proc/sys/net/ipv4/ip_forward", O_WRONLY | O_CLOEXEC);
-	int r;
+#define IP_FORWARD "/proc/sys/net/ipv4/ip_forward"
+#define FORWARD_SAVED "ip_forward.saved"
 
-	if (fd < 0)
-		return -errno;
-	r = bg_write_all(fd, "1\n", 2);
-	close(fd);
-	return r;
-}
+/*
+ * Destinations a guest may not reach unless allow_lan: the private,
+ * shared, loopback, "this network", benchmarking, multicast and
+ * reserved ranges (RFC 6890).  Link-local is never reachable.  The
+ * bridge's own subnet is plain layer 2 and never reaches this chain.
+ */
+static const char lan[] = "0.0.0.0/8, 10.0.0.0/8, 100.64.0.0/10, "
+			  "127.0.0.0/8, 172.16.0.0/12, 192.0.0.0/24, "
+			  "192.168.0.0/16, 198.18.0.0/15, 224.0.0.0/3";
 
-int
-bg_net_nft_ensure(const char *bridge, const char *subnet, struct bg_err *err)
+/* Run rules through libnftables; err says what nftables said. */
+static int
+nft_apply(const char *rules, const char *what, struct bg_err *err)
 {
-	char rules[2048];
-	struct nft_ctx *nft;
+	struct nft_ctx *nft = nft_ctx_new(NFT_CTX_DEFAULT);
 	const char *out;
 	int r;
 
-	snprintf(rules, sizeof(rules),
-	    "table ip banger\ndelete table ip banger\n"
-	    "table ip banger {\n  chain postrouting {\n"
-	    "    type nat hook postrouting priority srcnat; policy accept;\n"
-	    "    ip saddr %s ip daddr != %s masquerade\n"
-	    "  }\n  chain forward {\n"
-	    "    type filter hook forward priority filter; policy accept;\n"
-	    "    iifname \"%s\" ip saddr %s accept\n    iifname \"%s\" drop\n"
-	    "    oifname \"%s\" ct state established,related accept\n"
-	    "    oifname \"%s\" drop\n  }\n}\n",
-	    subnet, subnet, bridge, subnet, bridge, bridge, bridge);
-	nft = nft_ctx_new(NFT_CTX_DEFAULT);
 	if (nft == NULL) {
 		bg_err_set(err, "temporary",
 		    "cannot create an nftables context");
@@ -62,12 +54,218 @@ bg_net_nft_ensure(const char *bridge, const char *subnet, struct bg_err *err)
 	r = nft_run_cmd_from_buffer(nft, rules);
 	if (r != 0) {
 		out = nft_ctx_get_error_buffer(nft);
-		bg_err_set(err, "temporary",
-		    "nftables refused banger's table: %.400s",
-		    out ? out : "(no message)");
-		nft_ctx_free(nft);
-		return -EIO;
+		bg_err_set(err, "temporary", "nftables refused %s: %.400s",
+		    what, out ? out : "(no message)");
 	}
 	nft_ctx_free(nft);
-	return 0;
+	return r != 0 ? -EIO : 0;
+}
+
+/* The ruleset text for policy p, upstream DNS servers dns ("a,b"). */
+static char *
+ruleset(const struct bg_net_policy *p, const char *dns)
+{
+	char *buf = NULL, tap[16];
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	int i, first;
+
+	if (f == NULL)
+		return NULL;
+	fprintf(f,
+	    "table ip banger\ndelete table ip banger\n"
+	    "table ip banger {\n"
+	    "  set lan {\n    type ipv4_addr; flags interval;\n"
+	    "    elements = { %s }\n  }\n"
+	    "  set dns {\n    type ipv4_addr;\n    elements = { %s }\n  }\n"
+	    "  chain postrouting {\n"
+	    "    type nat hook postrouting priority srcnat; policy accept;\n"
+	    "    ip saddr %s ip daddr != %s masquerade\n  }\n"
+	    /* To the host itself: replies, and DNS on the bridge address. */
+	    "  chain input {\n"
+	    "    type filter hook input priority filter; policy accept;\n"
+	    "    iifname \"%s\" ct state established,related accept\n"
+	    "    iifname \"%s\" ip daddr %s meta l4proto { tcp, udp } "
+	    "th dport 53 accept\n"
+	    "    iifname \"%s\" drop\n  }\n"
+	    /* Through the host: never link-local, the LAN only if allowed. */
+	    "  chain forward {\n"
+	    "    type filter hook forward priority filter; policy accept;\n"
+	    "    iifname \"%s\" ip daddr 169.254.0.0/16 drop\n"
+	    "    iifname \"%s\" ip saddr %s ip daddr @dns "
+	    "meta l4proto { tcp, udp } th dport 53 accept\n"
+	    "    %siifname \"%s\" ip daddr @lan drop\n"
+	    "    iifname \"%s\" ip saddr %s accept\n"
+	    "    iifname \"%s\" drop\n"
+	    "    oifname \"%s\" ct state established,related accept\n"
+	    "    oifname \"%s\" drop\n  }\n}\n",
+	    lan, dns, BG_SUBNET, BG_SUBNET, BG_BRIDGE, BG_BRIDGE,
+	    BG_BRIDGE_ADDR, BG_BRIDGE, BG_BRIDGE, BG_BRIDGE, BG_SUBNET,
+	    p->allow_lan ? "# allow_lan: " : "", BG_BRIDGE, BG_BRIDGE,
+	    BG_SUBNET, BG_BRIDGE, BG_BRIDGE, BG_BRIDGE);
+	/*
+	 * What a guest may send, checked on its tap as the frame enters
+	 * the bridge (so between guests too): its own MAC, and with it its
+	 * own address (ARP probes from 0.0.0.0 aside); IPv4 and ARP only,
+	 * unless ipv6.  Slot N: bgtapN, 06:00:ac:10:00:NN, 172.16.0.N
+	 * (lib/vm.c).
+	 */
+	fprintf(f,
+	    "table bridge banger\ndelete table bridge banger\n"
+	    "table bridge banger {\n"
+	    "  set macs {\n    type ifname . ether_addr;\n    elements = {");
+	for (i = BG_NET_INDEX_MIN, first = 1; i <= BG_NET_INDEX_MAX; i++) {
+		bg_net_tap_name(i, tap, sizeof(tap));
+		fprintf(f, "%s\n      \"%s\" . 06:00:ac:10:00:%02x",
+		    first ? "" : ",", tap, i);
+		first = 0;
+	}
+	fprintf(f,
+	    " }\n  }\n"
+	    "  set ids {\n    type ifname . ether_addr . ipv4_addr;\n"
+	    "    elements = {");
+	for (i = BG_NET_INDEX_MIN, first = 1; i <= BG_NET_INDEX_MAX; i++) {
+		bg_net_tap_name(i, tap, sizeof(tap));
+		fprintf(f,
+		    "%s\n      \"%s\" . 06:00:ac:10:00:%02x . 172.16.0.%d",
+		    first ? "" : ",", tap, i, i);
+		first = 0;
+	}
+	fprintf(f,
+	    " }\n  }\n"
+	    "  chain prerouting {\n"
+	    "    type filter hook prerouting priority filter; policy accept;\n"
+	    "    iifname != \"%s*\" accept\n"
+	    "    iifname . ether saddr != @macs drop\n"
+	    "    ether type ip iifname . ether saddr . ip saddr != @ids drop\n"
+	    "    ether type arp arp saddr ip 0.0.0.0 accept\n"
+	    "    ether type arp iifname . arp saddr ether . arp saddr ip "
+	    "!= @ids drop\n"
+	    "    %sether type ip6 accept\n"
+	    "    ether type != { ip, arp } drop\n  }\n}\n",
+	    BG_TAP_PREFIX, p->ipv6 ? "" : "# ipv6 off: ");
+	if (fclose(f) != 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+int
+bg_net_nft_ensure(const struct bg_net_policy *p, const char *dns,
+    struct bg_err *err)
+{
+	char *rules = ruleset(p, dns);
+	int r;
+
+	if (rules == NULL) {
+		bg_err_set(err, "temporary", "out of memory");
+		return -ENOMEM;
+	}
+	r = nft_apply(rules, "banger's tables", err);
+	free(rules);
+	return r;
+}
+
+int
+bg_net_nft_remove(struct bg_err *err)
+{
+	return nft_apply("table ip banger\ndelete table ip banger\n"
+			 "table bridge banger\ndelete table bridge banger\n",
+	    "removing banger's tables", err);
+}
+
+/* The run directory of root's own state (/run/banger-root), made if missing. */
+static int
+rootrun(void)
+{
+	char dir[4096];
+	int r = bg_path_dir(BG_DIR_ROOTRUN, dir, sizeof(dir)), fd;
+
+	if (r < 0)
+		return r;
+	/* Only where it is missing (tests); installed, the socket unit made it. */
+	if (access(dir, F_OK) < 0 && (r = bg_mkdir_p(dir, 0755)) < 0)
+		return r;
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
+static int
+read_forward(char *c)
+{
+	int fd = open(IP_FORWARD, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = read(fd, c, 1);
+	close(fd);
+	return n == 1 && (*c == '0' || *c == '1') ? 0 : -EIO;
+}
+
+static int
+write_forward(char c)
+{
+	char line[2] = { c, '\n' };
+	int fd = open(IP_FORWARD, O_WRONLY | O_CLOEXEC), r;
+
+	if (fd < 0)
+		return -errno;
+	r = bg_write_all(fd, line, 2);
+	close(fd);
+	return r;
+}
+
+/*
+ * ip_forward = 1, the value found first kept in ROOTRUN/ip_forward.saved
+ * (once: a later call finds 1, banger's own) for bg_net_ip_forward_restore.
+ */
+int
+bg_net_ip_forward(void)
+{
+	char c;
+	int d, fd, r = read_forward(&c);
+
+	if (r < 0)
+		return r;
+	if ((d = rootrun()) < 0)
+		return d;
+	fd = openat(d, FORWARD_SAVED,
+	    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd >= 0) {
+		r = bg_write_all(fd, &c, 1);
+		close(fd);
+		if (r < 0)
+			unlinkat(d, FORWARD_SAVED, 0);
+	} else if (errno != EEXIST)
+		r = -errno;
+	close(d);
+	if (r < 0)
+		return r;
+	return c == '1' ? 0 : write_forward('1');
+}
+
+int
+bg_net_ip_forward_restore(void)
+{
+	char c = 0;
+	int d = rootrun(), fd, r;
+
+	if (d < 0)
+		return d;
+	fd = openat(d, FORWARD_SAVED, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		r = errno == ENOENT ? 0 : -errno;
+		close(d);
+		return r;
+	}
+	r = read(fd, &c, 1) == 1 && (c == '0' || c == '1') ? 0 : -EIO;
+	close(fd);
+	if (r == 0)
+		r = write_forward(c);
+	if (r == 0 || r == -EIO)
+		unlinkat(d, FORWARD_SAVED, 0);
+	close(d);
+	return r == -EIO ? 0 : r;
 }

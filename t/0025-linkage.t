@@ -21,8 +21,9 @@ test_expect_success 'the dispatchers are static' '
 			{ echo "$p: $(needed "$X/$p")"; return 1; }
 	done
 '
-test_expect_success 'root-net-setup and root-tap-add: cJSON, nftables, libc' '
+test_expect_success 'root-net-setup, root-tap-add and root-net-down: cJSON, nftables, libc' '
 	only root-net-setup "libcjson.so.1 libnftables.so.1 libc.so.6" &&
+	only root-net-down "libcjson.so.1 libnftables.so.1 libc.so.6" &&
 	only root-tap-add "libcjson.so.1 libnftables.so.1 libc.so.6"
 '
 test_expect_success 'root-tap-del and root-vmm-launch: cJSON and libc alone' '

@@ -1,6 +1,8 @@
 #!/bin/sh
 # Root network helpers in a private network namespace: net-setup
-# (bridge, ip_forward, banger's nft table), tap-add, tap-del.
+# (bridge, ip_forward, banger's nft tables: the guest policy), tap-add,
+# tap-del (only the owner's taps), net-down.  What guests can reach, for
+# real, is t/3100-guest-net.t.
 # Nothing here touches the host's own network.
 . "${0%/*}/lib.sh"
 
@@ -38,6 +40,53 @@ test_expect_success 'net-setup is idempotent (one table, same rules)' '
 	in_ns nft list table ip banger >after &&
 	test_cmp before after &&
 	test $(in_ns nft list tables | grep -c "table ip banger") = 1
+'
+test_expect_success 'the guest policy: to the host only DNS, no link-local, no LAN' '
+	in_ns nft list table ip banger >rules &&
+	grep -q "iifname \"br-fc\" ct state established,related accept" rules &&
+	grep -q "iifname \"br-fc\" ip daddr 172.16.0.1 meta l4proto { tcp, udp } th dport 53 accept" rules &&
+	grep -A3 "chain input" rules >/dev/null && grep -c "iifname \"br-fc\" drop" rules | grep -qx 2 &&
+	grep -q "iifname \"br-fc\" ip daddr 169.254.0.0/16 drop" rules &&
+	grep -q "iifname \"br-fc\" ip daddr @lan drop" rules &&
+	grep -q "192.168.0.0/16" rules && grep -q "10.0.0.0/8" rules
+'
+test_expect_success 'the guest policy: a guest sends only as itself, IPv4 and ARP only' '
+	in_ns nft list table bridge banger >brules &&
+	grep -q "\"bgtap2\" \. 06:00:ac:10:00:02 \. 172.16.0.2" brules &&
+	grep -q "\"bgtap254\" \. 06:00:ac:10:00:fe \. 172.16.0.254" brules &&
+	grep -q "iifname \. ether saddr != @macs drop" brules &&
+	grep -q "iifname \. ether saddr \. ip saddr != @ids drop" brules &&
+	grep -q "iifname \. arp saddr ether \. arp saddr ip != @ids drop" brules &&
+	grep -q "ether type != { ip, arp } drop" brules &&
+	! grep -q "ether type ip6 accept" brules
+'
+test_expect_success 'ip_forward: on, and the value found first kept for net-down' '
+	test "$(in_ns cat /proc/sys/net/ipv4/ip_forward)" = 1 &&
+	test "$(cat "$BANGER_ROOT/run/banger-root/ip_forward.saved")" = 0
+'
+test_expect_success 'network.toml: allow_lan opens private ranges (never link-local), ipv6 lets IPv6 cross' '
+	printf "[network]\nallow_lan = true\nipv6 = true\n" >"$BANGER_ROOT/etc/banger/network.toml" &&
+	req root-net-setup "{}" | jq -e .ok >/dev/null &&
+	in_ns nft list ruleset >rules &&
+	! grep -q "ip daddr @lan drop" rules &&
+	grep -q "ip daddr 169.254.0.0/16 drop" rules &&
+	grep -q "ether type ip6 accept" rules &&
+	rm "$BANGER_ROOT/etc/banger/network.toml" &&
+	req root-net-setup "{}" | jq -e .ok >/dev/null &&
+	in_ns nft list ruleset >rules &&
+	grep -q "ip daddr @lan drop" rules && ! grep -q "ether type ip6 accept" rules
+'
+test_expect_success 'a bad network.toml is refused, naming the line; the tables stay as they were' '
+	in_ns nft list ruleset >before &&
+	printf "[network]\nallow_lan = \"yes\"\n" >"$BANGER_ROOT/etc/banger/network.toml" &&
+	printf "{}\n" | must_fail 100 in_ns "$X/root-net-setup" >out &&
+	jq -r .error.message out | grep -q "network.toml:2:1: key .allow_lan. must be true or false" &&
+	printf "[network]\nallow_wan = true\n" >"$BANGER_ROOT/etc/banger/network.toml" &&
+	printf "{\"index\":5}\n" | must_fail 100 in_ns "$X/root-tap-add" >out &&
+	jq -r .error.message out | grep -q "allow_wan. is not known in \[network\]" &&
+	! in_ns ip link show bgtap5 2>/dev/null &&
+	rm "$BANGER_ROOT/etc/banger/network.toml" &&
+	in_ns nft list ruleset >after && test_cmp before after
 '
 test_expect_success 'net-setup leaves other tables alone' '
 	in_ns nft add table ip other && in_ns nft add chain ip other c &&
@@ -146,6 +195,31 @@ test_expect_success 'vm prune removes the owner'"'"'s orphan tap, not the foreig
 	! in_ns ip link show bgtap9 2>/dev/null &&
 	test "$(in_ns cat /sys/class/net/bgtap6/owner)" = 4242 &&
 	in_ns ip link show bgtap8 >/dev/null && in_ns ip link show bgtap10 >/dev/null
+'
+test_expect_success 'net-down is root'"'"'s: the owner is refused by root-dispatch' '
+	setpriv --reuid=$OWNER --regid=$OWNER --clear-groups s6-ipcclient "$TRASH/r.sock" \
+		sh -c "trap \"\" PIPE; printf \"net-down\n{}\n\" >&7; cat <&6; exit 0" >out &&
+	jq -e ".error.code == \"permission_denied\"" out >/dev/null &&
+	in_ns ip link show br-fc >/dev/null
+'
+test_expect_success 'net-down is busy while an owner'"'"'s tap exists' '
+	req root-tap-add "{\"index\":11}" | jq -e .ok >/dev/null &&
+	printf "{}\n" | must_fail 1 in_ns "$X/root-net-down" >out &&
+	jq -r .error.message out | grep -q "in use (taps: bgtap11)" &&
+	in_ns ip link show br-fc >/dev/null &&
+	req root-tap-del "{\"index\":11}" | jq -e .ok >/dev/null
+'
+test_expect_success 'net-down: tables and bridge gone, ip_forward as it was, foreign taps untouched' '
+	req root-net-down "{}" >out &&
+	jq -e ".result.removed" out >/dev/null &&
+	! in_ns nft list table ip banger 2>/dev/null &&
+	! in_ns nft list table bridge banger 2>/dev/null &&
+	! in_ns ip link show br-fc 2>/dev/null &&
+	test "$(in_ns cat /proc/sys/net/ipv4/ip_forward)" = 0 &&
+	! test -e "$BANGER_ROOT/run/banger-root/ip_forward.saved" &&
+	test "$(in_ns cat /sys/class/net/bgtap6/owner)" = 4242 &&
+	in_ns nft list table ip other >/dev/null &&
+	req root-net-down "{}" | jq -e .ok >/dev/null
 '
 at_exit 'kill $(cat "$TRASH"/s6.pid)'
 test_done
