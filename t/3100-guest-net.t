@@ -304,15 +304,22 @@ MACB=$(jq -r .mac "$TRASH/b.json" 2>/dev/null)
 TAPA=$(jq -r .tap "$TRASH/a.json" 2>/dev/null)
 TAPB=$(jq -r .tap "$TRASH/b.json" 2>/dev/null)
 
-test_expect_success 'controls: every listener answers the host, and A reaches B' '
-	hsend 172.16.0.1 8080 host-hostport &&
-	hsend 198.51.100.254 8080 host-uplinkport &&
-	hsend 192.168.77.1 80 host-lan &&
-	hsend 169.254.169.254 80 host-meta &&
-	hsend 198.51.100.1 80 host-world &&
-	seen "$L/tcp-192.168.77.1-80" "^198\.51\.100\.254 host-lan$" &&
-	seen "$L/tcp-169.254.169.254-80" "^198\.51\.100\.254 host-meta$" &&
-	gssh "$IPA" ping -c 1 -W 3 "$IPB" >/dev/null
+test_expect_success 'controls: every listener answers the host' '
+	for t in 172.16.0.1:8080 198.51.100.254:8080 192.168.77.1:80 \
+	    169.254.169.254:80 198.51.100.1:80; do
+		hsend "${t%:*}" "${t#*:}" "host-$t" ||
+		    { echo "the host got no answer from $t"; return 1; }
+	done &&
+	seen "$L/tcp-192.168.77.1-80" "^198\.51\.100\.254 host-192\.168\.77\.1:80$" &&
+	seen "$L/tcp-169.254.169.254-80" "^198\.51\.100\.254 host-169\.254\.169\.254:80$"
+'
+# With br_netfilter loaded (Docker and Kubernetes hosts, and this
+# kernel's default in a new namespace once the module is in), bridged
+# IPv4 also crosses the ip family's forward hook, with iifname and
+# oifname the bridge: guest to guest must still work.
+echo "# net.bridge.bridge-nf-call-iptables here: $(cat /proc/sys/net/bridge/bridge-nf-call-iptables 2>/dev/null || echo 'absent (no br_netfilter)')"
+test_expect_success 'A reaches B over IPv4 (the bridge subnet is plain layer 2)' '
+	gssh "$IPA" ping -c 1 -W 3 "$IPB"
 '
 test_expect_success 'guest A probes (each bounded: nc -w 3, tftp and ping by timeout)' '
 	printf "%s" "$PROBE_A" | gssh "$IPA" sh -s >probes 2>&1 &&
@@ -376,22 +383,29 @@ test_expect_success 'IPv6: no answer from guest B' '
 # Spoofing, from guest B: A's address (on B's loopback, so B never
 # answers ARP for it, and arp_announce=2 so B's own ARP keeps B's
 # address; a /32 route with A's address as the source), then A's MAC.
+# The bridge's MAC is pinned in B's ARP table each time, so that the
+# datagram is sent whatever becomes of ARP (a MAC change flushes the
+# table, and B's ARP with A's MAC would itself be dropped).
 # The control, from B's own address and MAC, must arrive.
 PROBE_B='
 t() { timeout 3 tftp -g -r "gb-$1" -l "/tmp/tftp.$1" 198.51.100.1 81 >/dev/null 2>&1; }
 t own
 sysctl -qw net.ipv4.conf.all.arp_announce=2 net.ipv4.conf.eth0.arp_announce=2 &&
+arp -s 172.16.0.1 "$BRMAC" &&
 ip addr add "$A"/32 dev lo &&
 ip route add 198.51.100.1/32 via 172.16.0.1 dev eth0 src "$A" &&
 t spoofip
 ip route del 198.51.100.1/32 2>/dev/null
 ip addr del "$A"/32 dev lo 2>/dev/null
-ip link set eth0 address "$AMAC" && t spoofmac
+ip link set eth0 address "$AMAC" && arp -s 172.16.0.1 "$BRMAC" && t spoofmac
+arp -d 172.16.0.1 2>/dev/null
 ip link set eth0 address "$BMAC"
 echo "probes done, mac $(cat /sys/class/net/eth0/address)"
 '
 test_expect_success 'guest B probes: UDP to 198.51.100.1:81 from its own, then A'"'"'s address, then A'"'"'s MAC' '
-	{ printf "A=%s AMAC=%s BMAC=%s\n" "$IPA" "$MACA" "$MACB" && printf "%s" "$PROBE_B"; } |
+	BRMAC=$(ip -j link show dev br-fc | jq -r ".[0].address") && test -n "$BRMAC" &&
+	{ printf "A=%s AMAC=%s BMAC=%s BRMAC=%s\n" "$IPA" "$MACA" "$MACB" "$BRMAC" &&
+	    printf "%s" "$PROBE_B"; } |
 	    gssh "$IPB" sh -s >probes-b 2>&1 &&
 	cat probes-b && grep -qx "probes done, mac $MACB" probes-b
 '
