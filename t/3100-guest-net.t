@@ -321,7 +321,7 @@ echo "# net.bridge.bridge-nf-call-iptables here: $(cat /proc/sys/net/bridge/brid
 test_expect_success 'A reaches B over IPv4 (the bridge subnet is plain layer 2)' '
 	gssh "$IPA" ping -c 1 -W 3 "$IPB"
 '
-test_expect_success 'guest A probes (each bounded: nc -w 3, tftp and ping by timeout)' '
+test_expect_success 'guest A probes (each bounded: nc -w 3 and timeout 10, tftp by timeout 3)' '
 	printf "%s" "$PROBE_A" | gssh "$IPA" sh -s >probes 2>&1 &&
 	grep -q "^udp53 done$" probes && cat probes
 '
