@@ -11,7 +11,10 @@
  * LIBEXECDIR/root-<verb> with the connection still on stdin, from an
  * empty environment plus the few variables listed below.
  *
- * The routing is lib/dispatch.c's, shared with dispatch.
+ * The routing is lib/dispatch.c's, shared with dispatch.  Before the
+ * exec it narrows the bounding set to the verb's capabilities
+ * (lib/root-verbs.c) and sets no_new_privs, so the helper starts with
+ * exactly its set.
  *
  * Why this is safe: the peer's uid comes from SO_PEERCRED (the
  * kernel), never from the request; without install.toml nobody but
@@ -30,18 +33,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 
 #include "banger.h"
 
-/* The root-side verbs (docs/architecture.md). */
-static const char *const verbs[] = {
-	"net-down",
-	"net-setup",
-	"tap-add",
-	"tap-del",
-	"vmm-launch",
-	NULL,
-};
 static const char *const planned[] = { "dns-wire", NULL };
 
 /* Passed on to root helpers when set; nothing else is. */
@@ -50,6 +45,7 @@ static const char *const keep_env[] = {
 	"BANGER_LIBEXECDIR",
 	"BANGER_ROOT_SOCKET",
 	"BANGER_NO_SYSTEMD",
+	"JOURNAL_STREAM", /* stderr is the journal: log with fields (lib/audit.c) */
 	NULL,
 };
 
@@ -89,25 +85,61 @@ allowed(uid_t uid, const char *verb, struct bg_err *err)
 	return r;
 }
 
+/*
+ * Narrow the bounding set to the verb's capabilities (lib/root-verbs.c)
+ * and set no_new_privs: root's exec of the helper then gives it exactly
+ * that set, and nothing it runs can gain more.
+ *
+ * Why this is safe: the set comes from the compiled-in table, keyed by
+ * a verb already checked against it; only dropping is possible here.
+ */
+static int
+narrow(const char *verb, struct bg_err *err)
+{
+	const struct bg_root_verb *v = bg_root_verb(verb);
+	int r;
+
+	if (v == NULL) {
+		bg_err_set(err, "internal", "no capability set for \"%s\"",
+		    verb);
+		return -ENOENT;
+	}
+	if (geteuid() != 0)
+		return 0; /* nothing to narrow (tests run unprivileged too) */
+	r = bg_caps_bound(v->caps);
+	if (r == 0 && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		r = -errno;
+	if (r < 0)
+		bg_err_set(err, "internal",
+		    "cannot narrow the capabilities for %s: %s", verb,
+		    strerror(-r));
+	return r;
+}
+
 int
 main(void)
 {
-	static char env[8][PATH_MAX + 32];
-	char *envp[8];
+	static char env[9][PATH_MAX + 32];
+	static const char *verbs[16];
+	char *envp[9];
 	struct bg_dispatch d = { .prog = "banger-root-dispatch",
 		.root = true,
 		.prefix = "root-",
 		.verbs = verbs,
 		.planned = planned,
 		.allowed = allowed,
-		.envp = envp };
+		.envp = envp,
+		.before_exec = narrow };
 	size_t i, n = 0;
+
+	for (i = 0; bg_root_verbs[i].name != NULL && i < 15; i++)
+		verbs[i] = bg_root_verbs[i].name;
 
 	/* An empty environment but for PATH and the few variables above. */
 	snprintf(env[n], sizeof(env[n]), "PATH=/usr/sbin:/usr/bin:/sbin:/bin");
 	envp[n] = env[n];
 	n++;
-	for (i = 0; keep_env[i] != NULL && n < 7; i++) {
+	for (i = 0; keep_env[i] != NULL && n < 8; i++) {
 		const char *v = getenv(keep_env[i]);
 
 		if (v != NULL && strlen(v) < PATH_MAX) {

@@ -14,7 +14,6 @@
  * root's own run directory (/run/banger-root), never to one a client
  * chose.
  */
-#include <linux/capability.h>
 
 #include "banger.h"
 
@@ -31,5 +30,5 @@ act(struct bg_req *rq, cJSON **result, struct bg_err *err)
 	return 0;
 }
 
-BG_VERB(.name = "net-down", .flags = BG_VERB_ROOT,
-    .caps = BG_CAP(CAP_NET_ADMIN), .act = act);
+BG_VERB(.name = "net-down", .flags = BG_VERB_ROOT, .caps = BG_CAPS_NET,
+    .act = act);

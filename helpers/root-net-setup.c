@@ -15,8 +15,6 @@
  */
 #include <stdio.h>
 
-#include <linux/capability.h>
-
 #include "banger.h"
 
 static int
@@ -36,5 +34,5 @@ act(struct bg_req *rq, cJSON **result, struct bg_err *err)
 	return 0;
 }
 
-BG_VERB(.name = "net-setup", .flags = BG_VERB_ROOT,
-    .caps = BG_CAP(CAP_NET_ADMIN), .act = act);
+BG_VERB(.name = "net-setup", .flags = BG_VERB_ROOT, .caps = BG_CAPS_NET,
+    .act = act);

@@ -17,7 +17,6 @@
  * (lib/net-link.c).  The network
  * setup touches only banger's own bridge and nftables table.
  */
-#include <linux/capability.h>
 
 #include "banger.h"
 
@@ -36,4 +35,4 @@ act(struct bg_req *rq, cJSON **result, struct bg_err *err)
 }
 
 BG_VERB(.name = "tap-add", .flags = BG_VERB_ROOT,
-    .fields = BG_FIELDS(BG_F_INDEX), .caps = BG_CAP(CAP_NET_ADMIN), .act = act);
+    .fields = BG_FIELDS(BG_F_INDEX), .caps = BG_CAPS_NET, .act = act);

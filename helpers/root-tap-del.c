@@ -13,7 +13,6 @@
  * removal goes through /dev/net/tun (TUNSETPERSIST 0), which acts on
  * tun/tap devices only.
  */
-#include <linux/capability.h>
 
 #include "banger.h"
 
@@ -34,4 +33,4 @@ act(struct bg_req *rq, cJSON **result, struct bg_err *err)
 }
 
 BG_VERB(.name = "tap-del", .flags = BG_VERB_ROOT,
-    .fields = BG_FIELDS(BG_F_INDEX), .caps = BG_CAP(CAP_NET_ADMIN), .act = act);
+    .fields = BG_FIELDS(BG_F_INDEX), .caps = BG_CAPS_NET, .act = act);

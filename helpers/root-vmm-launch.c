@@ -37,8 +37,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <linux/capability.h>
-
 #include "banger.h"
 
 #define LAUNCH_TIMEOUT_MS 15000
@@ -322,7 +320,4 @@ act(struct bg_req *rq, cJSON **result, struct bg_err *err)
 
 /* Caps: the switch to the owner; reading the owner's directories. */
 BG_VERB(.name = "vmm-launch", .flags = BG_VERB_ROOT,
-    .fields = BG_FIELDS(BG_F_NAME),
-    .caps = BG_CAP(CAP_SETUID) | BG_CAP(CAP_SETGID) |
-	BG_CAP(CAP_DAC_READ_SEARCH),
-    .act = act);
+    .fields = BG_FIELDS(BG_F_NAME), .caps = BG_CAPS_VMM_LAUNCH, .act = act);

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <sys/types.h>
 #include <unistd.h>
+#include <linux/capability.h>
 
 #include <cjson/cJSON.h>
 
@@ -323,6 +324,8 @@ struct bg_dispatch {
 	/* May uid use verb?  1 yes; 0 no, -errno: err says why.  NULL: yes. */
 	int (*allowed)(uid_t uid, const char *verb, struct bg_err *err);
 	char *const *envp; /* the helper's environment; NULL: ours */
+	/* Last step before exec (root: narrow the capabilities).  May be NULL. */
+	int (*before_exec)(const char *verb, struct bg_err *err);
 };
 /* Route the connection on stdin to its helper (execs; returns on refusal). */
 int bg_dispatch_main(const struct bg_dispatch *d);
@@ -392,6 +395,60 @@ struct bg_field {
 
 /* Capability bits of a root verb's descriptor: BG_CAP(CAP_NET_ADMIN) | ... */
 #define BG_CAP(c) (UINT64_C(1) << (c))
+/*
+ * The root verbs' sets (lib/root-verbs.c).  Bridge, taps, nftables:
+ * NET_ADMIN.  The VMM launch: read the owner's 0700 state, become the
+ * owner.
+ */
+#define BG_CAPS_NET BG_CAP(CAP_NET_ADMIN)
+#define BG_CAPS_VMM_LAUNCH \
+	(BG_CAP(CAP_SETUID) | BG_CAP(CAP_SETGID) | BG_CAP(CAP_DAC_READ_SEARCH))
+
+/* One root verb: its name and capability set. */
+struct bg_root_verb {
+	const char *name;
+	uint64_t caps;
+};
+extern const struct bg_root_verb bg_root_verbs[]; /* ends with { NULL } */
+const struct bg_root_verb *bg_root_verb(const char *name);
+
+/* Capabilities (lib/caps.c), as 64-bit masks of BG_CAP(n). */
+int bg_caps_read(uint64_t *eff, uint64_t *prm, uint64_t *bnd);
+/* Drop every capability not in keep from the bounding set (needs SETPCAP). */
+int bg_caps_bound(uint64_t keep);
+/*
+ * Hold keep at most: bounding set narrowed (when it holds more),
+ * ambient and inheritable cleared, permitted = effective = keep &
+ * permitted.
+ */
+int bg_caps_limit(uint64_t keep);
+/* "CAP_NET_ADMIN", for messages. */
+const char *bg_cap_name(int c);
+
+/* ---- the audit trail (lib/audit.c) -------------------------------- */
+
+/* One entry: a request's outcome. */
+struct bg_audit {
+	const char *ident; /* SYSLOG_IDENTIFIER: "banger-root" or "banger" */
+	const char *prog; /* "banger-root-tap-add", the line's prefix */
+	const char *verb; /* VERB, or NULL (not read yet) */
+	bool peer_known; /* a socket peer: uid and pid below */
+	uid_t uid;
+	pid_t pid;
+	const char *vm; /* VM=, or NULL */
+	int index; /* INDEX=, or -1 */
+	const char *result; /* "ok" or the error code */
+	int err; /* ERRNO= on failure, or 0 */
+	const char *msg; /* the error message (failure) */
+	bool caps; /* add CAP_EFFECTIVE= (root helpers) */
+};
+/*
+ * To journald with fields when stderr is the journal ($JOURNAL_STREAM),
+ * else one line on stderr: "PROG: uid U pid P: ok" or "...: CODE: msg".
+ */
+void bg_audit(const struct bg_audit *a);
+/* One native-protocol entry of n "KEY=value" fields (at most 16). */
+int bg_journal_send(const char *const *fields, size_t n);
 
 struct bg_req;
 struct bg_verb {
@@ -415,6 +472,7 @@ struct bg_req {
 	uid_t peer_uid; /* SO_PEERCRED, or getuid() on a pipe */
 	pid_t peer_pid;
 	bool peer_is_socket;
+	bool schema_ok; /* the request passed its fields' rules */
 	uid_t owner_uid; /* install.toml (or, owner side before install, us) */
 	gid_t owner_gid;
 	char *extra; /* payload bytes read with the request line */

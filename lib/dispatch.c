@@ -30,11 +30,35 @@ listed(const char *const *list, const char *verb)
 	return false;
 }
 
+/* Who asked, for the audit trail. */
+struct peer {
+	const struct bg_dispatch *d;
+	const char *verb; /* once read */
+	bool known;
+	uid_t uid;
+	pid_t pid;
+};
+
+/*
+ * A refusal: answered, the rest of the request drained, and logged
+ * (lib/audit.c) when it is a root request (every one is) or logit: a
+ * refused peer or a broken installation, not a client's bad verb line.
+ */
 static int
-answer(struct bg_err *err, bool logit)
+answer(const struct peer *p, struct bg_err *err, bool logit)
 {
-	if (logit)
-		strerr_warnw2x("refused: ", err->msg);
+	struct bg_audit a = { .ident = p->d->root ? "banger-root" : "banger",
+		.prog = p->d->prog,
+		.verb = p->verb,
+		.peer_known = p->known,
+		.uid = p->uid,
+		.pid = p->pid,
+		.index = -1,
+		.result = err->code,
+		.msg = err->msg };
+
+	if (logit || p->d->root)
+		bg_audit(&a);
 	bg_proto_fail(1, err);
 	bg_proto_drain(0);
 	return bg_exit_for_code(err->code);
@@ -72,22 +96,23 @@ bg_dispatch_main(const struct bg_dispatch *d)
 	char *const argv[] = { path, NULL };
 	char dl[sizeof(BG_DEADLINE_ENV) + 24];
 	int64_t deadline;
-	uid_t uid = getuid();
+	struct peer p = { .d = d, .uid = getuid(), .pid = getppid() };
 	int r;
 
 	PROG = d->prog;
+	p.known = bg_peer_cred(0, &p.uid, NULL, &p.pid) == 0;
 	r = bg_peer_check(0, d->root, &err);
 	if (r < 0)
-		return answer(&err, true);
-	bg_peer_cred(0, &uid, NULL, NULL);
+		return answer(&p, &err, true);
 	deadline = bg_now_ms() + BG_READ_TIMEOUT_MS;
 	r = bg_proto_read_verb(0, verb, deadline, &err);
 	if (r < 0)
-		return answer(&err, false);
+		return answer(&p, &err, false);
+	p.verb = verb;
 	if (listed(d->planned, verb)) {
 		bg_err_set(&err, "not_implemented",
 		    "\"%s\" is not implemented yet in this banger", verb);
-		return answer(&err, false);
+		return answer(&p, &err, false);
 	}
 	if (!listed(d->verbs, verb)) {
 		bg_err_set(&err, "unknown_verb",
@@ -95,10 +120,10 @@ bg_dispatch_main(const struct bg_dispatch *d)
 		    "banger does not know it (is the CLI newer than the installed "
 		    "helpers? run sudo banger system install again)",
 		    d->root ? "root " : "", verb);
-		return answer(&err, false);
+		return answer(&p, &err, false);
 	}
-	if (d->allowed != NULL && (r = d->allowed(uid, verb, &err)) <= 0)
-		return answer(&err, true);
+	if (d->allowed != NULL && (r = d->allowed(p.uid, verb, &err)) <= 0)
+		return answer(&p, &err, true);
 	r = bg_path_libexec(dir, sizeof(dir));
 	if (r == 0)
 		r = bg_path_helper(path, sizeof(path), d->prefix, verb);
@@ -106,7 +131,7 @@ bg_dispatch_main(const struct bg_dispatch *d)
 		bg_err_set(&err, "internal",
 		    "bad helper directory: %s (check BANGER_LIBEXECDIR)",
 		    strerror(-r));
-		return answer(&err, true);
+		return answer(&p, &err, true);
 	}
 	if (access(path, X_OK) < 0) {
 		r = errno;
@@ -119,8 +144,10 @@ bg_dispatch_main(const struct bg_dispatch *d)
 		    getenv("BANGER_LIBEXECDIR") != NULL ?
 			"$BANGER_LIBEXECDIR" :
 			"the compiled-in helper directory");
-		return answer(&err, true);
+		return answer(&p, &err, true);
 	}
+	if (d->before_exec != NULL && (r = d->before_exec(verb, &err)) < 0)
+		return answer(&p, &err, true);
 	snprintf(dl, sizeof(dl), "%s=%lld", BG_DEADLINE_ENV,
 	    (long long)deadline);
 	if (d->envp != NULL)

@@ -30,7 +30,11 @@
  * Destinations a guest may not reach unless allow_lan: the private,
  * shared, loopback, "this network", benchmarking, multicast and
  * reserved ranges (RFC 6890).  Link-local is never reachable.  The
- * bridge's own subnet is plain layer 2 and never reaches this chain.
+ * bridge's own subnet is layer 2, but a host with br_netfilter loaded
+ * (bridge-nf-call-iptables: Docker, Kubernetes) passes bridged IPv4
+ * through the forward hook too, in and out of br-fc: accepted first,
+ * since the bridge table has already held each guest to its own
+ * addresses.
  */
 static const char lan[] = "0.0.0.0/8, 10.0.0.0/8, 100.64.0.0/10, "
 			  "127.0.0.0/8, 172.16.0.0/12, 192.0.0.0/24, "
@@ -81,16 +85,18 @@ ruleset(const struct bg_net_policy *p, const char *dns)
 	    "  chain postrouting {\n"
 	    "    type nat hook postrouting priority srcnat; policy accept;\n"
 	    "    ip saddr %s ip daddr != %s masquerade\n  }\n"
-	    /* To the host itself: replies, and DNS on the bridge address. */
+	    /* To the host itself: replies, DNS and ping on the bridge address. */
 	    "  chain input {\n"
 	    "    type filter hook input priority filter; policy accept;\n"
 	    "    iifname \"%s\" ct state established,related accept\n"
 	    "    iifname \"%s\" ip daddr %s meta l4proto { tcp, udp } "
 	    "th dport 53 accept\n"
+	    "    iifname \"%s\" ip daddr %s icmp type echo-request accept\n"
 	    "    iifname \"%s\" drop\n  }\n"
 	    /* Through the host: never link-local, the LAN only if allowed. */
 	    "  chain forward {\n"
 	    "    type filter hook forward priority filter; policy accept;\n"
+	    "    iifname \"%s\" oifname \"%s\" accept\n"
 	    "    iifname \"%s\" ip daddr 169.254.0.0/16 drop\n"
 	    "    iifname \"%s\" ip saddr %s ip daddr @dns "
 	    "meta l4proto { tcp, udp } th dport 53 accept\n"
@@ -100,7 +106,8 @@ ruleset(const struct bg_net_policy *p, const char *dns)
 	    "    oifname \"%s\" ct state established,related accept\n"
 	    "    oifname \"%s\" drop\n  }\n}\n",
 	    lan, dns, BG_SUBNET, BG_SUBNET, BG_BRIDGE, BG_BRIDGE,
-	    BG_BRIDGE_ADDR, BG_BRIDGE, BG_BRIDGE, BG_BRIDGE, BG_SUBNET,
+	    BG_BRIDGE_ADDR, BG_BRIDGE, BG_BRIDGE_ADDR, BG_BRIDGE, BG_BRIDGE,
+	    BG_BRIDGE, BG_BRIDGE, BG_BRIDGE, BG_SUBNET,
 	    p->allow_lan ? "# allow_lan: " : "", BG_BRIDGE, BG_BRIDGE,
 	    BG_SUBNET, BG_BRIDGE, BG_BRIDGE, BG_BRIDGE);
 	/*

@@ -10,9 +10,11 @@
  *      -> bad_request, exit 100, before anything is touched
  *   -> validate (reads at most) -> act -> the final line.
  *
- * On any failure the undo steps act registered run (newest first), the
- * failure is logged once on stderr (the journal under systemd) with
- * the verb and the peer, and the error line is written.
+ * A root helper first narrows its capabilities to its verb's set.  On
+ * any failure the undo steps act registered run (newest first), the
+ * failure goes to the audit trail (lib/audit.c: the journal with
+ * fields under systemd, else stderr) with the verb and the peer, and
+ * the error line is written; a root verb's success is logged too.
  */
 #include <errno.h>
 #include <math.h>
@@ -244,27 +246,39 @@ bg_req_payload_pending(const struct bg_req *rq)
 	return rq->extra_len > rq->extra_off;
 }
 
-/* "banger-vm-create: uid 1000 pid 42: not_found: no VM named ..." */
+/*
+ * The request's outcome in the audit trail (lib/audit.c): root verbs
+ * always, owner verbs when they fail.  VM and INDEX only from a request
+ * that passed its schema.
+ */
 static void
-log_failure(const struct bg_req *rq, const struct bg_err *err)
+audit(const struct bg_req *rq, const char *result, int e, const char *msg)
 {
-	char line[sizeof(err->msg) + 160];
-	int n;
+	bool root = (rq->verb->flags & BG_VERB_ROOT) != 0;
+	const cJSON *name = rq->schema_ok ? item(rq, "name") : NULL;
+	const cJSON *index = rq->schema_ok ? item(rq, "index") : NULL;
+	struct bg_audit a = {
+		.ident = root ? "banger-root" : "banger",
+		.prog = prog,
+		.verb = rq->verb->name,
+		.peer_known = rq->peer_is_socket,
+		.uid = rq->peer_uid,
+		.pid = rq->peer_pid,
+		.vm = cJSON_IsString(name) && bg_name_valid(name->valuestring) ?
+		    name->valuestring :
+		    NULL,
+		.index = cJSON_IsNumber(index) ? (int)index->valuedouble : -1,
+		.result = result,
+		.err = e,
+		.msg = msg,
+		.caps = root,
+	};
 
-	if (rq->peer_is_socket)
-		n = snprintf(line, sizeof(line), "%s: uid %u pid %ld: %s: %s\n",
-		    prog, (unsigned)rq->peer_uid, (long)rq->peer_pid, err->code,
-		    err->msg);
-	else
-		n = snprintf(line, sizeof(line), "%s: %s: %s\n", prog,
-		    err->code, err->msg);
-	if (n > 0)
-		bg_write_all(2, line,
-		    (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
+	bg_audit(&a);
 }
 
 static int
-finish_fail(struct bg_req *rq, struct bg_err *err)
+finish_fail(struct bg_req *rq, int code, struct bg_err *err)
 {
 	while (rq->n_undo > 0) {
 		rq->n_undo--;
@@ -273,10 +287,51 @@ finish_fail(struct bg_req *rq, struct bg_err *err)
 	if (err->code[0] == '\0')
 		bg_err_set(err, "internal", "%s failed without saying why",
 		    rq->verb->name);
-	log_failure(rq, err);
+	audit(rq, err->code, code < 0 && code > -4096 ? -code : 0, err->msg);
 	bg_proto_fail(1, err);
 	bg_proto_drain(0);
 	return bg_exit_for_code(err->code);
+}
+
+/*
+ * A root helper: its descriptor's set must be its root verb's (the one
+ * root-dispatch narrowed the bounding set to, lib/root-verbs.c); as
+ * root, hold exactly that set (a helper run by root in a pipeline
+ * starts with all of root's), and refuse to go on without all of it.
+ */
+static int
+root_caps(const struct bg_verb *v, struct bg_err *err)
+{
+	const struct bg_root_verb *rv = bg_root_verb(v->name);
+	uint64_t eff = 0, missing;
+	int r, c;
+
+	if (rv == NULL || rv->caps != v->caps) {
+		strerr_warnw3x("bug: the capabilities of root verb \"", v->name,
+		    "\" disagree with lib/root-verbs.c");
+		abort();
+	}
+	if (geteuid() != 0)
+		return 0; /* no capabilities to drop; act will say EPERM */
+	r = bg_caps_limit(v->caps);
+	if (r == 0)
+		r = bg_caps_read(&eff, NULL, NULL);
+	if (r < 0) {
+		bg_err_set(err, "internal", "cannot narrow capabilities: %s",
+		    strerror(-r));
+		return r;
+	}
+	missing = v->caps & ~eff;
+	for (c = 0; c < 64 && missing != 0; c++)
+		if (missing & BG_CAP(c)) {
+			bg_err_set(err, "internal",
+			    "this root helper needs %s, which it was not "
+			    "given (check CapabilityBoundingSet= of "
+			    "banger-root@.service)",
+			    bg_cap_name(c));
+			return -EPERM;
+		}
+	return 0;
 }
 
 int
@@ -302,26 +357,28 @@ bg_verb_main(const struct bg_verb *v)
 		rq.peer_uid = getuid();
 		rq.peer_pid = getppid();
 	}
+	/* A root helper holds its verb's capabilities and no more, from here. */
+	r = root ? root_caps(v, &err) : 0;
 	/*
 	 * The owner from install.toml (owner side before install: this
 	 * process's uid): a socket peer must be it, or root.  Read before
 	 * the request only when a peer needs checking against it.
 	 */
 	owner = false;
-	if (rq.peer_is_socket && rq.peer_uid != 0) {
+	if (r == 0 && rq.peer_is_socket && rq.peer_uid != 0) {
 		r = bg_owner(&rq.owner_uid, root ? &rq.owner_gid : NULL, root,
 		    &err);
 		if (r == 0)
 			r = bg_peer_allow(0, rq.owner_uid, &err);
 		owner = r == 0;
-	} else
-		r = 0;
+	}
 	if (r == 0)
 		r = bg_proto_read_request_payload(0, bg_proto_deadline(),
 		    &rq.json, (v->flags & BG_VERB_PAYLOAD) ? &rq.extra : NULL,
 		    (v->flags & BG_VERB_PAYLOAD) ? &rq.extra_len : NULL, &err);
 	if (r == 0)
 		r = check_schema(v, rq.json, &err);
+	rq.schema_ok = r == 0;
 	if (r == 0 && !owner)
 		r = bg_owner(&rq.owner_uid, root ? &rq.owner_gid : NULL, root,
 		    &err);
@@ -330,9 +387,12 @@ bg_verb_main(const struct bg_verb *v)
 	/* Nothing of this request has been touched until here. */
 	code = r < 0 ? r : v->act(&rq, &result, &err);
 	if (code < 0)
-		r = finish_fail(&rq, &err);
-	else
+		r = finish_fail(&rq, code, &err);
+	else {
 		r = bg_proto_ok(1, result) < 0 ? BG_EXIT_TEMP : code;
+		if (root)
+			audit(&rq, "ok", 0, NULL);
+	}
 	cJSON_Delete(rq.json);
 	free(rq.extra);
 	return r;

@@ -37,7 +37,7 @@ test_expect_success 'pipe as root: a missing helper says where it looked and how
 	jq -r .error.message out | grep -q "root-tap-add is missing" &&
 	jq -r .error.message out | grep -q "looked in $TRASH/empty" &&
 	jq -r .error.message out | grep -q "BANGER_LIBEXECDIR" &&
-	grep -q "refused: the tap-add helper" err
+	grep -q "^banger-root-dispatch: internal: the tap-add helper" err
 '
 test_expect_success 'pipe as root: a planned verb is not_implemented' '
 	printf "dns-wire\n{}\n" | must_fail 100 "$X/root-dispatch" >out &&
@@ -56,6 +56,44 @@ test_expect_success 'root-dispatch execs root-<verb> with a clean environment' '
 	grep -q "^BANGER_ROOT=$BANGER_ROOT$" out
 '
 
+if [ "$(id -u)" = 0 ]; then
+	# A stand-in helper reports what the kernel gave it after the exec:
+	# exactly the verb's set (lib/root-verbs.c), in every set, and
+	# no_new_privs.  NET_ADMIN is bit 12 (0x1000); vmm-launch holds
+	# SETUID, SETGID and DAC_READ_SEARCH (0xc4).
+	test_expect_success 'as root: root-dispatch narrows each helper to its verb'"'"'s capabilities' '
+		mkdir -p cx && cp "$X/root-dispatch" cx/ &&
+		for v in net-setup tap-add tap-del net-down vmm-launch; do
+			printf "#!/bin/sh\ngrep -E \"^(CapInh|CapPrm|CapEff|CapBnd|CapAmb|NoNewPrivs):\" /proc/self/status\n" \
+			    >cx/root-$v && chmod +x cx/root-$v || return 1
+		done &&
+		for v in net-setup tap-add tap-del net-down; do
+			printf "%s\n{}\n" $v | BANGER_LIBEXECDIR="$TRASH/cx" cx/root-dispatch >st &&
+			grep -qx "CapPrm:[[:space:]]*0000000000001000" st &&
+			grep -qx "CapEff:[[:space:]]*0000000000001000" st &&
+			grep -qx "CapBnd:[[:space:]]*0000000000001000" st &&
+			grep -qx "CapInh:[[:space:]]*0000000000000000" st &&
+			grep -qx "CapAmb:[[:space:]]*0000000000000000" st &&
+			grep -qx "NoNewPrivs:[[:space:]]*1" st || { echo "$v:"; cat st; return 1; }
+		done &&
+		printf "vmm-launch\n{}\n" | BANGER_LIBEXECDIR="$TRASH/cx" cx/root-dispatch >st &&
+		grep -qx "CapEff:[[:space:]]*00000000000000c4" st &&
+		grep -qx "CapBnd:[[:space:]]*00000000000000c4" st
+	'
+	# Run by root in a pipeline (no dispatcher), a root helper narrows
+	# itself: strace shows the capset to its set, before any read.
+	if command -v strace >/dev/null; then
+		test_expect_success 'as root: a root helper run directly narrows itself before reading' '
+			printf "{}\n" | must_fail 100 strace -f -e trace=capset,prctl,read -o tr "$X/root-tap-del" >out 2>/dev/null &&
+			grep -q "capset(.*effective=1<<CAP_NET_ADMIN, permitted=1<<CAP_NET_ADMIN, inheritable=0" tr &&
+			grep -q "PR_CAPBSET_DROP, CAP_SYS_ADMIN" tr &&
+			awk "/capset\(/ { c = NR } /read\(0,/ && !r { r = NR } END { exit !(c && r && c < r) }" tr ||
+			{ cat tr; false; }
+		'
+	else
+		test_skip 'as root: a root helper run directly narrows itself' 'needs strace'
+	fi
+fi
 if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
 	test_expect_success 'socket: not installed, a non-root uid is refused' '
 		{ s6-ipcserver -a 0666 "$SOCK" "$X/root-dispatch" >/dev/null 2>s6.err & } &&

@@ -188,6 +188,14 @@ test_expect_success 'through root-dispatch on a socket: owner served, foreign ui
 	grep -q "uid 4242 refused" out &&
 	in_ns ip link show bgtap9 >/dev/null
 '
+test_expect_success 'audit (no journal here): each root request, accepted or refused, is a line on stderr' '
+	printf "{\"index\":12}\n" | in_ns "$X/root-tap-add" >out 2>err &&
+	grep -qx "banger-root-tap-add: ok" err &&
+	printf "{\"index\":6}\n" | must_fail 1 in_ns "$X/root-tap-add" >out 2>err &&
+	grep -qx "banger-root-tap-add: exists: cannot use bgtap6: that tap exists and is not the banger owner.*" err &&
+	printf "{\"index\":12}\n" | in_ns "$X/root-tap-del" >out 2>err &&
+	grep -qx "banger-root-tap-del: ok" err
+'
 test_expect_success 'vm prune removes the owner'"'"'s orphan tap, not the foreign ones' '
 	mkdir -p "$BANGER_ROOT/var/lib/banger/vms" &&
 	printf "{}\n" | in_ns env BANGER_ROOT_SOCKET="$TRASH/r.sock" "$X/vm-prune" >out &&

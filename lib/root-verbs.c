@@ -1,0 +1,31 @@
+/*
+ * root-verbs.c — the root verbs and the capabilities each one holds
+ * (docs/privileges.md).  root-dispatch routes by this table and narrows
+ * the bounding set to the verb's entry before it execs the helper, so
+ * the helper starts with exactly that set; each helper's descriptor
+ * declares the same set (BG_CAPS_* in banger.h) and bg_verb_main checks
+ * that the two agree and that the process holds that set, no more.
+ */
+#include <string.h>
+
+#include "banger.h"
+
+const struct bg_root_verb bg_root_verbs[] = {
+	{ "net-down", BG_CAPS_NET },
+	{ "net-setup", BG_CAPS_NET },
+	{ "tap-add", BG_CAPS_NET },
+	{ "tap-del", BG_CAPS_NET },
+	{ "vmm-launch", BG_CAPS_VMM_LAUNCH },
+	{ NULL, 0 },
+};
+
+const struct bg_root_verb *
+bg_root_verb(const char *name)
+{
+	const struct bg_root_verb *v;
+
+	for (v = bg_root_verbs; v->name != NULL; v++)
+		if (strcmp(v->name, name) == 0)
+			return v;
+	return NULL;
+}
