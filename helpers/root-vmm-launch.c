@@ -30,9 +30,12 @@
 #include <grp.h>
 #include <limits.h>
 #include <pwd.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -45,12 +48,12 @@ static const char *const codes[] = { "busy", "not_found", "bad_request",
 	"internal", "temporary", NULL };
 
 /*
- * vmm-exec's status line from fd: "ok", or "CODE: message".  It is the
- * owner's program speaking: bounded, printable, a known code or
- * "temporary".
+ * vmm-exec's status line from fd: "ok", "ok FACTS" (--check: into
+ * facts), or "CODE: message".  It is the owner's program speaking:
+ * bounded, printable, a known code or "temporary".
  */
 static int
-await_status(int fd, struct bg_err *err)
+await_status(int fd, char *facts, size_t nfacts, struct bg_err *err)
 {
 	char buf[1100], code[16];
 	size_t have = 0, i;
@@ -72,8 +75,12 @@ await_status(int fd, struct bg_err *err)
 	for (i = 0; buf[i] != '\0'; i++)
 		if ((unsigned char)buf[i] < 0x20 || buf[i] == 0x7f)
 			buf[i] = '?';
-	if (strcmp(buf, "ok") == 0)
+	if (strcmp(buf, "ok") == 0 ||
+	    (facts != NULL && strncmp(buf, "ok ", 3) == 0)) {
+		if (facts != NULL)
+			snprintf(facts, nfacts, "%s", buf[2] ? buf + 3 : "");
 		return 0;
+	}
 	colon = strstr(buf, ": ");
 	snprintf(code, sizeof(code), "temporary");
 	for (i = 0; colon != NULL && codes[i] != NULL; i++)
@@ -90,11 +97,13 @@ await_status(int fd, struct bg_err *err)
 
 /*
  * Fork, new session, drop to the owner, exec argv; its status comes
- * back on a pipe.  With wait, the child is reaped too (vmm-exec --check
- * exits after its status; the VMM does not).
+ * back on a pipe.  With facts (vmm-exec --check, which exits after its
+ * status; the VMM does not), the "ok" line's facts land there and the
+ * child is reaped.
  */
 static int
-as_owner(char **argv, uid_t uid, gid_t gid, bool wait, struct bg_err *err)
+as_owner(char **argv, uid_t uid, gid_t gid, char *facts, size_t nfacts,
+    struct bg_err *err)
 {
 	char root[PATH_MAX + 16],
 	    *envp[3] = { "PATH=/usr/local/bin:/usr/bin:/bin", NULL, NULL };
@@ -125,6 +134,9 @@ as_owner(char **argv, uid_t uid, gid_t gid, bool wait, struct bg_err *err)
 	if (pid < 0)
 		return pid;
 	if (pid == 0) {
+		sigset_t none;
+		int sig;
+
 		/*
 		 * One fork is enough: this helper exits as soon as the
 		 * status arrives, and the VMM is then reparented.
@@ -135,88 +147,249 @@ as_owner(char **argv, uid_t uid, gid_t gid, bool wait, struct bg_err *err)
 		/* The status pipe becomes fd 3, kept across exec. */
 		if (dup2(p[1], 3) < 0 || (p[1] != 3 && close(p[1]) < 0))
 			_exit(111);
+		/*
+		 * What the VMM starts with, as systemd would give it: no fd
+		 * but 0-2 and the status pipe (checked, and before the
+		 * switch, while nothing of the owner's runs here), default
+		 * signal dispositions (this helper ignores SIGPIPE) and
+		 * nothing blocked, / as its directory, umask 077, and no way
+		 * to gain privileges.
+		 */
+		if (close_range(4, ~0U, 0) < 0) {
+			dprintf(3, "temporary: close_range: %s\n",
+			    strerror(errno));
+			_exit(111);
+		}
+		for (sig = 1; sig < NSIG; sig++)
+			if (sig != SIGKILL && sig != SIGSTOP)
+				signal(sig, SIG_DFL);
+		sigemptyset(&none);
+		umask(077);
+		if (sigprocmask(SIG_SETMASK, &none, NULL) < 0 ||
+		    chdir("/") < 0 ||
+		    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
+			dprintf(3, "temporary: cannot set up the process: %s\n",
+			    strerror(errno));
+			_exit(111);
+		}
 		if (initgroups(user, gid) < 0 || setresgid(gid, gid, gid) < 0 ||
 		    setresuid(uid, uid, uid) < 0 || geteuid() != uid ||
 		    getegid() != gid) {
 			dprintf(3, "temporary: cannot drop privileges\n");
 			_exit(111);
 		}
-		/* Nothing but 0-2 and the status pipe reaches the VMM. */
-		close_range(4, ~0U, 0);
 		execve(argv[0], argv, envp);
 		dprintf(3, "internal: cannot run %s: %s\n", argv[0],
 		    strerror(errno));
 		_exit(127);
 	}
 	close(p[1]);
-	r = await_status(p[0], err);
+	r = await_status(p[0], facts, nfacts, err);
 	close(p[0]);
-	if (wait)
+	if (facts != NULL)
 		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
 			;
+	return r;
+}
+
+/* vmm-exec --check's facts about the VM, as root takes them. */
+struct facts {
+	const struct bg_vmm *vmm;
+	long memory_mib;
+	int vcpu;
+	bool emulated;
+	char kernel[BG_NAME_MAX + 1];
+};
+
+/*
+ * "vmm=V memory_mib=M vcpu=N emulated=0|1 kernel=K", every value
+ * checked: a known driver, the documented ranges, a kernel name.  The
+ * owner's program said it; all it can choose is its own VM's limits,
+ * within what vm create allows anyway.
+ */
+static int
+parse_facts(const char *s, struct facts *f, struct bg_err *err)
+{
+	char vmm[32], kernel[BG_NAME_MAX + 1];
+	int em, n = 0;
+
+	_Static_assert(BG_NAME_MAX == 63, "the kernel=%63s below");
+	if (sscanf(s,
+		"vmm=%31[a-z] memory_mib=%ld vcpu=%d emulated=%d kernel=%63s%n",
+		vmm, &f->memory_mib, &f->vcpu, &em, kernel, &n) != 5 ||
+	    s[n] != '\0' || (f->vmm = bg_vmm_find(vmm)) == NULL ||
+	    f->memory_mib < BG_MEMORY_MIN_MIB ||
+	    f->memory_mib > BG_MEMORY_MAX_MIB || f->vcpu < BG_VCPU_MIN ||
+	    f->vcpu > BG_VCPU_MAX || (em != 0 && em != 1) ||
+	    !bg_artifact_name_valid(kernel)) {
+		bg_err_set(err, "internal",
+		    "vmm-exec --check said something unexpected: %.200s", s);
+		return -EPROTO;
+	}
+	f->emulated = em == 1;
+	memcpy(f->kernel, kernel, sizeof(f->kernel));
+	return 0;
+}
+
+/* sargv[*n] = a malloc'd "--property=..." (freed by the caller). */
+__attribute__((format(printf, 3, 4))) static int
+prop(char **sargv, size_t *n, const char *fmt, ...)
+{
+	va_list ap;
+	char *p = NULL;
+	int r;
+
+	va_start(ap, fmt);
+	r = vasprintf(&p, fmt, ap);
+	va_end(ap);
+	if (r < 0)
+		return -ENOMEM;
+	sargv[(*n)++] = p;
+	return 0;
+}
+
+/*
+ * The VM's unit: a jail (docs/privileges.md, "The VM's unit").  The
+ * VMM runs as the owner with no capabilities and no way to gain any;
+ * it sees the system read-only, no home, a private /tmp, of banger's
+ * state only its own VM's directories (and its kernel, read-only);
+ * devices: the pseudo devices, /dev/kvm and /dev/net/tun (its tap is
+ * the owner's); a syscall filter; MemoryMax its guest's RAM plus the
+ * driver's measured overhead, TasksMax its vCPUs plus the driver's
+ * threads; in banger.slice, whose limits the admin sets.
+ */
+static int
+jail(char **sargv, size_t *n, const char *name, const struct facts *f,
+    uid_t uid, gid_t gid)
+{
+	static const char *const fixed[] = {
+		"NoNewPrivileges=yes",
+		"CapabilityBoundingSet=",
+		"AmbientCapabilities=",
+		"PrivateTmp=yes",
+		"PrivateMounts=yes",
+		"ProtectSystem=strict",
+		"ProtectHome=yes",
+		"TemporaryFileSystem=/var/lib/banger:ro /run/banger:ro",
+		"PrivateDevices=yes",
+		"BindPaths=/dev/net/tun -/dev/kvm",
+		"DeviceAllow=/dev/net/tun rw",
+		"DeviceAllow=/dev/kvm rw",
+		"ProtectKernelTunables=yes",
+		"ProtectKernelModules=yes",
+		"ProtectKernelLogs=yes",
+		"ProtectControlGroups=yes",
+		"ProtectClock=yes",
+		"ProtectHostname=yes",
+		"ProtectProc=invisible",
+		"ProcSubset=pid",
+		"RestrictNamespaces=yes",
+		"RestrictRealtime=yes",
+		"RestrictSUIDSGID=yes",
+		"LockPersonality=yes",
+		"RestrictAddressFamilies=AF_UNIX",
+		"IPAddressDeny=any",
+		"SystemCallArchitectures=native",
+		"SystemCallFilter=@system-service",
+		"SystemCallFilter=~@privileged @resources",
+		"SystemCallErrorNumber=EPERM",
+		"UMask=0077",
+		NULL,
+	};
+	char sdir[PATH_MAX], rdir[PATH_MAX], kdir[PATH_MAX];
+	size_t i;
+	int r = 0;
+
+	if (bg_path_build(sdir, sizeof(sdir), BG_DIR_STATE, "vms", name, NULL) <
+		0 ||
+	    bg_path_build(rdir, sizeof(rdir), BG_DIR_RUN, "vms", name, NULL) <
+		0 ||
+	    bg_path_build(kdir, sizeof(kdir), BG_DIR_STATE, "kernels",
+		f->kernel, NULL) < 0)
+		return -ENAMETOOLONG;
+	for (i = 0; fixed[i] != NULL && r == 0; i++)
+		r = prop(sargv, n, "--property=%s", fixed[i]);
+	if (r == 0)
+		r = prop(sargv, n, "--uid=%u", (unsigned)uid);
+	if (r == 0)
+		r = prop(sargv, n, "--gid=%u", (unsigned)gid);
+	if (r == 0)
+		r = prop(sargv, n, "--property=BindPaths=%s %s", sdir, rdir);
+	if (r == 0)
+		r = prop(sargv, n, "--property=BindReadOnlyPaths=-%s", kdir);
+	/* A JIT (TCG) needs writable executable memory; nothing else does. */
+	if (r == 0 && !f->emulated)
+		r = prop(sargv, n, "--property=MemoryDenyWriteExecute=yes");
+	if (r == 0)
+		r = prop(sargv, n, "--property=MemoryMax=%ldM",
+		    f->memory_mib +
+			(long)(f->emulated ? f->vmm->overhead_emulated_mib :
+					     f->vmm->overhead_mib));
+	if (r == 0)
+		r = prop(sargv, n, "--property=MemorySwapMax=0");
+	if (r == 0)
+		r = prop(sargv, n, "--property=TasksMax=%d",
+		    f->vcpu + (int)f->vmm->tasks_extra);
+	if (r == 0)
+		r = prop(sargv, n, "--property=Description=banger VM %s (%s)",
+		    name, f->vmm->name);
 	return r;
 }
 
 /*
  * systemd-run a transient unit; then wait for the lock to be held.  The
  * unit's refusal would only reach the journal: vmm-exec --check, as the
- * owner, says first what vmm-exec would refuse.
+ * owner, says first what vmm-exec would refuse, and the facts the
+ * unit's limits follow from.
  */
 static int
 launch_systemd(char **argv, const char *name, uid_t uid, gid_t gid, int rfd,
     struct bg_err *err)
 {
 	char *cargv[] = { argv[0], "--check", argv[1], NULL };
-	char run[PATH_MAX], unit[96], u[32], g[32], rw[2 * PATH_MAX + 40];
-	char sdir[PATH_MAX], rdir[PATH_MAX], env[PATH_MAX + 32], cg[PATH_MAX];
+	char run[PATH_MAX], said[1100], cg[PATH_MAX];
 	const char *br = getenv("BANGER_ROOT");
-	bool cgroups = access("/sys/fs/cgroup/system.slice", F_OK) == 0;
-	char *sargv[32];
-	size_t n = 0;
+	bool cgroups = access("/sys/fs/cgroup/banger.slice", F_OK) == 0 ||
+	    access("/sys/fs/cgroup/system.slice", F_OK) == 0;
+	char *sargv[96];
+	size_t n = 0, first, i;
+	struct facts f;
 	int64_t deadline;
 	int r;
 
-	r = as_owner(cargv, uid, gid, true, err);
+	r = as_owner(cargv, uid, gid, said, sizeof(said), err);
+	if (r == 0)
+		r = parse_facts(said, &f, err);
 	if (r < 0)
 		return r;
 	if (bg_host_tool("systemd-run", NULL, run, sizeof(run)) < 0) {
 		bg_err_set(err, "temporary", "systemd-run not found");
 		return -ENOENT;
 	}
-	if (bg_path_build(sdir, sizeof(sdir), BG_DIR_STATE, "vms", name, NULL) <
-		0 ||
-	    bg_path_build(rdir, sizeof(rdir), BG_DIR_RUN, "vms", name, NULL) <
-		0) {
-		bg_err_set(err, "internal", "the VM's paths are too long");
-		return -ENAMETOOLONG;
-	}
-	snprintf(unit, sizeof(unit), "--unit=banger-vm-%s", name);
-	snprintf(u, sizeof(u), "--uid=%u", (unsigned)uid);
-	snprintf(g, sizeof(g), "--gid=%u", (unsigned)gid);
-	/* ReadWritePaths= fails the unit (226/NAMESPACE) when a path is missing. */
-	snprintf(rw, sizeof(rw), "--property=ReadWritePaths=%s %s", sdir, rdir);
 	sargv[n++] = run;
-	sargv[n++] = unit;
-	sargv[n++] = u;
-	sargv[n++] = g;
 	sargv[n++] = "--collect";
 	/* exec: a unit that cannot even start fails the job, and systemd-run. */
 	sargv[n++] = "--service-type=exec";
 	sargv[n++] = "--quiet";
-	sargv[n++] = "--property=NoNewPrivileges=yes";
-	sargv[n++] = "--property=PrivateTmp=yes";
-	sargv[n++] = "--property=ProtectSystem=strict";
-	sargv[n++] = "--property=ProtectHome=yes";
-	sargv[n++] = rw;
-	if (br != NULL && strlen(br) < PATH_MAX) {
-		snprintf(env, sizeof(env), "--setenv=BANGER_ROOT=%s", br);
-		sargv[n++] = env;
-	}
-	sargv[n++] = "--";
-	sargv[n++] = argv[0];
-	sargv[n++] = argv[1];
-	sargv[n] = NULL;
-	r = bg_run(sargv, 30000, err);
+	sargv[n++] = "--slice=banger.slice";
+	first = n;
+	r = prop(sargv, &n, "--unit=banger-vm-%s", name);
+	if (r == 0)
+		r = jail(sargv, &n, name, &f, uid, gid);
+	if (r == 0 && br != NULL && strlen(br) < PATH_MAX)
+		r = prop(sargv, &n, "--setenv=BANGER_ROOT=%s", br);
+	if (r == 0) {
+		sargv[n++] = "--";
+		sargv[n++] = argv[0];
+		sargv[n++] = argv[1];
+		sargv[n] = NULL;
+		r = bg_run(sargv, 30000, err);
+	} else
+		bg_err_set(err, "internal", "cannot build the VM's unit: %s",
+		    strerror(-r));
+	for (i = first; i < n && sargv[i] != NULL && strcmp(sargv[i], "--");
+	     i++)
+		free(sargv[i]);
 	if (r < 0)
 		return r;
 	/*
@@ -225,7 +398,7 @@ launch_systemd(char **argv, const char *name, uid_t uid, gid_t gid, int rfd,
 	 * then the unit's cgroup is gone.  Its words are in the journal.
 	 */
 	snprintf(cg, sizeof(cg),
-	    "/sys/fs/cgroup/system.slice/banger-vm-%s.service", name);
+	    "/sys/fs/cgroup/banger.slice/banger-vm-%s.service", name);
 	deadline = bg_now_ms() + LAUNCH_TIMEOUT_MS;
 	while (bg_now_ms() < deadline) {
 		if (bg_lock_held_at(rfd, "lock") == 1)
@@ -309,7 +482,7 @@ act(struct bg_req *rq, cJSON **result, struct bg_err *err)
 	argv[2] = NULL;
 	r = systemd ?
 	    launch_systemd(argv, name, rq->owner_uid, rq->owner_gid, rfd, err) :
-	    as_owner(argv, rq->owner_uid, rq->owner_gid, false, err);
+	    as_owner(argv, rq->owner_uid, rq->owner_gid, NULL, 0, err);
 	if (r < 0)
 		return r;
 	*result = cJSON_CreateObject();

@@ -22,7 +22,9 @@
  * With --check it does every check (the lock too, released at once)
  * and builds the command line, reports, and exits 0 without running
  * anything: root-vmm-launch asks that before a systemd unit, whose
- * refusal it could not read.
+ * refusal it could not read.  Its "ok" line then carries the facts the
+ * unit's limits and mounts follow from: "ok vmm=V memory_mib=M vcpu=N
+ * emulated=0|1 kernel=K".
  *
  * Root never reads vm.json nor chooses the binary: the owner could run
  * this very program, with the same result, by hand.
@@ -65,6 +67,10 @@ die(const char *code, const char *fmt, ...)
 	}
 	strerr_dief1x(bg_exit_for_code(code), msg);
 }
+
+/* What the VM's unit hides (ProtectHome, PrivateTmp, its mounts). */
+static const char *const hidden[] = { "/home/", "/root/", "/run/user/", "/tmp/",
+	"/var/tmp/", "/var/lib/banger/", "/run/banger/", NULL };
 
 int
 main(int argc, char **argv)
@@ -121,8 +127,24 @@ main(int argc, char **argv)
 		    "cannot build the %s command line of VM \"%s\": %s",
 		    h.vm.vmm->name, h.vm.name, strerror(-r));
 	if (check) {
+		/*
+		 * For the VM's unit (root-vmm-launch): the facts its limits
+		 * and mounts follow from; and a binary it could not see.
+		 */
+		for (r = 0; hidden[r] != NULL; r++)
+			if (strncmp(bin, hidden[r], strlen(hidden[r])) == 0)
+				die("bad_request",
+				    "the VMM binary %s is under %s, which the "
+				    "VM's sandbox does not show: install it "
+				    "in /usr/local/bin (firecracker_bin)",
+				    bin, hidden[r]);
+		snprintf(banner, sizeof(banner),
+		    "ok vmm=%s memory_mib=%u vcpu=%u emulated=%d kernel=%s\n",
+		    h.vm.vmm->name, (unsigned)h.vm.memory_mib,
+		    (unsigned)h.vm.vcpu, h.vm.vmm->emulated(&h.vm) ? 1 : 0,
+		    h.vm.kernel);
 		if (fstat(3, &st) == 0 && S_ISFIFO(st.st_mode))
-			bg_write_all(3, "ok\n", 3);
+			bg_write_all(3, banner, strlen(banner));
 		return 0;
 	}
 	/* The VMM's pid, for signals; trusted only while this lock is held. */

@@ -890,6 +890,12 @@ int bg_vm_destroy(const char *name, int slot, struct bg_err *err);
  * stdout on serial.log when console_on_stdout, else on vmm.log; then
  * vm-start calls boot (if any) to configure and start the guest.
  */
+/* A number macro as a string literal. */
+#define BG_STR_(x) #x
+#define BG_STR(x) BG_STR_(x)
+/* QEMU under TCG: the translation cache's size (MiB), see lib/vmm-qemu.c. */
+#define BG_QEMU_TB_MIB 128
+
 struct bg_vmm {
 	const char *name; /* "qemu", "firecracker": vm.json, config */
 	const char *tool; /* the binary, looked up by bg_host_tool */
@@ -911,6 +917,14 @@ struct bg_vmm {
 	int (*shutdown)(const struct bg_vmh *h, struct bg_err *err);
 	/* Make the VMM quit at once; NULL: only a signal does. */
 	int (*quit)(const struct bg_vmh *h, struct bg_err *err);
+	/*
+	 * The jail's limits (root-vmm-launch, docs/privileges.md): the
+	 * unit's MemoryMax is the guest's RAM plus overhead_mib (or
+	 * overhead_emulated_mib under TCG, whose translation cache and JIT
+	 * also forbid MemoryDenyWriteExecute); TasksMax is the vCPUs plus
+	 * tasks_extra (I/O and helper threads).
+	 */
+	unsigned overhead_mib, overhead_emulated_mib, tasks_extra;
 };
 
 /* The drivers (lib/vmm-qemu.c, lib/vmm-firecracker.c). */

@@ -525,4 +525,13 @@ const struct bg_vmm bg_vmm_firecracker = {
 	.boot = fc_boot,
 	/* No quit request: a signal ends it. */
 	.shutdown = fc_shutdown,
+	/*
+	 * Firecracker's own figure is under 5 MiB per microVM beyond the
+	 * guest's RAM; the kernel is read into guest memory.  64 MiB leaves
+	 * room for its API server and page cache of the logs.  Threads:
+	 * the vCPUs, the VMM and the API server.
+	 */
+	.overhead_mib = 64,
+	.overhead_emulated_mib = 64,
+	.tasks_extra = 16,
 };

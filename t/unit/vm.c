@@ -925,7 +925,7 @@ test_qemu_argv(const struct bg_vm *vm)
 	W("on,obsolete=deny,elevateprivileges=deny,spawn=deny,"
 	  "resourcecontrol=deny");
 	W("-accel");
-	W("tcg");
+	W("tcg,tb-size=128");
 	W("-cpu");
 	W("max");
 	W("-smp");
