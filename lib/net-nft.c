@@ -65,14 +65,34 @@ nft_apply(const char *rules, const char *what, struct bg_err *err)
 	return r != 0 ? -EIO : 0;
 }
 
+/*
+ * Every slot's tap and MAC (and address), as set elements: each VM's
+ * identity follows from its slot (bg_vm_derive), so the sets are fixed.
+ */
+static void
+slots(FILE *f, bool with_ip)
+{
+	struct bg_vm v;
+	int i;
+
+	for (i = BG_NET_INDEX_MIN; i <= BG_NET_INDEX_MAX; i++) {
+		memset(&v, 0, sizeof(v));
+		v.slot = i;
+		if (bg_vm_derive(&v) < 0)
+			continue;
+		fprintf(f, "%s\n      \"%s\" . %s%s%s",
+		    i == BG_NET_INDEX_MIN ? "" : ",", v.tap, v.mac,
+		    with_ip ? " . " : "", with_ip ? v.ip : "");
+	}
+}
+
 /* The ruleset text for policy p, upstream DNS servers dns ("a,b"). */
 static char *
 ruleset(const struct bg_net_policy *p, const char *dns)
 {
-	char *buf = NULL, tap[16];
+	char *buf = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
-	int i, first;
 
 	if (f == NULL)
 		return NULL;
@@ -120,24 +140,14 @@ ruleset(const struct bg_net_policy *p, const char *dns)
 	fprintf(f,
 	    "table bridge banger\ndelete table bridge banger\n"
 	    "table bridge banger {\n"
-	    "  set macs {\n    type ifname . ether_addr;\n    elements = {");
-	for (i = BG_NET_INDEX_MIN, first = 1; i <= BG_NET_INDEX_MAX; i++) {
-		bg_net_tap_name(i, tap, sizeof(tap));
-		fprintf(f, "%s\n      \"%s\" . 06:00:ac:10:00:%02x",
-		    first ? "" : ",", tap, i);
-		first = 0;
-	}
+	    "  set macs {\n    type ifname . ether_addr;\n"
+	    "    elements = {");
+	slots(f, false);
 	fprintf(f,
 	    " }\n  }\n"
 	    "  set ids {\n    type ifname . ether_addr . ipv4_addr;\n"
 	    "    elements = {");
-	for (i = BG_NET_INDEX_MIN, first = 1; i <= BG_NET_INDEX_MAX; i++) {
-		bg_net_tap_name(i, tap, sizeof(tap));
-		fprintf(f,
-		    "%s\n      \"%s\" . 06:00:ac:10:00:%02x . 172.16.0.%d",
-		    first ? "" : ",", tap, i, i);
-		first = 0;
-	}
+	slots(f, true);
 	fprintf(f,
 	    " }\n  }\n"
 	    "  chain prerouting {\n"
