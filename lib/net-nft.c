@@ -2,9 +2,10 @@
  * net-nft.c — banger's own nftables tables and ip_forward: the guest
  * network policy (docs/network.md, "What a guest may reach").
  *
- * Two tables, `ip banger` (NAT, and what guests may reach through and
- * on the host) and `bridge banger` (what a guest may send at all: its
- * own MAC and address, IPv4 and ARP only), each replaced as a whole in
+ * Three tables: `inet banger` (NAT, and what guests may reach through
+ * and on the host), `arp banger` (no ARP to the host but the bridge's)
+ * and `bridge banger` (what a guest may send at all: its own MAC and
+ * address, IPv4 and ARP only), each replaced as a whole in
  * one atomic transaction (libnftables: the same parser and netlink
  * batch as `nft -f`), so running it twice, or after a crash half-way,
  * always ends in the same ruleset and never touches anyone else's
@@ -29,7 +30,7 @@
 /*
  * Destinations a guest may not reach unless allow_lan: the private,
  * shared, loopback, "this network", benchmarking, multicast and
- * reserved ranges (RFC 6890).  Link-local is never reachable.  The
+ * reserved ranges (RFC 6890).  The
  * bridge's own subnet is layer 2, but a host with br_netfilter loaded
  * (bridge-nf-call-iptables: Docker, Kubernetes) passes bridged IPv4
  * through the forward hook too, in and out of br-fc: accepted first,
@@ -39,6 +40,15 @@
 static const char lan[] = "0.0.0.0/8, 10.0.0.0/8, 100.64.0.0/10, "
 			  "127.0.0.0/8, 172.16.0.0/12, 192.0.0.0/24, "
 			  "192.168.0.0/16, 198.18.0.0/15, 224.0.0.0/3";
+/*
+ * Never, whatever allow_lan says (DNS to a resolver among them aside):
+ * link-local, where clouds put their metadata services (AWS, GCP,
+ * Azure IMDS, OpenStack, Oracle: 169.254.169.254), Azure's WireServer
+ * (168.63.129.16, guarded on the host only by an OUTPUT rule that
+ * forwarded traffic never passes) and Alibaba's metadata service
+ * (100.100.100.200).
+ */
+static const char never[] = "169.254.0.0/16, 168.63.129.16, 100.100.100.200";
 
 /* Run rules through libnftables; err says what nftables said. */
 static int
@@ -86,6 +96,9 @@ slots(FILE *f, bool with_ip)
 	}
 }
 
+#define BR "\"" BG_BRIDGE "\""
+#define TAPS "\"" BG_TAP_PREFIX "*\""
+
 /* The ruleset text for policy p, upstream DNS servers dns ("a,b"). */
 static char *
 ruleset(const struct bg_net_policy *p, const char *dns)
@@ -96,40 +109,60 @@ ruleset(const struct bg_net_policy *p, const char *dns)
 
 	if (f == NULL)
 		return NULL;
+	/* banger's tables of earlier versions go too. */
+	fputs("table ip banger\ndelete table ip banger\n"
+	      "table inet banger\ndelete table inet banger\n"
+	      "table arp banger\ndelete table arp banger\n",
+	    f);
 	fprintf(f,
-	    "table ip banger\ndelete table ip banger\n"
-	    "table ip banger {\n"
+	    "table inet banger {\n"
 	    "  set lan {\n    type ipv4_addr; flags interval;\n"
 	    "    elements = { %s }\n  }\n"
-	    "  set dns {\n    type ipv4_addr;\n    elements = { %s }\n  }\n"
-	    "  chain postrouting {\n"
-	    "    type nat hook postrouting priority srcnat; policy accept;\n"
-	    "    ip saddr %s ip daddr != %s masquerade\n  }\n"
-	    /* To the host itself: replies, DNS and ping on the bridge address. */
-	    "  chain input {\n"
-	    "    type filter hook input priority filter; policy accept;\n"
-	    "    iifname \"%s\" ct state established,related accept\n"
-	    "    iifname \"%s\" ip daddr %s meta l4proto { tcp, udp } "
-	    "th dport 53 accept\n"
-	    "    iifname \"%s\" ip daddr %s icmp type echo-request accept\n"
-	    "    iifname \"%s\" drop\n  }\n"
-	    /* Through the host: never link-local, the LAN only if allowed. */
-	    "  chain forward {\n"
-	    "    type filter hook forward priority filter; policy accept;\n"
-	    "    iifname \"%s\" oifname \"%s\" accept\n"
-	    "    iifname \"%s\" ip daddr 169.254.0.0/16 drop\n"
-	    "    iifname \"%s\" ip saddr %s ip daddr @dns "
-	    "meta l4proto { tcp, udp } th dport 53 accept\n"
-	    "    %siifname \"%s\" ip daddr @lan drop\n"
-	    "    iifname \"%s\" ip saddr %s accept\n"
-	    "    iifname \"%s\" drop\n"
-	    "    oifname \"%s\" ct state established,related accept\n"
-	    "    oifname \"%s\" drop\n  }\n}\n",
-	    lan, dns, BG_SUBNET, BG_SUBNET, BG_BRIDGE, BG_BRIDGE,
-	    BG_BRIDGE_ADDR, BG_BRIDGE, BG_BRIDGE_ADDR, BG_BRIDGE, BG_BRIDGE,
-	    BG_BRIDGE, BG_BRIDGE, BG_BRIDGE, BG_SUBNET,
-	    p->allow_lan ? "# allow_lan: " : "", BG_BRIDGE, BG_BRIDGE,
-	    BG_SUBNET, BG_BRIDGE, BG_BRIDGE, BG_BRIDGE);
+	    "  set never {\n    type ipv4_addr; flags interval;\n"
+	    "    elements = { %s }\n  }\n"
+	    "  set dns {\n    type ipv4_addr;\n    elements = { %s }\n  }\n",
+	    lan, never, dns);
+	fputs("  chain postrouting {\n"
+	      "    type nat hook postrouting priority srcnat; policy accept;\n"
+	      "    ip saddr " BG_SUBNET " ip daddr != " BG_SUBNET
+	      " masquerade\n  }\n"
+	      /*
+	       * Nothing is taken from a tap itself: guests' traffic comes
+	       * in as br-fc's.  What arrives as the tap's is what the
+	       * bridge passed up without its own hooks (frames to the
+	       * reserved group MACs 01:80:c2:00:00:0X), and with them
+	       * anything a guest could forge.
+	       */
+	      "  chain input {\n"
+	      "    type filter hook input priority filter; policy accept;\n"
+	      "    iifname " TAPS " drop\n"
+	      /* To the host itself: replies, DNS and ping on the bridge address. */
+	      "    iifname " BR " ct state established,related accept\n"
+	      "    iifname " BR " ip daddr " BG_BRIDGE_ADDR
+	      " meta l4proto { tcp, udp } th dport 53 accept\n"
+	      "    iifname " BR " ip daddr " BG_BRIDGE_ADDR
+	      " icmp type echo-request accept\n"
+	      "    iifname " BR " drop\n  }\n"
+	      /* Through the host: never the metadata services, the LAN only if allowed. */
+	      "  chain forward {\n"
+	      "    type filter hook forward priority filter; policy accept;\n"
+	      "    iifname " TAPS " drop\n"
+	      "    iifname " BR " oifname " BR " accept\n"
+	      "    iifname " BR " ip saddr " BG_SUBNET
+	      " ip daddr @dns meta l4proto { tcp, udp } th dport 53 accept\n"
+	      "    iifname " BR " ip daddr @never drop\n",
+	    f);
+	if (!p->allow_lan)
+		fputs("    iifname " BR " ip daddr @lan drop\n", f);
+	fputs("    iifname " BR " ip saddr " BG_SUBNET " accept\n"
+	      "    iifname " BR " drop\n"
+	      "    oifname " BR " ct state established,related accept\n"
+	      "    oifname " BR " drop\n  }\n}\n"
+	      /* ARP to the host, likewise: only as the bridge's. */
+	      "table arp banger {\n  chain input {\n"
+	      "    type filter hook input priority filter; policy accept;\n"
+	      "    iifname " TAPS " drop\n  }\n}\n",
+	    f);
 	/*
 	 * What a guest may send, checked on its tap as the frame enters
 	 * the bridge (so between guests too): its own MAC, and with it its
@@ -137,30 +170,30 @@ ruleset(const struct bg_net_policy *p, const char *dns)
 	 * unless ipv6.  Slot N: bgtapN, 06:00:ac:10:00:NN, 172.16.0.N
 	 * (lib/vm.c).
 	 */
-	fprintf(f,
-	    "table bridge banger\ndelete table bridge banger\n"
-	    "table bridge banger {\n"
-	    "  set macs {\n    type ifname . ether_addr;\n"
-	    "    elements = {");
+	fputs("table bridge banger\ndelete table bridge banger\n"
+	      "table bridge banger {\n"
+	      "  set macs {\n    type ifname . ether_addr;\n"
+	      "    elements = {",
+	    f);
 	slots(f, false);
-	fprintf(f,
-	    " }\n  }\n"
-	    "  set ids {\n    type ifname . ether_addr . ipv4_addr;\n"
-	    "    elements = {");
+	fputs(" }\n  }\n"
+	      "  set ids {\n    type ifname . ether_addr . ipv4_addr;\n"
+	      "    elements = {",
+	    f);
 	slots(f, true);
-	fprintf(f,
-	    " }\n  }\n"
-	    "  chain prerouting {\n"
-	    "    type filter hook prerouting priority filter; policy accept;\n"
-	    "    iifname != \"%s*\" accept\n"
-	    "    iifname . ether saddr != @macs drop\n"
-	    "    ether type ip iifname . ether saddr . ip saddr != @ids drop\n"
-	    "    ether type arp arp saddr ip 0.0.0.0 accept\n"
-	    "    ether type arp iifname . arp saddr ether . arp saddr ip "
-	    "!= @ids drop\n"
-	    "    %sether type ip6 accept\n"
-	    "    ether type != { ip, arp } drop\n  }\n}\n",
-	    BG_TAP_PREFIX, p->ipv6 ? "" : "# ipv6 off: ");
+	fputs(" }\n  }\n"
+	      "  chain prerouting {\n"
+	      "    type filter hook prerouting priority filter; policy accept;\n"
+	      "    iifname != " TAPS " accept\n"
+	      "    iifname . ether saddr != @macs drop\n"
+	      "    ether type ip iifname . ether saddr . ip saddr != @ids drop\n"
+	      "    ether type arp arp saddr ip 0.0.0.0 accept\n"
+	      "    ether type arp iifname . arp saddr ether . arp saddr ip "
+	      "!= @ids drop\n",
+	    f);
+	if (p->ipv6)
+		fputs("    ether type ip6 accept\n", f);
+	fputs("    ether type != { ip, arp } drop\n  }\n}\n", f);
 	if (fclose(f) != 0) {
 		free(buf);
 		return NULL;
@@ -188,6 +221,8 @@ int
 bg_net_nft_remove(struct bg_err *err)
 {
 	return nft_apply("table ip banger\ndelete table ip banger\n"
+			 "table inet banger\ndelete table inet banger\n"
+			 "table arp banger\ndelete table arp banger\n"
 			 "table bridge banger\ndelete table bridge banger\n",
 	    "removing banger's tables", err);
 }

@@ -28,25 +28,28 @@ test_expect_success 'net-setup creates bridge, forwarding and nft table' '
 	in_ns ip -4 -o addr show dev br-fc | grep -q "inet 172.16.0.1/24" &&
 	in_ns ip -o link show br-fc | grep -q "state \(UP\|UNKNOWN\)\|<.*UP.*>" &&
 	test "$(in_ns cat /proc/sys/net/ipv4/ip_forward)" = 1 &&
-	in_ns nft list table ip banger >rules &&
+	in_ns nft list table inet banger >rules &&
 	grep -q "ip saddr 172.16.0.0/24 ip daddr != 172.16.0.0/24 masquerade" rules &&
 	grep -q "iifname \"br-fc\" ip saddr 172.16.0.0/24 accept" rules &&
 	grep -q "oifname \"br-fc\" drop" rules
 '
 test_expect_success 'net-setup is idempotent (one table, same rules)' '
-	in_ns nft list table ip banger >before &&
+	in_ns nft list table inet banger >before &&
 	req root-net-setup "{}" >out && grep -q "\"ok\":true" out &&
 	req root-net-setup "{\"v\":1}" >out && grep -q "\"ok\":true" out &&
-	in_ns nft list table ip banger >after &&
+	in_ns nft list table inet banger >after &&
 	test_cmp before after &&
-	test $(in_ns nft list tables | grep -c "table ip banger") = 1
+	test $(in_ns nft list tables | grep -c "table inet banger") = 1
 '
 test_expect_success 'the guest policy: to the host only DNS, no link-local, no LAN' '
-	in_ns nft list table ip banger >rules &&
+	in_ns nft list table inet banger >rules &&
 	grep -q "iifname \"br-fc\" ct state established,related accept" rules &&
 	grep -q "iifname \"br-fc\" ip daddr 172.16.0.1 meta l4proto { tcp, udp } th dport 53 accept" rules &&
 	grep -A3 "chain input" rules >/dev/null && grep -c "iifname \"br-fc\" drop" rules | grep -qx 2 &&
-	grep -q "iifname \"br-fc\" ip daddr 169.254.0.0/16 drop" rules &&
+	grep -q "iifname \"br-fc\" ip daddr @never drop" rules &&
+	grep -q "100.100.100.200, 168.63.129.16" rules && grep -q "169.254.0.0/16" rules &&
+	grep -c "iifname \"bgtap\*\" drop" rules | grep -qx 2 &&
+	in_ns nft list table arp banger | grep -q "iifname \"bgtap\*\" drop" &&
 	grep -q "iifname \"br-fc\" ip daddr @lan drop" rules &&
 	grep -q "192.168.0.0/16" rules && grep -q "10.0.0.0/8" rules
 '
@@ -69,7 +72,7 @@ test_expect_success 'network.toml: allow_lan opens private ranges (never link-lo
 	req root-net-setup "{}" | jq -e .ok >/dev/null &&
 	in_ns nft list ruleset >rules &&
 	! grep -q "ip daddr @lan drop" rules &&
-	grep -q "ip daddr 169.254.0.0/16 drop" rules &&
+	grep -q "ip daddr @never drop" rules &&
 	grep -q "ether type ip6 accept" rules &&
 	rm "$BANGER_ROOT/etc/banger/network.toml" &&
 	req root-net-setup "{}" | jq -e .ok >/dev/null &&
@@ -204,6 +207,82 @@ test_expect_success 'vm prune removes the owner'"'"'s orphan tap, not the foreig
 	test "$(in_ns cat /sys/class/net/bgtap6/owner)" = 4242 &&
 	in_ns ip link show bgtap8 >/dev/null && in_ns ip link show bgtap10 >/dev/null
 '
+# A guest may address its frames to a reserved group MAC
+# (01:80:c2:00:00:0X; 0e is LLDP's): the bridge does not forward those,
+# it passes them up to the host as the tap's own, past the bridge
+# table's checks.  The inet and arp tables must drop what comes in on a
+# tap.  The "guest" here is a veth's far end in a namespace of its own;
+# the frames are built by hand on a raw socket.
+G=banger-t3000g-$$
+at_exit "ip netns del $G 2>/dev/null"
+cat >"$TRASH/rawudp" <<'EOF'
+#!/usr/bin/perl
+# rawudp IFNAME DSTMAC SRCMAC SRCIP DSTIP DPORT PAYLOAD: one UDP datagram
+# in an Ethernet frame of our making, on a raw AF_PACKET socket.
+use strict;
+use warnings;
+use Socket qw(inet_aton);
+my ($if, $dmac, $smac, $sip, $dip, $dport, $data) = @ARGV;
+sub mac { pack("H12", join("", split(/:/, $_[0]))) }
+sub csum { my $s = 0; $s += $_ for unpack("n*", $_[0]); $s = ($s & 0xffff) + ($s >> 16) while $s >> 16; ~$s & 0xffff }
+open(my $fh, "<", "/sys/class/net/$if/ifindex") or die "ifindex: $!";
+chomp(my $ifindex = <$fh>);
+my $udp = pack("nnnn", 40000, $dport, 8 + length($data), 0) . $data;
+my $ip = pack("CCnnnCCna4a4", 0x45, 0, 20 + length($udp), 1, 0x4000, 64, 17, 0,
+    inet_aton($sip), inet_aton($dip));
+substr($ip, 10, 2) = pack("n", csum($ip));
+socket(my $s, 17, 3, 0) or die "socket(AF_PACKET): $!";
+my $sll = pack("SniSCCa8", 17, 0x0003, $ifindex, 1, 0, 6, mac($dmac));
+send($s, mac($dmac) . mac($smac) . pack("n", 0x0800) . $ip . $udp, 0, $sll)
+    or die "send: $!";
+EOF
+cat >"$TRASH/udpsink" <<'EOF'
+#!/usr/bin/perl
+# udpsink FILE ADDR:PORT...: each datagram's payload, a line in FILE.
+use strict;
+use warnings;
+use IO::Socket::INET;
+use IO::Select;
+my $file = shift;
+my $sel = IO::Select->new;
+$sel->add(IO::Socket::INET->new(LocalAddr => $_, Proto => "udp") || die "$_: $!") for @ARGV;
+open(my $out, ">>", $file) or die "$file: $!";
+$out->autoflush(1);
+print $out "ready\n";
+while (1) {
+	for my $s ($sel->can_read) {
+		my $d = "";
+		$s->recv($d, 2048);
+		print $out $s->sockport, " $d\n";
+	}
+}
+EOF
+chmod +x "$TRASH/rawudp" "$TRASH/udpsink"
+guest_send() { ip netns exec "$G" "$TRASH/rawudp" eth0 "$1" 06:00:ac:10:00:14 172.16.0.20 172.16.0.1 "$2" "$3"; }
+test_expect_success 'a "guest" on bgtap20 (a veth into a namespace of its own), a UDP sink on the host' '
+	req root-net-setup "{}" | jq -e .ok >/dev/null &&
+	ip netns add "$G" &&
+	in_ns ip link add bgtap20 type veth peer name eth0 netns "$G" &&
+	in_ns ip link set bgtap20 master br-fc up &&
+	ip netns exec "$G" ip link set eth0 address 06:00:ac:10:00:14 up &&
+	ip netns exec "$G" ip addr add 172.16.0.20/24 dev eth0 &&
+	{ ip netns exec "$NS" "$TRASH/udpsink" "$TRASH/sink" 172.16.0.1:53 172.16.0.1:9999 >/dev/null 2>&1 & } &&
+	echo $! >sink.pid &&
+	i=0 && while ! grep -qx ready sink 2>/dev/null && [ $i -lt 100 ]; do sleep 0.05; i=$((i+1)); done &&
+	grep -qx ready sink
+'
+at_exit 'kill $(cat "$TRASH"/sink.pid) 2>/dev/null'
+test_expect_success 'frames to a reserved group MAC reach nothing on the host (control: DNS to br-fc does)' '
+	brmac=$(in_ns cat /sys/class/net/br-fc/address) &&
+	guest_send 01:80:c2:00:00:0e 9999 lldp-9999 &&
+	guest_send 01:80:c2:00:00:0e 53 lldp-53 &&
+	guest_send 01:80:c2:00:00:03 9999 grp3-9999 &&
+	guest_send "$brmac" 9999 br-9999 &&
+	guest_send "$brmac" 53 ctl-53 &&
+	i=0 && while ! grep -qx "53 ctl-53" sink && [ $i -lt 100 ]; do sleep 0.05; i=$((i+1)); done &&
+	grep -qx "53 ctl-53" sink &&
+	! grep -E "lldp|grp3|br-9999" sink
+'
 test_expect_success 'net-down is root'"'"'s: the owner is refused by root-dispatch' '
 	setpriv --reuid=$OWNER --regid=$OWNER --clear-groups s6-ipcclient "$TRASH/r.sock" \
 		sh -c "trap \"\" PIPE; printf \"net-down\n{}\n\" >&7; cat <&6; exit 0" >out &&
@@ -220,7 +299,8 @@ test_expect_success 'net-down is busy while an owner'"'"'s tap exists' '
 test_expect_success 'net-down: tables and bridge gone, ip_forward as it was, foreign taps untouched' '
 	req root-net-down "{}" >out &&
 	jq -e ".result.removed" out >/dev/null &&
-	! in_ns nft list table ip banger 2>/dev/null &&
+	! in_ns nft list table inet banger 2>/dev/null &&
+	! in_ns nft list table arp banger 2>/dev/null &&
 	! in_ns nft list table bridge banger 2>/dev/null &&
 	! in_ns ip link show br-fc 2>/dev/null &&
 	test "$(in_ns cat /proc/sys/net/ipv4/ip_forward)" = 0 &&
