@@ -1,14 +1,15 @@
 /*
  * root-net-setup — the host side of the VM network, idempotently:
  * bridge br-fc with 172.16.0.1/24, up; net.ipv4.ip_forward = 1; and
- * banger's own nftables table `ip banger` (masquerade for the subnet,
- * forward accept from the bridge and for replies to it).
+ * banger's own nftables tables `inet banger`, `arp banger` and
+ * `bridge banger`: NAT for the subnet and the guest network policy
+ * (lib/net-nft.c, docs/network.md).
  *
  * Request: {"v":1}.  Result: {"bridge":"br-fc","address":"172.16.0.1/24"}.
  *
  * Why this is safe: the request carries nothing but "v"; every name and
- * address is compiled in.  The bridge and the table are banger's own
- * (no other interface or table is touched), and replacing the table in
+ * address is compiled in.  The bridge and the tables are banger's own
+ * (no other interface or table is touched), and replacing the tables in
  * one transaction cannot leave a half ruleset.  Only the installed owner
  * and root reach this helper (root-dispatch and bg_verb_main both check
  * SO_PEERCRED).
