@@ -25,6 +25,7 @@
  * lock.  It only adds what the owner cannot: a system unit, started on
  * the owner's behalf.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -248,11 +249,121 @@ prop(char **sargv, size_t *n, const char *fmt, ...)
 	return 0;
 }
 
+/* Characters a path may have in a property's space-separated list. */
+static bool
+listable(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if (!(('a' <= *s && *s <= 'z') || ('A' <= *s && *s <= 'Z') ||
+			('0' <= *s && *s <= '9') || strchr("/._@+-", *s)))
+			return false;
+	return true;
+}
+
+/*
+ * Add " -DIR/SUB/ENTRY" to f for each entry of DIR/SUB but keep[]: what
+ * the VM's unit must not see of banger's state (InaccessiblePaths).
+ * Only names are read (the owner's directory, not followed).  A name
+ * unfit for the list is one banger never makes: it is left out, and so
+ * is a symlink.
+ */
+static int
+hide(FILE *f, enum bg_dir d, const char *sub, const char *const *keep)
+{
+	char dir[PATH_MAX];
+	struct dirent *e;
+	struct stat st;
+	DIR *dp;
+	size_t i;
+	int fd, r = bg_path_dir(d, dir, sizeof(dir));
+
+	if (r == 0 && sub != NULL &&
+	    (size_t)snprintf(dir + strlen(dir), sizeof(dir) - strlen(dir),
+		"/%s", sub) >= sizeof(dir) - strlen(dir))
+		r = -ENAMETOOLONG;
+	if (r < 0)
+		return r;
+	if (!listable(dir))
+		return -EINVAL;
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if ((dp = fdopendir(fd)) == NULL) {
+		r = -errno;
+		close(fd);
+		return r;
+	}
+	while ((e = readdir(dp)) != NULL) {
+		if (strcmp(e->d_name, ".") == 0 ||
+		    strcmp(e->d_name, "..") == 0 || !listable(e->d_name))
+			continue;
+		/*
+		 * Not a symlink: systemd would hide its target instead (the
+		 * VM's own directory, say).  What it points to is hidden by
+		 * its own name, or outside banger's state.
+		 */
+		if (fstatat(dirfd(dp), e->d_name, &st, AT_SYMLINK_NOFOLLOW) <
+			0 ||
+		    S_ISLNK(st.st_mode))
+			continue;
+		for (i = 0; keep[i] != NULL && strcmp(keep[i], e->d_name); i++)
+			;
+		if (keep[i] == NULL)
+			fprintf(f, " -%s/%s", dir, e->d_name);
+	}
+	closedir(dp);
+	return 0;
+}
+
+/*
+ * What the unit must not see: the other VMs, kernels and images, the
+ * sockets (owner's and root's), the cache.  Hidden by name, not by
+ * binding the VM's own paths into an empty tree: a bind's source is
+ * resolved by systemd, as root, through the owner's directories, and a
+ * symlink swapped in there would expose any file of the host past its
+ * directories' modes.  ReadWritePaths= and InaccessiblePaths= only
+ * change what is already reachable.  An entry made after the start
+ * (another VM created later) is visible, read-only: the owner's own.
+ */
+static char *
+hidden(const char *name, const char *kernel)
+{
+	const char *const top[] = { "vms", "kernels", NULL };
+	const char *const vm[] = { name, NULL };
+	const char *const kern[] = { kernel, NULL };
+	char *buf = NULL, dir[PATH_MAX];
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	int r;
+
+	if (f == NULL)
+		return NULL;
+	fputs("--property=InaccessiblePaths=", f);
+	r = hide(f, BG_DIR_STATE, NULL, top);
+	if (r == 0)
+		r = hide(f, BG_DIR_STATE, "vms", vm);
+	if (r == 0)
+		r = hide(f, BG_DIR_STATE, "kernels", kern);
+	if (r == 0)
+		r = hide(f, BG_DIR_RUN, NULL, top);
+	if (r == 0)
+		r = hide(f, BG_DIR_RUN, "vms", vm);
+	if (r == 0 && (r = bg_path_dir(BG_DIR_ROOTRUN, dir, sizeof(dir))) == 0)
+		fprintf(f, " -%s", dir);
+	if (r == 0 && (r = bg_path_dir(BG_DIR_CACHE, dir, sizeof(dir))) == 0)
+		fprintf(f, " -%s", dir);
+	if (fclose(f) != 0 || r < 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
 /*
  * The VM's unit: a jail (docs/privileges.md, "The VM's unit").  The
  * VMM runs as the owner with no capabilities and no way to gain any;
  * it sees the system read-only, no home, a private /tmp, of banger's
- * state only its own VM's directories (and its kernel, read-only);
+ * state only its own VM's directories (writable) and its kernel;
  * devices: the pseudo devices, /dev/kvm and /dev/net/tun (its tap is
  * the owner's); a syscall filter; MemoryMax its guest's RAM plus the
  * driver's measured overhead, TasksMax its vCPUs plus the driver's
@@ -270,7 +381,6 @@ jail(char **sargv, size_t *n, const char *name, const struct facts *f,
 		"PrivateMounts=yes",
 		"ProtectSystem=strict",
 		"ProtectHome=yes",
-		"TemporaryFileSystem=/var/lib/banger:ro /run/banger:ro",
 		"PrivateDevices=yes",
 		"BindPaths=/dev/net/tun -/dev/kvm",
 		"DeviceAllow=/dev/net/tun rw",
@@ -296,7 +406,7 @@ jail(char **sargv, size_t *n, const char *name, const struct facts *f,
 		"UMask=0077",
 		NULL,
 	};
-	char sdir[PATH_MAX], rdir[PATH_MAX], kdir[PATH_MAX];
+	char sdir[PATH_MAX], rdir[PATH_MAX];
 	size_t i;
 	int r = 0;
 
@@ -304,9 +414,9 @@ jail(char **sargv, size_t *n, const char *name, const struct facts *f,
 		0 ||
 	    bg_path_build(rdir, sizeof(rdir), BG_DIR_RUN, "vms", name, NULL) <
 		0 ||
-	    bg_path_build(kdir, sizeof(kdir), BG_DIR_STATE, "kernels",
-		f->kernel, NULL) < 0)
-		return -ENAMETOOLONG;
+	    !listable(sdir) || !listable(rdir) ||
+	    !bg_artifact_name_valid(f->kernel))
+		return -EINVAL;
 	for (i = 0; fixed[i] != NULL && r == 0; i++)
 		r = prop(sargv, n, "--property=%s", fixed[i]);
 	if (r == 0)
@@ -314,9 +424,12 @@ jail(char **sargv, size_t *n, const char *name, const struct facts *f,
 	if (r == 0)
 		r = prop(sargv, n, "--gid=%u", (unsigned)gid);
 	if (r == 0)
-		r = prop(sargv, n, "--property=BindPaths=%s %s", sdir, rdir);
-	if (r == 0)
-		r = prop(sargv, n, "--property=BindReadOnlyPaths=-%s", kdir);
+		r = prop(sargv, n, "--property=ReadWritePaths=%s %s", sdir,
+		    rdir);
+	if (r == 0 && (sargv[*n] = hidden(name, f->kernel)) == NULL)
+		r = -ENOMEM;
+	else if (r == 0)
+		(*n)++;
 	/* A JIT (TCG) needs writable executable memory; nothing else does. */
 	if (r == 0 && !f->emulated)
 		r = prop(sargv, n, "--property=MemoryDenyWriteExecute=yes");

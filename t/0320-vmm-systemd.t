@@ -179,6 +179,23 @@ print "fake-qemu: pid=$$ uid=$< euid=$> gid=", $( + 0, " egid=", $) + 0,
     " groups=$s{Groups} nnp=$s{NoNewPrivs} capeff=$s{CapEff}",
     " capprm=$s{CapPrm} cgroup=$cg[-1] argc=", scalar(@ARGV), "\n";
 print "arg: $_\n" for @ARGV;
+# With a file "fake-probe" in the VM's directory: what the VMM can see
+# of each path listed there, one "probe PATH: ok|ERROR" line each (a
+# socket is connected to, anything else opened and read).
+if ($dir ne '' && open(my $pl, '<', "$dir/fake-probe")) {
+	while (my $p = <$pl>) {
+		chomp $p;
+		my $r;
+		if (-S $p) {
+			$r = IO::Socket::UNIX->new(Type => SOCK_STREAM(), Peer => $p) ? 'ok' : "$!";
+		} elsif (open(my $f, '<', $p)) {
+			$r = defined(sysread($f, my $b, 1)) ? 'ok' : "$!";
+		} else {
+			$r = "$!";
+		}
+		print "probe $p: $r\n";
+	}
+}
 if ($qmp eq '' || $dir eq '' || -e "$dir/fake-deaf") {
 	print "fake-qemu: deaf\n";
 	sleep 1 while 1;
@@ -308,6 +325,20 @@ test_expect_success "owner: an empty vm list, then VM $VM (created, stopped)" '
 	ns_as $OWNER sh -c "mkdir -p $VMDIR && cat > $VMDIR/vm.json" < vm.json &&
 	state_is stopped
 '
+# Neighbours the VMM must not see (another VM's files, an image, another
+# kernel, the sockets, the cache), and what it must see: its own files
+# and its kernel.  The fake VMM probes each (fake-probe).
+test_expect_success 'owner: neighbours of VM '$VM' (another VM, an image, kernels)' '
+	ns_as $OWNER sh -c "mkdir -p $ST/vms/other $ST/images/img $ST/kernels/kother $ST/kernels/test-kernel /run/banger/vms/other &&
+	    echo x > $ST/vms/other/vm.json && echo x > $ST/images/img/rootfs.ext4 &&
+	    echo x > $ST/kernels/kother/vmlinux && echo x > $ST/kernels/test-kernel/vmlinux &&
+	    echo x > /run/banger/vms/other/pid" &&
+	ns_run sh -c "mkdir -p /var/cache/banger && echo x > /var/cache/banger/c && chmod 644 /var/cache/banger/c" &&
+	printf "%s\n" $VMDIR/vm.json $ST/kernels/test-kernel/vmlinux $ST/vms/other/vm.json \
+	    /run/banger/vms/other/pid $ST/images/img/rootfs.ext4 $ST/kernels/kother/vmlinux \
+	    $SOCK $RSOCK /var/cache/banger/c > probe &&
+	ns_as $OWNER sh -c "cat > $VMDIR/fake-probe" < probe
+'
 
 # ---- start (a QMP-speaking VMM) -------------------------------------------
 
@@ -344,7 +375,7 @@ test_expect_success 'the VMM runs as the owner, without privileges, in the unit'
 		    { echo "${p%%=*}=$v"; return 1; }
 	done &&
 	bp=$(prop $UNIT BindPaths) &&
-	[ "$bp" = "/dev/net/tun:/dev/net/tun:rbind -/dev/kvm:/dev/kvm:rbind $VMDIR:$VMDIR:rbind $RUNDIR:$RUNDIR:rbind" ] ||
+	[ "$bp" = "/dev/net/tun:/dev/net/tun:rbind -/dev/kvm:/dev/kvm:rbind" ] ||
 	    { echo "BindPaths=$bp"; false; }
 '
 
@@ -361,23 +392,34 @@ test_expect_success "$UNIT is a jail: no capabilities, its own files and devices
 	    ProcSubset=pid RestrictSUIDSGID=yes LockPersonality=yes \
 	    RestrictAddressFamilies=AF_UNIX UMask=0077 Slice=banger.slice \
 	    MemoryMax=603979776 MemorySwapMax=0 TasksMax=97 \
-	    MemoryDenyWriteExecute=no "TemporaryFileSystem=/var/lib/banger:ro /run/banger:ro" \
-	    "BindReadOnlyPaths=-/var/lib/banger/kernels/test-kernel:/var/lib/banger/kernels/test-kernel:rbind"; do
+	    MemoryDenyWriteExecute=no TemporaryFileSystem= BindReadOnlyPaths= \
+	    "ReadWritePaths=$VMDIR $RUNDIR"; do
 		v=$(prop $UNIT "${p%%=*}") && [ "$v" = "${p#*=}" ] ||
 		    { echo "${p%%=*}=$v, want ${p#*=}"; return 1; }
 	done &&
+	ip=" $(prop $UNIT InaccessiblePaths) " &&
+	for h in $ST/vms/other $ST/images /run/banger/vms/other /run/banger/bangerd.sock \
+	    $ST/kernels/kother /run/banger-root /var/cache/banger; do
+		case $ip in *" -$h "*) ;; *) echo "InaccessiblePaths=$ip: no -$h"; return 1 ;; esac
+	done &&
+	case $ip in *" -$VMDIR "* | *" -$RUNDIR "* | *test-kernel*) echo "InaccessiblePaths=$ip"; false ;; esac &&
 	prop $UNIT DeviceAllow > dev.out &&
 	grep -q "/dev/net/tun rw" dev.out && grep -q "/dev/kvm rw" dev.out &&
 	prop $UNIT SystemCallFilter | grep -q "ioctl" &&
 	! prop $UNIT SystemCallFilter | grep -qw "mount"
 '
 test_expect_success "$UNIT: the VMM sees only its own VM of banger's state" '
-	ns_as $OWNER mkdir -p /var/lib/banger/vms/other &&
-	ns_as $OWNER sh -c "echo x > /var/lib/banger/vms/other/vm.json" &&
-	pid=$(ns_run cat $RUNDIR/pid) &&
-	ns_run nsenter -t "$pid" -m ls /var/lib/banger /var/lib/banger/vms /run/banger > seen.out &&
-	! grep -qx other seen.out && ! grep -q bangerd.sock seen.out && grep -qx box seen.out &&
-	ns_as $OWNER rm -r /var/lib/banger/vms/other
+	ns_until 10 ns_run grep -q "^probe /var/cache/banger/c: " $VMDIR/vmm.log &&
+	ns_run grep "^probe " $VMDIR/vmm.log > seen.out &&
+	grep -qx "probe $VMDIR/vm.json: ok" seen.out &&
+	grep -qx "probe $ST/kernels/test-kernel/vmlinux: ok" seen.out &&
+	for h in $ST/vms/other/vm.json /run/banger/vms/other/pid $ST/images/img/rootfs.ext4 \
+	    $ST/kernels/kother/vmlinux $SOCK $RSOCK /var/cache/banger/c; do
+		{ ! grep -q "^probe $h: ok" seen.out || { echo "the VMM reached $h"; cat seen.out; return 1; }; } &&
+		grep -q "^probe $h: " seen.out || { echo "no probe of $h"; cat seen.out; return 1; }
+	done &&
+	ns_as $OWNER rm -r $VMDIR/fake-probe $ST/vms/other /run/banger/vms/other $ST/images/img \
+	    $ST/kernels/kother
 '
 test_expect_success "$UNIT: systemd-analyze security exposure <= 2.5" '
 	ns_run systemd-analyze security --no-pager $UNIT > sa.out 2>&1 &&
@@ -742,6 +784,38 @@ test_expect_success 'foreign uids: other cannot connect, member is refused by ro
 	ns_as member $CLIENT $RSOCK vmm-launch "{\"v\":1,\"name\":\"$VM\"}" > member.out &&
 	answer_is member.out "!\$a->{ok} && \$a->{error}{code} eq q(permission_denied)" &&
 	unit_gone && state_is stopped
+'
+
+# A kernel that is a symlink into another user's 0700 home: the unit
+# must not hand the VMM what the owner could never reach (systemd
+# resolves a bind's source as root; docs/privileges.md, "The VM's
+# unit").  The fake VMM probes the file; so does the owner, from outside,
+# through the VMM's /proc/PID/root.
+SPY=/var/lib/banger/vms/spy
+spy_gone() { [ "$(prop banger-vm-spy.service LoadState)" = not-found ]; }
+test_expect_success 'a kernel symlinked into another user'"'"'s 0700 home exposes nothing' '
+	ns_run sh -c "chmod 0700 /home/other && mkdir -p /home/other/notes &&
+	    echo other-secret > /home/other/notes/secret && chmod 0755 /home/other/notes &&
+	    chmod 0644 /home/other/notes/secret && chown -R other: /home/other/notes" &&
+	! ns_as $OWNER cat /home/other/notes/secret 2>/dev/null &&
+	ns_as $OWNER ln -s /home/other/notes $ST/kernels/evilk &&
+	sed -e "s/\"name\":\"$VM\"/\"name\":\"spy\"/" -e "s/\"kernel\":\"test-kernel\"/\"kernel\":\"evilk\"/" \
+	    -e "s/\"slot\":2,\"ip\":\"172.16.0.2\",\"mac\":\"06:00:ac:10:00:02\",\"tap\":\"bgtap2\"/\"slot\":3,\"ip\":\"172.16.0.3\",\"mac\":\"06:00:ac:10:00:03\",\"tap\":\"bgtap3\"/" \
+	    vm.json > spy.json &&
+	grep -q "\"kernel\":\"evilk\".*\"tap\":\"bgtap3\"" spy.json &&
+	ns_as $OWNER sh -c "mkdir $SPY && cat > $SPY/vm.json && echo $ST/kernels/evilk/secret > $SPY/fake-probe" < spy.json &&
+	ns_as $OWNER banger vm start spy > spy.out 2>&1 || { cat spy.out; false; } &&
+	pid=$(ns_run cat /run/banger/vms/spy/pid) &&
+	ns_until 10 ns_run grep -q "^probe " $SPY/vmm.log &&
+	ns_run grep "^probe " $SPY/vmm.log > spy-probe.out &&
+	grep -q "^probe $ST/kernels/evilk/secret: " spy-probe.out &&
+	! grep -q "^probe $ST/kernels/evilk/secret: ok" spy-probe.out &&
+	! ns_as $OWNER cat /proc/$pid/root$ST/kernels/evilk/secret > spy-proc.out 2>&1 &&
+	! grep -q other-secret spy-proc.out &&
+	ns_as $OWNER banger vm stop spy > spy.out 2>&1 || { cat spy.out; false; } &&
+	ns_until 10 spy_gone &&
+	ns_as $OWNER banger vm delete spy > spy.out 2>&1 || { cat spy.out; false; } &&
+	ns_as $OWNER rm $ST/kernels/evilk
 '
 
 # ---- journal, and power off with a VM running ---------------------------------
