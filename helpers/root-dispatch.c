@@ -88,7 +88,8 @@ allowed(uid_t uid, const char *verb, struct bg_err *err)
 /*
  * Narrow the bounding set to the verb's capabilities (lib/root-verbs.c)
  * and set no_new_privs: root's exec of the helper then gives it exactly
- * that set, and nothing it runs can gain more.
+ * that set, and nothing it runs can gain more.  A fenced verb's helper
+ * starts under the seccomp fence too (lib/seccomp.c).
  *
  * Why this is safe: the set comes from the compiled-in table, keyed by
  * a verb already checked against it; only dropping is possible here.
@@ -104,11 +105,11 @@ narrow(const char *verb, struct bg_err *err)
 		    verb);
 		return -ENOENT;
 	}
-	if (geteuid() != 0)
-		return 0; /* nothing to narrow (tests run unprivileged too) */
-	r = bg_caps_bound(v->caps);
+	r = geteuid() != 0 ? 0 : bg_caps_bound(v->caps);
 	if (r == 0 && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		r = -errno;
+	if (r == 0 && v->fenced)
+		r = bg_seccomp_fence();
 	if (r < 0)
 		bg_err_set(err, "internal",
 		    "cannot narrow the capabilities for %s: %s", verb,

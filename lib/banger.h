@@ -404,10 +404,14 @@ struct bg_field {
 #define BG_CAPS_VMM_LAUNCH \
 	(BG_CAP(CAP_SETUID) | BG_CAP(CAP_SETGID) | BG_CAP(CAP_DAC_READ_SEARCH))
 
-/* One root verb: its name and capability set. */
+/*
+ * One root verb: its name, capability set, and whether its helper is
+ * fenced (bg_seccomp_fence: no connect, no signals to others, ...).
+ */
 struct bg_root_verb {
 	const char *name;
 	uint64_t caps;
+	bool fenced;
 };
 extern const struct bg_root_verb bg_root_verbs[]; /* ends with { NULL } */
 const struct bg_root_verb *bg_root_verb(const char *name);
@@ -424,6 +428,12 @@ int bg_caps_bound(uint64_t keep);
 int bg_caps_limit(uint64_t keep);
 /* "CAP_NET_ADMIN", for messages. */
 const char *bg_cap_name(int c);
+/*
+ * no_new_privs, then a seccomp filter that makes connect, signals to
+ * other processes, ptrace and process_vm_*, io_uring, unshare and setns
+ * fail with EPERM, for good (lib/seccomp.c).  -errno.
+ */
+int bg_seccomp_fence(void);
 
 /* ---- the audit trail (lib/audit.c) -------------------------------- */
 

@@ -5,18 +5,21 @@
  * the helper starts with exactly that set; each helper's descriptor
  * declares the same set (BG_CAPS_* in banger.h) and bg_verb_main checks
  * that the two agree and that the process holds that set, no more.
+ * A fenced verb's helper also runs under bg_seccomp_fence (lib/seccomp.c),
+ * installed by both.
  */
 #include <string.h>
 
 #include "banger.h"
 
 const struct bg_root_verb bg_root_verbs[] = {
-	{ "net-down", BG_CAPS_NET },
-	{ "net-setup", BG_CAPS_NET },
-	{ "tap-add", BG_CAPS_NET },
-	{ "tap-del", BG_CAPS_NET },
-	{ "vmm-launch", BG_CAPS_VMM_LAUNCH },
-	{ NULL, 0 },
+	{ "net-down", BG_CAPS_NET, true },
+	{ "net-setup", BG_CAPS_NET, true },
+	{ "tap-add", BG_CAPS_NET, true },
+	{ "tap-del", BG_CAPS_NET, true },
+	/* systemd-run: D-Bus, and systemd-run's own signals. */
+	{ "vmm-launch", BG_CAPS_VMM_LAUNCH, false },
+	{ NULL, 0, false },
 };
 
 const struct bg_root_verb *

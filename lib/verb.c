@@ -311,6 +311,13 @@ root_caps(const struct bg_verb *v, struct bg_err *err)
 		    "\" disagree with lib/root-verbs.c");
 		abort();
 	}
+	/* The fence holds whoever runs the helper (and stacks on root-dispatch's). */
+	r = rv->fenced ? bg_seccomp_fence() : 0;
+	if (r < 0) {
+		bg_err_set(err, "internal", "cannot fence the helper: %s",
+		    strerror(-r));
+		return r;
+	}
 	if (geteuid() != 0)
 		return 0; /* no capabilities to drop; act will say EPERM */
 	r = bg_caps_limit(v->caps);

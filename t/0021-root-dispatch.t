@@ -56,6 +56,34 @@ test_expect_success 'root-dispatch execs root-<verb> with a clean environment' '
 	grep -q "^BANGER_ROOT=$BANGER_ROOT$" out
 '
 
+# A stand-in helper tries what uid 0 could still do with only
+# CAP_NET_ADMIN (lib/seccomp.c): connect to a unix socket (the system
+# bus would do), signal another process of its uid.  Fenced verbs get
+# EPERM for both; vmm-launch, which needs systemd-run, is not fenced.
+test_expect_success 'root-dispatch fences the network verbs: no connect, no signals to others' '
+	mkdir -p fx && cp "$X/root-dispatch" fx/ &&
+	{ s6-ipcserver -a 0666 "$TRASH/fence.sock" cat >/dev/null 2>&1 & } &&
+	echo $! >fence.pid &&
+	wait_sock "$TRASH/fence.sock" &&
+	for v in net-setup tap-add tap-del net-down vmm-launch; do
+		cat >fx/root-$v <<-EOF || return 1
+		#!/usr/bin/perl
+		use Socket;
+		socket(my \$s, AF_UNIX, SOCK_STREAM, 0) or die "socket: \$!";
+		print connect(\$s, pack_sockaddr_un("$TRASH/fence.sock")) ? "connect ok\n" : "connect \$!\n";
+		print kill(0, $(cat fence.pid)) ? "kill ok\n" : "kill \$!\n";
+		EOF
+		chmod +x fx/root-$v || return 1
+	done &&
+	for v in net-setup tap-add tap-del net-down; do
+		printf "%s\n{}\n" $v | BANGER_LIBEXECDIR="$TRASH/fx" fx/root-dispatch >st &&
+		grep -qx "connect Operation not permitted" st &&
+		grep -qx "kill Operation not permitted" st || { echo "$v:"; cat st; return 1; }
+	done &&
+	printf "vmm-launch\n{}\n" | BANGER_LIBEXECDIR="$TRASH/fx" fx/root-dispatch >st &&
+	grep -qx "connect ok" st && grep -qx "kill ok" st || { cat st; false; }
+'
+at_exit 'kill $(cat "$TRASH/fence.pid") 2>/dev/null'
 if [ "$(id -u)" = 0 ]; then
 	# A stand-in helper reports what the kernel gave it after the exec:
 	# exactly the verb's set (lib/root-verbs.c), in every set, and
@@ -81,13 +109,15 @@ if [ "$(id -u)" = 0 ]; then
 		grep -qx "CapBnd:[[:space:]]*00000000000000c4" st
 	'
 	# Run by root in a pipeline (no dispatcher), a root helper narrows
-	# itself: strace shows the capset to its set, before any read.
+	# itself: strace shows the capset to its set and the seccomp fence,
+	# before any read.
 	if command -v strace >/dev/null; then
 		test_expect_success 'as root: a root helper run directly narrows itself before reading' '
 			printf "{}\n" | must_fail 100 strace -f -e trace=capset,prctl,read -o tr "$X/root-tap-del" >out 2>/dev/null &&
 			grep -q "capset(.*effective=1<<CAP_NET_ADMIN, permitted=1<<CAP_NET_ADMIN, inheritable=0" tr &&
 			grep -q "PR_CAPBSET_DROP, CAP_SYS_ADMIN" tr &&
-			awk "/capset\(/ { c = NR } /read\(0,/ && !r { r = NR } END { exit !(c && r && c < r) }" tr ||
+			awk "/capset\(/ { c = NR } /read\(0,/ && !r { r = NR } END { exit !(c && r && c < r) }" tr &&
+			awk "/PR_SET_SECCOMP/ { f = NR } /read\(0,/ && !r { r = NR } END { exit !(f && r && f < r) }" tr ||
 			{ cat tr; false; }
 		'
 	else
