@@ -136,7 +136,7 @@ as_owner(char **argv, uid_t uid, gid_t gid, char *facts, size_t nfacts,
 		return pid;
 	if (pid == 0) {
 		sigset_t none;
-		int sig;
+		int sig, nul;
 
 		/*
 		 * One fork is enough: this helper exits as soon as the
@@ -150,7 +150,7 @@ as_owner(char **argv, uid_t uid, gid_t gid, char *facts, size_t nfacts,
 			_exit(111);
 		/*
 		 * What the VMM starts with, as systemd would give it: no fd
-		 * but 0-2 and the status pipe (checked, and before the
+		 * but 0-2 (/dev/null) and the status pipe (checked, and before the
 		 * switch, while nothing of the owner's runs here), default
 		 * signal dispositions (this helper ignores SIGPIPE) and
 		 * nothing blocked, / as its directory, umask 077, and no way
@@ -158,6 +158,19 @@ as_owner(char **argv, uid_t uid, gid_t gid, char *facts, size_t nfacts,
 		 */
 		if (close_range(4, ~0U, 0) < 0) {
 			dprintf(3, "temporary: close_range: %s\n",
+			    strerror(errno));
+			_exit(111);
+		}
+		/*
+		 * 0-2 are root's: the connection to the owner's client and
+		 * root's journal stream.  What runs as the owner speaks only
+		 * through the status pipe (vmm-exec points 0-2 at /dev/null
+		 * and the VM's logs itself).
+		 */
+		if ((nul = open("/dev/null", O_RDWR | O_CLOEXEC)) < 0 || dup2(nul, 0) < 0 ||
+		    dup2(nul, 1) < 0 || dup2(nul, 2) < 0 ||
+		    (nul > 2 && close(nul) < 0)) {
+			dprintf(3, "temporary: /dev/null: %s\n",
 			    strerror(errno));
 			_exit(111);
 		}

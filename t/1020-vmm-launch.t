@@ -100,6 +100,20 @@ if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
 		must_fail 1 launch "{\"name\":\"a\"}" >out &&
 		jq -r .error.message out | grep -q "/nonexistent/fc (firecracker_bin when VM \"a\" was created) is not an executable file"
 	'
+	# What runs as the owner must not hold root's fds: the connection to
+	# the client and root's journal stream (anything written there would
+	# be logged as root's).  A stand-in vmm-exec reports its fds 0-2
+	# through the status pipe.
+	test_expect_success 'vmm-exec starts with /dev/null as 0-2, not root'"'"'s connection or journal' '
+		setvm "$good" && cp -a "$X" "$TRASH/lx2" && chmod 0755 "$TRASH/lx2" &&
+		cat >"$TRASH/lx2/vmm-exec" <<-\EOF &&
+		#!/bin/sh
+		echo "temporary: fds $(readlink /proc/$$/fd/0) $(readlink /proc/$$/fd/1) $(readlink /proc/$$/fd/2)" >&3
+		EOF
+		printf "{\"name\":\"a\"}\n" | BANGER_LIBEXECDIR="$TRASH/lx2" must_fail 111 "$TRASH/lx2/root-vmm-launch" >out 2>err &&
+		jq -r .error.message out | grep -qx "fds /dev/null /dev/null /dev/null" ||
+		{ cat out err; false; }
+	'
 	test_expect_success 'through root-dispatch: a foreign uid is refused' '
 		{ s6-ipcserver -a 0666 "$TRASH/r.sock" "$X/root-dispatch" >/dev/null 2>&1 & } &&
 		echo $! >s6.pid &&
