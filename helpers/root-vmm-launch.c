@@ -167,8 +167,8 @@ as_owner(char **argv, uid_t uid, gid_t gid, char *facts, size_t nfacts,
 		 * through the status pipe (vmm-exec points 0-2 at /dev/null
 		 * and the VM's logs itself).
 		 */
-		if ((nul = open("/dev/null", O_RDWR | O_CLOEXEC)) < 0 || dup2(nul, 0) < 0 ||
-		    dup2(nul, 1) < 0 || dup2(nul, 2) < 0 ||
+		if ((nul = open("/dev/null", O_RDWR | O_CLOEXEC)) < 0 ||
+		    dup2(nul, 0) < 0 || dup2(nul, 1) < 0 || dup2(nul, 2) < 0 ||
 		    (nul > 2 && close(nul) < 0)) {
 			dprintf(3, "temporary: /dev/null: %s\n",
 			    strerror(errno));
