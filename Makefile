@@ -9,9 +9,12 @@
 PREFIX      ?= /usr/local
 BINDIR      ?= $(PREFIX)/bin
 LIBEXECDIR  ?= $(PREFIX)/libexec/banger
+SHAREDIR    ?= $(PREFIX)/share/banger
 SYSCONFDIR  ?= /etc
 UNITDIR     ?= /etc/systemd/system
 B           := build
+# What `banger --version` and install.toml say: the commit, from git.
+VERSION     := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 
 CC          ?= cc
 PKGS        := libcjson libarchive libzstd libnftables ext2fs com_err libsodium
@@ -24,9 +27,10 @@ WARN        := -std=c11 -Wall -Wextra -Werror -Wformat=2 -Wformat-security \
 HARDEN      := -D_FORTIFY_SOURCE=2 -fstack-protector-strong \
                -fstack-clash-protection -fcf-protection -fPIE
 HARDEN_LD   := -pie -Wl,-z,relro,-z,now -Wl,-z,noexecstack -Wl,--as-needed
-DEFS        := -D_GNU_SOURCE -DBG_LIBEXECDIR='"$(LIBEXECDIR)"'
+DEFS        := -D_GNU_SOURCE -DBG_LIBEXECDIR='"$(LIBEXECDIR)"' \
+               -DBG_BINDIR='"$(BINDIR)"' -DBG_SHAREDIR='"$(SHAREDIR)"'
 CFLAGS      ?= -O2 -g
-ALL_CFLAGS  := $(WARN) $(DEFS) -Ilib $(PKG_CFLAGS) $(CFLAGS)
+ALL_CFLAGS  := $(WARN) $(DEFS) -Ilib -I$(B)/gen $(PKG_CFLAGS) $(CFLAGS)
 # skalibs is linked statically (its .so costs a library load per exec).
 # Every program gets the same list, and --as-needed (HARDEN_LD) keeps
 # only the libraries it really calls: libbanger.a is static, so only the
@@ -52,10 +56,24 @@ IMG_SRC     := $(sort $(wildcard images/*/*.c))
 IMG_BIN     := $(foreach f,$(IMG_SRC),$(B)/images/bin/$(basename $(notdir $(f))))
 UNIT_FILES  := $(sort $(wildcard units/*.in))
 UNITS_OUT   := $(UNIT_FILES:units/%.in=$(B)/units/%)
+# What `system install` copies besides the programs: the unit templates
+# and conf/, in the layout of an installed tree (SHAREDIR), so a build
+# tree installs the same way an installed one reinstalls.
+CONF_FILES  := conf/slice.conf conf/access/owner.allow conf/config.toml.example
+SHARE_OUT   := $(UNIT_FILES:units/%.in=$(B)/share/banger/units/%) \
+               $(CONF_FILES:%=$(B)/share/banger/%)
 
 .PHONY: all build check test deps deps-check clean install lint images image-debian demo
-all build: $(B)/bin/banger $(HELPERS) lib/libbanger.a $(UNITS_T) $(BENCH_BIN) $(UNITS_OUT) $(IMG_BIN) \
+all build: $(B)/bin/banger $(HELPERS) lib/libbanger.a $(UNITS_T) $(BENCH_BIN) $(UNITS_OUT) $(SHARE_OUT) $(IMG_BIN) \
     $(B)/t/fc-fixture $(B)/t/vmm-client
+
+# The version, rewritten only when it changes (lib/version.c).
+$(B)/gen/version.h: FORCE
+	@mkdir -p $(@D)
+	@v='#define BG_VERSION "$(VERSION)"'; \
+	[ "$$(cat $@ 2>/dev/null)" = "$$v" ] || echo "$$v" > $@
+$(B)/obj/lib/version.o: $(B)/gen/version.h
+.PHONY: FORCE
 
 $(B)/obj/lib/%.o: lib/%.c $(LIB_HDR)
 	@mkdir -p $(@D)
@@ -87,9 +105,9 @@ $(B)/libexec/banger/dispatch $(B)/libexec/banger/root-dispatch: \
 	    -Wl,-z,noexecstack -o $@ $< lib/libbanger.a -lskarnet
 
 # Unit tests: library sources rebuilt with sanitizers, one binary each.
-$(B)/t/%: t/unit/%.c t/unit/tap.h $(LIB_SRC) $(LIB_HDR)
+$(B)/t/%: t/unit/%.c t/unit/tap.h $(LIB_SRC) $(LIB_HDR) $(B)/gen/version.h
 	@mkdir -p $(@D)
-	$(CC) $(WARN) $(DEFS) -Ilib -It/unit $(PKG_CFLAGS) $(SAN) -o $@ $< $(LIB_SRC) $(LIBS)
+	$(CC) $(WARN) $(DEFS) -Ilib -I$(B)/gen -It/unit $(PKG_CFLAGS) $(SAN) -o $@ $< $(LIB_SRC) $(LIBS)
 
 # Programs of the image recipes (images/<recipe>/<prog>.c): guest-side
 # ones such as banger-init must be static; host-side ones are too, for
@@ -133,6 +151,12 @@ $(B)/bench/%: bench/%.c lib/libbanger.a
 $(B)/units/%: units/%.in Makefile
 	@mkdir -p $(@D)
 	sed -e 's|@LIBEXECDIR@|$(LIBEXECDIR)|g' -e 's|@BINDIR@|$(BINDIR)|g' $< > $@
+$(B)/share/banger/units/%: $(B)/units/%
+	@mkdir -p $(@D)
+	cp $< $@
+$(B)/share/banger/conf/%: conf/%
+	@mkdir -p $(@D)
+	cp $< $@
 
 include t/fc-fixture/rules.mk
 
@@ -153,10 +177,16 @@ check: deps-check all images lint
 
 test: check
 
+# The files only; `sudo banger system install` does the rest
+# (docs/install.md).  Packagers: make install PREFIX=/usr DESTDIR=...
 install: all
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBEXECDIR)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBEXECDIR) \
+	    $(DESTDIR)$(SHAREDIR)/units $(DESTDIR)$(SHAREDIR)/conf/access
 	install -m 0755 $(B)/bin/banger $(DESTDIR)$(BINDIR)/banger
 	install -m 0755 $(HELPERS) $(DESTDIR)$(LIBEXECDIR)/
+	install -m 0644 $(B)/share/banger/units/* $(DESTDIR)$(SHAREDIR)/units/
+	install -m 0644 $(B)/share/banger/conf/*.* $(DESTDIR)$(SHAREDIR)/conf/
+	install -m 0644 $(B)/share/banger/conf/access/* $(DESTDIR)$(SHAREDIR)/conf/access/
 
 clean:
 	rm -rf $(B) lib/libbanger.a

@@ -147,7 +147,12 @@ int cli_fail(const struct cli_inv *inv, const struct bg_err *err);
 void cli_message(const char *s);
 int64_t cli_silence_ms(void);
 int cli_remote(struct cli_inv *inv);
-int cli_doctor(struct cli_inv *inv);
+/* Run the command's helper here, not over the socket (doctor, system). */
+int cli_local(struct cli_inv *inv);
+/* system.c: system install and uninstall (root, the owner, then cli_local). */
+int cli_system(struct cli_inv *inv);
+void cli_render_install(const struct cli_inv *inv, const cJSON *result);
+void cli_render_uninstall(const struct cli_inv *inv, const cJSON *result);
 
 /*
  * spec.c: what `vm create` and `vm run` ask for, resolved on this host
@@ -225,6 +230,8 @@ int cli_completion(struct cli_inv *inv);
 
 /* output.c */
 char *cli_clean(const char *s, size_t max, bool lines);
+/* o's string key, or "-" when absent or empty. */
+const char *cli_str(const cJSON *o, const char *key);
 char *cli_clean_console(const char *s, size_t max);
 void cli_put_clean(FILE *f, const char *s, size_t max);
 void cli_print_json(const cJSON *j);

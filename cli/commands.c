@@ -92,13 +92,13 @@ static const struct cli_flag image_register_flags[] = {
 };
 
 static const struct cli_flag system_install_flags[] = {
-	{ "owner", 0, CLI_STR, NULL, "USER",
+	{ "owner", 0, CLI_STR, "owner", "USER",
 	    "the user who will own the VMs and run the service", 0, 0 },
 	{ NULL, 0, 0, NULL, NULL, NULL, 0, 0 },
 };
 
 static const struct cli_flag system_uninstall_flags[] = {
-	{ "purge", 0, CLI_BOOL, NULL, NULL,
+	{ "purge", 0, CLI_BOOL, "purge", NULL,
 	    "also remove VMs, images and caches (/var, /run)", 0, 0 },
 	{ NULL, 0, 0, NULL, NULL, NULL, 0, 0 },
 };
@@ -222,20 +222,34 @@ const struct cli_cmd cli_cmds[] = {
 	  .verb = "kernel-list", .render = cli_render_kernel_list },
 	{ .group = "system", .name = "install",
 	  .summary = "install and start the host services",
-	  .flags = system_install_flags, .check = check_owner, NOT_YET },
+	  .details =
+	    "Installs this build (programs, units, /etc/banger), makes the\n"
+	    "state, cache and run directories, enables and starts the\n"
+	    "sockets and sets up the network.  Run again, or from a newer\n"
+	    "build, it upgrades in place and keeps VMs and images.\n"
+	    "--owner defaults to the user who ran sudo.  docs/install.md.\n",
+	  .flags = system_install_flags, .check = check_owner,
+	  .verb = "system-install", .run = cli_system,
+	  .render = cli_render_install },
 	{ .group = "system", .name = "status",
 	  .summary = "show the state of the host services", NOT_YET },
 	{ .group = "system", .name = "restart",
 	  .summary = "restart the host services", NOT_YET },
 	{ .group = "system", .name = "uninstall",
 	  .summary = "remove the host services",
-	  .flags = system_uninstall_flags, NOT_YET },
+	  .details =
+	    "Stops the VMs (cleanly), removes the units, programs, network\n"
+	    "and /etc/banger.  VMs, images and kernels stay in\n"
+	    "/var/lib/banger unless --purge.  Your ~/.config/banger and\n"
+	    "~/.local/state/banger are never touched.  docs/install.md.\n",
+	  .flags = system_uninstall_flags, .verb = "system-uninstall",
+	  .run = cli_system, .render = cli_render_uninstall },
 	{ .name = "doctor",
 	  .summary = "check that this host can run banger",
 	  .details =
 	    "Runs the doctor helper directly, so it works before banger is\n"
 	    "installed.  Exits 1 when a check fails.\n",
-	  .verb = "doctor", .run = cli_doctor, .render = cli_render_doctor },
+	  .verb = "doctor", .run = cli_local, .render = cli_render_doctor },
 	{ .name = "ssh-config",
 	  .summary = "show or install the 'ssh NAME.vm' Include",
 	  .details =

@@ -168,8 +168,8 @@ cli_print_json(const cJSON *j)
 	cJSON_free(s);
 }
 
-static const char *
-str_field(const cJSON *o, const char *key)
+const char *
+cli_str(const cJSON *o, const char *key)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
 
@@ -190,7 +190,7 @@ cell(const cJSON *o, const char *key)
 	int u = 0;
 
 	if (strcmp(key, "bytes") != 0)
-		return cli_clean(str_field(o, key), FIELD_MAX, false);
+		return cli_clean(cli_str(o, key), FIELD_MAX, false);
 	if (!cJSON_IsNumber(v) || v->valuedouble < 0)
 		return cli_clean("-", FIELD_MAX, false);
 	for (x = v->valuedouble; x >= 1024 && u < 5; u++)
@@ -458,7 +458,7 @@ cli_render_doctor(const struct cli_inv *inv, const cJSON *result)
 
 	checks = cJSON_GetObjectItemCaseSensitive(result, "checks");
 	cJSON_ArrayForEach(c, checks) {
-		char *name = cli_clean(str_field(c, "name"), 32, false);
+		char *name = cli_clean(cli_str(c, "name"), 32, false);
 		size_t l = name != NULL ? width(name) : 1;
 
 		if (l > w && l <= 32)
@@ -466,9 +466,9 @@ cli_render_doctor(const struct cli_inv *inv, const cJSON *result)
 		free(name);
 	}
 	cJSON_ArrayForEach(c, checks) {
-		const char *st = str_field(c, "status");
-		const char *fix = str_field(c, "fix");
-		char *name = cli_clean(str_field(c, "name"), 32, false);
+		const char *st = cli_str(c, "status");
+		const char *fix = cli_str(c, "fix");
+		char *name = cli_clean(cli_str(c, "name"), 32, false);
 		size_t k, l = name != NULL ? width(name) : 1;
 		char up[5] = "    ";
 
@@ -483,7 +483,7 @@ cli_render_doctor(const struct cli_inv *inv, const cJSON *result)
 		fputs(name != NULL ? name : "?", stdout);
 		free(name);
 		pad(l < w ? w - l + 2 : 2);
-		cli_put_clean(stdout, str_field(c, "detail"), 1024);
+		cli_put_clean(stdout, cli_str(c, "detail"), 1024);
 		fputc('\n', stdout);
 		if (strcmp(st, "pass") != 0 && strcmp(fix, "-") != 0) {
 			fputs("      fix: ", stdout);

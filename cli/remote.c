@@ -11,9 +11,9 @@
  * into output and an exit code; cli_remote() is the two for a command
  * that only asks the service.
  *
- * cli_doctor() runs the doctor helper directly on a pair of pipes and
- * reads its answer the same way: doctor must work before the services
- * are installed.
+ * cli_local() runs a helper directly on a pair of pipes and reads its
+ * answer the same way: doctor must work before the services are
+ * installed, and system install/uninstall are what installs them.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -544,18 +544,40 @@ cli_remote(struct cli_inv *inv)
 
 /* ---- doctor --------------------------------------------------------- */
 
-/*
- * LIBEXECDIR/doctor, else <dir of this binary>/../libexec/banger/doctor
- * so that build/bin/banger finds build/libexec/banger/doctor.
- */
+/* <dir of this binary>/../libexec/banger/VERB, if it is there. */
 static int
-doctor_path(char *buf, size_t n)
+self_helper(char *buf, size_t n, const char *verb)
 {
-	char dir[PATH_MAX], self[PATH_MAX], first[PATH_MAX + 8];
-	ssize_t l;
-	char *slash;
+	char self[PATH_MAX], *slash;
+	ssize_t l = readlink("/proc/self/exe", self, sizeof(self) - 1);
 	int r;
 
+	if (l <= 0)
+		return -1;
+	self[l] = '\0';
+	slash = strrchr(self, '/');
+	if (slash != NULL)
+		*slash = '\0';
+	r = snprintf(buf, n, "%s/../libexec/banger/%s", self, verb);
+	return r > 0 && (size_t)r < n && access(buf, X_OK) == 0 ? 0 : -1;
+}
+
+/*
+ * The helper for a command run here: LIBEXECDIR/VERB, else the one
+ * beside this binary (build/bin/banger finds build/libexec/banger).
+ * system-* verbs take the one beside this binary first: `sudo
+ * ./build/bin/banger system install` installs that build, not the
+ * helpers of an older installation.
+ */
+static int
+helper_path(char *buf, size_t n, const char *verb)
+{
+	char dir[PATH_MAX], first[PATH_MAX + 40];
+	bool self_first = strncmp(verb, "system-", 7) == 0;
+	int r;
+
+	if (self_first && self_helper(buf, n, verb) == 0)
+		return 0;
 	r = bg_path_libexec(dir, sizeof(dir));
 	if (r == -EINVAL) {
 		fputs("banger: BANGER_LIBEXECDIR must be an absolute path "
@@ -563,26 +585,18 @@ doctor_path(char *buf, size_t n)
 		    stderr);
 		return BG_EXIT_USAGE;
 	}
-	snprintf(first, sizeof(first), "%s/doctor", r == 0 ? dir : "?");
+	snprintf(first, sizeof(first), "%s/%s", r == 0 ? dir : "?", verb);
 	if (r == 0 && strlen(first) < n && access(first, X_OK) == 0) {
 		memcpy(buf, first, strlen(first) + 1);
 		return 0;
 	}
-	l = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (l > 0) {
-		self[l] = '\0';
-		slash = strrchr(self, '/');
-		if (slash != NULL)
-			*slash = '\0';
-		r = snprintf(buf, n, "%s/../libexec/banger/doctor", self);
-		if (r > 0 && (size_t)r < n && access(buf, X_OK) == 0)
-			return 0;
-	}
+	if (!self_first && self_helper(buf, n, verb) == 0)
+		return 0;
 	fprintf(stderr,
-	    "banger: cannot find the doctor helper: %s is "
+	    "banger: cannot find the %s helper: %s is "
 	    "missing\nbanger: reinstall banger, or set BANGER_LIBEXECDIR to "
 	    "the directory of its helpers\n",
-	    first);
+	    verb, first);
 	return BG_EXIT_TEMP;
 }
 
@@ -647,20 +661,25 @@ failed_checks(const cJSON *result)
 	return n;
 }
 
-/* Run the doctor helper here, not through the socket. */
+/*
+ * Run the command's helper here, not through the socket: doctor (it
+ * must work before the services are installed) and the system-*
+ * commands (they install them).  Events are shown as they come.
+ */
 int
-cli_doctor(struct cli_inv *inv)
+cli_local(struct cli_inv *inv)
 {
 	struct cli_call c;
-	char path[PATH_MAX];
+	char path[PATH_MAX], label[64];
 	int to, from, r, st = 0, failed = 0;
+	bool doctor = strcmp(inv->cmd->verb, "doctor") == 0;
 	pid_t pid;
 
 	memset(&c, 0, sizeof(c));
 	c.silence_ms = cli_silence_ms();
 	if (c.silence_ms < 0)
 		return BG_EXIT_USAGE;
-	r = doctor_path(path, sizeof(path));
+	r = helper_path(path, sizeof(path), inv->cmd->verb);
 	if (r != 0)
 		return r;
 	pid = spawn(path, &to, &from);
@@ -671,8 +690,9 @@ cli_doctor(struct cli_inv *inv)
 	}
 	r = send_request(to, NULL, inv->req, &c.err);
 	close(to);
+	snprintf(label, sizeof(label), "the %s helper", inv->cmd->verb);
 	if (r == 0)
-		r = read_answer(from, "the doctor helper", &c);
+		r = read_answer(from, label, &c);
 	close(from);
 	if (r != 0 && waitpid(pid, &st, WNOHANG) == 0)
 		kill(pid, SIGKILL);
@@ -685,7 +705,7 @@ cli_doctor(struct cli_inv *inv)
 			return WEXITSTATUS(st);
 		return cli_fail(inv, &c.err);
 	}
-	if (c.ok)
+	if (c.ok && doctor)
 		failed = failed_checks(c.result);
 	r = cli_finish(inv, &c, inv->cmd->render);
 	cli_call_free(&c);

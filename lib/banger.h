@@ -169,6 +169,26 @@ const char *const *bg_host_tool_dirs(void);
 int bg_host_kvm(struct bg_err *err);
 /* systemd is PID 1 (what sd_booted() tests). */
 bool bg_host_systemd(void);
+/* The commit banger was built from (lib/version.c). */
+const char *bg_version(void);
+
+/* ---- the installed layout (lib/install.c) ------------------------- */
+
+enum bg_install_dir {
+	BG_INST_BIN, /* BINDIR: the CLI */
+	BG_INST_LIBEXEC, /* LIBEXECDIR: the helpers */
+	BG_INST_SHARE, /* SHAREDIR: unit templates, conf/ */
+	BG_INST_UNITS, /* /etc/systemd/system */
+};
+/* Compiled in (make's PREFIX); never moved by BANGER_ROOT. */
+const char *bg_install_dir(enum bg_install_dir d);
+/* banger's unit files, NULL-terminated. */
+extern const char *const bg_install_units[];
+/* bad_request when BANGER_ROOT is set: what works on the host only. */
+int bg_install_refuse_sandbox(const char *what, struct bg_err *err);
+/* systemctl a1 [a2] units...; err says what it printed on failure. */
+int bg_systemctl(const char *a1, const char *a2, const char *const *units,
+    struct bg_err *err);
 /* The host TSC in kHz from /proc/cpuinfo ("cpu MHz"), or -errno. */
 long bg_host_tsc_khz(void);
 
@@ -392,6 +412,12 @@ struct bg_field {
 
 #define BG_VERB_ROOT 0x1 /* root side: the installed owner and root only */
 #define BG_VERB_PAYLOAD 0x2 /* bytes may follow the request line (vm-create) */
+/*
+ * Run by the CLI on this host (system install and uninstall, under
+ * sudo), never over a socket: a socket peer is refused, no owner is
+ * looked up, and the helper must run as root.
+ */
+#define BG_VERB_LOCAL 0x4
 
 /* Capability bits of a root verb's descriptor: BG_CAP(CAP_NET_ADMIN) | ... */
 #define BG_CAP(c) (UINT64_C(1) << (c))

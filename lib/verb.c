@@ -287,7 +287,10 @@ finish_fail(struct bg_req *rq, int code, struct bg_err *err)
 	if (err->code[0] == '\0')
 		bg_err_set(err, "internal", "%s failed without saying why",
 		    rq->verb->name);
-	audit(rq, err->code, code < 0 && code > -4096 ? -code : 0, err->msg);
+	/* A local verb's caller, the CLI on a terminal, says it already. */
+	if (!(rq->verb->flags & BG_VERB_LOCAL))
+		audit(rq, err->code, code < 0 && code > -4096 ? -code : 0,
+		    err->msg);
 	bg_proto_fail(1, err);
 	bg_proto_drain(0);
 	return bg_exit_for_code(err->code);
@@ -348,6 +351,7 @@ bg_verb_main(const struct bg_verb *v)
 	struct bg_err err;
 	cJSON *result = NULL;
 	bool root = (v->flags & BG_VERB_ROOT) != 0, owner;
+	bool local = (v->flags & BG_VERB_LOCAL) != 0;
 	int r, code;
 
 	memset(&rq, 0, sizeof(rq));
@@ -366,6 +370,17 @@ bg_verb_main(const struct bg_verb *v)
 	}
 	/* A root helper holds its verb's capabilities and no more, from here. */
 	r = root ? root_caps(v, &err) : 0;
+	if (r == 0 && local && rq.peer_is_socket) {
+		bg_err_set(&err, "permission_denied",
+		    "%s runs on this host only (sudo banger system ...), "
+		    "never over a socket",
+		    v->name);
+		r = -EPERM;
+	} else if (r == 0 && local && geteuid() != 0) {
+		bg_err_set(&err, "permission_denied",
+		    "%s needs root: run sudo banger system ...", v->name);
+		r = -EPERM;
+	}
 	/*
 	 * The owner from install.toml (owner side before install: this
 	 * process's uid): a socket peer must be it, or root.  Read before
@@ -386,7 +401,7 @@ bg_verb_main(const struct bg_verb *v)
 	if (r == 0)
 		r = check_schema(v, rq.json, &err);
 	rq.schema_ok = r == 0;
-	if (r == 0 && !owner)
+	if (r == 0 && !owner && !local)
 		r = bg_owner(&rq.owner_uid, root ? &rq.owner_gid : NULL, root,
 		    &err);
 	if (r == 0 && v->validate != NULL)

@@ -162,7 +162,7 @@ test_expect_success 'banger@.service: sandbox' '
 '
 
 test_expect_success 'banger@.service: stopping an instance keeps /run/banger' '
-	has "$S/banger@.service" RuntimeDirectory banger &&
+	has "$S/banger@.service" RuntimeDirectory banger/vms &&
 	has "$S/banger@.service" RuntimeDirectoryPreserve yes
 '
 

@@ -19,9 +19,8 @@
 . "${0%/*}/nspawn.sh"
 
 INCLUDE=systemd,dbus,systemd-sysv,libcjson1
-UNITS="banger.socket banger@.service banger-root.socket banger-root@.service
-banger-dns.socket banger-dns.service"
-SOCKETS="banger.socket banger-root.socket banger-dns.socket"
+UNITS=$NS_UNITS
+SOCKETS=$NS_SOCKETS
 OWNER=owner OWNER_UID=1500 OWNER_GROUP=ownergrp
 CT=$TRASH/ct
 CLIENT=$NS_CLIENT
@@ -42,48 +41,20 @@ at_exit ns_stop
 ns_tree_step "$INCLUDE" "systemd (cached in build/cache)"
 
 # The units' helper directory, as make filled it in.
-LIBEXEC=$(sed -n 's|^ExecStart=\(/.*\)/dispatch$|\1|p' "$B/units/banger@.service" 2>/dev/null)
+LIBEXEC=$(ns_libexec)
 
 # install_banger: what `banger system install --owner owner` does, into
-# the per-run copy $CT.  Plus one control socket, banger-t-limit.socket:
-# banger.socket without its TriggerLimit settings, on its own path.
+# the per-run copy $CT (ns_install_banger, t/nspawn.sh).  Plus one
+# control socket, banger-t-limit.socket: banger.socket without its
+# TriggerLimit settings, on its own path.
 install_banger() {
-	for f in $UNITS; do
-		[ -f "$B/units/$f" ] || { echo "missing $B/units/$f (run make)" >&2; return 1; }
-	done
-	for f in bin/banger libexec/banger/dispatch libexec/banger/root-dispatch \
-	    libexec/banger/vm-list; do
-		[ -x "$B/$f" ] || { echo "missing $B/$f (run make)" >&2; return 1; }
-	done
-	[ -n "$LIBEXEC" ] || { echo "no ExecStart=.../dispatch in banger@.service" >&2; return 1; }
-	ns_copy "$CT" &&
-	chroot "$CT" groupadd -g $OWNER_UID $OWNER_GROUP &&
-	chroot "$CT" useradd -m -u $OWNER_UID -g $OWNER_GROUP $OWNER &&
-	chroot "$CT" useradd -m -u 1501 -U other &&
-	chroot "$CT" useradd -m -u 1502 -U -G $OWNER_GROUP member &&
-	install -d -m 0755 "$CT$LIBEXEC" "$CT/usr/local/bin" \
-	    "$CT/etc/banger/access/uid/$OWNER_UID" "$CT${CLIENT%/*}" &&
-	install -m 0755 "$B"/libexec/banger/* "$CT$LIBEXEC/" &&
-	install -m 0755 "$B/bin/banger" "$CT/usr/local/bin/banger" &&
-	printf 'owner_uid = %s\n' $OWNER_UID > "$CT/etc/banger/install.toml" &&
-	install -m 0644 "$TOP/conf/access/owner.allow" \
-	    "$CT/etc/banger/access/uid/$OWNER_UID/allow" || return 1
-	for f in $UNITS; do
-		sed -e "s/@OWNER@/$OWNER/g" -e "s/@OWNER_GROUP@/$OWNER_GROUP/g" \
-		    "$B/units/$f" > "$CT/etc/systemd/system/$f" || return 1
-	done
+	ns_install_banger "$CT" &&
 	sed -e '/^TriggerLimit/d' -e "s|^ListenStream=.*|ListenStream=$LIMITSOCK|" \
 	    "$CT/etc/systemd/system/banger.socket" \
 	    > "$CT/etc/systemd/system/banger-t-limit.socket" &&
 	cp "$CT/etc/systemd/system/banger@.service" \
-	    "$CT/etc/systemd/system/banger-t-limit@.service" || return 1
-	if grep -n '@[A-Z_]*@' "$CT"/etc/systemd/system/banger*; then
-		echo "placeholders left in the installed units" >&2
-		return 1
-	fi
-	systemctl --root="$CT" enable $SOCKETS banger-t-limit.socket || return 1
-	# The raw client (t/nspawn.sh): client SOCKET VERB JSON [COUNT].
-	ns_put_client "$CT" || return 1
+	    "$CT/etc/systemd/system/banger-t-limit@.service" &&
+	systemctl --root="$CT" enable banger-t-limit.socket || return 1
 	# flood SOCKET COUNT: COUNT connections as fast as one process can
 	# make them, each closed at once without a request.
 	cat > "$CT$FLOOD" <<'EOF'
@@ -204,12 +175,23 @@ test_expect_success 'owner: vm list as a table' '
 '
 
 test_expect_success 'the instance made the state directories for the owner and left the socket' '
-	for d in /run/banger /var/lib/banger /var/cache/banger; do
+	for d in /run/banger/vms /var/lib/banger /var/cache/banger; do
 		st=$(ns_run stat -c "%U" $d) &&
 		[ "$st" = $OWNER ] || { echo "$d is owned by $st"; return 1; }
 	done &&
 	st=$(ns_run stat -c "%U %a" $SOCK) &&
 	[ "$st" = "$OWNER 600" ] || { echo "$SOCK: $st"; false; }
+'
+
+# systemd chowns a socket path to SocketUser= following symlinks: no
+# directory that holds a socket may be the owner's to write.
+test_expect_success 'the sockets'"'"' directories stay root'"'"'s: the owner can write none of them' '
+	for d in /run/banger /run/banger-root; do
+		st=$(ns_run stat -c "%U %a" $d) &&
+		[ "$st" = "root 755" ] || { echo "$d: $st"; return 1; }
+		! ns_as $OWNER test -w $d || { echo "$OWNER can write $d"; return 1; }
+		! ns_as $OWNER ln -s /etc/shadow $d/x 2>/dev/null || { echo "$OWNER linked in $d"; return 1; }
+	done
 '
 
 test_expect_success 'instances go away after answering; no unit failed' '

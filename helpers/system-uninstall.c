@@ -1,0 +1,219 @@
+/*
+ * system-uninstall — take banger off this host (docs/install.md).
+ *
+ * Request: {"v":1,"purge":BOOL}.  Result: {"removed":[paths],
+ * "stopped":[VM names],"kept":[paths]}.  Events: one log line per step.
+ *
+ * Run by `sudo banger system uninstall [--purge]` (BG_VERB_LOCAL: as
+ * root, on this host, never over a socket).  In order: running VMs are
+ * stopped cleanly, through the owner socket as any client would
+ * (vm-stop: the guest is asked to power off); the owner's taps are
+ * deleted; the sockets are stopped and disabled and banger's units
+ * removed; the network is taken down (tables, bridge, ip_forward back
+ * to what it was); the programs, SHAREDIR and /etc/banger removed.
+ * --purge also removes the state, cache and run directories (VMs,
+ * images, kernels, downloads).  The owner's ~/.config/banger and
+ * ~/.local/state/banger are never touched.  Each step goes on when an
+ * earlier one found nothing to do, so running it twice, or after a
+ * half-done install, ends in the same place.
+ *
+ * Why this is safe: root runs it by hand.  Every path is compiled in;
+ * directories are removed beneath their parent without following a
+ * symlink (bg_rm_rf_at); only the owner's own taps are deleted, and only
+ * banger's tables and bridge.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "banger.h"
+
+struct un {
+	cJSON *removed, *stopped, *kept;
+};
+
+/* rm -rf path (beneath its parent, never through a symlink), if there. */
+static int
+rm_path(struct un *u, const char *path, struct bg_err *err)
+{
+	char parent[PATH_MAX], *slash;
+	int fd, r;
+
+	if (strlen(path) >= sizeof(parent) || path[0] != '/')
+		return -EINVAL;
+	strcpy(parent, path);
+	slash = strrchr(parent, '/');
+	*slash = '\0';
+	fd = open(parent[0] ? parent : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (faccessat(fd, slash + 1, F_OK, AT_SYMLINK_NOFOLLOW) < 0) {
+		close(fd);
+		return 0;
+	}
+	r = bg_rm_rf_at(fd, slash + 1);
+	close(fd);
+	if (r < 0 && r != -ENOENT) {
+		bg_err_set(err, "temporary", "cannot remove %s: %s", path,
+		    strerror(-r));
+		return r;
+	}
+	cJSON_AddItemToArray(u->removed, cJSON_CreateString(path));
+	return 0;
+}
+
+/* Every running VM, stopped through the owner socket (vm-stop). */
+static void
+stop_vms(struct un *u)
+{
+	char sock[PATH_MAX];
+	cJSON *req = cJSON_CreateObject(), *res = NULL, *one, *vm;
+	const cJSON *vms, *st, *name;
+	struct bg_err e;
+
+	memset(&e, 0, sizeof(e));
+	cJSON_AddNumberToObject(req, "v", 1);
+	if (bg_path_socket(sock, sizeof(sock)) < 0 || access(sock, F_OK) < 0 ||
+	    bg_call(sock, "vm-list", req, 30000, NULL, NULL, &res, &e) < 0) {
+		if (e.msg[0] != '\0')
+			bg_proto_log(1, "no VM list (%s): stopping their units",
+			    e.msg);
+		cJSON_Delete(req);
+		return;
+	}
+	vms = cJSON_GetObjectItemCaseSensitive(res, "vms");
+	cJSON_ArrayForEach(vm, vms) {
+		st = cJSON_GetObjectItemCaseSensitive(vm, "state");
+		name = cJSON_GetObjectItemCaseSensitive(vm, "name");
+		if (!cJSON_IsString(st) || strcmp(st->valuestring, "running") ||
+		    !cJSON_IsString(name) || !bg_name_valid(name->valuestring))
+			continue;
+		bg_proto_log(1, "stopping VM %s", name->valuestring);
+		one = cJSON_CreateObject();
+		cJSON_AddNumberToObject(one, "v", 1);
+		cJSON_AddStringToObject(one, "name", name->valuestring);
+		memset(&e, 0, sizeof(e));
+		if (bg_call(sock, "vm-stop", one, 180000, NULL, NULL, NULL,
+			&e) == 0)
+			cJSON_AddItemToArray(u->stopped,
+			    cJSON_CreateString(name->valuestring));
+		else
+			bg_proto_log(1, "vm stop %s: %s", name->valuestring,
+			    e.msg);
+		cJSON_Delete(one);
+	}
+	cJSON_Delete(res);
+	cJSON_Delete(req);
+}
+
+static int
+act(struct bg_req *rq, cJSON **result, struct bg_err *err)
+{
+	static const char *const socks[] = { "banger.socket",
+		"banger-root.socket", "banger-dns.socket", NULL };
+	static const enum bg_dir purged[] = { BG_DIR_STATE, BG_DIR_CACHE,
+		BG_DIR_RUN, BG_DIR_ROOTRUN };
+	const char *vm_units[] = { "banger-vm-*.service", NULL };
+	bool purge = bg_req_bool(rq, "purge"), existed;
+	struct un u;
+	struct bg_err e;
+	char p[PATH_MAX], tap[32];
+	uid_t uid = 0;
+	bool installed;
+	size_t i;
+	int r = 0;
+
+	u.removed = cJSON_CreateArray();
+	u.stopped = cJSON_CreateArray();
+	u.kept = cJSON_CreateArray();
+	memset(&e, 0, sizeof(e));
+	installed = bg_owner_uid(&uid, true, &e) == 0;
+	if (installed) {
+		stop_vms(&u);
+		/* What vm-stop could not stop: their units, the hard way. */
+		memset(&e, 0, sizeof(e));
+		bg_systemctl("stop", NULL, vm_units, &e);
+		for (i = BG_NET_INDEX_MIN; i <= BG_NET_INDEX_MAX; i++) {
+			memset(&e, 0, sizeof(e));
+			if (bg_net_tap_del((int)i, uid, tap, sizeof(tap),
+				&existed, &e) == 0 &&
+			    existed)
+				cJSON_AddItemToArray(u.removed,
+				    cJSON_CreateString(tap));
+		}
+	}
+	bg_proto_log(1,
+	    "systemd: stop and disable the sockets, remove the "
+	    "units");
+	memset(&e, 0, sizeof(e));
+	bg_systemctl("disable", "--now", socks, &e);
+	for (i = 0; r == 0 && bg_install_units[i] != NULL; i++) {
+		r = snprintf(p, sizeof(p), "%s/%s",
+			bg_install_dir(BG_INST_UNITS),
+			bg_install_units[i]) < 0 ?
+		    -EIO :
+		    rm_path(&u, p, err);
+	}
+	if (r == 0) {
+		snprintf(p, sizeof(p), "%s/banger.slice.d",
+		    bg_install_dir(BG_INST_UNITS));
+		r = rm_path(&u, p, err);
+	}
+	memset(&e, 0, sizeof(e));
+	if (r == 0)
+		bg_systemctl("daemon-reload", NULL, NULL, &e);
+	if (r == 0) {
+		bg_proto_log(1, "network: bridge %s, nftables, ip_forward",
+		    BG_BRIDGE);
+		r = bg_net_down(uid, err);
+	}
+	if (r == 0) {
+		snprintf(p, sizeof(p), "%s/banger",
+		    bg_install_dir(BG_INST_BIN));
+		r = rm_path(&u, p, err);
+	}
+	if (r == 0)
+		r = rm_path(&u, bg_install_dir(BG_INST_LIBEXEC), err);
+	if (r == 0)
+		r = rm_path(&u, bg_install_dir(BG_INST_SHARE), err);
+	if (r == 0 && (r = bg_path_dir(BG_DIR_ETC, p, sizeof(p))) == 0)
+		r = rm_path(&u, p, err);
+	for (i = 0; r == 0 && i < sizeof(purged) / sizeof(purged[0]); i++) {
+		if ((r = bg_path_dir(purged[i], p, sizeof(p))) < 0)
+			break;
+		if (purge)
+			r = rm_path(&u, p, err);
+		else if (access(p, F_OK) == 0 &&
+		    (purged[i] == BG_DIR_STATE || purged[i] == BG_DIR_CACHE))
+			cJSON_AddItemToArray(u.kept, cJSON_CreateString(p));
+	}
+	if (r < 0) {
+		if (err->code[0] == '\0')
+			bg_err_set(err, "temporary", "uninstall failed: %s",
+			    strerror(-r));
+		cJSON_Delete(u.removed);
+		cJSON_Delete(u.stopped);
+		cJSON_Delete(u.kept);
+		return r;
+	}
+	*result = cJSON_CreateObject();
+	cJSON_AddItemToObject(*result, "removed", u.removed);
+	cJSON_AddItemToObject(*result, "stopped", u.stopped);
+	cJSON_AddItemToObject(*result, "kept", u.kept);
+	return 0;
+}
+
+static int
+validate(struct bg_req *rq, struct bg_err *err)
+{
+	(void)rq;
+	return bg_install_refuse_sandbox("system uninstall", err);
+}
+
+BG_VERB(.name = "system-uninstall", .flags = BG_VERB_LOCAL,
+    .fields = BG_FIELDS(BG_F_BOOL("purge")), .validate = validate, .act = act);

@@ -1,0 +1,84 @@
+/*
+ * install.c — what `system install` and `system uninstall` share: the
+ * installed layout (compiled in: make's BINDIR, LIBEXECDIR, SHAREDIR),
+ * banger's unit files, and systemctl (docs/install.md).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "banger.h"
+
+#ifndef BG_BINDIR
+#define BG_BINDIR "/usr/local/bin"
+#endif
+#ifndef BG_SHAREDIR
+#define BG_SHAREDIR "/usr/local/share/banger"
+#endif
+
+const char *const bg_install_units[] = {
+	"banger.socket",
+	"banger@.service",
+	"banger-root.socket",
+	"banger-root@.service",
+	"banger-dns.socket",
+	"banger-dns.service",
+	"banger.slice",
+	NULL,
+};
+
+const char *
+bg_install_dir(enum bg_install_dir d)
+{
+	switch (d) {
+	case BG_INST_BIN:
+		return BG_BINDIR;
+	case BG_INST_LIBEXEC:
+		return BG_LIBEXECDIR;
+	case BG_INST_SHARE:
+		return BG_SHAREDIR;
+	case BG_INST_UNITS:
+		return "/etc/systemd/system";
+	}
+	return NULL;
+}
+
+int
+bg_install_refuse_sandbox(const char *what, struct bg_err *err)
+{
+	if (getenv("BANGER_ROOT") == NULL)
+		return 0;
+	bg_err_set(err, "bad_request",
+	    "%s works on the host itself, not in a private state root: "
+	    "unset BANGER_ROOT",
+	    what);
+	return -EINVAL;
+}
+
+int
+bg_systemctl(const char *a1, const char *a2, const char *const *units,
+    struct bg_err *err)
+{
+	char tool[PATH_MAX];
+	char *argv[16];
+	size_t n = 0, i;
+
+	if (bg_host_tool("systemctl", NULL, tool, sizeof(tool)) < 0) {
+		bg_err_set(err, "temporary",
+		    "systemctl not found (is systemd installed?)");
+		return -ENOENT;
+	}
+	argv[n++] = tool;
+	argv[n++] = (char *)a1;
+	if (a2 != NULL)
+		argv[n++] = (char *)a2;
+	for (i = 0; units != NULL && units[i] != NULL && n < 15; i++)
+		argv[n++] = (char *)units[i];
+	argv[n] = NULL;
+	return bg_run(argv, 90000, err);
+}
