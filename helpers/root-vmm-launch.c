@@ -404,8 +404,12 @@ jail(char **sargv, size_t *n, const char *name, const struct facts *f,
 		"ProtectControlGroups=yes",
 		"ProtectClock=yes",
 		"ProtectHostname=yes",
+		/*
+		 * Not ProcSubset=pid: vmm-exec reads the host's TSC rate
+		 * from /proc/cpuinfo in the unit, and an emulated guest
+		 * without it may hang calibrating (lib/vm.c).
+		 */
 		"ProtectProc=invisible",
-		"ProcSubset=pid",
 		"RestrictNamespaces=yes",
 		"RestrictRealtime=yes",
 		"RestrictSUIDSGID=yes",
@@ -413,7 +417,8 @@ jail(char **sargv, size_t *n, const char *name, const struct facts *f,
 		"RestrictAddressFamilies=AF_UNIX",
 		"IPAddressDeny=any",
 		"SystemCallArchitectures=native",
-		"SystemCallFilter=@system-service",
+		/* seccomp: QEMU's own -sandbox (a filter can only narrow). */
+		"SystemCallFilter=@system-service seccomp",
 		"SystemCallFilter=~@privileged @resources",
 		"SystemCallErrorNumber=EPERM",
 		"UMask=0077",

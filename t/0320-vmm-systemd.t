@@ -27,9 +27,6 @@
 . "${0%/*}/lib.sh"
 . "${0%/*}/nspawn.sh"
 
-UNITS="banger.socket banger@.service banger-root.socket banger-root@.service
-banger-dns.socket banger-dns.service"
-SOCKETS="banger.socket banger-root.socket banger-dns.socket"
 OWNER=owner OWNER_UID=1500 OWNER_GROUP=ownergrp
 CT=$TRASH/ct
 CLIENT=$NS_CLIENT
@@ -62,52 +59,18 @@ ms_since() { echo $((($(date +%s%N) - $1) / 1000000)); }
 
 ns_tree_step "$INCLUDE" "systemd, libnftables, libarchive, libsodium, ssh-keygen (cached)"
 
-LIBEXEC=$(sed -n 's|^ExecStart=\(/.*\)/dispatch$|\1|p' "$B/units/banger@.service" 2>/dev/null)
+LIBEXEC=$(ns_libexec)
 
-# install_banger: what `banger system install --owner owner` does (as in
-# 0310), plus the test's VMM: the fake below, which the VM's vm.json
-# names (vmm_bin, the owner's choice, read by vmm-exec as the owner).
+# install_banger: what `banger system install --owner owner` does
+# (ns_install_banger, t/nspawn.sh), with the admin's limits in
+# slice.conf, plus the payload client and the test's VMM: the fake
+# below, which the VM's vm.json names (vmm_bin, the owner's choice,
+# read by vmm-exec as the owner).
 install_banger() {
-	for f in $UNITS; do
-		[ -f "$B/units/$f" ] || { echo "missing $B/units/$f (run make)" >&2; return 1; }
-	done
-	for f in bin/banger libexec/banger/dispatch libexec/banger/root-dispatch \
-	    libexec/banger/vm-start libexec/banger/vm-stop libexec/banger/vm-list \
-	    libexec/banger/vm-create libexec/banger/vm-delete \
-	    libexec/banger/root-net-setup libexec/banger/root-tap-add \
-	    libexec/banger/root-vmm-launch libexec/banger/vmm-exec; do
-		[ -x "$B/$f" ] || { echo "missing $B/$f (run make)" >&2; return 1; }
-	done
-	[ -n "$LIBEXEC" ] || { echo "no ExecStart=.../dispatch in banger@.service" >&2; return 1; }
-	ns_copy "$CT" &&
-	chroot "$CT" groupadd -g $OWNER_UID $OWNER_GROUP &&
-	chroot "$CT" useradd -m -u $OWNER_UID -g $OWNER_GROUP $OWNER &&
-	chroot "$CT" useradd -m -u 1501 -U other &&
-	chroot "$CT" useradd -m -u 1502 -U -G $OWNER_GROUP member &&
-	install -d -m 0755 "$CT$LIBEXEC" "$CT/usr/local/bin" "$CT${FAKE%/*}" \
-	    "$CT/etc/banger/access/uid/$OWNER_UID" &&
-	install -m 0755 "$B"/libexec/banger/* "$CT$LIBEXEC/" &&
-	install -m 0755 "$B/bin/banger" "$CT/usr/local/bin/banger" &&
-	printf 'owner_uid = %s\nowner_gid = %s\n' $OWNER_UID $OWNER_UID \
-	    > "$CT/etc/banger/install.toml" &&
-	install -m 0644 "$TOP/conf/access/owner.allow" \
-	    "$CT/etc/banger/access/uid/$OWNER_UID/allow" || return 1
-	for f in $UNITS; do
-		sed -e "s/@OWNER@/$OWNER/g" -e "s/@OWNER_GROUP@/$OWNER_GROUP/g" \
-		    "$B/units/$f" > "$CT/etc/systemd/system/$f" || return 1
-	done
-	# banger.slice, and the admin's limits linked in as its drop-in.
-	install -m 0644 "$B/units/banger.slice" "$CT/etc/systemd/system/banger.slice" &&
-	printf '[Slice]\nMemoryMax=3G\nTasksMax=777\n' > "$CT/etc/banger/slice.conf" &&
-	mkdir -p "$CT/etc/systemd/system/banger.slice.d" &&
-	ln -s /etc/banger/slice.conf "$CT/etc/systemd/system/banger.slice.d/50-banger.conf" || return 1
-	if grep -n '@[A-Z_]*@' "$CT"/etc/systemd/system/banger*; then
-		echo "placeholders left in the installed units" >&2
-		return 1
-	fi
-	# shellcheck disable=SC2086  # $SOCKETS: a list of unit names
-	systemctl --root="$CT" enable $SOCKETS &&
-	ns_put_client "$CT" || return 1
+	ns_install_banger "$CT" &&
+	install -d -m 0755 "$CT${FAKE%/*}" &&
+	printf '[Slice]\nMemoryMax=3G\nTasksMax=777\n' > "$CT/etc/banger/slice.conf" ||
+	    return 1
 	# The payload client: a request, then stdin as its payload, then
 	# shutdown(SHUT_WR), and only then the answer (docs/protocol.md).
 	cat > "$CT$PAYLOAD" <<'EOF' || return 1
@@ -379,8 +342,6 @@ test_expect_success 'the VMM runs as the owner, without privileges, in the unit'
 	    { echo "BindPaths=$bp"; false; }
 '
 
-# The whole argv reached the VMM: the last QEMU option is -qmp (a
-# truncated command line would lose it), and the tap is the slot's.
 # The VM's unit as a jail (docs/privileges.md): what systemd says it
 # applied, and systemd's own rating of it.  box: 256 MiB, 1 vCPU, QEMU
 # under TCG (overhead 320 MiB, 96 threads; lib/vmm-qemu.c).
@@ -389,7 +350,7 @@ test_expect_success "$UNIT is a jail: no capabilities, its own files and devices
 	    PrivateDevices=yes DevicePolicy=closed ProtectSystem=strict ProtectHome=yes \
 	    PrivateTmp=yes ProtectKernelTunables=yes ProtectKernelModules=yes \
 	    ProtectControlGroups=yes RestrictNamespaces=yes ProtectProc=invisible \
-	    ProcSubset=pid RestrictSUIDSGID=yes LockPersonality=yes \
+	    ProcSubset=all RestrictSUIDSGID=yes LockPersonality=yes \
 	    RestrictAddressFamilies=AF_UNIX UMask=0077 Slice=banger.slice \
 	    MemoryMax=603979776 MemorySwapMax=0 TasksMax=97 \
 	    MemoryDenyWriteExecute=no TemporaryFileSystem= BindReadOnlyPaths= \
@@ -405,8 +366,8 @@ test_expect_success "$UNIT is a jail: no capabilities, its own files and devices
 	case $ip in *" -$VMDIR "* | *" -$RUNDIR "* | *test-kernel*) echo "InaccessiblePaths=$ip"; false ;; esac &&
 	prop $UNIT DeviceAllow > dev.out &&
 	grep -q "/dev/net/tun rw" dev.out && grep -q "/dev/kvm rw" dev.out &&
-	prop $UNIT SystemCallFilter | grep -q "ioctl" &&
-	! prop $UNIT SystemCallFilter | grep -qw "mount"
+	prop $UNIT SystemCallFilter > scf.out &&
+	grep -qw ioctl scf.out && grep -qw seccomp scf.out && ! grep -qw mount scf.out
 '
 test_expect_success "$UNIT: the VMM sees only its own VM of banger's state" '
 	ns_until 10 ns_run grep -q "^probe /var/cache/banger/c: " $VMDIR/vmm.log &&
@@ -433,7 +394,13 @@ test_expect_success 'banger.slice: the admin'"'"'s limits from /etc/banger/slice
 	[ "$(prop banger.slice TasksMax)" = 777 ] ||
 	    { ns_run systemctl cat banger.slice; false; }
 '
-test_expect_success 'the VMM got the whole QEMU command line' '
+# The whole argv reached the VMM: the last QEMU option is -qmp (a
+# truncated command line would lose it), and the tap is the slot's.
+# Under TCG the guest gets the host's TSC rate (tsc_early_khz=), which
+# vmm-exec reads from /proc/cpuinfo inside the unit: the jail must leave
+# it there (no ProcSubset=pid; without the rate a guest may hang
+# calibrating, t/0330).
+test_expect_success 'the VMM got the whole QEMU command line, the TSC rate in it' '
 	ns_run sed -n "s/^arg: //p" $VMDIR/vmm.log > argv.out &&
 	[ "$(sed -n 1p argv.out)" = -name ] &&
 	[ "$(sed -n 2p argv.out)" = banger-vm-$VM ] &&
@@ -441,7 +408,9 @@ test_expect_success 'the VMM got the whole QEMU command line' '
 	[ "$(tail -n 1 argv.out)" = "unix:$RUNDIR/vmm.sock,server=on,wait=off" ] &&
 	grep -qx "tap,id=net0,ifname=bgtap2,script=no,downscript=no,vnet_hdr=on" argv.out &&
 	grep -qx "virtio-net-device,netdev=net0,mac=06:00:ac:10:00:02" argv.out &&
-	grep -qx "id=root,if=none,format=raw,discard=unmap,file=$VMDIR/rootfs.ext4" argv.out ||
+	grep -qx "id=root,if=none,format=raw,discard=unmap,file=$VMDIR/rootfs.ext4" argv.out &&
+	awk "p { print; exit } \$0 == \"-append\" { p = 1 }" argv.out |
+	    grep -Eq "(^| )tsc_early_khz=[0-9]+( |\$)" ||
 	    { cat argv.out; false; }
 '
 

@@ -17,6 +17,9 @@
 #   ns_leftovers             prints what ns_stop left behind (nothing: clean)
 #   ns_rmtree DIR            unmount anything below DIR, then rm -rf it
 #   ns_put_client DIR        install NS_CLIENT, a raw protocol client, into tree DIR
+#   ns_libexec               the helpers' directory (ExecStart= of build/units)
+#   ns_install_banger DIR    a copy of NS_TREE at DIR with banger installed as
+#                            `banger system install` would (below)
 #   ns_until SECS CMD...     retry CMD every 0.1 s until it succeeds (SECS at most)
 #
 # NS_INCLUDE is the include list for a tree that can run every helper a
@@ -49,6 +52,9 @@ NS_CGS=
 NS_BUILD_TMP=
 NS_LOG=$TRASH/nspawn.log
 NS_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+NS_UNITS="banger.socket banger@.service banger-root.socket banger-root@.service
+banger-dns.socket banger-dns.service banger.slice"
+NS_SOCKETS="banger.socket banger-root.socket banger-dns.socket"
 
 ns_missing() {
 	if [ "$(id -u)" != 0 ]; then
@@ -399,6 +405,73 @@ for my $i (1 .. $count) {
 print $answer;
 EOF
 	chmod 0755 "$1$NS_CLIENT"
+}
+
+# ns_libexec: the helpers' directory, as make filled it into
+# banger@.service (ExecStart=DIR/dispatch).
+ns_libexec() {
+	sed -n 's|^ExecStart=\(/.*\)/dispatch$|\1|p' "$B/units/banger@.service" 2>/dev/null
+}
+
+# ns_install_banger DIR: a copy of NS_TREE at DIR (ns_copy), with what
+# `banger system install --owner $OWNER` installs, for the test's
+# OWNER, OWNER_UID and OWNER_GROUP (a group of that same number, the
+# owner's primary group):
+#   - users $OWNER, other (1501) and member (1502, in $OWNER_GROUP);
+#   - every helper in ns_libexec's directory, the CLI in /usr/local/bin;
+#   - NS_UNITS with @OWNER@/@OWNER_GROUP@ filled in, NS_SOCKETS enabled;
+#     banger.slice with /etc/banger/slice.conf (conf/slice.conf) linked
+#     in as its drop-in;
+#   - /etc/banger/install.toml (owner_uid, and owner_gid: the passwd
+#     group) and the owner's access rules (conf/access/owner.allow);
+#   - NS_CLIENT (ns_put_client).
+# What a test adds (a fake VMM, a kernel, its own slice.conf) it adds
+# after.  Says what is missing if make has not run.
+ns_install_banger() {
+	_ct=$1
+	_lx=$(ns_libexec)
+	for _f in $NS_UNITS; do
+		[ -f "$B/units/$_f" ] || { echo "missing $B/units/$_f (run make)" >&2; return 1; }
+	done
+	for _f in bin/banger libexec/banger/dispatch libexec/banger/root-dispatch \
+	    libexec/banger/vm-start libexec/banger/vm-stop libexec/banger/vm-list \
+	    libexec/banger/vm-create libexec/banger/vm-delete \
+	    libexec/banger/root-net-setup libexec/banger/root-tap-add \
+	    libexec/banger/root-vmm-launch libexec/banger/vmm-exec; do
+		[ -x "$B/$_f" ] || { echo "missing $B/$_f (run make)" >&2; return 1; }
+	done
+	[ -n "$_lx" ] || { echo "no ExecStart=.../dispatch in banger@.service" >&2; return 1; }
+	ns_copy "$_ct" &&
+	chroot "$_ct" groupadd -g "$OWNER_UID" "$OWNER_GROUP" &&
+	chroot "$_ct" useradd -m -u "$OWNER_UID" -g "$OWNER_GROUP" "$OWNER" &&
+	chroot "$_ct" useradd -m -u 1501 -U other &&
+	chroot "$_ct" useradd -m -u 1502 -U -G "$OWNER_GROUP" member &&
+	_g=$(chroot "$_ct" getent passwd "$OWNER" | cut -d: -f4) &&
+	[ "$_g" = "$OWNER_UID" ] &&
+	install -d -m 0755 "$_ct$_lx" "$_ct/usr/local/bin" \
+	    "$_ct/etc/banger/access/uid/$OWNER_UID" &&
+	install -m 0755 "$B"/libexec/banger/* "$_ct$_lx/" &&
+	install -m 0755 "$B/bin/banger" "$_ct/usr/local/bin/banger" &&
+	printf 'owner_uid = %s\nowner_gid = %s\n' "$OWNER_UID" "$_g" \
+	    > "$_ct/etc/banger/install.toml" &&
+	install -m 0644 "$TOP/conf/access/owner.allow" \
+	    "$_ct/etc/banger/access/uid/$OWNER_UID/allow" || return 1
+	for _f in $NS_UNITS; do
+		sed -e "s/@OWNER@/$OWNER/g" -e "s/@OWNER_GROUP@/$OWNER_GROUP/g" \
+		    "$B/units/$_f" > "$_ct/etc/systemd/system/$_f" || return 1
+	done
+	install -m 0644 "$TOP/conf/slice.conf" "$_ct/etc/banger/slice.conf" &&
+	mkdir -p "$_ct/etc/systemd/system/banger.slice.d" &&
+	ln -s /etc/banger/slice.conf \
+	    "$_ct/etc/systemd/system/banger.slice.d/50-banger.conf" || return 1
+	# shellcheck disable=SC2086  # $NS_UNITS: a list of unit names
+	if (cd "$_ct/etc/systemd/system" && grep -n '@[A-Z_]*@' $NS_UNITS); then
+		echo "placeholders left in the installed units" >&2
+		return 1
+	fi
+	# shellcheck disable=SC2086  # $NS_SOCKETS: a list of unit names
+	systemctl --root="$_ct" enable $NS_SOCKETS &&
+	ns_put_client "$_ct"
 }
 
 # ns_until SECS CMD...: run CMD every 0.1 s until it succeeds; fails
