@@ -8,8 +8,8 @@
  * root, on this host, never over a socket).  In order: running VMs are
  * stopped cleanly, through the owner socket as any client would
  * (vm-stop: the guest is asked to power off); the owner's taps are
- * deleted; the sockets are stopped and disabled and banger's units
- * removed; the network is taken down (tables, bridge, ip_forward back
+ * deleted; the sockets are stopped and disabled, banger.slice stopped
+ * and banger's units removed; the network is taken down (tables, bridge, ip_forward back
  * to what it was); the programs, SHAREDIR and /etc/banger removed.
  * --purge also removes the state, cache and run directories (VMs,
  * images, kernels, downloads).  The owner's ~/.config/banger and
@@ -72,7 +72,7 @@ static void
 stop_vms(struct un *u)
 {
 	char sock[PATH_MAX];
-	cJSON *req = cJSON_CreateObject(), *res = NULL, *one, *vm;
+	cJSON *req = cJSON_CreateObject(), *res = NULL, *one, *vm, *ans;
 	const cJSON *vms, *st, *name;
 	struct bg_err e;
 
@@ -98,13 +98,15 @@ stop_vms(struct un *u)
 		cJSON_AddNumberToObject(one, "v", 1);
 		cJSON_AddStringToObject(one, "name", name->valuestring);
 		memset(&e, 0, sizeof(e));
-		if (bg_call(sock, "vm-stop", one, 180000, NULL, NULL, NULL,
+		/* bg_call always stores its result: never pass NULL. */
+		if (bg_call(sock, "vm-stop", one, 180000, NULL, NULL, &ans,
 			&e) == 0)
 			cJSON_AddItemToArray(u->stopped,
 			    cJSON_CreateString(name->valuestring));
 		else
 			bg_proto_log(1, "vm stop %s: %s", name->valuestring,
 			    e.msg);
+		cJSON_Delete(ans);
 		cJSON_Delete(one);
 	}
 	cJSON_Delete(res);
@@ -119,6 +121,7 @@ act(struct bg_req *rq, cJSON **result, struct bg_err *err)
 	static const enum bg_dir purged[] = { BG_DIR_STATE, BG_DIR_CACHE,
 		BG_DIR_RUN, BG_DIR_ROOTRUN };
 	const char *vm_units[] = { "banger-vm-*.service", NULL };
+	static const char *const slice[] = { "banger.slice", NULL };
 	bool purge = bg_req_bool(rq, "purge"), existed;
 	struct un u;
 	struct bg_err e;
@@ -152,6 +155,12 @@ act(struct bg_req *rq, cJSON **result, struct bg_err *err)
 	    "units");
 	memset(&e, 0, sizeof(e));
 	bg_systemctl("disable", "--now", socks, &e);
+	/*
+	 * The VMs' slice: started with the first VM, it stays active (with
+	 * its limits) when its unit file is gone, until it is stopped.
+	 */
+	memset(&e, 0, sizeof(e));
+	bg_systemctl("stop", NULL, slice, &e);
 	for (i = 0; r == 0 && bg_install_units[i] != NULL; i++) {
 		r = snprintf(p, sizeof(p), "%s/%s",
 			bg_install_dir(BG_INST_UNITS),
