@@ -17,7 +17,7 @@ B           := build
 VERSION     := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 
 CC          ?= cc
-PKGS        := libcjson libarchive libzstd libnftables ext2fs com_err libsodium
+PKGS        := libcjson libarchive libzstd libnftables ext2fs com_err libsodium libsystemd
 PKG_CFLAGS  := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS    := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 

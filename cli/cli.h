@@ -153,6 +153,7 @@ int cli_local(struct cli_inv *inv);
 int cli_system(struct cli_inv *inv);
 void cli_render_install(const struct cli_inv *inv, const cJSON *result);
 void cli_render_uninstall(const struct cli_inv *inv, const cJSON *result);
+void cli_render_status(const struct cli_inv *inv, const cJSON *result);
 
 /*
  * spec.c: what `vm create` and `vm run` ask for, resolved on this host

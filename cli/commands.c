@@ -232,9 +232,24 @@ const struct cli_cmd cli_cmds[] = {
 	  .verb = "system-install", .run = cli_system,
 	  .render = cli_render_install },
 	{ .group = "system", .name = "status",
-	  .summary = "show the state of the host services", NOT_YET },
+	  .summary = "show the state of the host services",
+	  .details =
+	    "The installed version (and a warning if this banger differs),\n"
+	    "the owner, each socket's state, the running VMs' units, the\n"
+	    "bridge, banger's nftables tables and the last warnings and\n"
+	    "errors banger logged.  No sudo needed; with sudo it can also\n"
+	    "list nftables and read the whole journal.  Exits 1 when banger\n"
+	    "is not installed or a socket is not active.\n",
+	  .verb = "system-status", .run = cli_local,
+	  .render = cli_render_status },
 	{ .group = "system", .name = "restart",
-	  .summary = "restart the host services", NOT_YET },
+	  .summary = "restart the host services",
+	  .details =
+	    "Reloads the units, restarts the sockets and applies the network\n"
+	    "again (a changed /etc/banger/network.toml takes effect).\n"
+	    "Running VMs keep running and stay reachable.\n",
+	  .verb = "system-restart", .run = cli_system,
+	  .render = cli_render_generic },
 	{ .group = "system", .name = "uninstall",
 	  .summary = "remove the host services",
 	  .details =

@@ -672,7 +672,7 @@ cli_local(struct cli_inv *inv)
 	struct cli_call c;
 	char path[PATH_MAX], label[64];
 	int to, from, r, st = 0, failed = 0;
-	bool doctor = strcmp(inv->cmd->verb, "doctor") == 0;
+	bool doctor = strcmp(inv->cmd->verb, "doctor") == 0, unhealthy;
 	pid_t pid;
 
 	memset(&c, 0, sizeof(c));
@@ -703,12 +703,24 @@ cli_local(struct cli_inv *inv)
 		if (WIFEXITED(st) &&
 		    (WEXITSTATUS(st) == 126 || WEXITSTATUS(st) == 127))
 			return WEXITSTATUS(st);
+		/* A crash is a bug: say which signal, not only "no answer". */
+		if (WIFSIGNALED(st) && WTERMSIG(st) != SIGKILL)
+			bg_err_set(&c.err, "internal",
+			    "%s was killed by signal %d (%s): a bug in banger, "
+			    "please report it",
+			    label, WTERMSIG(st), strsignal(WTERMSIG(st)));
 		return cli_fail(inv, &c.err);
 	}
 	if (c.ok && doctor)
 		failed = failed_checks(c.result);
+	/* system status: not installed, or a socket down. */
+	unhealthy = c.ok &&
+	    cJSON_IsFalse(
+		cJSON_GetObjectItemCaseSensitive(c.result, "healthy"));
 	r = cli_finish(inv, &c, inv->cmd->render);
 	cli_call_free(&c);
+	if (r == 0 && unhealthy)
+		r = BG_EXIT_NO;
 	if (r == 0 && failed > 0) {
 		fprintf(stderr, "banger: %d check%s failed\n", failed,
 		    failed == 1 ? "" : "s");

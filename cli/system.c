@@ -1,7 +1,8 @@
 /*
- * system.c — `banger system install` and `uninstall`: the checks the
- * CLI can make before anything runs (root, the owner), then the helper
- * of this very tree, run here (cli_local; docs/install.md).
+ * system.c — `banger system install`, `uninstall`, `restart`: the
+ * checks the CLI can make before anything runs (root, the owner), then
+ * the helper of this very tree, run here (cli_local); `status`, which
+ * needs no root (docs/install.md).
  */
 #include <errno.h>
 #include <limits.h>
@@ -98,4 +99,69 @@ cli_render_uninstall(const struct cli_inv *inv, const cJSON *result)
 	}
 	cJSON_ArrayForEach(e, k)
 		printf("  kept: %s\n", e->valuestring);
+}
+
+void
+cli_render_status(const struct cli_inv *inv, const cJSON *result)
+{
+	const cJSON *o = cJSON_GetObjectItemCaseSensitive(result, "owner");
+	const cJSON *e, *a;
+	bool installed =
+	    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(result, "installed"));
+
+	(void)inv;
+	if (!installed) {
+		printf("%s\n", cli_str(result, "why"));
+		return;
+	}
+	printf("installed:  %s", cli_str(result, "version"));
+	if (strcmp(cli_str(result, "version"), cli_str(result, "this_version")))
+		printf("  (this banger is %s: sudo banger system install to "
+		       "upgrade)",
+		    cli_str(result, "this_version"));
+	printf("\nowner:      %s (uid %.0f, gid %.0f)\n", cli_str(o, "name"),
+	    cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(o, "uid")),
+	    cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(o, "gid")));
+	if (strcmp(cli_str(result, "systemd"), "-"))
+		printf("systemd:    %s\n", cli_str(result, "systemd"));
+	cJSON_ArrayForEach(e,
+	    cJSON_GetObjectItemCaseSensitive(result, "sockets"))
+		printf("%-19s %s%s%s\n", cli_str(e, "unit"),
+		    cli_str(e, "active"),
+		    strcmp(cli_str(e, "sub"), "-") ? "/" : "",
+		    strcmp(cli_str(e, "sub"), "-") ? cli_str(e, "sub") : "");
+	a = cJSON_GetObjectItemCaseSensitive(result, "vms");
+	printf("VMs:        %d unit%s", cJSON_GetArraySize(a),
+	    cJSON_GetArraySize(a) == 1 ? "" : "s");
+	cJSON_ArrayForEach(e, a)
+		printf("  %s (%s)", cli_str(e, "name"), cli_str(e, "sub"));
+	e = cJSON_GetObjectItemCaseSensitive(result, "bridge");
+	printf("\nbridge:     %s %s\n", cli_str(e, "name"),
+	    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(e, "present")) ?
+		cli_str(e, "operstate") :
+		"missing (sudo banger system restart)");
+	e = cJSON_GetObjectItemCaseSensitive(result, "nftables");
+	printf("nftables:   ");
+	if (cJSON_GetObjectItemCaseSensitive(e, "error") != NULL)
+		printf("%s", cli_str(e, "error"));
+	else if (cJSON_GetArraySize(
+		     cJSON_GetObjectItemCaseSensitive(e, "tables")) == 0)
+		printf("no banger table (sudo banger system restart)");
+	cJSON_ArrayForEach(a, cJSON_GetObjectItemCaseSensitive(e, "tables"))
+		printf("%s; ", a->valuestring);
+	putchar('\n');
+	a = cJSON_GetObjectItemCaseSensitive(result, "errors");
+	printf("last warnings and errors: %s\n",
+	    cJSON_GetArraySize(a) == 0 ? "none" : "");
+	cJSON_ArrayForEach(e, a) {
+		fputs("  ", stdout);
+		cli_put_clean(stdout, cli_str(e, "time"), 32);
+		fputs(" ", stdout);
+		cli_put_clean(stdout, cli_str(e, "program"), 64);
+		fputs(": ", stdout);
+		cli_put_clean(stdout, cli_str(e, "message"), 400);
+		putchar('\n');
+	}
+	if (strcmp(cli_str(result, "journal"), "-"))
+		printf("  (%s)\n", cli_str(result, "journal"));
 }

@@ -60,8 +60,6 @@ struct doctor {
 static const struct {
 	const char *name, *pkg;
 } tools[] = {
-	{ "ip", "iproute2" },
-	{ "nft", "nftables" },
 	{ "ssh", "openssh-client" },
 	{ "ssh-keygen", "openssh-client" },
 	{ "mkfs.ext4", "e2fsprogs" },

@@ -628,7 +628,7 @@ user_name(const char *s)
 	return s[0] != '-' && s[k] == '\0';
 }
 
-BG_VERB(.name = "system-install", .flags = BG_VERB_LOCAL,
+BG_VERB(.name = "system-install", .flags = BG_VERB_LOCAL | BG_VERB_SUDO,
     .fields = BG_FIELDS({ .key = "owner",
 	.type = BG_T_STR,
 	.required = true,

@@ -224,5 +224,5 @@ validate(struct bg_req *rq, struct bg_err *err)
 	return bg_install_refuse_sandbox("system uninstall", err);
 }
 
-BG_VERB(.name = "system-uninstall", .flags = BG_VERB_LOCAL,
+BG_VERB(.name = "system-uninstall", .flags = BG_VERB_LOCAL | BG_VERB_SUDO,
     .fields = BG_FIELDS(BG_F_BOOL("purge")), .validate = validate, .act = act);

@@ -413,11 +413,12 @@ struct bg_field {
 #define BG_VERB_ROOT 0x1 /* root side: the installed owner and root only */
 #define BG_VERB_PAYLOAD 0x2 /* bytes may follow the request line (vm-create) */
 /*
- * Run by the CLI on this host (system install and uninstall, under
- * sudo), never over a socket: a socket peer is refused, no owner is
- * looked up, and the helper must run as root.
+ * Run by the CLI on this host (system install, uninstall, status),
+ * never over a socket: a socket peer is refused, no owner is looked up.
  */
 #define BG_VERB_LOCAL 0x4
+/* ...and only as root (system install and uninstall, under sudo). */
+#define BG_VERB_SUDO 0x8
 
 /* Capability bits of a root verb's descriptor: BG_CAP(CAP_NET_ADMIN) | ... */
 #define BG_CAP(c) (UINT64_C(1) << (c))

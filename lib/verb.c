@@ -376,7 +376,7 @@ bg_verb_main(const struct bg_verb *v)
 		    "never over a socket",
 		    v->name);
 		r = -EPERM;
-	} else if (r == 0 && local && geteuid() != 0) {
+	} else if (r == 0 && (v->flags & BG_VERB_SUDO) && geteuid() != 0) {
 		bg_err_set(&err, "permission_denied",
 		    "%s needs root: run sudo banger system ...", v->name);
 		r = -EPERM;
