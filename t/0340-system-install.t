@@ -37,7 +37,7 @@ MEM_MIB=512
 # Boot under TCG, on a busy 2-core machine.
 SSH_TIMEOUT=300
 # 0330's list: the same cache key, the same tree.
-INCLUDE=$NS_INCLUDE,libarchive13,e2fsprogs,libsodium23,openssh-client,qemu-system-x86
+INCLUDE=$NS_INCLUDE,libarchive13,e2fsprogs,libsodium23,libbearssl0,openssh-client,qemu-system-x86
 
 why=$(ns_missing)
 if [ -z "$why" ]; then
@@ -352,19 +352,22 @@ test_expect_success 'owner: banger doctor: the container'"'"'s checks pass; only
 		grep -q "$fails checks\{0,1\} failed" doctor.err; fi
 '
 
-# The kernel bundle and test image from build/images, as 0330 (and
-# t/with-sandbox) lay them out: root's files in the owner's directories.
+# The README's steps ("Install on your machine"), as the owner: the
+# kernel bundle copied into the owner's state, the test image
+# registered with image register.  The build's images are in /opt/bbimg
+# (root's, readable), as a checkout would be.
 put_artifacts() {
-	K=$CT$ST/kernels/$KNAME I=$CT$ST/images/test &&
-	mkdir -p "$K" "$I" &&
+	mkdir -p "$CT/opt/bbimg/kernel" "$CT/opt/bbimg/test" &&
 	for f in vmlinux initrd.img manifest.json; do
-		cp --reflink=auto "$B/images/kernel/$f" "$K/$f" || return 1
+		cp --reflink=auto "$B/images/kernel/$f" "$CT/opt/bbimg/kernel/$f" || return 1
 	done &&
-	for f in rootfs.ext4 manifest.json; do
-		cp --reflink=auto --sparse=always "$B/images/test/$f" "$I/$f" || return 1
-	done &&
-	chmod 0644 "$K"/* "$I"/* &&
-	chown $OWNER_UID:$OWNER_UID "$CT$ST/kernels" "$CT$ST/images" "$K" "$I"
+	cp --reflink=auto --sparse=always "$B/images/test/rootfs.ext4" "$CT/opt/bbimg/test/" &&
+	chmod -R a+rX "$CT/opt/bbimg" &&
+	ns_as $OWNER sh -c "K=$KNAME && mkdir -p $ST/kernels/\$K &&
+	    cp /opt/bbimg/kernel/vmlinux /opt/bbimg/kernel/initrd.img \
+	       /opt/bbimg/kernel/manifest.json $ST/kernels/\$K/ &&
+	    banger image register test /opt/bbimg/test/rootfs.ext4 --kernel \$K" > reg.out 2>&1 ||
+	    { cat reg.out; ns_run journalctl -b --no-pager -n 25; return 1; }
 }
 test_expect_success 'the kernel bundle and the test image, ready for the owner' '
 	put_artifacts &&
