@@ -98,7 +98,7 @@ $(B)/libexec/banger/%: helpers/%.c lib/libbanger.a $(LIB_HDR)
 # The dispatchers run for every request: it links libc and skalibs
 # statically (static-pie, still ASLR and full RELRO) and no cJSON, so
 # its exec costs no dynamic loading (bench/request-latency).
-$(B)/libexec/banger/dispatch $(B)/libexec/banger/root-dispatch: \
+$(B)/libexec/banger/dispatch $(B)/libexec/banger/root-dispatch $(B)/libexec/banger/serve: \
     $(B)/libexec/banger/%: helpers/%.c lib/libbanger.a $(LIB_HDR)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(HARDEN) -static-pie -Wl,-z,relro,-z,now \

@@ -1,7 +1,7 @@
 /*
  * dispatch — route one connection on the owner socket to its helper.
  *
- * Runs once per connection (banger@.service, Accept=yes; or
+ * Runs once per connection (forked by serve in banger.service; or
  * systemd-socket-activate --accept --inetd; or s6-ipcserver) with the
  * connection on stdin and stdout; lib/dispatch.c does the routing:
  * peer check, the verb line, exec LIBEXECDIR/<verb>.

@@ -337,6 +337,15 @@ units(struct inst *in, struct bg_err *err)
 		if (r < 0)
 			return r;
 	}
+	/* An earlier version's units go: they would still be loaded. */
+	for (i = 0; bg_install_units_old[i] != NULL; i++) {
+		if ((r = path_of(d, sizeof(d), ud, bg_install_units_old[i],
+			 NULL)) < 0)
+			return r;
+		if (unlink(d) == 0)
+			cJSON_AddItemToArray(in->written,
+			    cJSON_CreateString(d));
+	}
 	/* banger.slice.d/50-banger.conf -> ETC/slice.conf: the admin's limits. */
 	if ((r = bg_path_build(conf, sizeof(conf), BG_DIR_ETC, NULL, NULL,
 		 "slice.conf")) < 0 ||
@@ -567,6 +576,7 @@ act(struct bg_req *rq, cJSON **result, struct bg_err *err)
 {
 	static const char *const socks[] = { "banger.socket",
 		"banger-root.socket", NULL };
+	static const char *const owner_svc[] = { "banger.service", NULL };
 	struct inst in;
 	int r;
 
@@ -590,6 +600,12 @@ act(struct bg_req *rq, cJSON **result, struct bg_err *err)
 	}
 	if (r == 0)
 		r = bg_systemctl("enable", NULL, socks, err);
+	/*
+	 * A socket cannot start while its Accept=no service runs: serve
+	 * first (it finishes the requests in flight), then the sockets.
+	 */
+	if (r == 0)
+		r = bg_systemctl("stop", NULL, owner_svc, err);
 	if (r == 0)
 		r = bg_systemctl("restart", NULL, socks, err);
 	if (r == 0) {

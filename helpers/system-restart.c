@@ -26,6 +26,7 @@ act(struct bg_req *rq, cJSON **result, struct bg_err *err)
 {
 	static const char *const socks[] = { "banger.socket",
 		"banger-root.socket", NULL };
+	static const char *const owner_svc[] = { "banger.service", NULL };
 	struct bg_toml *t = NULL;
 	char path[4096];
 	uid_t uid;
@@ -46,6 +47,9 @@ act(struct bg_req *rq, cJSON **result, struct bg_err *err)
 	bg_proto_log(1, "systemd: daemon-reload, restart %s and %s", socks[0],
 	    socks[1]);
 	r = bg_systemctl("daemon-reload", NULL, NULL, err);
+	/* serve first: a socket cannot start while its service runs. */
+	if (r == 0)
+		r = bg_systemctl("stop", NULL, owner_svc, err);
 	if (r == 0)
 		r = bg_systemctl("restart", NULL, socks, err);
 	if (r == 0) {

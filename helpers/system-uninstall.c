@@ -118,6 +118,7 @@ act(struct bg_req *rq, cJSON **result, struct bg_err *err)
 {
 	static const char *const socks[] = { "banger.socket",
 		"banger-root.socket", "banger-dns.socket", NULL };
+	static const char *const owner_svc[] = { "banger.service", NULL };
 	static const enum bg_dir purged[] = { BG_DIR_STATE, BG_DIR_CACHE,
 		BG_DIR_RUN, BG_DIR_ROOTRUN };
 	const char *vm_units[] = { "banger-vm-*.service", NULL };
@@ -155,6 +156,8 @@ act(struct bg_req *rq, cJSON **result, struct bg_err *err)
 	    "units");
 	memset(&e, 0, sizeof(e));
 	bg_systemctl("disable", "--now", socks, &e);
+	memset(&e, 0, sizeof(e));
+	bg_systemctl("stop", NULL, owner_svc, &e);
 	/*
 	 * The VMs' slice: started with the first VM, it stays active (with
 	 * its limits) when its unit file is gone, until it is stopped.
@@ -165,6 +168,13 @@ act(struct bg_req *rq, cJSON **result, struct bg_err *err)
 		r = snprintf(p, sizeof(p), "%s/%s",
 			bg_install_dir(BG_INST_UNITS),
 			bg_install_units[i]) < 0 ?
+		    -EIO :
+		    rm_path(&u, p, err);
+	}
+	for (i = 0; r == 0 && bg_install_units_old[i] != NULL; i++) {
+		r = snprintf(p, sizeof(p), "%s/%s",
+			bg_install_dir(BG_INST_UNITS),
+			bg_install_units_old[i]) < 0 ?
 		    -EIO :
 		    rm_path(&u, p, err);
 	}

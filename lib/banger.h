@@ -182,8 +182,9 @@ enum bg_install_dir {
 };
 /* Compiled in (make's PREFIX); never moved by BANGER_ROOT. */
 const char *bg_install_dir(enum bg_install_dir d);
-/* banger's unit files, NULL-terminated. */
+/* banger's unit files, NULL-terminated; and those of earlier versions. */
 extern const char *const bg_install_units[];
+extern const char *const bg_install_units_old[];
 /* bad_request when BANGER_ROOT is set: what works on the host only. */
 int bg_install_refuse_sandbox(const char *what, struct bg_err *err);
 /* systemctl a1 [a2] units...; err says what it printed on failure. */

@@ -23,12 +23,18 @@
 
 const char *const bg_install_units[] = {
 	"banger.socket",
-	"banger@.service",
+	"banger.service",
 	"banger-root.socket",
 	"banger-root@.service",
 	"banger-dns.socket",
 	"banger-dns.service",
 	"banger.slice",
+	NULL,
+};
+
+/* Units of earlier versions: install and uninstall remove them. */
+const char *const bg_install_units_old[] = {
+	"banger@.service", /* Accept=yes, one instance per request */
 	NULL,
 };
 

@@ -19,7 +19,7 @@
 # running is clean.  Also `banger vm create`, CLI and raw (with a
 # workspace payload), through the same socket: vm-create clones the
 # image, runs mkfs.ext4 and writes the keys and the tar payload through
-# libext2fs, all inside banger@.service's full sandbox; the files must
+# libext2fs, all inside banger.service's full sandbox; the files must
 # land root-owned with their modes on the work disk (debugfs).
 # Needs root, systemd-nspawn and debootstrap; the first run builds a
 # tree (~40 s).  See docs/testing.md.
@@ -498,7 +498,7 @@ test_expect_success 'the killed unit is collected too, and no unit is left faile
 	! grep . failed.out
 '
 
-# ---- vm create, inside banger@.service's sandbox ------------------------------
+# ---- vm create, inside banger.service's sandbox ------------------------------
 
 # ext DISK REQUEST: debugfs's answer about the ext4 image DISK (in the
 # container, as root).
@@ -549,7 +549,7 @@ test_expect_success 'owner: a small image (test-image) and a dummy kernel (test-
 '
 
 # The CLI: the owner's ssh key (made now), the spec, then vm-create
-# through banger.socket -> banger@.service -> dispatch -> vm-create.
+# through banger.socket -> banger.service (serve) -> dispatch -> vm-create.
 _t0=$(date +%s%N)
 ns_as $OWNER banger vm create --json --name c1 --image test-image \
     --kernel test-kernel --vcpu 1 --memory 256 --disk 1G \
@@ -716,8 +716,8 @@ test_expect_success 'creating and deleting: no banger unit failed, the helpers l
 	only_refusals j-create.log &&
 	grep -q "^banger-vm-create: uid $OWNER_UID pid [0-9]*: bad_request: the workspace: " j-create.log &&
 	ns_run journalctl -b -o cat _PID=1 > pid1c.log &&
-	! grep -E "banger@" pid1c.log | grep -Ei "failed|status=" ||
-	    { cat failed2.out j-create.log; grep -E "banger@" pid1c.log | tail -n 20; false; }
+	! grep -E "banger\.service" pid1c.log | grep -Ei "failed|status=" ||
+	    { cat failed2.out j-create.log; grep -E "banger\.service" pid1c.log | tail -n 20; false; }
 '
 
 # ---- refusals ---------------------------------------------------------------

@@ -251,8 +251,8 @@ test_expect_success 'the units in /etc/systemd/system: the templates with the ow
 	done &&
 	grep -qx "SocketUser=$OWNER" unit.banger.socket &&
 	grep -qx "SocketGroup=$OWNER_GROUP" unit.banger-root.socket &&
-	grep -qx "User=$OWNER" unit.banger@.service &&
-	grep -qx "ExecStart=$LX/dispatch" unit.banger@.service &&
+	grep -qx "User=$OWNER" unit.banger.service &&
+	grep -qx "ExecStart=$LX/serve $LX/dispatch" unit.banger.service &&
 	[ "$(ns_run readlink $SD/banger.slice.d/50-banger.conf)" = /etc/banger/slice.conf ]
 '
 

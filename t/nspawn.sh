@@ -52,7 +52,7 @@ NS_CGS=
 NS_BUILD_TMP=
 NS_LOG=$TRASH/nspawn.log
 NS_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
-NS_UNITS="banger.socket banger@.service banger-root.socket banger-root@.service
+NS_UNITS="banger.socket banger.service banger-root.socket banger-root@.service
 banger-dns.socket banger-dns.service banger.slice"
 NS_SOCKETS="banger.socket banger-root.socket banger-dns.socket"
 
@@ -408,9 +408,9 @@ EOF
 }
 
 # ns_libexec: the helpers' directory, as make filled it into
-# banger@.service (ExecStart=DIR/dispatch).
+# banger.service (ExecStart=DIR/serve DIR/dispatch).
 ns_libexec() {
-	sed -n 's|^ExecStart=\(/.*\)/dispatch$|\1|p' "$B/units/banger@.service" 2>/dev/null
+	sed -n 's|^ExecStart=\(/.*\)/serve \1/dispatch$|\1|p' "$B/units/banger.service" 2>/dev/null
 }
 
 # ns_install_banger DIR: a copy of NS_TREE at DIR (ns_copy), with what
@@ -433,14 +433,14 @@ ns_install_banger() {
 	for _f in $NS_UNITS; do
 		[ -f "$B/units/$_f" ] || { echo "missing $B/units/$_f (run make)" >&2; return 1; }
 	done
-	for _f in bin/banger libexec/banger/dispatch libexec/banger/root-dispatch \
+	for _f in bin/banger libexec/banger/serve libexec/banger/dispatch libexec/banger/root-dispatch \
 	    libexec/banger/vm-start libexec/banger/vm-stop libexec/banger/vm-list \
 	    libexec/banger/vm-create libexec/banger/vm-delete \
 	    libexec/banger/root-net-setup libexec/banger/root-tap-add \
 	    libexec/banger/root-vmm-launch libexec/banger/vmm-exec; do
 		[ -x "$B/$_f" ] || { echo "missing $B/$_f (run make)" >&2; return 1; }
 	done
-	[ -n "$_lx" ] || { echo "no ExecStart=.../dispatch in banger@.service" >&2; return 1; }
+	[ -n "$_lx" ] || { echo "no ExecStart=DIR/serve DIR/dispatch in banger.service" >&2; return 1; }
 	ns_copy "$_ct" &&
 	chroot "$_ct" groupadd -g "$OWNER_UID" "$OWNER_GROUP" &&
 	chroot "$_ct" useradd -m -u "$OWNER_UID" -g "$OWNER_GROUP" "$OWNER" &&
