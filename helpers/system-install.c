@@ -576,7 +576,6 @@ act(struct bg_req *rq, cJSON **result, struct bg_err *err)
 {
 	static const char *const socks[] = { "banger.socket",
 		"banger-root.socket", NULL };
-	static const char *const owner_svc[] = { "banger.service", NULL };
 	struct inst in;
 	int r;
 
@@ -592,27 +591,8 @@ act(struct bg_req *rq, cJSON **result, struct bg_err *err)
 	if ((r = programs(&in, err)) == 0 && (r = share(&in, err)) == 0 &&
 	    (r = etc(&in, err)) == 0 && (r = dirs(&in, err)) == 0)
 		r = units(&in, err);
-	if (r == 0) {
-		bg_proto_log(1,
-		    "systemd: daemon-reload, enable and start %s, %s", socks[0],
-		    socks[1]);
-		r = bg_systemctl("daemon-reload", NULL, NULL, err);
-	}
 	if (r == 0)
-		r = bg_systemctl("enable", NULL, socks, err);
-	/*
-	 * A socket cannot start while its Accept=no service runs: serve
-	 * first (it finishes the requests in flight), then the sockets.
-	 */
-	if (r == 0)
-		r = bg_systemctl("stop", NULL, owner_svc, err);
-	if (r == 0)
-		r = bg_systemctl("restart", NULL, socks, err);
-	if (r == 0) {
-		bg_proto_log(1, "network: bridge %s, nftables, ip_forward",
-		    BG_BRIDGE);
-		r = bg_net_ensure(err);
-	}
+		r = bg_install_start(true, err);
 	if (r < 0) {
 		if (err->code[0] == '\0')
 			bg_err_set(err, "temporary", "install failed: %s",

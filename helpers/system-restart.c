@@ -26,7 +26,6 @@ act(struct bg_req *rq, cJSON **result, struct bg_err *err)
 {
 	static const char *const socks[] = { "banger.socket",
 		"banger-root.socket", NULL };
-	static const char *const owner_svc[] = { "banger.service", NULL };
 	struct bg_toml *t = NULL;
 	char path[4096];
 	uid_t uid;
@@ -44,19 +43,7 @@ act(struct bg_req *rq, cJSON **result, struct bg_err *err)
 		    "PID 1 of this host is not systemd: nothing to restart");
 		return -ENOTSUP;
 	}
-	bg_proto_log(1, "systemd: daemon-reload, restart %s and %s", socks[0],
-	    socks[1]);
-	r = bg_systemctl("daemon-reload", NULL, NULL, err);
-	/* serve first: a socket cannot start while its service runs. */
-	if (r == 0)
-		r = bg_systemctl("stop", NULL, owner_svc, err);
-	if (r == 0)
-		r = bg_systemctl("restart", NULL, socks, err);
-	if (r == 0) {
-		bg_proto_log(1, "network: bridge %s, nftables, ip_forward",
-		    BG_BRIDGE);
-		r = bg_net_ensure(err);
-	}
+	r = bg_install_start(false, err);
 	if (r < 0)
 		return r;
 	*result = cJSON_CreateObject();

@@ -187,6 +187,12 @@ extern const char *const bg_install_units[];
 extern const char *const bg_install_units_old[];
 /* bad_request when BANGER_ROOT is set: what works on the host only. */
 int bg_install_refuse_sandbox(const char *what, struct bg_err *err);
+/*
+ * systemd and the network, as install and restart leave them: reload,
+ * (enable,) banger.service stopped, the two sockets restarted, then
+ * bg_net_ensure.  Log events on fd 1.
+ */
+int bg_install_start(bool enable, struct bg_err *err);
 /* systemctl a1 [a2] units...; err says what it printed on failure. */
 int bg_systemctl(const char *a1, const char *a2, const char *const *units,
     struct bg_err *err);

@@ -67,6 +67,35 @@ bg_install_refuse_sandbox(const char *what, struct bg_err *err)
 }
 
 int
+bg_install_start(bool enable, struct bg_err *err)
+{
+	static const char *const socks[] = { "banger.socket",
+		"banger-root.socket", NULL };
+	static const char *const owner_svc[] = { "banger.service", NULL };
+	int r;
+
+	bg_proto_log(1, "systemd: daemon-reload, %srestart %s and %s",
+	    enable ? "enable and " : "", socks[0], socks[1]);
+	r = bg_systemctl("daemon-reload", NULL, NULL, err);
+	if (r == 0 && enable)
+		r = bg_systemctl("enable", NULL, socks, err);
+	/*
+	 * A socket cannot start while its Accept=no service runs: serve
+	 * first (it finishes the requests in flight), then the sockets.
+	 */
+	if (r == 0)
+		r = bg_systemctl("stop", NULL, owner_svc, err);
+	if (r == 0)
+		r = bg_systemctl("restart", NULL, socks, err);
+	if (r == 0) {
+		bg_proto_log(1, "network: bridge %s, nftables, ip_forward",
+		    BG_BRIDGE);
+		r = bg_net_ensure(err);
+	}
+	return r;
+}
+
+int
 bg_systemctl(const char *a1, const char *a2, const char *const *units,
     struct bg_err *err)
 {

@@ -115,17 +115,7 @@ drain() {
 
 # ---- boot ------------------------------------------------------------
 
-_t0=$(date +%s%N)
-ns_boot "$CT" 2>"$TRASH/boot.err"
-boot_st=$?
-test_expect_success 'systemd boots as PID 1 of the container' '
-	[ $boot_st = 0 ] || { cat boot.err; false; }
-'
-if [ $boot_st != 0 ]; then
-	ns_stop
-	test_done
-fi
-echo "# booted to '$NS_STATE' in $((($(date +%s%N) - _t0) / 1000000)) ms (container pid 1 is host pid $NS_LEADER)"
+ns_boot_step "$CT"
 if [ "$NS_STATE" = degraded ]; then
 	ns_run systemctl --failed --no-legend --plain | sed 's/^/# failed: /'
 fi
@@ -325,13 +315,6 @@ test_expect_success 'journal: banger said nothing, banger-root only the refusal'
 
 # ---- shutdown --------------------------------------------------------------
 
-ns_stop 2> "$TRASH/stop.err"
-stop_st=$?
-test_expect_success 'the container powers off cleanly and leaves nothing behind' '
-	[ $stop_st = 0 ] || { cat stop.err; false; } &&
-	[ "$NS_EXIT" = 0 ] || { echo "systemd-nspawn exited $NS_EXIT"; tail -n 20 nspawn.log; false; } &&
-	ns_leftovers > left.out &&
-	! grep . left.out
-'
+ns_stop_step
 
 test_done

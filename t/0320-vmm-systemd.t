@@ -259,17 +259,7 @@ test_expect_success 'every helper a VM start or create drives can run in the con
 
 # ---- boot ------------------------------------------------------------
 
-_t0=$(date +%s%N)
-ns_boot "$CT" 2>"$TRASH/boot.err"
-boot_st=$?
-test_expect_success 'systemd boots as PID 1 of the container' '
-	[ $boot_st = 0 ] || { cat boot.err; false; }
-'
-if [ $boot_st != 0 ]; then
-	ns_stop
-	test_done
-fi
-echo "# booted to '$NS_STATE' in $(ms_since "$_t0") ms (container pid 1 is host pid $NS_LEADER)"
+ns_boot_step "$CT"
 
 test_expect_success 'the root service chooses no VMM binary (no environment for it)' '
 	env=$(prop banger-root@probe.service Environment) &&
@@ -845,15 +835,6 @@ test_expect_success 'a third start: the VM runs when the container powers off' '
 	state_is running
 '
 
-_t0=$(date +%s%N)
-ns_stop 2> "$TRASH/stop.err"
-stop_st=$?
-echo "# power off with a VM running: $(ms_since "$_t0") ms"
-test_expect_success 'the container powers off cleanly and leaves nothing behind' '
-	[ $stop_st = 0 ] || { cat stop.err; false; } &&
-	[ "$NS_EXIT" = 0 ] || { echo "systemd-nspawn exited $NS_EXIT"; tail -n 20 nspawn.log; false; } &&
-	ns_leftovers > left.out &&
-	! grep . left.out
-'
+ns_stop_step
 
 test_done

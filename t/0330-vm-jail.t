@@ -169,17 +169,7 @@ echo "# in the container: $(head -n 1 "$TRASH/qemu.version" 2>/dev/null)"
 
 # ---- boot ------------------------------------------------------------
 
-_t0=$(date +%s%N)
-ns_boot "$CT" 2>"$TRASH/boot.err"
-boot_st=$?
-test_expect_success 'systemd boots as PID 1 of the container' '
-	[ $boot_st = 0 ] || { cat boot.err; false; }
-'
-if [ $boot_st != 0 ]; then
-	ns_stop
-	test_done
-fi
-echo "# booted to '$NS_STATE' in $(ms_since "$_t0") ms (container pid 1 is host pid $NS_LEADER)"
+ns_boot_step "$CT"
 
 # nspawn copies the host's /dev/net/tun with its mode, 0600 here; a
 # stock host's is 0666, and the tap is the owner's (root-tap-add), so
@@ -447,16 +437,6 @@ test_expect_success 'no unit failed; banger logged nothing that looks like the j
 	    { cat failed.out j.log vms.log; grep "^banger-vm-" pid1b.log; false; }
 '
 
-_t0=$(date +%s%N)
-ns_stop 2> "$TRASH/stop.err"
-stop_st=$?
-echo "# power off: $(ms_since "$_t0") ms"
-test_expect_success 'the container powers off cleanly and leaves nothing behind' '
-	[ $stop_st = 0 ] || { cat stop.err; false; } &&
-	[ "$NS_EXIT" = 0 ] || { echo "systemd-nspawn exited $NS_EXIT"; tail -n 20 nspawn.log; false; } &&
-	ns_leftovers > left.out &&
-	! grep . left.out &&
-	[ "$(stat -c %a /dev/net/tun)" = "$HOST_TUN" ]
-'
+ns_stop_step '[ "$(stat -c %a /dev/net/tun)" = "$HOST_TUN" ]'
 
 test_done

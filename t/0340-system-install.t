@@ -114,17 +114,7 @@ test_expect_success 'a copy of the tree with the users and the build in /opt/bb,
 '
 [ -x "$CT$BB/bin/banger" ] || test_done
 
-_t0=$(date +%s%N)
-ns_boot "$CT" 2>"$TRASH/boot.err"
-boot_st=$?
-test_expect_success 'systemd boots as PID 1 of the container' '
-	[ $boot_st = 0 ] || { cat boot.err; false; }
-'
-if [ $boot_st != 0 ]; then
-	ns_stop
-	test_done
-fi
-echo "# booted to '$NS_STATE' in $(ms_since "$_t0") ms (container pid 1 is host pid $NS_LEADER)"
+ns_boot_step "$CT"
 
 # As in 0330: a stock host's /dev/net/tun is 0666 (the container's own node).
 test_expect_success 'the container'"'"'s /dev/net/tun is 0666 (as on a stock host)' '
@@ -576,16 +566,6 @@ test_expect_success 'no unit failed; PID 1 logged no failure of a banger unit' '
 	    { cat failed2.out; grep "^banger" pid1.log; false; }
 '
 
-_t0=$(date +%s%N)
-ns_stop 2> "$TRASH/stop.err"
-stop_st=$?
-echo "# power off: $(ms_since "$_t0") ms"
-test_expect_success 'the container powers off cleanly and leaves nothing behind' '
-	[ $stop_st = 0 ] || { cat stop.err; false; } &&
-	[ "$NS_EXIT" = 0 ] || { echo "systemd-nspawn exited $NS_EXIT"; tail -n 20 nspawn.log; false; } &&
-	ns_leftovers > left.out &&
-	! grep . left.out &&
-	[ "$(stat -c %a /dev/net/tun)" = "$HOST_TUN" ]
-'
+ns_stop_step '[ "$(stat -c %a /dev/net/tun)" = "$HOST_TUN" ]'
 
 test_done

@@ -7,6 +7,10 @@
 #   ns_tree INCLUDES         NS_TREE=cached debootstrap tree (built on first use)
 #   ns_tree_step INCLUDES WHAT  ns_tree as a test ("a SUITE minbase tree with
 #                            WHAT"); the script ends there if it fails
+#   ns_boot_step DIR         ns_boot as a test ("systemd boots as PID 1 of the
+#                            container"); the script ends there if it fails
+#   ns_stop_step [CHECK]     ns_stop as a test: powered off cleanly, nothing
+#                            left behind, and CHECK (shell, optional) holds
 #   ns_copy DIR              a private copy of NS_TREE to boot (the cache stays pristine)
 #   ns_boot DIR              boot DIR; sets NS_PID (nspawn), NS_LEADER (container
 #                            pid 1, for nsenter -t), NS_STATE (running|degraded)
@@ -498,4 +502,32 @@ ns_tree_step() {
 	'
 	[ $tree_st = 0 ] || test_done
 	echo "# tree ready in $(($(date +%s) - _t0)) s: $NS_TREE"
+}
+
+ns_boot_step() {
+	_t0=$(date +%s%N)
+	ns_boot "$1" 2>"$TRASH/boot.err"
+	boot_st=$?
+	test_expect_success 'systemd boots as PID 1 of the container' '
+		[ $boot_st = 0 ] || { cat boot.err; false; }
+	'
+	if [ $boot_st != 0 ]; then
+		ns_stop
+		test_done
+	fi
+	echo "# booted to '$NS_STATE' in $((($(date +%s%N) - _t0) / 1000000)) ms (container pid 1 is host pid $NS_LEADER)"
+}
+
+ns_stop_step() {
+	_t0=$(date +%s%N)
+	ns_stop 2>"$TRASH/stop.err"
+	stop_st=$?
+	echo "# power off: $((($(date +%s%N) - _t0) / 1000000)) ms"
+	test_expect_success 'the container powers off cleanly and leaves nothing behind' '
+		[ $stop_st = 0 ] || { cat stop.err; false; } &&
+		[ "$NS_EXIT" = 0 ] || { echo "systemd-nspawn exited $NS_EXIT"; tail -n 20 nspawn.log; false; } &&
+		ns_leftovers > left.out &&
+		! grep . left.out &&
+		'"${1:-:}"'
+	'
 }
