@@ -517,11 +517,12 @@ check_owner(struct cli_inv *inv)
 	if (o == NULL)
 		return 0;
 	s = o->valuestring;
-	for (k = 0; s[k] != '\0'; k++)
-		if (!isalnum((unsigned char)s[k]) && !strchr("._-", s[k]))
-			break;
-	if (s[k] != '\0' || k > 32 || s[0] == '-')
-		return cli_bad_value("--owner", s, "is not a user name");
+	/* [a-z_][a-z0-9_.-]*, at most 32: what system install puts in units. */
+	k = strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_.-");
+	if (s[k] != '\0' || k > 32 ||
+	    !(islower((unsigned char)s[0]) || s[0] == '_'))
+		return cli_bad_value("--owner", s,
+		    "is not a user name banger accepts ([a-z_][a-z0-9_.-]*)");
 	return 0;
 }
 

@@ -30,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/close_range.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -72,6 +73,9 @@ listen_fd(void)
 	unsetenv("LISTEN_PID");
 	unsetenv("LISTEN_FDS");
 	unsetenv("LISTEN_FDNAMES");
+	/* Nothing else its starter left open reaches a child. */
+	if (close_range(LISTEN_FD + 1, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+		strerr_diefu1sys(111, "mark fds close-on-exec");
 	if (fcntl(LISTEN_FD, F_SETFD, FD_CLOEXEC) < 0 ||
 	    fcntl(LISTEN_FD, F_SETFL, O_NONBLOCK) < 0)
 		strerr_diefu1sys(111, "set up fd 3");
@@ -83,7 +87,7 @@ main(int argc, char **argv)
 	long max = 64, idle = 10, n = 0;
 	struct pollfd p[2];
 	sigset_t chld, old;
-	bool stopping = false;
+	bool stopping = false, starved = false;
 	int opt, sfd;
 
 	PROG = "banger-serve";
@@ -117,9 +121,21 @@ main(int argc, char **argv)
 
 		if (stopping && n == 0)
 			return 0;
-		/* Full: leave new connections in the backlog until one ends. */
-		p[1].events = n < max && !stopping ? POLLIN : 0;
-		r = poll(p, 2, n == 0 ? (int)(idle * 1000) : -1);
+		/*
+		 * Full: leave new connections in the backlog until one ends.
+		 * Out of fds with nothing in flight to free one: look again
+		 * in a moment rather than spin.
+		 */
+		p[1].events = n < max && !stopping && !starved ? POLLIN : 0;
+		r = poll(p, 2,
+		    starved    ? 100 :
+			n == 0 ? (int)(idle * 1000) :
+				 -1);
+		if (starved) {
+			starved = false;
+			if (r == 0)
+				continue;
+		}
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0)
@@ -140,8 +156,11 @@ main(int argc, char **argv)
 				    errno == EINTR)
 					break;
 				if (errno == EMFILE || errno == ENFILE ||
-				    errno == ENOBUFS || errno == ENOMEM)
-					break; /* a child's end frees it */
+				    errno == ENOBUFS || errno == ENOMEM) {
+					starved =
+					    true; /* a moment, or a child's end */
+					break;
+				}
 				strerr_diefu1sys(111, "accept");
 			}
 			pid = fork();

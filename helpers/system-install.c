@@ -499,6 +499,21 @@ dirs(struct inst *in, struct bg_err *err)
 	return 0;
 }
 
+/*
+ * A user or group name banger puts into unit files: [a-z_][a-z0-9_.-]*,
+ * at most 32 bytes (the CLI checks the same).  Never all digits (systemd
+ * reads User=0 as root), never whitespace or a newline (a directive of
+ * its own in a unit).
+ */
+static bool
+user_name(const char *s)
+{
+	size_t k = strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_.-");
+
+	return (('a' <= s[0] && s[0] <= 'z') || s[0] == '_') && s[k] == '\0' &&
+	    k <= 32;
+}
+
 /* The owner: a passwd entry, not root; its primary group. */
 static int
 owner(struct inst *in, const char *name, struct bg_err *err)
@@ -524,17 +539,56 @@ owner(struct inst *in, const char *name, struct bg_err *err)
 		bg_err_set(err, "bad_request", "the user name is too long");
 		return -EINVAL;
 	}
+	if (!user_name(pw->pw_name)) {
+		bg_err_set(err, "bad_request",
+		    "the user name \"%.32s\" is not [a-z_][a-z0-9_.-]*: banger "
+		    "writes it into systemd units, which read a number as a "
+		    "uid; choose an owner with a plain name",
+		    pw->pw_name);
+		return -EINVAL;
+	}
 	strcpy(in->owner, pw->pw_name);
 	in->uid = pw->pw_uid;
 	in->gid = pw->pw_gid;
 	gr = getgrgid(in->gid);
-	if (gr == NULL || strlen(gr->gr_name) >= sizeof(in->group)) {
+	if (gr == NULL || !user_name(gr->gr_name) ||
+	    strlen(gr->gr_name) >= sizeof(in->group)) {
 		bg_err_set(err, "bad_request",
-		    "the primary group %u of %s has no usable group entry",
+		    "the primary group %u of %s has no group entry, or its "
+		    "name is not [a-z_][a-z0-9_.-]* (banger writes it into "
+		    "banger-root.socket)",
 		    (unsigned)in->gid, in->owner);
 		return -EINVAL;
 	}
 	strcpy(in->group, gr->gr_name);
+	return 0;
+}
+
+/*
+ * State or cache left by another owner (uninstalled without --purge):
+ * the new owner would get the top directory and, inside it, read the
+ * old owner's images, VMs and known_hosts.  Refused.
+ */
+static int
+other_state(const struct inst *in, struct bg_err *err)
+{
+	static const enum bg_dir ds[] = { BG_DIR_STATE, BG_DIR_CACHE };
+	char p[PATH_MAX];
+	struct stat st;
+	size_t i;
+
+	for (i = 0; i < sizeof(ds) / sizeof(ds[0]); i++) {
+		if (bg_path_dir(ds[i], p, sizeof(p)) < 0 || lstat(p, &st) < 0)
+			continue;
+		if (st.st_uid != in->uid && st.st_uid != 0) {
+			bg_err_set(err, "exists",
+			    "%s belongs to uid %u, not to %s: it holds another "
+			    "owner's VMs and images; install for that user, or "
+			    "remove it with sudo banger system uninstall --purge",
+			    p, (unsigned)st.st_uid, in->owner);
+			return -EEXIST;
+		}
+	}
 	return 0;
 }
 
@@ -568,7 +622,7 @@ validate(struct bg_req *rq, struct bg_err *err)
 		}
 	}
 	memset(err, 0, sizeof(*err));
-	return 0;
+	return other_state(&in, err);
 }
 
 static int
@@ -613,22 +667,11 @@ act(struct bg_req *rq, cJSON **result, struct bg_err *err)
 	return 0;
 }
 
-/* A user name as useradd makes them (the CLI checks the same). */
-static bool
-user_name(const char *s)
-{
-	size_t k = strspn(s,
-	    "abcdefghijklmnopqrstuvwxyz"
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-");
-
-	return s[0] != '-' && s[k] == '\0';
-}
-
 BG_VERB(.name = "system-install", .flags = BG_VERB_LOCAL | BG_VERB_SUDO,
     .fields = BG_FIELDS({ .key = "owner",
 	.type = BG_T_STR,
 	.required = true,
 	.max = 32,
 	.valid = user_name,
-	.what = "a user name: 1-32 of letters, digits, '.', '_' and '-'" }),
+	.what = "a user name: [a-z_][a-z0-9_.-]*, at most 32 bytes" }),
     .validate = validate, .act = act);

@@ -197,9 +197,15 @@ journal_readable(void)
 	return false;
 }
 
-/* The last (at most 5) warnings and errors of banger's programs. */
+/*
+ * The last (at most 5) warnings and errors of banger's programs: root's
+ * as banger-root with _UID=0, the owner's as banger with the owner's
+ * _UID (journald sets _UID from the sender; anyone can claim an
+ * identifier), from every local journal file (with SplitMode=uid the
+ * owner's lines are in its user journal).
+ */
 static cJSON *
-errors(cJSON *res)
+errors(cJSON *res, uid_t owner)
 {
 	static const char *const pri[] = { "PRIORITY=0", "PRIORITY=1",
 		"PRIORITY=2", "PRIORITY=3", "PRIORITY=4" };
@@ -208,7 +214,7 @@ errors(cJSON *res)
 	const void *d;
 	size_t len, i;
 	uint64_t usec;
-	char when[32], *msg;
+	char when[32], *msg, uid[32];
 	time_t t;
 	struct tm tm;
 	int k = 0;
@@ -217,10 +223,16 @@ errors(cJSON *res)
 		cJSON_AddStringToObject(res, "journal",
 		    "only what your user may read: add yourself to group adm, "
 		    "or sudo banger system status");
-	if (sd_journal_open(&j, SD_JOURNAL_SYSTEM | SD_JOURNAL_LOCAL_ONLY) < 0)
+	if (sd_journal_open(&j, SD_JOURNAL_LOCAL_ONLY) < 0)
 		return a;
-	sd_journal_add_match(j, "SYSLOG_IDENTIFIER=banger", 0);
+	snprintf(uid, sizeof(uid), "_UID=%u", (unsigned)owner);
 	sd_journal_add_match(j, "SYSLOG_IDENTIFIER=banger-root", 0);
+	sd_journal_add_match(j, "_UID=0", 0);
+	for (i = 0; i < sizeof(pri) / sizeof(pri[0]); i++)
+		sd_journal_add_match(j, pri[i], 0);
+	sd_journal_add_disjunction(j);
+	sd_journal_add_match(j, "SYSLOG_IDENTIFIER=banger", 0);
+	sd_journal_add_match(j, uid, 0);
 	for (i = 0; i < sizeof(pri) / sizeof(pri[0]); i++)
 		sd_journal_add_match(j, pri[i], 0);
 	sd_journal_seek_tail(j);
@@ -264,7 +276,7 @@ act(struct bg_req *rq, cJSON **result, struct bg_err *err)
 	cJSON *res = cJSON_CreateObject(), *a, *o;
 	sd_bus *bus = NULL;
 	struct bg_err e;
-	uid_t uid;
+	uid_t uid = 0;
 	size_t i;
 	bool healthy;
 
@@ -314,7 +326,7 @@ act(struct bg_req *rq, cJSON **result, struct bg_err *err)
 	sd_bus_unref(bus);
 	cJSON_AddItemToObject(res, "bridge", bridge());
 	cJSON_AddItemToObject(res, "nftables", tables());
-	cJSON_AddItemToObject(res, "errors", errors(res));
+	cJSON_AddItemToObject(res, "errors", errors(res, uid));
 	*result = res;
 	return 0;
 }

@@ -67,13 +67,23 @@ rm_path(struct un *u, const char *path, struct bg_err *err)
 	return 0;
 }
 
-/* Every running VM, stopped through the owner socket (vm-stop). */
+/*
+ * Every running VM, stopped through the owner socket (vm-stop), all
+ * within STOP_BUDGET_MS: the answers are the owner's, and an owner who
+ * stalls them (a stopped server, a list of VMs that never stop) must
+ * not hold root's uninstall.  What is still running after it is stopped
+ * the hard way (systemctl stop banger-vm-*).
+ */
+#define STOP_BUDGET_MS 300000
+#define STOP_ONE_MS 60000
+
 static void
 stop_vms(struct un *u)
 {
 	char sock[PATH_MAX];
 	cJSON *req = cJSON_CreateObject(), *res = NULL, *one, *vm, *ans;
 	const cJSON *vms, *st, *name;
+	int64_t end = bg_now_ms() + STOP_BUDGET_MS, left;
 	struct bg_err e;
 
 	memset(&e, 0, sizeof(e));
@@ -93,14 +103,22 @@ stop_vms(struct un *u)
 		if (!cJSON_IsString(st) || strcmp(st->valuestring, "running") ||
 		    !cJSON_IsString(name) || !bg_name_valid(name->valuestring))
 			continue;
+		left = end - bg_now_ms();
+		if (left <= 0) {
+			bg_proto_log(1,
+			    "out of time for clean stops: the "
+			    "rest are stopped by systemd");
+			break;
+		}
 		bg_proto_log(1, "stopping VM %s", name->valuestring);
 		one = cJSON_CreateObject();
 		cJSON_AddNumberToObject(one, "v", 1);
 		cJSON_AddStringToObject(one, "name", name->valuestring);
 		memset(&e, 0, sizeof(e));
 		/* bg_call always stores its result: never pass NULL. */
-		if (bg_call(sock, "vm-stop", one, 180000, NULL, NULL, &ans,
-			&e) == 0)
+		if (bg_call(sock, "vm-stop", one,
+			(int)(left < STOP_ONE_MS ? left : STOP_ONE_MS), NULL,
+			NULL, &ans, &e) == 0)
 			cJSON_AddItemToArray(u->stopped,
 			    cJSON_CreateString(name->valuestring));
 		else

@@ -185,7 +185,10 @@ const char *bg_install_dir(enum bg_install_dir d);
 /* banger's unit files, NULL-terminated; and those of earlier versions. */
 extern const char *const bg_install_units[];
 extern const char *const bg_install_units_old[];
-/* bad_request when BANGER_ROOT is set: what works on the host only. */
+/*
+ * bad_request when BANGER_ROOT is set (install works on the host only),
+ * or when LIBEXECDIR or SHAREDIR is not a directory of banger's own.
+ */
 int bg_install_refuse_sandbox(const char *what, struct bg_err *err);
 /*
  * systemd and the network, as install and restart leave them: reload,
@@ -293,6 +296,8 @@ bg_linereader_next(struct bg_linereader *lr, char **line, int64_t deadline_ms);
 void bg_linereader_free(struct bg_linereader *lr);
 /* Connect to a unix stream socket (O_CLOEXEC).  -errno. */
 int bg_unix_connect(const char *path);
+/* The same, waiting at most timeout_ms (0: no bound) for a full backlog. */
+int bg_unix_connect_timeout(const char *path, int timeout_ms);
 
 /*
  * One request over a banger socket from inside a helper (lib/call.c):

@@ -2,8 +2,9 @@
  * call.c — one request to a banger socket, from inside a helper (an
  * owner helper asking the root side for a tap, say): connect, send the
  * verb line and the JSON, read events (handed to on_event, may be
- * NULL) and the final line.  The result object is returned; an error
- * answer is turned into err with the remote code and message.
+ * NULL) and the final line, all within timeout_ms (connecting
+ * included).  The result object is returned; an error answer is turned
+ * into err with the remote code and message.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -19,10 +20,12 @@ bg_call(const char *sock, const char *verb, const cJSON *req, int timeout_ms,
 {
 	struct bg_linereader lr;
 	char *body, *line;
+	/* One deadline for the whole call: events do not extend it. */
+	int64_t deadline = bg_now_ms() + timeout_ms;
 	int fd, r;
 
 	*result = NULL;
-	fd = bg_unix_connect(sock);
+	fd = bg_unix_connect_timeout(sock, timeout_ms);
 	if (fd < 0) {
 		bg_err_set(err, "temporary", "cannot connect to %s: %s", sock,
 		    strerror(-fd));
@@ -53,7 +56,7 @@ bg_call(const char *sock, const char *verb, const cJSON *req, int timeout_ms,
 	for (;;) {
 		cJSON *j, *ok;
 
-		r = bg_linereader_next(&lr, &line, bg_now_ms() + timeout_ms);
+		r = bg_linereader_next(&lr, &line, deadline);
 		if (r <= 0) {
 			bg_err_set(err, "temporary",
 			    "%s: the answer to %s ended without a final line (%s)",

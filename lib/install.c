@@ -54,16 +54,34 @@ bg_install_dir(enum bg_install_dir d)
 	return NULL;
 }
 
+static bool
+ours(const char *dir)
+{
+	size_t n = strlen(dir);
+
+	return n > 7 && strcmp(dir + n - 7, "/banger") == 0;
+}
+
 int
 bg_install_refuse_sandbox(const char *what, struct bg_err *err)
 {
-	if (getenv("BANGER_ROOT") == NULL)
-		return 0;
-	bg_err_set(err, "bad_request",
-	    "%s works on the host itself, not in a private state root: "
-	    "unset BANGER_ROOT",
-	    what);
-	return -EINVAL;
+	if (getenv("BANGER_ROOT") != NULL) {
+		bg_err_set(err, "bad_request",
+		    "%s works on the host itself, not in a private state "
+		    "root: unset BANGER_ROOT",
+		    what);
+		return -EINVAL;
+	}
+	/* Install prunes, uninstall removes them whole: banger's own only. */
+	if (!ours(BG_LIBEXECDIR) || !ours(BG_SHAREDIR)) {
+		bg_err_set(err, "bad_request",
+		    "this banger was built with LIBEXECDIR=%s and SHAREDIR=%s; "
+		    "%s needs directories of banger's own (ending in /banger): "
+		    "rebuild with the defaults",
+		    BG_LIBEXECDIR, BG_SHAREDIR, what);
+		return -EINVAL;
+	}
+	return 0;
 }
 
 int
@@ -71,7 +89,8 @@ bg_install_start(bool enable, struct bg_err *err)
 {
 	static const char *const socks[] = { "banger.socket",
 		"banger-root.socket", NULL };
-	static const char *const owner_svc[] = { "banger.service", NULL };
+	static const char *const down[] = { "banger.socket", "banger.service",
+		NULL };
 	int r;
 
 	bg_proto_log(1, "systemd: daemon-reload, %srestart %s and %s",
@@ -80,11 +99,12 @@ bg_install_start(bool enable, struct bg_err *err)
 	if (r == 0 && enable)
 		r = bg_systemctl("enable", NULL, socks, err);
 	/*
-	 * A socket cannot start while its Accept=no service runs: serve
-	 * first (it finishes the requests in flight), then the sockets.
+	 * A socket cannot start while its Accept=no service runs, and a
+	 * listening banger.socket would start banger.service again: both
+	 * stopped (serve finishes the requests in flight), then the sockets.
 	 */
 	if (r == 0)
-		r = bg_systemctl("stop", NULL, owner_svc, err);
+		r = bg_systemctl("stop", NULL, down, err);
 	if (r == 0)
 		r = bg_systemctl("restart", NULL, socks, err);
 	if (r == 0) {

@@ -67,8 +67,17 @@ if [ "$(id -u)" = 0 ]; then
 fi
 test_expect_success 'a bad owner name: refused by the CLI, exit 100' '
 	must_fail 100 "$B/bin/banger" system install --owner "a;b" 2>err &&
-	grep -q "is not a user name" err
+	grep -q "is not a user name" err &&
+	must_fail 100 "$B/bin/banger" system install --owner 0 2>err &&
+	must_fail 100 "$B/bin/banger" system install --owner 1002 2>err &&
+	must_fail 100 "$B/bin/banger" system install --owner "-x" 2>err
 '
+if [ "$(id -u)" = 0 ]; then
+	test_expect_success 'a numeric owner name never reaches the helper: refused there too (systemd reads User=0 as root)' '
+		printf "{\"owner\":\"0\"}\n" | must_fail 100 "$X/system-install" >out &&
+		jq -r .error.message out | grep -q "\[a-z_\]"
+	'
+fi
 test_expect_success 'over a socket: system-install refuses (it runs on the host only)' '
 	{ s6-ipcserver -a 0666 "$TRASH/s.sock" "$X/system-install" >/dev/null 2>&1 & } &&
 	echo $! >s6.pid &&

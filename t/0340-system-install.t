@@ -520,6 +520,16 @@ test_expect_success 'systemd: no banger unit loaded or active, no unit file, not
 	! grep . failed.out || { cat lu.out luf.out failed.out; false; }
 '
 
+# The state uninstall kept is the owner's: another owner must not inherit it.
+ns_run $BB/bin/banger system install --owner other > "$TRASH/other2.out" 2> "$TRASH/other2.err"
+other2_st=$?
+test_expect_success 'install --owner other over the kept state of owner: exit 1, nothing installed' '
+	[ $other2_st = 1 ] || { echo "exit $other2_st"; cat other2.err other2.out; false; } &&
+	grep -q "/var/lib/banger belongs to uid 1500" other2.err &&
+	! ns_run test -e /etc/banger/install.toml &&
+	[ "$(ns_run stat -c %u $ST)" = 1500 ]
+'
+
 # ---- install again, then uninstall --purge -------------------------------------
 
 as_root_json install3.json $BB/bin/banger system install --owner $OWNER
