@@ -94,6 +94,10 @@ static const struct cli_flag image_register_flags[] = {
 static const struct cli_flag system_install_flags[] = {
 	{ "owner", 0, CLI_STR, "owner", "USER",
 	    "the user who will own the VMs and run the service", 0, 0 },
+	{ "init", 0, CLI_STR, "init", "INIT",
+	    "systemd (the default where it is PID 1) or s6", 0, 0 },
+	{ "scandir", 0, CLI_STR, "scandir", "DIR",
+	    "--init s6: your s6-svscan's directory (/run/service)", 0, 0 },
 	{ NULL, 0, 0, NULL, NULL, NULL, 0, 0 },
 };
 
@@ -227,7 +231,8 @@ const struct cli_cmd cli_cmds[] = {
 	    "state, cache and run directories, enables and starts the\n"
 	    "sockets and sets up the network.  Run again, or from a newer\n"
 	    "build, it upgrades in place and keeps VMs and images.\n"
-	    "--owner defaults to the user who ran sudo.  docs/install.md.\n",
+	    "--owner defaults to the user who ran sudo.  --init s6 serves\n"
+	    "the sockets with s6 on hosts without systemd.  docs/install.md.\n",
 	  .flags = system_install_flags, .check = check_owner,
 	  .verb = "system-install", .run = cli_system,
 	  .render = cli_render_install },

@@ -44,6 +44,8 @@
 #define MAX_FILE (64u << 20)
 
 struct inst {
+	char init[8]; /* "systemd" or "s6" */
+	char scandir[256]; /* s6: the scan directory */
 	char src[PATH_MAX]; /* the tree: SRC/bin, SRC/libexec/banger, SRC/share/banger */
 	char owner[64], group[64];
 	uid_t uid;
@@ -390,9 +392,13 @@ etc(struct inst *in, struct bg_err *err)
 	    "# Written by `banger system install`: run it again rather than\n"
 	    "# editing this file (docs/install.md).\n"
 	    "owner = \"%s\"\nowner_uid = %u\nowner_gid = %u\n"
-	    "version = \"%s\"\nbindir = \"%s\"\nlibexecdir = \"%s\"\n",
+	    "version = \"%s\"\nbindir = \"%s\"\nlibexecdir = \"%s\"\n"
+	    "init = \"%s\"\n",
 	    in->owner, (unsigned)in->uid, (unsigned)in->gid, bg_version(),
-	    bg_install_dir(BG_INST_BIN), bg_install_dir(BG_INST_LIBEXEC));
+	    bg_install_dir(BG_INST_BIN), bg_install_dir(BG_INST_LIBEXEC),
+	    in->init);
+	if (strcmp(in->init, "s6") == 0)
+		fprintf(f, "scandir = \"%s\"\n", in->scandir);
 	if (fclose(f) != 0) {
 		free(text);
 		return -ENOMEM;
@@ -592,6 +598,110 @@ other_state(const struct inst *in, struct bg_err *err)
 	return 0;
 }
 
+/*
+ * Which init serves the sockets: --init, else systemd when it is PID 1.
+ * s6 needs an s6-svscan watching the scan directory (its .s6-svscan).
+ */
+static int
+init_of(struct bg_req *rq, struct inst *in, struct bg_err *err)
+{
+	const char *init = bg_req_str(rq, "init");
+	const char *scan = bg_req_str(rq, "scandir");
+	char ctl[300];
+	struct stat st;
+
+	if (init == NULL)
+		init = bg_host_systemd() ? "systemd" : NULL;
+	if (init == NULL) {
+		bg_err_set(err, "not_implemented",
+		    "PID 1 of this host is not systemd: run banger under s6 "
+		    "instead, sudo banger system install --init s6 [--scandir "
+		    "DIR] (docs/install.md)");
+		return -ENOTSUP;
+	}
+	snprintf(in->init, sizeof(in->init), "%s", init);
+	if (strcmp(init, "systemd") == 0) {
+		if (scan != NULL) {
+			bg_err_set(err, "bad_request",
+			    "--scandir goes with --init s6");
+			return -EINVAL;
+		}
+		if (!bg_host_systemd()) {
+			bg_err_set(err, "not_implemented",
+			    "PID 1 of this host is not systemd: use --init s6 "
+			    "(docs/install.md)");
+			return -ENOTSUP;
+		}
+		return 0;
+	}
+	snprintf(in->scandir, sizeof(in->scandir), "%s",
+	    scan != NULL ? scan : "/run/service");
+	snprintf(ctl, sizeof(ctl), "%s/.s6-svscan", in->scandir);
+	if (stat(ctl, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		bg_err_set(err, "bad_request",
+		    "no s6-svscan watches %s (%s is missing): start one "
+		    "there, or name yours with --scandir DIR",
+		    in->scandir, ctl);
+		return -ENOENT;
+	}
+	return 0;
+}
+
+/*
+ * s6: ETC/s6/SERVICE/run for both services, linked into the scan
+ * directory; s6-svscan told to look, and services that were already
+ * there restarted with the new scripts.
+ */
+static int
+s6_services(struct inst *in, struct bg_err *err)
+{
+	char d[PATH_MAX], link[PATH_MAX], tmp[PATH_MAX], got[PATH_MAX];
+	bool existed = true;
+	char *text;
+	ssize_t l;
+	size_t i;
+	int r;
+
+	for (i = 0; bg_s6_services[i] != NULL; i++) {
+		text = bg_s6_run_script(bg_s6_services[i], in->owner, in->group,
+		    in->uid, in->gid);
+		if (text == NULL)
+			return -ENOMEM;
+		r = bg_path_build(d, sizeof(d), BG_DIR_ETC, "s6",
+		    bg_s6_services[i], "run");
+		if (r == 0)
+			r = put(in, d, text, strlen(text), 0755, err);
+		free(text);
+		if (r < 0)
+			return r;
+		*strrchr(d, '/') = '\0';
+		snprintf(link, sizeof(link), "%s/%s", in->scandir,
+		    bg_s6_services[i]);
+		l = readlink(link, got, sizeof(got) - 1);
+		if (l > 0 && (size_t)l == strlen(d) &&
+		    memcmp(got, d, (size_t)l) == 0)
+			continue;
+		existed = false;
+		snprintf(tmp, sizeof(tmp), "%s/.%s.tmp", in->scandir,
+		    bg_s6_services[i]);
+		unlink(tmp);
+		if (symlink(d, tmp) < 0 || rename(tmp, link) < 0) {
+			r = -errno;
+			unlink(tmp);
+			bg_err_set(err, "temporary", "cannot link %s: %s", link,
+			    strerror(-r));
+			return r;
+		}
+		cJSON_AddItemToArray(in->written, cJSON_CreateString(link));
+	}
+	bg_proto_log(1, "s6: %s in %s", existed ? "restart" : "start",
+	    in->scandir);
+	r = bg_s6_rescan(in->scandir, false, err);
+	if (r == 0 && existed)
+		r = bg_s6_restart(in->scandir, err);
+	return r;
+}
+
 static int
 validate(struct bg_req *rq, struct bg_err *err)
 {
@@ -603,13 +713,8 @@ validate(struct bg_req *rq, struct bg_err *err)
 		r = owner(&in, bg_req_str(rq, "owner"), err);
 	if (r < 0)
 		return r;
-	if (!bg_host_systemd()) {
-		bg_err_set(err, "not_implemented",
-		    "PID 1 of this host is not systemd: banger's services are "
-		    "systemd units (an s6 install, system install --init s6, is "
-		    "planned: docs/install.md)");
-		return -ENOTSUP;
-	}
+	if ((r = init_of(rq, &in, err)) < 0)
+		return r;
 	/* Another owner's installation: uninstall first (their VMs). */
 	if (bg_owner_uid(&prev, true, err) == 0) {
 		if (in.uid != prev) {
@@ -635,6 +740,7 @@ act(struct bg_req *rq, cJSON **result, struct bg_err *err)
 
 	memset(&in, 0, sizeof(in));
 	if ((r = owner(&in, bg_req_str(rq, "owner"), err)) < 0 ||
+	    (r = init_of(rq, &in, err)) < 0 ||
 	    (r = src_tree(in.src, sizeof(in.src), err)) < 0)
 		return r;
 	in.written = cJSON_CreateArray();
@@ -643,10 +749,17 @@ act(struct bg_req *rq, cJSON **result, struct bg_err *err)
 	bg_proto_log(1, "installing banger %s from %s for %s (uid %u, gid %u)",
 	    bg_version(), in.src, in.owner, (unsigned)in.uid, (unsigned)in.gid);
 	if ((r = programs(&in, err)) == 0 && (r = share(&in, err)) == 0 &&
-	    (r = etc(&in, err)) == 0 && (r = dirs(&in, err)) == 0)
-		r = units(&in, err);
-	if (r == 0)
-		r = bg_install_start(true, err);
+	    (r = etc(&in, err)) == 0 && (r = dirs(&in, err)) == 0) {
+		if (strcmp(in.init, "s6") == 0) {
+			r = s6_services(&in, err);
+			if (r == 0)
+				r = bg_net_ensure(err);
+		} else {
+			r = units(&in, err);
+			if (r == 0)
+				r = bg_install_start(true, err);
+		}
+	}
 	if (r < 0) {
 		if (err->code[0] == '\0')
 			bg_err_set(err, "temporary", "install failed: %s",
@@ -662,16 +775,39 @@ act(struct bg_req *rq, cJSON **result, struct bg_err *err)
 	cJSON_AddStringToObject(*result, "from", in.src);
 	cJSON_AddItemToObject(*result, "written", in.written);
 	cJSON_AddNumberToObject(*result, "unchanged", in.unchanged);
-	cJSON_AddItemToObject(*result, "sockets",
-	    cJSON_CreateStringArray(socks, 2));
+	cJSON_AddStringToObject(*result, "init", in.init);
+	if (strcmp(in.init, "s6") == 0)
+		cJSON_AddItemToObject(*result, "services",
+		    cJSON_CreateStringArray(bg_s6_services, 2));
+	else
+		cJSON_AddItemToObject(*result, "sockets",
+		    cJSON_CreateStringArray(socks, 2));
 	return 0;
 }
 
+static bool
+init_name(const char *s)
+{
+	return strcmp(s, "systemd") == 0 || strcmp(s, "s6") == 0;
+}
+
 BG_VERB(.name = "system-install", .flags = BG_VERB_LOCAL | BG_VERB_SUDO,
-    .fields = BG_FIELDS({ .key = "owner",
-	.type = BG_T_STR,
-	.required = true,
-	.max = 32,
-	.valid = user_name,
-	.what = "a user name: [a-z_][a-z0-9_.-]*, at most 32 bytes" }),
+    .fields =
+	BG_FIELDS({ .key = "owner",
+		      .type = BG_T_STR,
+		      .required = true,
+		      .max = 32,
+		      .valid = user_name,
+		      .what = "a user name: [a-z_][a-z0-9_.-]*, at most 32 "
+			      "bytes" },
+	    { .key = "init",
+		.type = BG_T_STR,
+		.max = 8,
+		.valid = init_name,
+		.what = "systemd or s6" },
+	    { .key = "scandir",
+		.type = BG_T_STR,
+		.max = 199,
+		.valid = bg_s6_scandir_ok,
+		.what = "an absolute path of plain characters" }),
     .validate = validate, .act = act);

@@ -27,7 +27,7 @@ act(struct bg_req *rq, cJSON **result, struct bg_err *err)
 	static const char *const socks[] = { "banger.socket",
 		"banger-root.socket", NULL };
 	struct bg_toml *t = NULL;
-	char path[4096];
+	char path[4096], init[8], scandir[256];
 	uid_t uid;
 	int r;
 
@@ -38,12 +38,20 @@ act(struct bg_req *rq, cJSON **result, struct bg_err *err)
 	bg_toml_free(t);
 	if (r < 0)
 		return r;
-	if (!bg_host_systemd()) {
+	if (bg_install_init(init, sizeof(init), scandir, sizeof(scandir)) ==
+		0 &&
+	    strcmp(init, "s6") == 0) {
+		bg_proto_log(1, "s6: restart %s and %s in %s",
+		    bg_s6_services[0], bg_s6_services[1], scandir);
+		r = bg_s6_restart(scandir, err);
+		if (r == 0)
+			r = bg_net_ensure(err);
+	} else if (!bg_host_systemd()) {
 		bg_err_set(err, "not_implemented",
 		    "PID 1 of this host is not systemd: nothing to restart");
 		return -ENOTSUP;
-	}
-	r = bg_install_start(false, err);
+	} else
+		r = bg_install_start(false, err);
 	if (r < 0)
 		return r;
 	*result = cJSON_CreateObject();

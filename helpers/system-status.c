@@ -110,6 +110,28 @@ vm_units(sd_bus *bus)
 	return a;
 }
 
+/*
+ * s6: a service's state is its socket's: it answers a connection
+ * (listening), refuses this caller (unknown), or is not there.
+ */
+static cJSON *
+s6_state(const char *svc, int path_ok, const char *path)
+{
+	cJSON *o = cJSON_CreateObject();
+	int fd = path_ok < 0 ? path_ok : bg_unix_connect_timeout(path, 1000);
+
+	cJSON_AddStringToObject(o, "unit", svc);
+	cJSON_AddStringToObject(o, "active",
+	    fd >= 0	      ? "active" :
+		fd == -EACCES ? "unknown" :
+				"inactive");
+	cJSON_AddStringToObject(o, "sub",
+	    fd >= 0 ? "listening" : strerror(-fd));
+	if (fd >= 0)
+		close(fd);
+	return o;
+}
+
 static cJSON *
 bridge(void)
 {
@@ -278,7 +300,8 @@ act(struct bg_req *rq, cJSON **result, struct bg_err *err)
 	struct bg_err e;
 	uid_t uid = 0;
 	size_t i;
-	bool healthy;
+	bool healthy, s6;
+	char init[8], scandir[256], sp[PATH_MAX];
 
 	(void)rq;
 	(void)err;
@@ -310,8 +333,21 @@ act(struct bg_req *rq, cJSON **result, struct bg_err *err)
 	a = cJSON_AddArrayToObject(res, "sockets");
 	healthy =
 	    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(res, "installed"));
+	s6 = bg_install_init(init, sizeof(init), scandir, sizeof(scandir)) ==
+		0 &&
+	    strcmp(init, "s6") == 0;
+	cJSON_AddStringToObject(res, "init", s6 ? "s6" : "systemd");
 	for (i = 0; i < sizeof(socks) / sizeof(socks[0]); i++) {
-		o = unit_state(bus, socks[i]);
+		if (s6 && i == 2)
+			break; /* no DNS service under s6 yet */
+		if (!s6)
+			o = unit_state(bus, socks[i]);
+		else if (i == 0)
+			o = s6_state("banger (s6)",
+			    bg_path_socket(sp, sizeof(sp)), sp);
+		else
+			o = s6_state("banger-root (s6)",
+			    bg_path_root_socket(sp, sizeof(sp)), sp);
 		/* The DNS socket is not enabled yet (docs/install.md). */
 		if (i < 2 &&
 		    strcmp(cJSON_GetStringValue(

@@ -131,6 +131,38 @@ stop_vms(struct un *u)
 	cJSON_Delete(req);
 }
 
+/*
+ * s6: the two services' links out of the scan directory (only links to
+ * banger's own service directories), then s6-svscan told to drop them:
+ * their supervisors take the servers down.
+ */
+static void
+s6_down(struct un *u, const char *scandir)
+{
+	char link[PATH_MAX], want[PATH_MAX], got[PATH_MAX];
+	struct bg_err e;
+	ssize_t l;
+	size_t i;
+
+	bg_proto_log(1, "s6: %s and %s out of %s", bg_s6_services[0],
+	    bg_s6_services[1], scandir);
+	for (i = 0; bg_s6_services[i] != NULL; i++) {
+		snprintf(link, sizeof(link), "%s/%s", scandir,
+		    bg_s6_services[i]);
+		if (bg_path_build(want, sizeof(want), BG_DIR_ETC, "s6",
+			bg_s6_services[i], NULL) < 0)
+			continue;
+		l = readlink(link, got, sizeof(got) - 1);
+		if (l > 0 && (size_t)l == strlen(want) &&
+		    memcmp(got, want, (size_t)l) == 0 && unlink(link) == 0)
+			cJSON_AddItemToArray(u->removed,
+			    cJSON_CreateString(link));
+	}
+	memset(&e, 0, sizeof(e));
+	if (bg_s6_rescan(scandir, true, &e) < 0)
+		bg_proto_log(1, "s6-svscanctl: %s", e.msg);
+}
+
 static int
 act(struct bg_req *rq, cJSON **result, struct bg_err *err)
 {
@@ -141,7 +173,8 @@ act(struct bg_req *rq, cJSON **result, struct bg_err *err)
 		BG_DIR_RUN, BG_DIR_ROOTRUN };
 	const char *vm_units[] = { "banger-vm-*.service", NULL };
 	static const char *const slice[] = { "banger.slice", NULL };
-	bool purge = bg_req_bool(rq, "purge"), existed;
+	bool purge = bg_req_bool(rq, "purge"), existed, s6;
+	char init[8], scandir[256];
 	struct un u;
 	struct bg_err e;
 	char p[PATH_MAX], tap[32];
@@ -155,6 +188,10 @@ act(struct bg_req *rq, cJSON **result, struct bg_err *err)
 	u.kept = cJSON_CreateArray();
 	memset(&e, 0, sizeof(e));
 	installed = bg_owner_uid(&uid, true, &e) == 0;
+	s6 = installed &&
+	    bg_install_init(init, sizeof(init), scandir, sizeof(scandir)) ==
+		0 &&
+	    strcmp(init, "s6") == 0;
 	if (installed) {
 		stop_vms(&u);
 		/* What vm-stop could not stop: their units, the hard way. */
@@ -169,6 +206,8 @@ act(struct bg_req *rq, cJSON **result, struct bg_err *err)
 				    cJSON_CreateString(tap));
 		}
 	}
+	if (s6)
+		s6_down(&u, scandir);
 	bg_proto_log(1,
 	    "systemd: stop and disable the sockets, remove the "
 	    "units");

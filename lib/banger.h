@@ -188,6 +188,8 @@ extern const char *const bg_install_units_old[];
 /*
  * bad_request when BANGER_ROOT is set (install works on the host only),
  * or when LIBEXECDIR or SHAREDIR is not a directory of banger's own.
+ * Unsets BANGER_SOCKET, BANGER_ROOT_SOCKET and BANGER_LIBEXECDIR: the
+ * host's own paths from here on.
  */
 int bg_install_refuse_sandbox(const char *what, struct bg_err *err);
 /*
@@ -196,6 +198,21 @@ int bg_install_refuse_sandbox(const char *what, struct bg_err *err);
  * bg_net_ensure.  Log events on fd 1.
  */
 int bg_install_start(bool enable, struct bg_err *err);
+/*
+ * From install.toml: init ("systemd", the default, or "s6") and, for
+ * s6, the scan directory.  -ENOENT when not installed.
+ */
+int bg_install_init(char *init, size_t n, char *scandir, size_t m);
+/* ---- s6 instead of systemd (lib/s6.c) ---- */
+extern const char *const bg_s6_services[]; /* "banger", "banger-root" */
+/* An absolute scan directory of plain characters, no "..". */
+bool bg_s6_scandir_ok(const char *dir);
+/* The run script of service svc for the owner (malloc'd), NULL on ENOMEM. */
+char *bg_s6_run_script(const char *svc, const char *owner, const char *group,
+    uid_t uid, gid_t gid);
+/* s6-svc -r both services; s6-svscanctl -a (prune: -an) the scan directory. */
+int bg_s6_restart(const char *scandir, struct bg_err *err);
+int bg_s6_rescan(const char *scandir, bool prune, struct bg_err *err);
 /* systemctl a1 [a2] units...; err says what it printed on failure. */
 int bg_systemctl(const char *a1, const char *a2, const char *const *units,
     struct bg_err *err);

@@ -72,6 +72,10 @@ bg_install_refuse_sandbox(const char *what, struct bg_err *err)
 		    what);
 		return -EINVAL;
 	}
+	/* The host's own sockets and helpers, whatever the caller's environment. */
+	unsetenv("BANGER_SOCKET");
+	unsetenv("BANGER_ROOT_SOCKET");
+	unsetenv("BANGER_LIBEXECDIR");
 	/* Install prunes, uninstall removes them whole: banger's own only. */
 	if (!ours(BG_LIBEXECDIR) || !ours(BG_SHAREDIR)) {
 		bg_err_set(err, "bad_request",
@@ -82,6 +86,30 @@ bg_install_refuse_sandbox(const char *what, struct bg_err *err)
 		return -EINVAL;
 	}
 	return 0;
+}
+
+int
+bg_install_init(char *init, size_t n, char *scandir, size_t m)
+{
+	struct bg_toml *t = NULL;
+	const struct bg_toml *v;
+	struct bg_err e;
+	char path[PATH_MAX];
+	uid_t uid;
+
+	memset(&e, 0, sizeof(e));
+	snprintf(init, n, "systemd");
+	scandir[0] = '\0';
+	if (bg_install_read(&uid, &t, path, sizeof(path), true, &e) < 0)
+		return -ENOENT;
+	v = bg_toml_get(t, "init");
+	if (v != NULL && v->type == BG_TOML_STRING && strcmp(v->s, "s6") == 0)
+		snprintf(init, n, "s6");
+	v = bg_toml_get(t, "scandir");
+	if (v != NULL && v->type == BG_TOML_STRING && bg_s6_scandir_ok(v->s))
+		snprintf(scandir, m, "%s", v->s);
+	bg_toml_free(t);
+	return strcmp(init, "s6") == 0 && scandir[0] == '\0' ? -EINVAL : 0;
 }
 
 int
