@@ -92,4 +92,17 @@ test_expect_success 'the owner dispatcher does not route system-install (unknown
 	printf "system-install\n{}\n" | must_fail 100 "$X/dispatch" >out &&
 	jq -e ".error.code == \"unknown_verb\"" out >/dev/null
 '
+# make install: the files only, in the layout system install uses
+# (docs/install.md, "Packaging").
+test_expect_success 'make install DESTDIR: the CLI, every helper, the unit templates and conf/' '
+	make -s -C "$TOP" install DESTDIR="$TRASH/pkg" PREFIX=/usr/local >mk.out 2>&1 ||
+	    { cat mk.out; false; } &&
+	test -x pkg/usr/local/bin/banger &&
+	for h in "$X"/*; do test -x "pkg/usr/local/libexec/banger/${h##*/}" || return 1; done &&
+	test -f pkg/usr/local/share/banger/units/banger.service &&
+	test -f pkg/usr/local/share/banger/units/banger.socket &&
+	test -f pkg/usr/local/share/banger/conf/slice.conf &&
+	test -f pkg/usr/local/share/banger/conf/access/owner.allow &&
+	! test -e pkg/etc
+'
 test_done

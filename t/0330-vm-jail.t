@@ -45,7 +45,7 @@ SSH_TIMEOUT=300
 # 0320's tree (NS_INCLUDE, libarchive13, e2fsprogs, libsodium23,
 # openssh-client: the CLI's ssh and ssh-keygen) and the real VMM.  The
 # list is part of the cache key: a new list builds a new tree.
-INCLUDE=$NS_INCLUDE,libarchive13,e2fsprogs,libsodium23,libbearssl0,openssh-client,qemu-system-x86
+INCLUDE=$NS_INCLUDE,libarchive13,e2fsprogs,libsodium23,libbearssl0,openssh-client,qemu-system-x86,git
 
 why=$(ns_missing)
 if [ -z "$why" ]; then

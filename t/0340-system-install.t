@@ -37,7 +37,7 @@ MEM_MIB=512
 # Boot under TCG, on a busy 2-core machine.
 SSH_TIMEOUT=300
 # 0330's list: the same cache key, the same tree.
-INCLUDE=$NS_INCLUDE,libarchive13,e2fsprogs,libsodium23,libbearssl0,openssh-client,qemu-system-x86
+INCLUDE=$NS_INCLUDE,libarchive13,e2fsprogs,libsodium23,libbearssl0,openssh-client,qemu-system-x86,git
 
 why=$(ns_missing)
 if [ -z "$why" ]; then
@@ -316,8 +316,8 @@ echo "# second install: $(jq -r '"\(.written | length) written, \(.unchanged) un
 
 # doctor: the checks are the host's (docs/doctor.md); none is about the
 # installation.  In the container: no /dev/kvm (a warning: TCG is
-# configured), no Firecracker (a warning: not the configured VMM), and
-# the tree has no git (a failure, exactly when the program is missing).
+# configured), no Firecracker (a warning: not the configured VMM); every
+# program banger runs is there (git too), so nothing fails.
 ns_as $OWNER banger --json doctor > "$TRASH/doctor.json" 2> "$TRASH/doctor.err"
 doc_st=$?
 jq -r '.checks[] | "# doctor: \(.name) \(.status): \(.detail)"' "$TRASH/doctor.json" 2>/dev/null
@@ -336,7 +336,7 @@ test_expect_success 'owner: banger doctor: the container'"'"'s checks pass; only
 	jq -r ".checks[] | select(.name != \"kvm\") | \"\(.name) \(.status)\"" doctor.json > doctor.got &&
 	test_cmp doctor.want doctor.got &&
 	jq -e "[.checks[] | select(.name == \"kvm\")][0].status | test(\"^(pass|warn)\$\")" doctor.json &&
-	fails=$(grep -c " fail\$" doctor.want) &&
+	fails=$(grep -c " fail\$" doctor.want || :) &&
 	jq -e ".failed == $fails" doctor.json &&
 	if [ "$fails" = 0 ]; then [ $doc_st = 0 ]; else [ $doc_st = 1 ] &&
 		grep -q "$fails checks\{0,1\} failed" doctor.err; fi
