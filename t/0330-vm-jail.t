@@ -101,19 +101,7 @@ install_banger() {
 	done &&
 	chmod 0644 "$K"/* "$I"/* &&
 	chown $OWNER_UID:"$g" "$CT$ST" "$CT$ST/kernels" "$CT$ST/images" &&
-	H=$CT/home/$OWNER &&
-	mkdir -p "$H/.config/banger" &&
-	cat > "$H/.config/banger/config.toml" <<TOML &&
-default_image_name = "test"
-vmm = "qemu"
-qemu_accel = "tcg"
-
-[vm_defaults]
-vcpu = 1
-memory_mib = $MEM_MIB
-disk_size = "1G"
-TOML
-	chown -R $OWNER_UID:"$g" "$H/.config"
+	ns_owner_config "$CT" "$MEM_MIB"
 }
 
 # prop UNIT PROPERTY: the property's value, as systemctl show -P says.

@@ -90,19 +90,7 @@ prepare() {
 	chmod -R u=rwX,go=rX "$CT$BB/share" &&
 	cp -a "$CT$BB" "$CT$BB2" &&
 	echo "# t/0340: a newer build" >> "$CT$BB2/share/banger/units/$UPGRADED" &&
-	H=$CT/home/$OWNER &&
-	mkdir -p "$H/.config/banger" &&
-	cat > "$H/.config/banger/config.toml" <<TOML &&
-default_image_name = "test"
-vmm = "qemu"
-qemu_accel = "tcg"
-
-[vm_defaults]
-vcpu = 1
-memory_mib = $MEM_MIB
-disk_size = "1G"
-TOML
-	chown -R $OWNER_UID:$OWNER_UID "$H/.config" &&
+	ns_owner_config "$CT" "$MEM_MIB" &&
 	for p in usr/local/bin/banger usr/local/libexec/banger \
 	    usr/local/share/banger etc/banger var/lib/banger; do
 		[ ! -e "$CT/$p" ] || { echo "/$p is in the tree"; return 1; }

@@ -9,6 +9,8 @@
 #                            WHAT"); the script ends there if it fails
 #   ns_boot_step DIR         ns_boot as a test ("systemd boots as PID 1 of the
 #                            container"); the script ends there if it fails
+#   ns_owner_config DIR MIB  the owner's ~/.config/banger/config.toml in tree DIR:
+#                            the test image, QEMU under TCG, 1 vCPU, MIB of RAM
 #   ns_stop_step [CHECK]     ns_stop as a test: powered off cleanly, nothing
 #                            left behind, and CHECK (shell, optional) holds
 #   ns_copy DIR              a private copy of NS_TREE to boot (the cache stays pristine)
@@ -530,4 +532,20 @@ ns_stop_step() {
 		! grep . left.out &&
 		'"${1:-:}"'
 	'
+}
+
+ns_owner_config() {
+	_h=$1/home/$OWNER
+	mkdir -p "$_h/.config/banger" &&
+	cat > "$_h/.config/banger/config.toml" <<TOML &&
+default_image_name = "test"
+vmm = "qemu"
+qemu_accel = "tcg"
+
+[vm_defaults]
+vcpu = 1
+memory_mib = $2
+disk_size = "1G"
+TOML
+	chown -R "$OWNER_UID" "$_h/.config"
 }
