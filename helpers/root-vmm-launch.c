@@ -405,11 +405,12 @@ jail(char **sargv, size_t *n, const char *name, const struct facts *f,
 		"ProtectClock=yes",
 		"ProtectHostname=yes",
 		/*
-		 * Not ProcSubset=pid: vmm-exec reads the host's TSC rate
-		 * from /proc/cpuinfo in the unit, and an emulated guest
-		 * without it may hang calibrating (lib/vm.c).
+		 * /proc/cpuinfo, meminfo and the rest are hidden: the one
+		 * fact vmm-exec needs from them, the TSC rate, root reads
+		 * and passes in (BANGER_TSC_KHZ, below).
 		 */
 		"ProtectProc=invisible",
+		"ProcSubset=pid",
 		"RestrictNamespaces=yes",
 		"RestrictRealtime=yes",
 		"RestrictSUIDSGID=yes",
@@ -426,6 +427,7 @@ jail(char **sargv, size_t *n, const char *name, const struct facts *f,
 	};
 	char sdir[PATH_MAX], rdir[PATH_MAX];
 	size_t i;
+	long tsc;
 	int r = 0;
 
 	if (bg_path_build(sdir, sizeof(sdir), BG_DIR_STATE, "vms", name, NULL) <
@@ -464,6 +466,13 @@ jail(char **sargv, size_t *n, const char *name, const struct facts *f,
 	if (r == 0)
 		r = prop(sargv, n, "--property=Description=banger VM %s (%s)",
 		    name, f->vmm->name);
+	/*
+	 * An emulated guest calibrates against the host's TSC rate
+	 * (tsc_early_khz; without it a guest may hang): read here, by root,
+	 * from /proc/cpuinfo, which the unit does not show.
+	 */
+	if (r == 0 && f->emulated && (tsc = bg_host_tsc_khz()) > 0)
+		r = prop(sargv, n, "--setenv=BANGER_TSC_KHZ=%ld", tsc);
 	return r;
 }
 

@@ -72,6 +72,24 @@ die(const char *code, const char *fmt, ...)
 static const char *const hidden[] = { "/home/", "/root/", "/run/user/", "/tmp/",
 	"/var/tmp/", "/var/lib/banger/", "/run/banger/", NULL };
 
+/* BANGER_TSC_KHZ, set by root-vmm-launch for the VM's unit: 0 if absent or odd. */
+static long
+tsc_from_env(void)
+{
+	const char *s = getenv("BANGER_TSC_KHZ");
+	char *end;
+	long v;
+
+	if (s == NULL)
+		return 0;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	return errno == 0 && end != s && *end == '\0' && v > 0 &&
+		v <= 100000000L ?
+	    v :
+	    0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -117,8 +135,12 @@ main(int argc, char **argv)
 		    "and /bin): %s",
 		    h.vm.vmm->tool, h.vm.vmm->install);
 	bg_host_dns(dns, sizeof(dns));
-	if (h.vm.vmm->emulated(&h.vm))
+	if (h.vm.vmm->emulated(&h.vm)) {
 		tsc = bg_host_tsc_khz();
+		/* In its unit /proc/cpuinfo is hidden: root read the rate. */
+		if (tsc <= 0)
+			tsc = tsc_from_env();
+	}
 	r = bg_vm_cmdline(&h.vm, dns, tsc, cmdline, sizeof(cmdline));
 	if (r == 0)
 		r = h.vm.vmm->argv(&h, bin, cmdline, &vargv);

@@ -340,7 +340,7 @@ test_expect_success "$UNIT is a jail: no capabilities, its own files and devices
 	    PrivateDevices=yes DevicePolicy=closed ProtectSystem=strict ProtectHome=yes \
 	    PrivateTmp=yes ProtectKernelTunables=yes ProtectKernelModules=yes \
 	    ProtectControlGroups=yes RestrictNamespaces=yes ProtectProc=invisible \
-	    ProcSubset=all RestrictSUIDSGID=yes LockPersonality=yes \
+	    ProcSubset=pid RestrictSUIDSGID=yes LockPersonality=yes \
 	    RestrictAddressFamilies=AF_UNIX UMask=0077 Slice=banger.slice \
 	    MemoryMax=603979776 MemorySwapMax=0 TasksMax=97 \
 	    MemoryDenyWriteExecute=no TemporaryFileSystem= BindReadOnlyPaths= \
@@ -386,10 +386,10 @@ test_expect_success 'banger.slice: the admin'"'"'s limits from /etc/banger/slice
 '
 # The whole argv reached the VMM: the last QEMU option is -qmp (a
 # truncated command line would lose it), and the tap is the slot's.
-# Under TCG the guest gets the host's TSC rate (tsc_early_khz=), which
-# vmm-exec reads from /proc/cpuinfo inside the unit: the jail must leave
-# it there (no ProcSubset=pid; without the rate a guest may hang
-# calibrating, t/0330).
+# Under TCG the guest gets the host's TSC rate (tsc_early_khz=): the
+# unit hides /proc/cpuinfo (ProcSubset=pid), so root reads it and passes
+# it in (BANGER_TSC_KHZ); without the rate a guest may hang calibrating
+# (t/0330).
 test_expect_success 'the VMM got the whole QEMU command line, the TSC rate in it' '
 	ns_run sed -n "s/^arg: //p" $VMDIR/vmm.log > argv.out &&
 	[ "$(sed -n 1p argv.out)" = -name ] &&

@@ -211,8 +211,8 @@ test_expect_success "$UNIT: active in banger.slice, as the owner, its main proce
 # Under TCG vmm-exec gives the guest the host's TSC rate
 # (tsc_early_khz=, from "cpu MHz" in /proc/cpuinfo; lib/vm.c), without
 # which the guest calibrates against emulated timers and may hang
-# early.  vmm-exec reads it inside the unit, so the jail must leave
-# /proc/cpuinfo readable.
+# early.  The unit hides /proc/cpuinfo (ProcSubset=pid): root reads the
+# rate and passes it in (BANGER_TSC_KHZ).
 test_expect_success 'the guest got the host'"'"'s TSC rate (tsc_early_khz), as outside the jail' '
 	awk "p { print; exit } \$0 == \"-append\" { p = 1 }" qemu.argv > append.out &&
 	mhz=$(ns_run awk -F: "/^cpu MHz/ { print \$2 + 0; exit }" /proc/cpuinfo) &&
@@ -242,8 +242,8 @@ echo "# QEMU: $(grep -E "^(CapEff|NoNewPrivs|Seccomp|Threads):" "$TRASH/qemu.sta
 # two directories are writable (ReadWritePaths=), and every other
 # entry is hidden by name (InaccessiblePaths=): at j1's start that is
 # the image, the owner's socket, root's socket directory and the cache.
-# /proc is whole (no ProcSubset=pid): vmm-exec reads /proc/cpuinfo
-# there (above).  seccomp(2) is allowed: QEMU's -sandbox stacks its own
+# /proc shows only processes (ProcSubset=pid): the TSC rate comes from
+# root (BANGER_TSC_KHZ, above).  seccomp(2) is allowed: QEMU's -sandbox stacks its own
 # filter (without it QEMU has no -sandbox option and refuses to start).
 test_expect_success "$UNIT is the jail: no capabilities, its own files and devices, limits" '
 	for p in CapabilityBoundingSet= AmbientCapabilities= NoNewPrivileges=yes \
@@ -251,7 +251,7 @@ test_expect_success "$UNIT is the jail: no capabilities, its own files and devic
 	    PrivateTmp=yes PrivateMounts=yes ProtectKernelTunables=yes \
 	    ProtectKernelModules=yes ProtectKernelLogs=yes ProtectControlGroups=yes \
 	    ProtectClock=yes ProtectHostname=yes RestrictNamespaces=yes \
-	    ProtectProc=invisible ProcSubset=all RestrictSUIDSGID=yes \
+	    ProtectProc=invisible ProcSubset=pid RestrictSUIDSGID=yes \
 	    RestrictRealtime=yes LockPersonality=yes \
 	    RestrictAddressFamilies=AF_UNIX UMask=0077 \
 	    MemoryMax=$MEMORY_MAX MemorySwapMax=0 TasksMax=$TASKS_MAX \
