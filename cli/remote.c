@@ -548,16 +548,11 @@ cli_remote(struct cli_inv *inv)
 static int
 self_helper(char *buf, size_t n, const char *verb)
 {
-	char self[PATH_MAX], *slash;
-	ssize_t l = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	char self[PATH_MAX];
 	int r;
 
-	if (l <= 0)
+	if (bg_path_self(self, sizeof(self), 1) < 0)
 		return -1;
-	self[l] = '\0';
-	slash = strrchr(self, '/');
-	if (slash != NULL)
-		*slash = '\0';
 	r = snprintf(buf, n, "%s/../libexec/banger/%s", self, verb);
 	return r > 0 && (size_t)r < n && access(buf, X_OK) == 0 ? 0 : -1;
 }

@@ -17,12 +17,7 @@
 static const char *
 self(char *buf, size_t n)
 {
-	ssize_t l = readlink("/proc/self/exe", buf, n - 1);
-
-	if (l <= 0)
-		return "banger";
-	buf[l] = '\0';
-	return buf;
+	return bg_path_self(buf, n, 0) == 0 ? buf : "banger";
 }
 
 int

@@ -58,33 +58,20 @@ struct inst {
 static int
 src_tree(char *buf, size_t n, struct bg_err *err)
 {
-	char self[PATH_MAX], *s;
-	ssize_t l = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	int i;
+	char dir[PATH_MAX];
+	size_t l;
 
-	if (l <= 0) {
-		bg_err_set(err, "internal", "cannot read /proc/self/exe: %s",
-		    strerror(errno));
-		return -EIO;
-	}
-	self[l] = '\0';
-	for (i = 0; i < 3; i++) {
-		s = strrchr(self, '/');
-		if (s == NULL || s == self)
-			break;
-		if (i == 1 && strcmp(s, "/banger") != 0)
-			break;
-		if (i == 2 && strcmp(s, "/libexec") != 0)
-			break;
-		*s = '\0';
-	}
-	if (i != 3 || strlen(self) >= n) {
+	/* SRC/libexec/banger: its directory must end so, SRC is above. */
+	if (bg_path_self(dir, sizeof(dir), 1) < 0 || (l = strlen(dir)) < 15 ||
+	    strcmp(dir + l - 15, "/libexec/banger") != 0 || l - 15 >= n ||
+	    l == 15) {
 		bg_err_set(err, "internal",
 		    "system-install must run from a banger tree "
 		    "(PREFIX/libexec/banger/system-install)");
 		return -EINVAL;
 	}
-	memcpy(buf, self, strlen(self) + 1);
+	memcpy(buf, dir, l - 15);
+	buf[l - 15] = '\0';
 	return 0;
 }
 

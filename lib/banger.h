@@ -105,6 +105,11 @@ int bg_path_root_socket(char *buf, size_t n);
  */
 int bg_path_libexec(char *buf, size_t n);
 /*
+ * The directory up steps above the running program's own file
+ * (/proc/self/exe): up 1 is its directory.  -errno, -ENAMETOOLONG.
+ */
+int bg_path_self(char *buf, size_t n, int up);
+/*
  * Open rel beneath dirfd (openat2 RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS):
  * no symlink, no "..", no absolute path is followed.  O_CLOEXEC added.
  */

@@ -180,3 +180,24 @@ bg_mkdir_p(const char *path, mode_t mode)
 	}
 	return 0;
 }
+
+int
+bg_path_self(char *buf, size_t n, int up)
+{
+	char self[PATH_MAX], *s;
+	ssize_t l = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+	if (l <= 0)
+		return l < 0 ? -errno : -EIO;
+	self[l] = '\0';
+	for (; up > 0; up--) {
+		s = strrchr(self, '/');
+		if (s == NULL || s == self)
+			return -EINVAL;
+		*s = '\0';
+	}
+	if (strlen(self) >= n)
+		return -ENAMETOOLONG;
+	memcpy(buf, self, strlen(self) + 1);
+	return 0;
+}

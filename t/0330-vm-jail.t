@@ -170,11 +170,7 @@ test_expect_success 'the container'"'"'s /dev/net/tun is 0666 (as on a stock hos
 '
 
 test_expect_success 'owner: the kernel and the test image are ready' '
-	ns_as $OWNER banger image list > images.out 2>&1 &&
-	grep -Eq "^test[[:space:]]+ready" images.out &&
-	ns_as $OWNER banger kernel list > kernels.out 2>&1 &&
-	grep -Eq "^$KNAME[[:space:]]+ready" kernels.out ||
-	    { cat images.out kernels.out; false; }
+	ns_artifacts_ready "$KNAME"
 '
 
 # ---- vm run: a real guest through the jail ----------------------------

@@ -349,11 +349,7 @@ put_artifacts() {
 }
 test_expect_success 'the kernel bundle and the test image, ready for the owner' '
 	put_artifacts &&
-	ns_as $OWNER banger image list > images.out 2>&1 &&
-	grep -Eq "^test[[:space:]]+ready" images.out &&
-	ns_as $OWNER banger kernel list > kernels.out 2>&1 &&
-	grep -Eq "^$KNAME[[:space:]]+ready" kernels.out ||
-	    { cat images.out kernels.out; false; }
+	ns_artifacts_ready "$KNAME"
 '
 
 _t0=$(date +%s%N)

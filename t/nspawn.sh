@@ -11,6 +11,8 @@
 #                            container"); the script ends there if it fails
 #   ns_owner_config DIR MIB  the owner's ~/.config/banger/config.toml in tree DIR:
 #                            the test image, QEMU under TCG, 1 vCPU, MIB of RAM
+#   ns_artifacts_ready KNAME the owner's image list has test ready and its
+#                            kernel list KNAME ready (the output on failure)
 #   ns_stop_step [CHECK]     ns_stop as a test: powered off cleanly, nothing
 #                            left behind, and CHECK (shell, optional) holds
 #   ns_copy DIR              a private copy of NS_TREE to boot (the cache stays pristine)
@@ -548,4 +550,12 @@ memory_mib = $2
 disk_size = "1G"
 TOML
 	chown -R "$OWNER_UID" "$_h/.config"
+}
+
+ns_artifacts_ready() {
+	ns_as "$OWNER" banger image list > "$TRASH/images.out" 2>&1 &&
+	grep -Eq "^test[[:space:]]+ready" "$TRASH/images.out" &&
+	ns_as "$OWNER" banger kernel list > "$TRASH/kernels.out" 2>&1 &&
+	grep -Eq "^$1[[:space:]]+ready" "$TRASH/kernels.out" ||
+	    { cat "$TRASH/images.out" "$TRASH/kernels.out"; false; }
 }
