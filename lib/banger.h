@@ -650,6 +650,67 @@ int bg_artifact_list(const char *kind, cJSON **out, struct bg_err *err);
 /* The act of image-list and kernel-list: {"images"|"kernels":[...]}. */
 int bg_artifact_list_act(struct bg_req *rq, cJSON **result, struct bg_err *err);
 
+/* ---- SHA-256 (lib/sha256.c) -------------------------------------- */
+
+struct bg_sha256 {
+	uint32_t h[8];
+	uint64_t len;
+	unsigned char buf[64];
+	size_t n;
+};
+void bg_sha256_init(struct bg_sha256 *s);
+void bg_sha256_update(struct bg_sha256 *s, const void *p, size_t n);
+/* n zero bytes (a hole of a sparse file). */
+void bg_sha256_zeros(struct bg_sha256 *s, uint64_t n);
+void bg_sha256_final(struct bg_sha256 *s, unsigned char out[32]);
+/* Final, as 64 lowercase hex digits. */
+void bg_sha256_hex(struct bg_sha256 *s, char hex[65]);
+/* 64 lowercase hex digits. */
+bool bg_sha256_hex_valid(const char *s);
+/* The CPU's SHA extensions are used. */
+bool bg_sha256_accelerated(void);
+
+/* ---- bundles (lib/bundle.c): docs/bundles.md --------------------- */
+
+/*
+ * A bundle is a zstd-compressed tar: manifest.json first, then each
+ * file it lists, flat, regular, sha256-checked.  The zstd window is at
+ * most 2^BG_BUNDLE_WINDOW_LOG bytes, which bounds a pull's memory.
+ */
+#define BG_BUNDLE_WINDOW_LOG 23
+#define BG_BUNDLE_FILES_MAX 16
+#define BG_BUNDLE_MANIFEST_MAX (64u << 10)
+/* Install-side keys a bundle's manifest.json never carries. */
+extern const char *const bg_bundle_local_keys[];
+/*
+ * manifest m is a bundle manifest of kind ("image" or "kernel"): name,
+ * version, arch, files with their sizes and sha256.  bad_request.
+ */
+int bg_bundle_manifest_check(const cJSON *m, const char *kind,
+    struct bg_err *err);
+/* The compressed bytes: >0, 0 at the end, -errno with err filled. */
+typedef ssize_t bg_bundle_read_fn(void *arg, void *buf, size_t n,
+    struct bg_err *err);
+struct bg_bundle_in {
+	const char *kind; /* "image" or "kernel" */
+	const char *what; /* the URL or file, for messages */
+	bg_bundle_read_fn *read;
+	void *arg;
+};
+/*
+ * Unpack a bundle into the empty directory dirfd: each member written
+ * sparse (zero blocks not written), checked against the manifest, then
+ * fsynced.  *manifest is the bundle's manifest.json (checked).
+ */
+int bg_bundle_extract(int dirfd, const struct bg_bundle_in *in,
+    cJSON **manifest, uint64_t *written, struct bg_err *err);
+/*
+ * Write a bundle of the artifact in srcdir (manifest.json and its
+ * files, checked against their sha256 as they are read) to outfd,
+ * compressed at zstd level (1-19).
+ */
+int bg_bundle_write(int srcdir, int outfd, int level, struct bg_err *err);
+
 /* ---- tar streams (lib/untar.c) ---------------------------------- */
 
 /* Fill buf with up to n bytes: the count, 0 at the end, or -errno. */
