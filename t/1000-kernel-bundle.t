@@ -1,9 +1,11 @@
 #!/bin/sh
 # t/1000-kernel-bundle.t — the kernel bundle (images/kernel,
 # docs/kernel-bundle.md): manifest, vmlinux with its PVH note, the initrd's
-# /init and modules in load order, the tools' answers to bad input, and
-# real boots under QEMU TCG: to a marker printed by a tiny static /sbin/init,
-# with no root disk, and with banger.root= pointing at a second disk.
+# /init and modules in load order, modules.ext4 (Docker's modules, their
+# dependencies, depmod's indexes, reproducible), the tools' answers to bad
+# input, and real boots under QEMU TCG: to a marker printed by a tiny
+# static /sbin/init, with no root disk, with banger.root= pointing at a
+# second disk, and with the modules disk mounted by banger.modules=.
 #
 # The bundle is built once into build/images/kernel (by `make images` or
 # here) and reused while its manifest verifies and nothing in images/kernel/
@@ -14,7 +16,14 @@
 K=$B/images/kernel
 X=$B/images/bin
 MODS="virtio_ring virtio virtio_mmio virtio_blk failover net_failover virtio_net crc32c_generic jbd2 mbcache crc16 ext4 button evdev"
-export K X MODS
+# modules.ext4: what the recipe asks for (Docker's), and what that pulls in.
+DMODS="overlay bridge br_netfilter veth nfnetlink nf_tables nft_compat
+nft_chain_nat nft_ct nft_masq nft_nat nft_reject_inet nf_conntrack nf_nat
+nf_conntrack_netlink x_tables ip_tables iptable_filter iptable_nat
+ip6_tables ip6table_filter ip6table_nat xt_MASQUERADE xt_addrtype
+xt_conntrack xt_nat xt_tcpudp ipt_REJECT llc stp nf_defrag_ipv4
+nf_defrag_ipv6 libcrc32c"
+export K X MODS DMODS
 
 # manifest.pl DIR: check DIR/manifest.json and the files it lists; print
 # the version.
@@ -30,8 +39,8 @@ die "kind is not kernel\n" unless $m->{kind} eq 'kernel';
 die "bad version\n" unless $m->{version} =~ /^6\.1\.0-\d+-amd64$/;
 die "name is not debian-<version>\n" unless $m->{name} eq "debian-$m->{version}";
 die "bad source\n" unless $m->{source} =~ /^linux-image-\Q$m->{version}\E \S+$/;
-die "files are not vmlinux and initrd.img\n"
-    unless join(',', sort keys %{$m->{files}}) eq 'initrd.img,vmlinux';
+die "files are not vmlinux, initrd.img and modules.ext4\n"
+    unless join(',', sort keys %{$m->{files}}) eq 'initrd.img,modules.ext4,vmlinux';
 for my $n (sort keys %{$m->{files}}) {
 	my $e = $m->{files}{$n};
 	my $size = -s "$d/$n" // die "$d/$n: missing\n";
@@ -65,7 +74,7 @@ fi
 
 test_expect_success 'manifest: name, kind, version, source; sizes and sha256s match' '
 	perl "$TRASH/manifest.pl" "$K" >version &&
-	test "$(ls "$K" | tr "\n" " ")" = "initrd.img manifest.json vmlinux "
+	test "$(ls "$K" | tr "\n" " ")" = "initrd.img manifest.json modules.ext4 vmlinux "
 '
 KVER=$(perl "$TRASH/manifest.pl" "$K" 2>/dev/null)
 export KVER
@@ -134,6 +143,75 @@ test_expect_success 'modinfo-deps: unknown module, non-module 100; missing file 
 	must_fail 100 "$X/modinfo-deps" -F depends initrd/init &&
 	must_fail 111 "$X/modinfo-deps" -F depends nonexistent.ko &&
 	must_fail 100 "$X/modinfo-deps"
+'
+
+# --- modules.ext4 ---------------------------------------------------------
+# Read with e2fsprogs (not with anything of the recipe's): its features,
+# every file root's, then its tree copied out with debugfs rdump.
+test_expect_success 'modules.ext4: ext4 labelled modules, no journal, the read-only feature, clean' '
+	dumpe2fs -h "$K/modules.ext4" >sb 2>/dev/null &&
+	grep -Eq "^Filesystem volume name: +modules$" sb &&
+	grep -E "^Filesystem features:" sb >features &&
+	grep -qw read-only features && ! grep -qw has_journal features &&
+	e2fsck -fn "$K/modules.ext4" >fsck 2>&1 || { cat fsck; false; }
+'
+
+test_expect_success 'modules.ext4: every inode root-owned; the tree copied out (debugfs rdump)' '
+	mkdir mtree &&
+	debugfs -R "rdump / mtree" "$K/modules.ext4" 2>/dev/null &&
+	test -d mtree/kernel &&
+	for f in $(cd mtree && find . -mindepth 1 ! -path "./lost+found*" | sed "s|^\.||"); do
+		echo "stat \"$f\""
+	done >stats.cmd &&
+	debugfs -f stats.cmd "$K/modules.ext4" 2>/dev/null >stats &&
+	test "$(grep -c "^Inode:" stats)" = "$(wc -l <stats.cmd)" &&
+	! grep -E "^User: " stats | grep -vE "^User: +0 +Group: +0 " | grep .
+'
+
+test_expect_success 'modules.ext4: Docker'"'"'s modules and their dependencies, nothing else' '
+	find mtree/kernel -name "*.ko" | sed "s|.*/||; s|\.ko\$||" | sort >have &&
+	for m in $DMODS; do grep -qx "$m" have || { echo "no $m"; return 1; }; done &&
+	for ko in $(find mtree/kernel -name "*.ko"); do
+		for d in $(deps "$ko"); do
+			grep -qx "$d" have || { echo "$ko needs $d, not there"; return 1; }
+		done
+	done &&
+	test "$(wc -l <have)" -lt 80 &&
+	! grep -qx -e ext4 -e virtio_blk -e e1000 have
+'
+echo "# modules.ext4: $(wc -l <"$TRASH/have" 2>/dev/null) modules, $(($(stat -c %s "$K/modules.ext4") >> 20)) MiB, $(du -k "$K/modules.ext4" | cut -f1) KiB allocated"
+
+test_expect_success 'modules.ext4: depmod'"'"'s indexes, modules.builtin and a modules.order of its modules' '
+	for f in modules.dep modules.dep.bin modules.alias.bin modules.symbols.bin \
+	    modules.builtin modules.builtin.bin modules.builtin.modinfo modules.order; do
+		test -s mtree/$f || { echo "no $f"; return 1; }
+	done &&
+	test "$(wc -l <mtree/modules.order)" = "$(wc -l <have)" &&
+	while read -r p; do test -f "mtree/$p" || exit 1; done <mtree/modules.order &&
+	grep -q "^kernel/net/bridge/br_netfilter.ko: .*kernel/net/bridge/bridge.ko" mtree/modules.dep &&
+	grep -q "^kernel/fs/overlayfs/overlay.ko:" mtree/modules.dep &&
+	test "$(wc -l <mtree/modules.dep)" = "$(wc -l <have)"
+'
+
+test_expect_success 'modules.ext4: modprobe resolves from it (kmod, --dry-run, against the tree)' '
+	modprobe=$(PATH=$PATH:/usr/sbin:/sbin command -v modprobe) &&
+	mkdir -p mroot/lib/modules && cp -r mtree "mroot/lib/modules/$KVER" &&
+	"$modprobe" -d mroot -S "$KVER" --show-depends br_netfilter >dep.out &&
+	grep -q "/bridge.ko" dep.out && grep -q "/br_netfilter.ko" dep.out &&
+	"$modprobe" -d mroot -S "$KVER" --show-depends xt_MASQUERADE >dep2.out &&
+	grep -q "/nf_nat.ko" dep2.out
+'
+
+test_expect_success 'modules.ext4: a second build from the same package is byte for byte the same' '
+	BANGER_IMAGE_CACHE="$B/images/cache" sh "$TOP/images/kernel/build.sh" "$TRASH/k2" 2>k2.log &&
+	cmp "$K/modules.ext4" k2/modules.ext4 && cmp "$K/initrd.img" k2/initrd.img
+'
+
+test_expect_success 'BANGER_KERNEL_DISK_MODULES="": no modules.ext4, nor in the manifest' '
+	BANGER_KERNEL_DISK_MODULES= BANGER_IMAGE_CACHE="$B/images/cache" \
+	    sh "$TOP/images/kernel/build.sh" "$TRASH/k3" 2>k3.log &&
+	test ! -e k3/modules.ext4 &&
+	test "$(jq -r ".files | keys | join(\",\")" k3/manifest.json)" = initrd.img,vmlinux
 '
 
 # A fake bzImage: setup_sects 1 (protected-mode code at 1024), protocol
@@ -270,6 +348,26 @@ else
 	test_expect_success 'boot without a root disk: a clear message, then QEMU exits' '
 		boot nodisk.log "banger.rootwait=1" &&
 		grep -q "FATAL: root device /dev/vda did not appear within 1 s" nodisk.log
+	'
+
+	test_expect_success 'boot with the modules disk: /init mounts it read-only on /lib/modules/<release>' '
+		boot mods.log "banger.modules=/dev/vdb" \
+		    -drive id=root,file=root.ext4,format=raw,if=none \
+		    -device virtio-blk-device,drive=root \
+		    -drive id=mods,file="$K/modules.ext4",format=raw,if=none,readonly=on \
+		    -device virtio-blk-device,drive=mods &&
+		grep -q "^MOUNT /dev/vdb /lib/modules/$KVER ext4 ro," mods.log &&
+		grep -q "^MOUNT /dev/vda / ext4 rw" mods.log &&
+		grep -q "^BANGER-BOOT-OK $KVER" mods.log && ! grep -q "banger-initrd:" mods.log
+	'
+
+	test_expect_success 'banger.modules= naming no disk: a warning, and the boot goes on' '
+		boot nomods.log "banger.modules=/dev/vdc" \
+		    -drive id=root,file=root.ext4,format=raw,if=none \
+		    -device virtio-blk-device,drive=root &&
+		grep -q "banger-initrd: warning: modules disk /dev/vdc: did not appear within 3 s" nomods.log &&
+		! grep -q "^MOUNT .* /lib/modules/" nomods.log &&
+		grep -q "^BANGER-BOOT-OK $KVER" nomods.log
 	'
 
 	test_expect_success 'boot with banger.root=/dev/vdb (vda empty)' '

@@ -7,6 +7,11 @@
 #   OUTDIR/initrd.img     uncompressed newc cpio: /init (initrd-init.c) and
 #                         the virtio and ext4 modules with their dependencies
 #                         (modinfo-deps.c), listed in /modules.order
+#   OUTDIR/modules.ext4   a small read-only ext4 holding /lib/modules/<kver>/
+#                         for what Docker needs (overlay, bridge, veth,
+#                         netfilter) with their dependencies and depmod's
+#                         indexes; the VMM attaches it read-only and /init
+#                         mounts it on /lib/modules/<kver> of the guest
 #   OUTDIR/manifest.json  name, kind, version, size and sha256 of each file
 #
 # Needs no root.  The package is fetched with apt-get download into the
@@ -17,7 +22,9 @@
 #
 # Environment: BANGER_KERNEL_PACKAGE (default: the newest
 # linux-image-6.1.0-N-amd64 apt knows), BANGER_KERNEL_MODULES (the modules
-# to load; their dependencies are added), BANGER_IMAGE_CACHE.
+# the initrd loads; their dependencies are added),
+# BANGER_KERNEL_DISK_MODULES (the modules of modules.ext4, dependencies
+# added; set and empty: no modules.ext4), BANGER_IMAGE_CACHE.
 set -eu
 
 die() { echo "kernel/build.sh: $*" >&2; exit 1; }
@@ -30,6 +37,18 @@ BIN=$TOP/build/images/bin
 # button + evdev: the ACPI power button reaches the guest as an input
 # event, so `vm stop` (QMP system_powerdown) is a clean shutdown.
 MODULES=${BANGER_KERNEL_MODULES:-virtio_mmio virtio_blk virtio_net ext4 button evdev}
+# modules.ext4: what Docker on Debian 12 loads (docs/kernel-bundle.md):
+# overlay2's file system, the docker0 bridge and its netfilter hook,
+# veth pairs, and the netfilter that iptables (nft, Debian's default,
+# and legacy) and docker's rules use.  Dependencies are added.
+DISK_MODULES=${BANGER_KERNEL_DISK_MODULES-overlay bridge br_netfilter veth
+nfnetlink nf_tables nft_compat nft_chain_nat nft_ct nft_masq nft_nat
+nft_reject_inet nft_reject_ipv4 nft_reject_ipv6 nft_fib_inet nf_conntrack
+nf_nat nf_conntrack_netlink x_tables ip_tables iptable_filter iptable_nat
+iptable_mangle iptable_raw ip6_tables ip6table_filter ip6table_nat
+ip6table_mangle xt_MASQUERADE xt_addrtype xt_conntrack xt_nat xt_tcpudp
+xt_mark xt_comment xt_state xt_multiport ipt_REJECT ip6t_REJECT}
+EPOCH=1700000000	# modules.ext4: every file's times, and mkfs's clock
 mkdir -p "$(dirname "$OUT")"
 PARENT=$(cd "$(dirname "$OUT")" && pwd)
 OUT=$PARENT/$(basename "$OUT")
@@ -38,9 +57,16 @@ CACHE=${BANGER_IMAGE_CACHE:-$PARENT/cache}
 for t in vmlinux-extract modinfo-deps initrd-init; do
 	[ -x "$BIN/$t" ] || die "$BIN/$t missing: run make first"
 done
+# depmod lives in /sbin, which is not on a user's PATH on Debian.
+PATH=$PATH:/usr/sbin:/sbin
 for t in apt-cache apt-get dpkg-deb xz cpio sha256sum strip; do
 	command -v "$t" >/dev/null || die "$t not found (make deps)"
 done
+if [ -n "$DISK_MODULES" ]; then
+	for t in depmod fakeroot mkfs.ext4 debugfs tune2fs; do
+		command -v "$t" >/dev/null || die "$t not found (make deps)"
+	done
+fi
 
 # --- 1. the package: newest linux-image-6.1.0-N-amd64 apt knows ----------
 latest() {
@@ -134,17 +160,67 @@ find "$R" -exec touch -h -d @0 {} +
 (cd "$R" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --reproducible --quiet) \
     >"$NEW/initrd.img"
 
-# --- 4. manifest.json ------------------------------------------------------
+# --- 4. modules.ext4: /lib/modules/<kver> for Docker -----------------------
+# The tree is what /lib/modules/<kver> holds on a Debian system, cut down
+# to DISK_MODULES and their dependencies: the modules (as the package has
+# them), the package's modules.builtin{,.modinfo} (modprobe of a built-in
+# module succeeds), modules.order in the package's order, and depmod's
+# indexes (depmod -b works on any tree, without root).  A read-only ext4
+# without a journal, reproducible (fixed times, UUID and hash seed from
+# the inputs), every file root's (fakeroot), flagged read-only.
+if [ -n "$DISK_MODULES" ]; then
+	T=$WORK/modtree
+	D=$T/lib/modules/$KVER
+	mkdir -p "$D"
+	# shellcheck disable=SC2086
+	"$BIN/modinfo-deps" "$MODDIR" $DISK_MODULES >"$WORK/disk-order"
+	while read -r _name path; do
+		mkdir -p "$D/$(dirname "$path")"
+		cp "$MODDIR/$path" "$D/$path"
+	done <"$WORK/disk-order"
+	cut -d' ' -f2 "$WORK/disk-order" | LC_ALL=C sort >"$WORK/disk-paths"
+	grep -Fxf "$WORK/disk-paths" "$MODDIR/modules.order" >"$D/modules.order" || :
+	for f in modules.builtin modules.builtin.modinfo; do
+		[ ! -f "$MODDIR/$f" ] || cp "$MODDIR/$f" "$D/$f"
+	done
+	depmod -b "$T" "$KVER" || die "depmod -b $T $KVER failed"
+	[ -s "$D/modules.dep" ] || die "depmod wrote no modules.dep"
+	say "modules.ext4: $(wc -l <"$WORK/disk-order") modules: $(cut -d' ' -f1 "$WORK/disk-order" | tr '\n' ' ')"
+	find "$T" -exec touch -h -d "@$EPOCH" {} +
+	# A quarter more than the files and 1 MiB for the metadata.
+	kib=$(du -sk "$D" | cut -f1)
+	MIB=$(((kib * 5 / 4 + 1024 + 1023) / 1024))
+	SUM=$( (cd "$D" && find . | LC_ALL=C sort &&
+	    find . -type f | LC_ALL=C sort | xargs cat && echo "$MIB") | sha256sum)
+	UUID=$(echo "$SUM" |
+	    sed -E 's/^(.{8})(.{4}).(.{3}).(.{3})(.{12}).*/\1-\2-4\3-8\4-\5/')
+	E2FSPROGS_FAKE_TIME=$EPOCH fakeroot mkfs.ext4 -q -F -d "$D" -L modules \
+	    -O ^has_journal -U "$UUID" -E hash_seed="$UUID" -T default \
+	    "$NEW/modules.ext4" "${MIB}M" >/dev/null || die "mkfs.ext4 -d of the modules failed"
+	# mkfs copies each file's ctime and its atime (reading them moved it):
+	# debugfs sets both.
+	(cd "$D" && find .) | sed -e 's|^\./||' -e 's|^\.$||' \
+	    -e "s|.*|sif /& ctime @$EPOCH\nsif /& atime @$EPOCH|" >"$WORK/times"
+	E2FSPROGS_FAKE_TIME=$EPOCH debugfs -w -f "$WORK/times" "$NEW/modules.ext4" \
+	    >/dev/null 2>&1 || die "debugfs on modules.ext4 failed"
+	# The read-only feature: the guest's kernel refuses to mount it rw.
+	E2FSPROGS_FAKE_TIME=$EPOCH tune2fs -O read-only "$NEW/modules.ext4" >/dev/null ||
+	    die "tune2fs -O read-only modules.ext4 failed"
+fi
+
+# --- 5. manifest.json ------------------------------------------------------
 entry() {
 	printf '"%s":{"size":%s,"sha256":"%s"}' "$1" "$(wc -c <"$NEW/$1" | tr -d ' ')" \
 	    "$(sha256sum <"$NEW/$1" | cut -d' ' -f1)"
 }
-printf '{"name":"debian-%s","kind":"kernel","version":"%s","files":{%s,%s},"source":"%s %s"}\n' \
-    "$KVER" "$KVER" "$(entry vmlinux)" "$(entry initrd.img)" "$PKG" "$VER" \
+files="$(entry vmlinux),$(entry initrd.img)"
+[ ! -f "$NEW/modules.ext4" ] || files="$files,$(entry modules.ext4)"
+printf '{"name":"debian-%s","kind":"kernel","version":"%s","files":{%s},"source":"%s %s"}\n' \
+    "$KVER" "$KVER" "$files" "$PKG" "$VER" \
     >"$NEW/manifest.json"
 sync -f "$NEW/manifest.json" 2>/dev/null || sync
 
-# --- 5. into place: the old bundle goes only once the new one is whole -----
+# --- 6. into place: the old bundle goes only once the new one is whole -----
 # Concurrent builders (prove -j) take turns here: flock on the parent dir.
 exec 9<"$PARENT"
 command -v flock >/dev/null && flock 9

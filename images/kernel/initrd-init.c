@@ -7,12 +7,15 @@
  * finit_module(2), deleting each file once loaded to give its memory back;
  * waits for the root device; mounts it ext4 read-write on /newroot; moves
  * /dev, /proc and /sys into it; switches root (chdir /newroot, mount
- * --move . /, chroot .) and execs /sbin/banger-init, or /sbin/init when the
- * image has no banger-init, passing on its arguments and environment.
+ * --move . /, chroot .); mounts the kernel's modules disk, when there is
+ * one, read-only on /lib/modules/<release> of the new root; and execs
+ * /sbin/banger-init, or /sbin/init when the image has no banger-init,
+ * passing on its arguments and environment.
  *
  * Kernel command line keys it reads (see docs/kernel-bundle.md):
  *   banger.root=DEV        root device (default /dev/vda)
  *   banger.rootwait=SECS   how long to wait for it (default 10, max 300)
+ *   banger.modules=DEV     the kernel bundle's modules.ext4 (default: none)
  *
  * On any failure it says what failed on the console, waits a second and
  * reboots: with QEMU -no-reboot, or Firecracker and reboot=k, the VM ends
@@ -28,6 +31,7 @@
 #include <sys/reboot.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -169,24 +173,112 @@ load_modules(void)
 	fclose(f);
 }
 
-static void
-wait_for(const char *dev, long secs)
+/* 0 once DEV is a block device, -ENOTBLK if it is something else, -ETIMEDOUT. */
+static int
+appear(const char *dev, long secs)
 {
 	struct timespec t = { 0, 10 * 1000 * 1000 };
 	struct stat st;
 	long i;
 
 	for (i = 0; i < secs * 100; i++) {
-		if (stat(dev, &st) == 0) {
-			if (!S_ISBLK(st.st_mode))
-				fatal("%s is not a block device", dev);
-			return;
-		}
+		if (stat(dev, &st) == 0)
+			return S_ISBLK(st.st_mode) ? 0 : -ENOTBLK;
 		nanosleep(&t, NULL);
 	}
-	fatal("root device %s did not appear within %ld s (is a "
-	      "virtio-blk disk attached?)",
-	    dev, secs);
+	return -ETIMEDOUT;
+}
+
+static void
+wait_for(const char *dev, long secs)
+{
+	int r = appear(dev, secs);
+
+	if (r == -ENOTBLK)
+		fatal("%s is not a block device", dev);
+	if (r < 0)
+		fatal("root device %s did not appear within %ld s (is a "
+		      "virtio-blk disk attached?)",
+		    dev, secs);
+}
+
+static void warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static void
+warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("banger-initrd: warning: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+/* mkdir -p of an absolute path; 0 or -errno. */
+static int
+mkdirs(const char *path)
+{
+	char buf[512];
+	size_t i, n = strlen(path);
+
+	if (n >= sizeof(buf))
+		return -ENAMETOOLONG;
+	memcpy(buf, path, n + 1);
+	for (i = 1; i <= n; i++) {
+		if (buf[i] != '/' && buf[i] != '\0')
+			continue;
+		buf[i] = '\0';
+		if (mkdir(buf, 0755) == -1 && errno != EEXIST)
+			return -errno;
+		if (i < n)
+			buf[i] = '/';
+	}
+	return 0;
+}
+
+/*
+ * The kernel bundle's modules disk (banger.modules=DEV: the VMM attached
+ * modules.ext4 read-only): mounted read-only on /lib/modules/<release>
+ * of the new root, which is the current root by now (so a /lib that is
+ * a symlink, as in Debian, resolves inside the image).  The image's own
+ * modules of that release, if any, are hidden under it.  Never fatal:
+ * without it the guest boots as before, without those modules.
+ */
+static void
+mount_modules(void)
+{
+	char dev[256], dir[512];
+	struct utsname u;
+	int r;
+
+	if (cmdline("banger.modules", dev, sizeof(dev)) == NULL)
+		return;
+	if (strncmp(dev, "/dev/", 5) != 0) {
+		warn("banger.modules=%s: not a device path", dev);
+		return;
+	}
+	if ((r = appear(dev, 3)) < 0) {
+		warn("modules disk %s: %s", dev,
+		    r == -ENOTBLK ? "not a block device" :
+				    "did not appear within 3 s");
+		return;
+	}
+	if (uname(&u) == -1 || strchr(u.release, '/') != NULL ||
+	    u.release[0] == '.') {
+		warn("modules disk %s: no usable kernel release", dev);
+		return;
+	}
+	snprintf(dir, sizeof(dir), "/lib/modules/%s", u.release);
+	if ((r = mkdirs(dir)) < 0) {
+		warn("mkdir %s: %s", dir, strerror(-r));
+		return;
+	}
+	if (mount(dev, dir, "ext4", MS_RDONLY | MS_NOSUID | MS_NODEV, NULL) ==
+	    -1)
+		warn("mount %s (ext4, read-only) on %s: %s", dev, dir,
+		    strerror(errno));
 }
 
 static void
@@ -247,6 +339,7 @@ main(int argc, char **argv)
 	    mount(".", "/", NULL, MS_MOVE, NULL) == -1 || chroot(".") == -1 ||
 	    chdir("/") == -1)
 		fatal("switching root to %s: %s", root, strerror(errno));
+	mount_modules();
 	/* Only now: /sbin/init is often a symlink, absolute in the new root. */
 	for (i = 0; i < sizeof(inits) / sizeof(inits[0]) && !init; i++)
 		if (access(inits[i], X_OK) == 0)
