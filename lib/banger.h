@@ -971,9 +971,18 @@ enum bg_vm_file {
 	BG_VMF_KERNEL,
 	BG_VMF_INITRD,
 	BG_VMF_IMAGE,
+	BG_VMF_MODULES, /* the kernel's modules.ext4, if it has one */
 };
 /* A path of the VM's file f, for another program to open (the VMM). */
 int bg_vm_path(const struct bg_vmh *h, enum bg_vm_file f, char *buf, size_t n);
+/*
+ * The kernel's modules disk (docs/kernel-bundle.md): 1 with its path in
+ * buf when the VM's kernel has a modules.ext4 (a regular file), 0 when
+ * not, or -errno.  The drivers attach it read-only as the third disk and
+ * add BG_MODULES_ARG to the guest's command line.
+ */
+int bg_vm_modules(const struct bg_vmh *h, char *buf, size_t n);
+#define BG_MODULES_ARG "banger.modules=/dev/vdc"
 /* Connect to the VMM's control socket (beneath rfd) by deadline_ms. */
 int bg_vm_connect(const struct bg_vmh *h, int64_t deadline_ms, unsigned flags);
 

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -186,6 +187,8 @@ bg_vm_path(const struct bg_vmh *h, enum bg_vm_file f, char *buf, size_t n)
 		[BG_VMF_KERNEL] = { BG_DIR_STATE, "kernels", 1, "vmlinux" },
 		[BG_VMF_INITRD] = { BG_DIR_STATE, "kernels", 1, "initrd.img" },
 		[BG_VMF_IMAGE] = { BG_DIR_STATE, "images", 2, "rootfs.ext4" },
+		[BG_VMF_MODULES] = { BG_DIR_STATE, "kernels", 1,
+		    "modules.ext4" },
 	};
 	const char *names[] = { h->vm.name, h->vm.kernel, h->vm.image };
 
@@ -193,6 +196,26 @@ bg_vm_path(const struct bg_vmh *h, enum bg_vm_file f, char *buf, size_t n)
 		return -EINVAL;
 	return bg_path_build(buf, n, t[f].dir, t[f].sub, names[t[f].name],
 	    t[f].file);
+}
+
+int
+bg_vm_modules(const struct bg_vmh *h, char *buf, size_t n)
+{
+	struct stat st;
+	int r;
+
+	r = bg_vm_path(h, BG_VMF_MODULES, buf, n);
+	if (r < 0)
+		return r;
+	/*
+	 * Whoever runs the VMM (the owner) checks the file it will have
+	 * the VMM open by this path, as for vmlinux: a kernel without one
+	 * boots as before.  A modules.ext4 that is not a regular file is
+	 * an error, not "none": the bundle is broken.
+	 */
+	if (stat(buf, &st) < 0)
+		return errno == ENOENT ? 0 : -errno;
+	return S_ISREG(st.st_mode) ? 1 : -EINVAL;
 }
 
 int

@@ -410,11 +410,11 @@ fc_boot(const struct bg_vmh *h, const char *cmdline, struct bg_err *err)
 {
 	const struct bg_vm *vm = &h->vm;
 	char kernel[PATH_MAX], initrd[PATH_MAX], rootfs[PATH_MAX],
-	    work[PATH_MAX];
+	    work[PATH_MAX], mods[PATH_MAX], args[4096];
 	char vcpu[16], mem[32];
 	struct bg_vm v;
 	size_t i;
-	int r = 0;
+	int r = 0, has_mods;
 
 	if (cmdline == NULL) {
 		bg_err_set(err, "internal", "firecracker: nothing to boot");
@@ -443,45 +443,72 @@ fc_boot(const struct bg_vmh *h, const char *cmdline, struct bg_err *err)
 		    vm->name);
 		return -EINVAL;
 	}
+	/* The kernel's modules disk, if it has one: /dev/vdc, read-only. */
+	has_mods = bg_vm_modules(h, mods, sizeof(mods));
+	if (has_mods < 0) {
+		bg_err_set(err, "internal",
+		    "firecracker: the modules.ext4 of kernel \"%s\": %s",
+		    vm->kernel, strerror(-has_mods));
+		return has_mods;
+	}
+	if ((size_t)snprintf(args, sizeof(args), "%s%s", cmdline,
+		has_mods ? " " BG_MODULES_ARG : "") >= sizeof(args)) {
+		bg_err_set(err, "internal", "firecracker: boot_args too long");
+		return -ENAMETOOLONG;
+	}
 	snprintf(vcpu, sizeof(vcpu), "#%d", v.vcpu);
 	snprintf(mem, sizeof(mem), "#%ld", v.memory_mib);
 	{
 		/*
-		 * The root drive is /dev/vda, the work disk /dev/vdb.
-		 * Writeback: the guest's flushes are honoured, as with QEMU.
+		 * The root drive is /dev/vda, the work disk /dev/vdb, and
+		 * the kernel's modules.ext4, when it has one, /dev/vdc
+		 * (Firecracker puts the root drive first, then the others
+		 * in the order they were PUT).  The modules disk is shared
+		 * by every VM of that kernel: read-only.  Writeback: the
+		 * guest's flushes are honoured, as with QEMU.
 		 */
 		const struct {
 			const char *path;
 			cJSON *body;
 			int timeout_ms;
+			bool skip;
 		} reqs[] = {
 			{ "/machine-config",
 			    obj("vcpu_count", vcpu, "mem_size_mib", mem, NULL),
-			    FC_START_TIMEOUT_MS },
+			    FC_START_TIMEOUT_MS, false },
 			{ "/boot-source",
 			    obj("kernel_image_path", kernel, "initrd_path",
-				initrd, "boot_args", cmdline, NULL),
-			    FC_TIMEOUT_MS },
+				initrd, "boot_args", args, NULL),
+			    FC_TIMEOUT_MS, false },
 			{ "/drives/rootfs",
 			    obj("drive_id", "rootfs", "path_on_host", rootfs,
 				"is_root_device", "@t", "is_read_only", "@f",
 				"cache_type", "Writeback", NULL),
-			    FC_TIMEOUT_MS },
+			    FC_TIMEOUT_MS, false },
 			{ "/drives/work",
 			    obj("drive_id", "work", "path_on_host", work,
 				"is_root_device", "@f", "is_read_only", "@f",
 				"cache_type", "Writeback", NULL),
-			    FC_TIMEOUT_MS },
+			    FC_TIMEOUT_MS, false },
+			{ "/drives/modules",
+			    has_mods ?
+				obj("drive_id", "modules", "path_on_host", mods,
+				    "is_root_device", "@f", "is_read_only",
+				    "@t", NULL) :
+				NULL,
+			    FC_TIMEOUT_MS, !has_mods },
 			{ "/network-interfaces/eth0",
 			    obj("iface_id", "eth0", "guest_mac", v.mac,
 				"host_dev_name", v.tap, NULL),
-			    FC_TIMEOUT_MS },
+			    FC_TIMEOUT_MS, false },
 			{ "/actions", obj("action_type", "InstanceStart", NULL),
-			    FC_START_TIMEOUT_MS },
+			    FC_START_TIMEOUT_MS, false },
 		};
 
 		/* In order; put() consumes each body, sent or not. */
 		for (i = 0; i < sizeof(reqs) / sizeof(reqs[0]); i++) {
+			if (reqs[i].skip)
+				continue;
 			if (r == 0)
 				r = put(h, reqs[i].path, reqs[i].body,
 				    reqs[i].timeout_ms, BG_CONNECT_WAIT, err);

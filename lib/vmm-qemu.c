@@ -81,13 +81,13 @@ qemu_argv(const struct bg_vmh *h, const char *qemu_bin, const char *cmdline,
 	static const enum bg_vm_file files[NPATHS] = { BG_VMF_KERNEL,
 		BG_VMF_INITRD, BG_VMF_ROOTFS, BG_VMF_WORK, BG_VMF_SERIAL,
 		BG_VMF_SOCK };
-	char p[NPATHS][PATH_MAX];
+	char p[NPATHS][PATH_MAX], mods[PATH_MAX];
 	const struct bg_vm *vm = &h->vm;
 	struct argv a = { NULL, 0, 0, 0 };
 	struct sockaddr_un sa;
 	struct bg_vm v;
 	bool kvm;
-	int i, r;
+	int i, r, has_mods;
 
 	*argv = NULL;
 	if (qemu_bin == NULL || qemu_bin[0] != '/' || cmdline == NULL ||
@@ -116,6 +116,14 @@ qemu_argv(const struct bg_vmh *h, const char *qemu_bin, const char *cmdline,
 	}
 	if (strlen(p[SOCK]) >= sizeof(sa.sun_path))
 		return -ENAMETOOLONG;
+	/* The kernel's modules disk, if it has one: /dev/vdc, read-only. */
+	has_mods = bg_vm_modules(h, mods, sizeof(mods));
+	if (has_mods < 0)
+		return has_mods;
+	if (has_mods &&
+	    (!opt_safe(mods) ||
+		strlen(cmdline) + 1 + strlen(BG_MODULES_ARG) >= CMDLINE_MAX))
+		return -EINVAL;
 
 	add(&a, "%s", qemu_bin);
 	add(&a, "-name");
@@ -151,7 +159,10 @@ qemu_argv(const struct bg_vmh *h, const char *qemu_bin, const char *cmdline,
 	add(&a, "-initrd");
 	add(&a, "%s", p[INITRD]);
 	add(&a, "-append");
-	add(&a, "%s", cmdline);
+	if (has_mods)
+		add(&a, "%s " BG_MODULES_ARG, cmdline);
+	else
+		add(&a, "%s", cmdline);
 	add(&a, "-chardev");
 	add(&a, "file,id=ser,path=%s,append=on", p[SERIAL]);
 	add(&a, "-serial");
@@ -170,6 +181,18 @@ qemu_argv(const struct bg_vmh *h, const char *qemu_bin, const char *cmdline,
 	add(&a, "virtio-blk-device,drive=work");
 	add(&a, "-drive");
 	add(&a, "id=work,if=none,format=raw,discard=unmap,file=%s", p[WORK]);
+	/*
+	 * vdc: the kernel bundle's modules.ext4, shared by every VM of that
+	 * kernel, so read-only (QEMU opens it O_RDONLY and takes a shared
+	 * lock); /init mounts it on /lib/modules/<release>.
+	 */
+	if (has_mods) {
+		add(&a, "-device");
+		add(&a, "virtio-blk-device,drive=modules");
+		add(&a, "-drive");
+		add(&a, "id=modules,if=none,format=raw,readonly=on,file=%s",
+		    mods);
+	}
 	/*
 	 * The persistent tap made by root-tap-add.  vnet_hdr is negotiated
 	 * per open (TUNSETIFF), not fixed at creation: "on" makes QEMU fail

@@ -36,9 +36,9 @@ wait_ssh() { # IP: up to 90 s, one connection attempt at a time
 
 test_expect_success 'image list and kernel list show what is installed' '
 	banger image list >out &&
-	grep -q "^NAME  *STATE  *VERSION  *SIZE$" out && grep -q "^test  *ready  *[0-9a-f]\{16\}  *96M$" out &&
+	grep -q "^NAME  *STATE  *VERSION  *SIZE  *ORIGIN$" out && grep -q "^test  *ready  *[0-9a-f]\{16\}  *96M  *-$" out &&
 	banger kernel list >out &&
-	grep -q "^debian-[0-9.]*-[0-9]*-amd64  *ready  *[0-9.]*-[0-9]*-amd64  *6[0-9]M$" out &&
+	grep -q "^debian-[0-9.]*-[0-9]*-amd64  *ready  *[0-9.]*-[0-9]*-amd64  *[67][0-9]M  *linux-image-[0-9.]*-[0-9]*-amd64 .*$" out &&
 	BANGER_COMPLETE=images banger completion bash >out && test "$(cat out)" = test
 '
 test_expect_success 'vm run -- uname -a prints the guest kernel' '

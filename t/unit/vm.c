@@ -476,6 +476,8 @@ test_paths(const struct bg_vm *vm)
 		    "/var/lib/banger/kernels/debian-6.1.0-27/initrd.img" },
 		{ BG_VMF_IMAGE, "image",
 		    "/var/lib/banger/images/test/rootfs.ext4" },
+		{ BG_VMF_MODULES, "modules",
+		    "/var/lib/banger/kernels/debian-6.1.0-27/modules.ext4" },
 	};
 	struct bg_vmh h = BG_VMH_INIT;
 	char got[PATH_MAX], want[PATH_MAX];
@@ -502,6 +504,10 @@ test_paths(const struct bg_vm *vm)
 	    "path: .. as kernel refused");
 	is_int(bg_vm_path(&h, BG_VMF_INITRD, got, sizeof(got)), -EINVAL,
 	    "  for the initrd too");
+	is_int(bg_vm_path(&h, BG_VMF_MODULES, got, sizeof(got)), -EINVAL,
+	    "  for the modules disk too");
+	is_int(bg_vm_modules(&h, got, sizeof(got)), -EINVAL,
+	    "  and bg_vm_modules");
 	h.vm = *vm;
 	strcpy(h.vm.image, "a/b");
 	is_int(bg_vm_path(&h, BG_VMF_IMAGE, got, sizeof(got)), -EINVAL,
@@ -874,6 +880,29 @@ test_cmdline(const struct bg_vm *vm)
 	}
 }
 
+/*
+ * The kernel's modules.ext4 of h's VM: 0 none, 1 a regular file, 2 a
+ * directory (a broken bundle).
+ */
+static void
+set_modules(const struct bg_vmh *h, int kind)
+{
+	char p[PATH_MAX], d[PATH_MAX];
+	char *slash;
+
+	bg_vm_path(h, BG_VMF_MODULES, p, sizeof(p));
+	cpy(d, sizeof(d), p);
+	if ((slash = strrchr(d, '/')) != NULL)
+		*slash = '\0';
+	bg_mkdir_p(d, 0755);
+	unlink(p);
+	rmdir(p);
+	if (kind == 1)
+		write_file(p, "ext4", 4);
+	else if (kind == 2 && mkdir(p, 0755) < 0)
+		printf("# mkdir %s: %s\n", p, strerror(errno));
+}
+
 /* d's argv with BANGER_ROOT set to root + suffix, then back to root. */
 static int
 with_root(const char *suffix, const struct bg_vmm *d, const struct bg_vmh *h,
@@ -985,6 +1014,47 @@ test_qemu_argv(const struct bg_vm *vm)
 		is_str(argv[19], "4096M", "  -m 4096M");
 		bg_argv_free(argv);
 	}
+
+	/*
+	 * A kernel with a modules.ext4: a third disk, read-only, after the
+	 * work disk (so /dev/vdc), and banger.modules=/dev/vdc appended.
+	 */
+	h.vm = *vm;
+	ok(bg_vm_modules(&h, p[0], sizeof(p[0])) == 0,
+	    "bg_vm_modules: the kernel has no modules.ext4: 0");
+	set_modules(&h, 1);
+	is_int(bg_vm_modules(&h, p[0], sizeof(p[0])), 1,
+	    "bg_vm_modules: it has one: 1");
+	ok(strstr(p[0], "/kernels/debian-6.1.0-27/modules.ext4") != NULL,
+	    "  and its path (%s)", p[0]);
+	r = bg_vmm_qemu.argv(&h, "/usr/bin/qemu-system-x86_64",
+	    "console=ttyS0 x=1", &argv);
+	is_int(r, 0, "qemu argv with the kernel's modules.ext4");
+	for (i = 0; r == 0 && i < n && argv[i] != NULL; i++)
+		if (strcmp(argv[i], "-netdev") == 0)
+			break;
+	if (r == 0 && i >= 4 && argv[i] != NULL) {
+		is_str(argv[i - 4], "-device", "  -device before -netdev");
+		is_str(argv[i - 3], "virtio-blk-device,drive=modules",
+		    "  a third virtio-blk device, after the work disk");
+		is_str(argv[i - 2], "-drive", "  -drive");
+		snprintf(want_s[0], sizeof(want_s[0]),
+		    "id=modules,if=none,format=raw,readonly=on,file=%s", p[0]);
+		is_str(argv[i - 1], want_s[0], "  read-only, raw");
+		is_str(argv[25], "console=ttyS0 x=1 banger.modules=/dev/vdc",
+		    "  -append: banger.modules=/dev/vdc at the end");
+		is_str(argv[i - 5], want[i - 5], "  the work disk just before");
+	} else
+		ok(0, "  no -netdev in the argv");
+	bg_argv_free(argv);
+	set_modules(&h, 2);
+	is_int(bg_vm_modules(&h, p[0], sizeof(p[0])), -EINVAL,
+	    "bg_vm_modules: a modules.ext4 that is a directory: -EINVAL");
+	is_int(bg_vmm_qemu.argv(&h, "/usr/bin/qemu-system-x86_64", "c", &argv),
+	    -EINVAL, "  and qemu argv refuses it");
+	set_modules(&h, 0);
+	for (i = 0; i < NP; i++)
+		bg_vm_path(&h, files[i], p[i], sizeof(p[i]));
 
 	/* ',' would start another QEMU option: refused, wherever it is. */
 	h.vm = *vm;
@@ -1549,7 +1619,72 @@ fc_put(const char *path, const char *body)
 	return buf;
 }
 
-static char fc_kernel[1024], fc_initrd[1024], fc_rootfs[1024], fc_work[1024];
+static char fc_kernel[1024], fc_initrd[1024], fc_rootfs[1024], fc_work[1024],
+    fc_modules[1024];
+
+/* The boot's requests, in order (with the kernel's modules disk or not). */
+static void
+fc_expect_boot(int lfd, bool mods)
+{
+	char body[8192];
+	int c;
+
+	c = accept(lfd, NULL, NULL);
+	expect_req(c,
+	    fc_put("/machine-config",
+		"{\"vcpu_count\":2,\"mem_size_mib\":1024}"));
+	put(c, NC);
+	close(c);
+	c = accept(lfd, NULL, NULL);
+	snprintf(body, sizeof(body),
+	    "{\"kernel_image_path\":\"%s\","
+	    "\"initrd_path\":\"%s\",\"boot_args\":\"console=ttyS0 reboot=k "
+	    "panic=1 banger.hostname=a%s\"}",
+	    fc_kernel, fc_initrd, mods ? " banger.modules=/dev/vdc" : "");
+	expect_req(c, fc_put("/boot-source", body));
+	put(c, NC);
+	close(c);
+	c = accept(lfd, NULL, NULL);
+	snprintf(body, sizeof(body),
+	    "{\"drive_id\":\"rootfs\","
+	    "\"path_on_host\":\"%s\",\"is_root_device\":true,"
+	    "\"is_read_only\":false,\"cache_type\":\"Writeback\"}",
+	    fc_rootfs);
+	expect_req(c, fc_put("/drives/rootfs", body));
+	put(c, NC);
+	close(c);
+	c = accept(lfd, NULL, NULL);
+	snprintf(body, sizeof(body),
+	    "{\"drive_id\":\"work\","
+	    "\"path_on_host\":\"%s\",\"is_root_device\":false,"
+	    "\"is_read_only\":false,\"cache_type\":\"Writeback\"}",
+	    fc_work);
+	expect_req(c, fc_put("/drives/work", body));
+	put(c, NC);
+	close(c);
+	if (mods) {
+		c = accept(lfd, NULL, NULL);
+		snprintf(body, sizeof(body),
+		    "{\"drive_id\":\"modules\",\"path_on_host\":\"%s\","
+		    "\"is_root_device\":false,\"is_read_only\":true}",
+		    fc_modules);
+		expect_req(c, fc_put("/drives/modules", body));
+		put(c, NC);
+		close(c);
+	}
+	c = accept(lfd, NULL, NULL);
+	expect_req(c,
+	    fc_put("/network-interfaces/eth0",
+		"{\"iface_id\":\"eth0\",\"guest_mac\":\"06:00:ac:10:00:02\","
+		"\"host_dev_name\":\"bgtap2\"}"));
+	put(c, NC);
+	close(c);
+	c = accept(lfd, NULL, NULL);
+	expect_req(c,
+	    fc_put("/actions", "{\"action_type\":\"InstanceStart\"}"));
+	put(c, NC);
+	close(c);
+}
 
 static void
 fc_server(int lfd)
@@ -1655,51 +1790,9 @@ fc_server(int lfd)
 	close(c);
 
 	/* 14: boot, every request as Firecracker's API wants it. */
-	c = accept(lfd, NULL, NULL);
-	expect_req(c,
-	    fc_put("/machine-config",
-		"{\"vcpu_count\":2,\"mem_size_mib\":1024}"));
-	put(c, NC);
-	close(c);
-	c = accept(lfd, NULL, NULL);
-	snprintf(body, sizeof(body),
-	    "{\"kernel_image_path\":\"%s\","
-	    "\"initrd_path\":\"%s\",\"boot_args\":\"console=ttyS0 reboot=k "
-	    "panic=1 banger.hostname=a\"}",
-	    fc_kernel, fc_initrd);
-	expect_req(c, fc_put("/boot-source", body));
-	put(c, NC);
-	close(c);
-	c = accept(lfd, NULL, NULL);
-	snprintf(body, sizeof(body),
-	    "{\"drive_id\":\"rootfs\","
-	    "\"path_on_host\":\"%s\",\"is_root_device\":true,"
-	    "\"is_read_only\":false,\"cache_type\":\"Writeback\"}",
-	    fc_rootfs);
-	expect_req(c, fc_put("/drives/rootfs", body));
-	put(c, NC);
-	close(c);
-	c = accept(lfd, NULL, NULL);
-	snprintf(body, sizeof(body),
-	    "{\"drive_id\":\"work\","
-	    "\"path_on_host\":\"%s\",\"is_root_device\":false,"
-	    "\"is_read_only\":false,\"cache_type\":\"Writeback\"}",
-	    fc_work);
-	expect_req(c, fc_put("/drives/work", body));
-	put(c, NC);
-	close(c);
-	c = accept(lfd, NULL, NULL);
-	expect_req(c,
-	    fc_put("/network-interfaces/eth0",
-		"{\"iface_id\":\"eth0\",\"guest_mac\":\"06:00:ac:10:00:02\","
-		"\"host_dev_name\":\"bgtap2\"}"));
-	put(c, NC);
-	close(c);
-	c = accept(lfd, NULL, NULL);
-	expect_req(c,
-	    fc_put("/actions", "{\"action_type\":\"InstanceStart\"}"));
-	put(c, NC);
-	close(c);
+	fc_expect_boot(lfd, false);
+	/* 14b: the same with the kernel's modules.ext4: /dev/vdc, read-only. */
+	fc_expect_boot(lfd, true);
 
 	/* 15: boot stops at the first refusal. */
 	c = accept(lfd, NULL, NULL);
@@ -1775,6 +1868,8 @@ test_fc(struct bg_vmh *h)
 	cpy(fc_rootfs, sizeof(fc_rootfs), p);
 	bg_vm_path(h, BG_VMF_WORK, p, sizeof(p));
 	cpy(fc_work, sizeof(fc_work), p);
+	bg_vm_path(h, BG_VMF_MODULES, p, sizeof(p));
+	cpy(fc_modules, sizeof(fc_modules), p);
 
 	/* The socket beneath the handle's run directory. */
 	bg_vm_path(h, BG_VMF_SOCK, sock, sizeof(sock));
@@ -1850,6 +1945,11 @@ test_fc(struct bg_vmh *h)
 	is_int(bg_vmm_firecracker.boot(h, boot_args, &err), 0,
 	    "fc boot: machine-config, boot-source, drives, eth0, "
 	    "InstanceStart, each on its own connection");
+	set_modules(h, 1);
+	is_int(bg_vmm_firecracker.boot(h, boot_args, &err), 0,
+	    "fc boot with the kernel's modules.ext4: /drives/modules "
+	    "read-only after work, banger.modules=/dev/vdc in boot_args");
+	set_modules(h, 0);
 	is_int(bg_vmm_firecracker.boot(h, "reboot=k panic=1", &err), -EREMOTEIO,
 	    "fc boot: a refusal stops it");
 	ok(strstr(err.msg,
