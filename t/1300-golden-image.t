@@ -7,7 +7,14 @@
 # build/cache/debian-bookworm-<key> (key: the recipe and banger-init),
 # under a flock, in a temporary directory renamed into place; later runs
 # reuse it.  t/with-sandbox copies it into the sandbox's state
-# (BANGER_SANDBOX_IMAGES).
+# (BANGER_SANDBOX_IMAGES), with the kernel bundle of build/images/kernel
+# and its modules.ext4 (Docker's modules).
+#
+# Docker is checked with an image made here by hand, as `docker save`
+# would write it (a docker-archive tar: manifest.json, the config, one
+# layer holding Debian's static busybox), handed to the owner by the
+# root set-up hook; mise with a .mise.toml whose one tool is a local
+# directory (path:), so nothing needs the internet.
 if [ "${BANGER_SANDBOX:-0}" != 1 ]; then
 	TOP=$(cd "$(dirname "$0")/.." && pwd)
 	why=
@@ -57,7 +64,42 @@ if [ "${BANGER_SANDBOX:-0}" != 1 ]; then
 		fi
 		exec 9>&-
 	fi
+	# The docker-archive image, made fresh each run (cheap) from the
+	# test image's busybox-static .deb, which its recipe checked against
+	# apt's index, or one apt-get downloads.
+	W=$(mktemp -d "$C/.docker-image.XXXXXX") || exit 1
+	deb=
+	for d in "$TOP"/build/images/cache/busybox-static_*.deb; do [ -f "$d" ] && deb=$d; done
+	if [ -z "$deb" ]; then
+		(cd "$W" && apt-get download -q -o APT::Sandbox::User=root busybox-static >/dev/null 2>&1)
+		for d in "$W"/busybox-static_*.deb; do [ -f "$d" ] && deb=$d; done
+	fi
+	if [ -z "$deb" ] || ! dpkg-deb -x "$deb" "$W/x"; then
+		rm -rf "$W"
+		echo "Bail out! no busybox-static package for the docker test image"
+		exit 1
+	fi
+	mkdir -p "$W/l/bin" "$W/i" &&
+	cp "$W/x/bin/busybox" "$W/l/bin/busybox" &&
+	ln -s busybox "$W/l/bin/sh" && ln -s busybox "$W/l/bin/echo" &&
+	tar --owner=0 --group=0 --numeric-owner --mtime=@0 --sort=name \
+	    -C "$W/l" -cf "$W/layer.tar" bin &&
+	diff=$(sha256sum <"$W/layer.tar" | cut -d' ' -f1) &&
+	mkdir "$W/i/$diff" && mv "$W/layer.tar" "$W/i/$diff/layer.tar" &&
+	jq -cn --arg d "sha256:$diff" '{architecture: "amd64", os: "linux",
+	    config: {Env: ["PATH=/bin"], Cmd: ["sh"]},
+	    rootfs: {type: "layers", diff_ids: [$d]},
+	    history: [{created_by: "t/1300-golden-image.t"}]}' >"$W/config.json" &&
+	cfg=$(sha256sum <"$W/config.json" | cut -d' ' -f1) &&
+	mv "$W/config.json" "$W/i/$cfg.json" &&
+	jq -cn --arg c "$cfg.json" --arg l "$diff/layer.tar" \
+	    '[{Config: $c, RepoTags: ["banger-busybox:test"], Layers: [$l]}]' >"$W/i/manifest.json" &&
+	tar --owner=0 --group=0 --numeric-owner -C "$W/i" -cf "$W/img.tar" \
+	    manifest.json "$cfg.json" "$diff/layer.tar" &&
+	mv "$W/img.tar" "$C/docker-busybox.tar" || { rm -rf "$W"; echo "Bail out! cannot make the docker test image"; exit 1; }
+	rm -rf "$W"
 	export BANGER_SANDBOX_IMAGES=$IMG
+	export BANGER_SANDBOX_ROOT_SETUP="install -m 0644 '$C/docker-busybox.tar' \"\$BANGER_SANDBOX_DIR/docker-busybox.tar\""
 	exec "$TOP/t/with-sandbox" "$0" "$@"
 fi
 . "${0%/*}/lib.sh"
@@ -145,6 +187,94 @@ test_expect_success 'workspace mode with --branch on the golden image: git statu
 	grep -qx "On branch b" ws && grep -q "modified: *a.txt" ws &&
 	grep -qx "	n.txt" ws && no_vms
 '
+# Docker, mise and the modules disk, in one VM: a workspace (a git
+# repository) holding the docker-archive image, a .mise.toml and the
+# script that checks, in the guest, that
+# - the kernel's modules disk is /lib/modules/<release>, ext4, read-only;
+# - docker.service is not started at boot, docker.socket listens, and the
+#   first `docker info` starts it (and containerd);
+# - docker load of the image and docker run --network none of it work;
+# - the modules Docker needed were loaded from the modules disk (lsmod);
+# - mise runs, and vm run's tooling bootstrap ran `mise install` for real.
+mkdir -p "$TRASH/dock/fake-node/bin"
+printf '#!/bin/sh\necho fake-node-ok\n' >"$TRASH/dock/fake-node/bin/node"
+chmod 0755 "$TRASH/dock/fake-node/bin/node"
+cat >"$TRASH/dock/.mise.toml" <<'EOF'
+[env]
+BANGER_MISE = "on"
+
+[tools]
+node = "path:/root/repo/fake-node"
+EOF
+cat >"$TRASH/dock/check.sh" <<'EOF'
+#!/bin/sh
+# t/1300: run in the guest by vm run, in /root/repo.
+now() { date +%s%N; }
+echo "MODS $(findmnt -n -r -o SOURCE,FSTYPE,OPTIONS "/lib/modules/$(uname -r)")"
+echo "BEFORE docker.service=$(systemctl is-active docker.service)" \
+    "containerd.service=$(systemctl is-active containerd.service)" \
+    "docker.socket=$(systemctl is-active docker.socket)"
+s=$(now)
+docker info --format 'INFO {{.ServerVersion}} {{.Driver}} cgroup{{.CgroupVersion}}' ||
+    echo "INFO failed"
+echo "DOCKER-FIRST-MS $((($(now) - s) / 1000000))"
+echo "AFTER docker.service=$(systemctl is-active docker.service)" \
+    "containerd.service=$(systemctl is-active containerd.service)"
+docker load -i docker-busybox.tar 2>&1 | sed 's/^/LOAD /'
+s=$(now)
+docker run --rm --network none banger-busybox:test echo hello 2>&1 | sed 's/^/RUN /'
+echo "RUN-MS $((($(now) - s) / 1000000))"
+lsmod | awk 'NR > 1 { print "LSMOD " $1 }'
+mise --version 2>&1 | sed 's/^/MISE /'
+# vm run started `mise install` in the background: wait for its end.
+log=/root/.cache/banger/vm-run-tooling-dock.log
+i=0
+while [ $i -lt 600 ] && ! grep -qE "all tools are installed|ERROR|not installed" $log 2>/dev/null; do
+	sleep 0.2
+	i=$((i + 1))
+done
+sed 's/^/TOOLING /' $log
+mise exec -- node 2>&1 | sed 's/^/NODE /'
+mise env 2>&1 | grep BANGER_MISE | sed 's/^/ENV /'
+journalctl -b --no-pager -o cat -u docker.service -u containerd.service 2>&1 |
+    grep -E "level=(error|fatal)" | head -n 10 | sed 's/^/JOURNAL /'
+EOF
+test_expect_success 'docker, mise and the modules disk in the golden image (workspace with a .mise.toml)' '
+	cp "$BANGER_SANDBOX_DIR/docker-busybox.tar" dock/ &&
+	(cd dock && git init -q && git add -A && git -c user.email=t@example.com \
+	    -c user.name=t -c commit.gpgsign=false commit -qm dock) &&
+	{ banger vm run --rm --name gold3 --image debian-bookworm --ssh-timeout $SSHT ./dock -- \
+	    sh check.sh 2>&1; echo "EXIT $?"; } | tsl >dockrun &&
+	sed "s/^[^ ]* //" dockrun >dock.out &&
+	grep -qx "EXIT 0" dock.out || { cat dock.out; false; }
+'
+sed -n 's/^[^ ]* \(MODS\|BEFORE\|INFO\|DOCKER-FIRST-MS\|AFTER\|RUN\|RUN-MS\|MISE\|TOOLING\|NODE\|ENV\|JOURNAL\) /\1 /p' "$TRASH/dockrun" | sed 's/^/# /'
+echo "# LSMOD: $(sed -n 's/^[^ ]* LSMOD //p' "$TRASH/dockrun" | tr '\n' ' ')"
+test_expect_success 'the kernel'"'"'s modules disk is /lib/modules/<release>: /dev/vdc, ext4, read-only' '
+	grep -Eq "^MODS /dev/vdc ext4 ro(,|\$)" dock.out
+'
+test_expect_success 'docker is started on demand: not at boot, by docker.socket at the first docker command' '
+	grep -qx "BEFORE docker.service=inactive containerd.service=inactive docker.socket=active" dock.out &&
+	grep -Eq "^INFO [0-9][^ ]* overlay2 cgroup2$" dock.out &&
+	grep -qx "AFTER docker.service=active containerd.service=active" dock.out
+'
+test_expect_success 'docker load of a hand-made image, docker run --rm --network none IMAGE echo hello' '
+	grep -q "^LOAD Loaded image: banger-busybox:test$" dock.out &&
+	grep -qx "RUN hello" dock.out
+'
+test_expect_success 'the modules docker needed came from the modules disk (lsmod)' '
+	for m in overlay bridge br_netfilter nf_tables nft_compat nf_nat nf_conntrack \
+	    xt_MASQUERADE xt_addrtype xt_conntrack; do
+		grep -qx "LSMOD $m" dock.out || { echo "not loaded: $m"; return 1; }
+	done
+'
+test_expect_success 'mise --version; vm run'"'"'s tooling bootstrap ran mise install for the .mise.toml' '
+	grep -Eq "^MISE [0-9]{4}\.[0-9]+\.[0-9]+ linux-x64" dock.out &&
+	grep -q "^TOOLING .*all tools are installed" dock.out &&
+	grep -qx "NODE fake-node-ok" dock.out &&
+	grep -qx "ENV export BANGER_MISE=on" dock.out
+'
+
 test_expect_success 'two VMs of the same image have different machine-ids' '
 	a=$(sed -n "s/^MID-//p" out) && b=$(sed -n "s/^MID-//p" ws) &&
 	test -n "$a" && test -n "$b" && test "$a" != "$b"

@@ -5,11 +5,16 @@
 # A Debian 12 system booted by systemd: `debootstrap --variant=minbase`
 # with the packages in $PKGS, brought up to date from bookworm-updates
 # and bookworm-security, plus banger-init as /sbin/banger-init
-# (build/images/bin/banger-init: run `make` first).  It is configured
-# for banger's image contract (docs/guest.md): sshd with the VM's own
-# ed25519 host key only, root by key only; no host keys, machine-id or
-# network configuration of its own; units that cannot work or only slow
-# the boot in a microVM masked.  See docs/golden-image.md.
+# (build/images/bin/banger-init: run `make` first), and mise (not in
+# Debian: its npm package's binary, version and sha512 pinned below,
+# fetched with curl from the npm registry) as /usr/local/bin/mise.  It
+# is configured for banger's image contract (docs/guest.md): sshd with
+# the VM's own ed25519 host key only, root by key only; no host keys,
+# machine-id or network configuration of its own; units that cannot work
+# or only slow the boot in a microVM masked; Docker (Debian's docker.io)
+# started on demand by docker.socket.  Docker's kernel modules are not
+# in the image: the kernel bundle's modules.ext4 brings them
+# (docs/kernel-bundle.md).  See docs/golden-image.md.
 #
 # It is written as an ext4 image with `mkfs.ext4 -d` (run as root, so
 # files keep their real owners) into a sparse file 1.5 times the tree's
@@ -17,7 +22,8 @@
 # OUTDIR/{rootfs.ext4,manifest.json}.  The build happens in a temp
 # directory next to OUTDIR that replaces OUTDIR only when complete.
 # Downloaded .debs are cached in $BANGER_IMAGE_CACHE (default
-# OUTDIR/../cache)/debootstrap-bookworm.
+# OUTDIR/../cache)/debootstrap-bookworm, mise's npm tarball in
+# $BANGER_IMAGE_CACHE/mise.
 #
 # Not reproducible byte for byte: the packages are whatever the mirror
 # serves today, and dpkg and debootstrap stamp the time into files.
@@ -27,7 +33,8 @@
 # Environment: BANGER_DEBIAN_MIRROR (default http://deb.debian.org/debian)
 # and BANGER_DEBIAN_SECURITY_MIRROR (default
 # http://deb.debian.org/debian-security) for the build; the image's own
-# sources.list always names deb.debian.org.
+# sources.list always names deb.debian.org.  BANGER_NPM_REGISTRY
+# (default https://registry.npmjs.org) for mise's tarball.
 set -eu
 
 OUT=${1:?usage: build.sh OUTDIR}
@@ -37,18 +44,29 @@ MIRROR=${BANGER_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 SECMIRROR=${BANGER_DEBIAN_SECURITY_MIRROR:-http://deb.debian.org/debian-security}
 SUITE=bookworm
 # build-essential is in: a dev sandbox without cc and make is not
-# much of one (+~190 MB in the tree, +~15 s of build).  docker.io is
-# not (see docs/golden-image.md).
+# much of one (+~190 MB in the tree, +~15 s of build).  docker.io with
+# what it needs here: iptables (docker's rules; nft backend, Debian's
+# default), kmod (modprobe, for docker and the kernel's module
+# requests), apparmor (the Debian kernel has AppArmor on, and docker
+# then loads its docker-default profile with apparmor_parser).
 PKGS=systemd,systemd-sysv,dbus,openssh-server,git,ca-certificates,curl,jq,\
 iproute2,procps,less,sudo,xz-utils,zstd,build-essential,vim-tiny,\
-iputils-ping,netbase,udev
+iputils-ping,netbase,udev,docker.io,iptables,kmod,apparmor
+# mise: the npm package @jdxcode/mise-linux-x64 carries the Linux binary
+# (package/bin/mise, used as it is: stripping it breaks it).  Pinned:
+# the version and the sha512 "integrity" the registry's metadata gives
+# for its tarball (https://registry.npmjs.org/@jdxcode/mise-linux-x64).
+MISE_VERSION=2026.9.15
+MISE_SHA512=ButPFGyztN0Rk/HOHvHuf+W80CkvQRAjbDWHvhGJc3PnL3e2KhCYZIOyjx8wPkhr9VJa/7sJZXpxtt5JLjsfaQ==
+NPM=${BANGER_NPM_REGISTRY:-https://registry.npmjs.org}
 # Units that cannot work or only slow the boot here: timers for a
 # long-lived machine (apt, e2scrub, fstrim, dpkg backups), anything that
 # would configure eth0 or DNS (banger-init did), first-boot prompts,
 # binfmt_misc (its automount needs autofs4, a module), gettys (root has
-# no password: ssh is the way in), and modprobe@ for modules the image
-# does not carry (the kernel bundle's modules are not in the image, and
-# kmod is not installed).
+# no password: ssh is the way in), modprobe@ for modules no disk carries
+# (the kernel bundle's modules.ext4 holds Docker's only), and
+# apparmor.service: loading every profile at boot costs seconds under
+# TCG, and the one profile used here, docker's, is loaded by dockerd.
 MASK="apt-daily.timer apt-daily-upgrade.timer apt-daily.service
 apt-daily-upgrade.service e2scrub_all.timer e2scrub_all.service
 e2scrub_reap.service fstrim.timer dpkg-db-backup.timer man-db.timer
@@ -59,14 +77,16 @@ systemd-firstboot.service proc-sys-fs-binfmt_misc.automount
 proc-sys-fs-binfmt_misc.mount systemd-binfmt.service
 getty@tty1.service serial-getty@ttyS0.service getty-static.service
 systemd-hwdb-update.service modprobe@dm_mod.service modprobe@drm.service
-modprobe@efi_pstore.service modprobe@fuse.service modprobe@loop.service"
+modprobe@efi_pstore.service modprobe@fuse.service modprobe@loop.service
+apparmor.service"
 
 die() { echo "images/debian-bookworm: $*" >&2; exit 1; }
 
 [ "$(id -u)" = 0 ] ||
     die "must run as root (debootstrap, chroot, and mkfs.ext4 -d keeping each file's owner)"
 [ -x "$INIT" ] || die "no $INIT: run make first"
-for t in debootstrap chroot mkfs.ext4 sha256sum systemctl mount umount; do
+for t in debootstrap chroot mkfs.ext4 sha256sum sha512sum base64 od curl tar \
+    systemctl mount umount; do
 	command -v $t >/dev/null || die "$t not found (see conf/deps.sh)"
 done
 
@@ -97,6 +117,25 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
 
 t0=$(date +%s)
+# mise's tarball, first (a bad pin fails before the long part): from the
+# cache when its sha512 matches the pin, else downloaded and checked.
+MISE_TGZ=$CACHE/mise/mise-linux-x64-$MISE_VERSION.tgz
+MISE_HEX=$(printf '%s' "$MISE_SHA512" | base64 -d | od -An -v -tx1 | tr -d ' \n')
+[ ${#MISE_HEX} = 128 ] || die "MISE_SHA512 is not a base64 sha512"
+sha512_ok() { [ -f "$1" ] && [ "$(sha512sum <"$1" | cut -d' ' -f1)" = "$MISE_HEX" ]; }
+if sha512_ok "$MISE_TGZ"; then
+	echo "images/debian-bookworm: using cached mise $MISE_VERSION"
+else
+	echo "images/debian-bookworm: downloading mise $MISE_VERSION from $NPM"
+	mkdir -p "$CACHE/mise"
+	curl -fsSL --proto '=https' --retry 3 -o "$TMP/mise.tgz" \
+	    "$NPM/@jdxcode/mise-linux-x64/-/mise-linux-x64-$MISE_VERSION.tgz" ||
+	    die "cannot download mise $MISE_VERSION from $NPM"
+	sha512_ok "$TMP/mise.tgz" ||
+	    die "mise-linux-x64-$MISE_VERSION.tgz: sha512 does not match the pinned integrity"
+	mv "$TMP/mise.tgz" "$MISE_TGZ"
+fi
+
 echo "images/debian-bookworm: debootstrap $SUITE from $MIRROR"
 if ! debootstrap --variant=minbase --include="$PKGS" \
     --cache-dir="$CACHE/debootstrap-$SUITE" \
@@ -142,6 +181,26 @@ cp "$INIT" "$R/sbin/banger-init"
 strip "$R/sbin/banger-init" 2>/dev/null || :
 chmod 0755 "$R/sbin/banger-init"
 
+# mise: the binary as the package has it (checked above), root's.  Its
+# self-update would replace a file the image owns: mise reads
+# ../lib/mise-self-update-instructions.toml next to its binary and then
+# says this instead of updating.  Its shims on the PATH of login shells
+# (vm run's interactive shell), so tools it installs are found.
+mkdir -p "$TMP/mise"
+tar -xzf "$MISE_TGZ" -C "$TMP/mise" package/bin/mise ||
+    die "mise-linux-x64-$MISE_VERSION.tgz has no package/bin/mise"
+install -o 0 -g 0 -m 0755 "$TMP/mise/package/bin/mise" "$R/usr/local/bin/mise"
+mkdir -p "$R/usr/local/lib"
+printf 'message = "mise came with the banger image debian-bookworm (mise %s): rebuild the image to update it"\n' \
+    "$MISE_VERSION" > "$R/usr/local/lib/mise-self-update-instructions.toml"
+cat > "$R/etc/profile.d/mise.sh" <<'EOF'
+# banger (images/debian-bookworm): tools installed by mise on the PATH.
+case ":$PATH:" in
+*":${MISE_DATA_DIR:-$HOME/.local/share/mise}/shims:"*) ;;
+*) PATH="${MISE_DATA_DIR:-$HOME/.local/share/mise}/shims:$PATH" ;;
+esac
+EOF
+
 # sshd: the VM's ed25519 key (banger-init puts it in /etc/ssh before
 # systemd starts), root by key only.  Debian's sshd_config includes
 # sshd_config.d/*.conf first, and for sshd the first value wins; its
@@ -182,6 +241,15 @@ systemctl --root="$R" mask $MASK >/dev/null 2>&1 ||
     die "systemctl --root mask failed"
 systemctl --root="$R" enable ssh.service >/dev/null 2>&1 ||
     die "systemctl --root enable ssh.service failed"
+# Docker on demand: docker.io's postinst enabled docker.service (and
+# containerd.service) at boot, which would delay every boot for a
+# daemon most sessions never use.  docker.socket stays enabled: the
+# first `docker` command starts docker.service, which pulls in
+# containerd (Wants=).
+systemctl --root="$R" disable docker.service containerd.service >/dev/null 2>&1 ||
+    die "systemctl --root disable docker.service containerd.service failed"
+systemctl --root="$R" enable docker.socket >/dev/null 2>&1 ||
+    die "systemctl --root enable docker.socket failed"
 systemctl --root="$R" set-default multi-user.target >/dev/null 2>&1
 # udev is there for logind: it tags the ACPI power button, which is how
 # `vm stop` asks the guest to shut down.  No renaming of eth0 (it is up
