@@ -93,8 +93,8 @@ install_banger() {
 	# systemd leaves a StateDirectory= whose top is the owner's as it is.
 	K=$CT$ST/kernels/$KNAME I=$CT$ST/images/test &&
 	mkdir -p "$K" "$I" &&
-	for f in vmlinux initrd.img manifest.json; do
-		cp --reflink=auto "$B/images/kernel/$f" "$K/$f" || return 1
+	for f in $(jq -r '.files | keys[]' "$B/images/kernel/manifest.json") manifest.json; do
+		cp --reflink=auto --sparse=always "$B/images/kernel/$f" "$K/$f" || return 1
 	done &&
 	for f in rootfs.ext4 manifest.json; do
 		cp --reflink=auto --sparse=always "$B/images/test/$f" "$I/$f" || return 1
@@ -218,6 +218,18 @@ test_expect_success 'the guest got the host'"'"'s TSC rate (tsc_early_khz), as o
 '
 echo "# the guest's command line: $(cat "$TRASH/append.out" 2>/dev/null)"
 
+# The kernel bundle's modules.ext4 (docs/kernel-bundle.md) is in the
+# VM's own kernel directory, which the jail leaves visible (read-only,
+# like the rest of the system): QEMU opens it read-only as the third
+# disk, and the guest's /init mounts it read-only.
+test_expect_success 'the kernel'"'"'s modules.ext4 reaches QEMU in the jail: /dev/vdc, read-only, mounted by the guest' '
+	grep -qx "id=modules,if=none,format=raw,readonly=on,file=$ST/kernels/$KNAME/modules.ext4" qemu.argv &&
+	grep -q " banger.modules=/dev/vdc\$" append.out &&
+	ns_as $OWNER banger vm ssh $VM -- cat /proc/mounts > mods.out 2> mods.err < /dev/null &&
+	grep -q "^/dev/vdc /lib/modules/6\.1\.[^ ]* ext4 ro," mods.out ||
+	    { cat qemu.argv mods.out mods.err; false; }
+'
+
 test_expect_success 'the real QEMU: CapEff 0, NoNewPrivs 1, a seccomp filter, the unit'"'"'s cgroup' '
 	main=$(prop $UNIT MainPID) &&
 	ns_run cat /proc/$main/status > qemu.status &&
@@ -320,7 +332,7 @@ owner_probe() {
 		print "$p: ", ($ok ? "ok" : "no"), "\n";
 	    }' "$@"
 }
-OWN="$VMDIR/vm.json $RUNDIR/lock $ST/kernels/$KNAME/vmlinux"
+OWN="$VMDIR/vm.json $RUNDIR/lock $ST/kernels/$KNAME/vmlinux $ST/kernels/$KNAME/modules.ext4"
 NOT="$ST/images/test/manifest.json $ST/images/test/rootfs.ext4
 /home/$OWNER/.config/banger/config.toml"
 SOCKS="/run/banger/bangerd.sock /run/banger-root/bangerd-root.sock"
