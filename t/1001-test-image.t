@@ -124,9 +124,10 @@ test_expect_success 'parser: garbage, quotes, "--", repeated keys' '
 	parses "banger. banger.ip banger.ip== = == banger.=x banger.ip=\"\"" \
 	    "" "" "" "" "" &&
 	logged "ignoring banger.ip: no value" &&
-	parses "banger.foo=1 banger.root=/dev/vda banger.rootwait=5" \
+	parses "banger.foo=1 banger.root=/dev/vda banger.rootwait=5 banger.modules=/dev/vdc" \
 	    "" "" "" "" "" &&
 	logged "banger.foo=1: unknown key" && ! logged banger.root &&
+	! logged banger.modules &&
 	parses "banger.hostname=\"t2\"" "" "" "" t2 "" &&
 	parses "x=\"banger.hostname=evil y\" banger.hostname=ok" \
 	    "" "" "" ok "" &&

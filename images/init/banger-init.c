@@ -264,7 +264,8 @@ set_init(struct conf *c, const char *v)
 /*
  * parse_cmdline: fill c from the banger.* parameters in s (modified).
  * A bad value is logged and ignored; the last good one of a key wins.
- * banger.root= and banger.rootwait= are the initrd's (images/kernel).
+ * banger.root=, banger.rootwait= and banger.modules= are the initrd's
+ * (images/kernel).
  * Parameters after "--" belong to init, not to us.
  */
 static void
@@ -298,7 +299,8 @@ parse_cmdline(char *s, struct conf *c)
 				break;
 		if (i == sizeof(keys) / sizeof(keys[0]))
 			why = strcmp(arg, "banger.root") == 0 ||
-				strcmp(arg, "banger.rootwait") == 0 ?
+				strcmp(arg, "banger.rootwait") == 0 ||
+				strcmp(arg, "banger.modules") == 0 ?
 			    NULL :
 			    "unknown key"; /* the initrd's, else unknown */
 		else if (strlen(v) > VALUE_MAX)
