@@ -63,7 +63,7 @@ CONF_FILES  := conf/slice.conf conf/access/owner.allow conf/config.toml.example
 SHARE_OUT   := $(UNIT_FILES:units/%.in=$(B)/share/banger/units/%) \
                $(CONF_FILES:%=$(B)/share/banger/%)
 
-.PHONY: all build check test deps deps-check clean install lint images image-debian demo
+.PHONY: all build check test deps deps-check clean install lint images image-debian demo bundles
 all build: $(B)/bin/banger $(HELPERS) lib/libbanger.a $(UNITS_T) $(BENCH_BIN) $(UNITS_OUT) $(SHARE_OUT) $(IMG_BIN) \
     $(B)/t/fc-fixture $(B)/t/vmm-client
 
@@ -74,6 +74,13 @@ $(B)/gen/version.h: FORCE
 	[ "$$(cat $@ 2>/dev/null)" = "$$v" ] || echo "$$v" > $@
 $(B)/obj/lib/version.o: $(B)/gen/version.h
 .PHONY: FORCE
+
+# The built-in catalog (lib/catalog-builtin.c): conf/catalog.json as a
+# C string literal, one line of JSON per line of C.
+$(B)/gen/catalog.inc: conf/catalog.json
+	@mkdir -p $(@D)
+	sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/' $< > $@
+$(B)/obj/lib/catalog-builtin.o: $(B)/gen/catalog.inc
 
 $(B)/obj/lib/%.o: lib/%.c $(LIB_HDR)
 	@mkdir -p $(@D)
@@ -105,7 +112,7 @@ $(B)/libexec/banger/dispatch $(B)/libexec/banger/root-dispatch $(B)/libexec/bang
 	    -Wl,-z,noexecstack -o $@ $< lib/libbanger.a -lskarnet
 
 # Unit tests: library sources rebuilt with sanitizers, one binary each.
-$(B)/t/%: t/unit/%.c t/unit/tap.h $(LIB_SRC) $(LIB_HDR) $(B)/gen/version.h
+$(B)/t/%: t/unit/%.c t/unit/tap.h $(LIB_SRC) $(LIB_HDR) $(B)/gen/version.h $(B)/gen/catalog.inc
 	@mkdir -p $(@D)
 	$(CC) $(WARN) $(DEFS) -Ilib -I$(B)/gen -It/unit $(PKG_CFLAGS) $(SAN) -o $@ $< $(LIB_SRC) $(LIBS)
 
@@ -138,11 +145,21 @@ image-debian: $(B)/images/debian-bookworm/manifest.json
 $(B)/images/debian-bookworm/manifest.json: images/debian-bookworm/build.sh images/lib.sh $(IMG_BIN)
 	sh images/debian-bookworm/build.sh $(B)/images/debian-bookworm
 
+# Bundles of the kernel, the test image and (when built) the golden
+# image, and a catalog naming them at BUNDLES_URL (images/bundles.sh,
+# docs/bundles.md): what a release publishes, and what `make demo`
+# serves.
+BUNDLES_URL ?= https://localhost:8443
+bundles: all images
+	sh images/bundles.sh $(B)/bundles $(BUNDLES_URL)
+
 # The main job, for real: build, make the kernel and the test image from
-# Debian's packages, and boot a guest through the socket-activated helper
-# chain in a private state root and network namespace (needs root).
+# Debian's packages, bundle them, serve them over HTTPS on loopback, and
+# let `vm run` pull them and boot a guest through the socket-activated
+# helper chain in a private state root and network namespace (needs
+# root; t/demo).
 demo: all images
-	t/with-sandbox build/bin/banger vm run --rm -- uname -a
+	t/demo
 
 $(B)/bench/%: bench/%.c lib/libbanger.a
 	@mkdir -p $(@D)

@@ -126,6 +126,8 @@ struct cli_call {
 	/* Events other than log and progress ("output"); -1 stops reading. */
 	int (*on_event)(const char *event, const cJSON *ev, void *arg);
 	void *arg;
+	/* --json: every event printed on stdout as a JSON line, no bar. */
+	bool json_events;
 	/* A payload after the request (vm-create's workspace): written to
 	 * the socket, which is then shut down for writing, before the
 	 * answer is read.  Returns 0, -EPIPE (the service stopped reading:
@@ -149,6 +151,15 @@ int64_t cli_silence_ms(void);
 int cli_remote(struct cli_inv *inv);
 /* Run the command's helper here, not over the socket (doctor, system). */
 int cli_local(struct cli_inv *inv);
+/*
+ * pull.c: image pull, kernel pull, image bundle, kernel bundle; and
+ * the pull of a missing image or kernel before vm-create (s->req's
+ * "image" and "kernel"): 0, or the exit code after a message.
+ */
+struct cli_spec;
+int cli_pull(struct cli_inv *inv);
+int cli_bundle(struct cli_inv *inv);
+int cli_pull_missing(const struct cli_inv *inv, struct cli_spec *s);
 /* system.c: system install and uninstall (root, the owner, then cli_local). */
 int cli_system(struct cli_inv *inv);
 void cli_render_install(const struct cli_inv *inv, const cJSON *result);
@@ -167,6 +178,9 @@ struct cli_spec {
 	int (*payload)(int fd, void *arg); /* see struct cli_call */
 	void *payload_arg;
 	void (*payload_sent)(void *arg); /* after vm-create answered */
+	/* The image or kernel is missing and no catalog can give it: what
+	 * to say if vm-create answers not_found ("" when nothing). */
+	char missing_hint[1024];
 };
 
 int cli_spec_init(struct cli_inv *inv, struct cli_spec *s);

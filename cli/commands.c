@@ -142,6 +142,22 @@ static const struct cli_operand op_register[] = {
 	{ NULL, 0, NULL, false },
 };
 
+static const struct cli_operand op_bundle[] = {
+	{ "NAME", CLI_ARTIFACT, NULL, false },
+	{ "OUT", CLI_PATH, NULL, false },
+	{ NULL, 0, NULL, false },
+};
+
+static const struct cli_flag bundle_flags[] = {
+	{ "from", 0, CLI_PATH, NULL, "DIR",
+	    "bundle the artifact in DIR (manifest.json and its files), "
+	    "not an installed one",
+	    0, 0 },
+	{ "level", 0, CLI_INT, NULL, "N",
+	    "zstd level, 1 (fast) to 19 (small); default 3", 1, 19 },
+	{ NULL, 0, 0, NULL, NULL, NULL, 0, 0 },
+};
+
 static const struct cli_operand op_shell[] = {
 	{ "SHELL", CLI_STR, NULL, false },
 	{ NULL, 0, NULL, false },
@@ -208,9 +224,12 @@ const struct cli_cmd cli_cmds[] = {
 	  .details =
 	    "NAME is a catalog name (debian-bookworm) or an OCI reference\n"
 	    "[HOST[:PORT]/]PATH[:TAG][@sha256:DIGEST] with at least one '/'\n"
-	    "(docker.io/library/debian:12).\n",
-	  .operands = op_image, .verb = "image-pull",
-	  .check = check_image_pull, NOT_YET },
+	    "(docker.io/library/debian:12; not implemented yet).\n"
+	    "A catalog image comes with the kernel it boots with.  The\n"
+	    "catalogs: the built-in one, catalog_file and [[catalog]] in\n"
+	    "the config.  https_proxy and no_proxy are honoured.\n",
+	  .operands = op_image, .run = cli_pull,
+	  .check = check_image_pull },
 	{ .group = "image", .name = "list", .summary = "list local images",
 	  .verb = "image-list", .render = cli_render_image_list },
 	{ .group = "image", .name = "register",
@@ -219,11 +238,23 @@ const struct cli_cmd cli_cmds[] = {
 	  .check = check_image_register, .verb = "image-register" },
 	{ .group = "image", .name = "delete", .summary = "delete a local image",
 	  .operands = op_artifact, .verb = "image-delete" },
+	{ .group = "image", .name = "bundle",
+	  .summary = "write a bundle (.tar.zst) of a local image",
+	  .details =
+	    "OUT can be published and named in a catalog: the command prints\n"
+	    "its size and sha256 (docs/bundles.md).\n",
+	  .flags = bundle_flags, .operands = op_bundle, .run = cli_bundle },
 	{ .group = "kernel", .name = "pull",
 	  .summary = "fetch a kernel bundle from the catalog",
-	  .operands = op_artifact, .verb = "kernel-pull", NOT_YET },
+	  .operands = op_artifact, .run = cli_pull },
 	{ .group = "kernel", .name = "list", .summary = "list local kernels",
 	  .verb = "kernel-list", .render = cli_render_kernel_list },
+	{ .group = "kernel", .name = "delete",
+	  .summary = "delete a local kernel (not one a VM boots with)",
+	  .operands = op_artifact, .verb = "kernel-delete" },
+	{ .group = "kernel", .name = "bundle",
+	  .summary = "write a bundle (.tar.zst) of a local kernel",
+	  .flags = bundle_flags, .operands = op_bundle, .run = cli_bundle },
 	{ .group = "system", .name = "install",
 	  .summary = "install and start the host services",
 	  .details =

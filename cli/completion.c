@@ -62,8 +62,9 @@ flag_kind(const struct cli_flag *f)
 
 /*
  * What an operand completes to: an existing VM (a NAME in the vm
- * group), an existing image or kernel (an artifact NAME, except the new
- * names of pull and register), the shells of `completion`, or nothing
+ * group), an existing image or kernel (an artifact NAME of a verb
+ * other than pull and register, and of bundle), the shells of
+ * `completion`, or nothing
  * ("none": free text and host paths; no file completion).
  */
 static const char *
@@ -75,8 +76,10 @@ operand_kind(const struct cli_cmd *c, const struct cli_operand *o)
 		return "none";
 	if (o->type == CLI_NAME && strcmp(c->group, "vm") == 0)
 		return "vms";
-	if (o->type == CLI_ARTIFACT && c->verb != NULL &&
-	    !ends_with(c->verb, "-pull") && !ends_with(c->verb, "-register")) {
+	if (o->type == CLI_ARTIFACT &&
+	    ((c->verb != NULL && !ends_with(c->verb, "-pull") &&
+		 !ends_with(c->verb, "-register")) ||
+		strcmp(c->name, "bundle") == 0)) {
 		if (strcmp(c->group, "image") == 0)
 			return "images";
 		if (strcmp(c->group, "kernel") == 0)

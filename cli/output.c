@@ -259,12 +259,12 @@ cli_render_vm_list(const struct cli_inv *inv, const cJSON *result)
 static void
 artifact_table(const cJSON *result, const char *arr)
 {
-	static const char *const head[] = { "NAME", "STATE", "VERSION",
-		"SIZE" };
-	static const char *const keys[] = { "name", "state", "version",
-		"bytes" };
+	static const char *const head[] = { "NAME", "STATE", "VERSION", "SIZE",
+		"ORIGIN" };
+	static const char *const keys[] = { "name", "state", "version", "bytes",
+		"origin" };
 
-	table(result, arr, head, keys, 4);
+	table(result, arr, head, keys, 5);
 }
 
 void
@@ -401,7 +401,7 @@ cli_render_generic(const struct cli_inv *inv, const cJSON *result)
 }
 
 /*
- * vm prune: one line per VM, tap or images/ leftover removed (with
+ * vm prune: one line per VM, tap or leftover removed (with
  * --dry-run: that would be), one per VM kept, or "nothing to prune".
  */
 void
@@ -412,7 +412,7 @@ cli_render_vm_prune(const struct cli_inv *inv, const cJSON *result)
 	} parts[] = {
 		{ "removed", "VM" },
 		{ "taps_removed", "tap" },
-		{ "leftovers_removed", "leftover images/" },
+		{ "leftovers_removed", "leftover " },
 		{ "kept", "VM" },
 	};
 	bool dry = cJSON_IsTrue(

@@ -37,6 +37,9 @@ struct progress {
 	char what[96];
 	double done, total;
 	int64_t drawn_ms;
+	int64_t start_ms; /* the first event of this bar */
+	double start_done;
+	int shown_pct; /* not a tty: the last 10% step printed */
 };
 
 /*
@@ -95,6 +98,25 @@ fmt_amount(const struct progress *p, double v, bool unit, char *buf, size_t n)
 		    unit ? units[u] : "");
 }
 
+/* "  12.3 MiB/s  ETA 0:14" for bytes, once a second has passed. */
+static const char *
+rate_eta(const struct progress *p)
+{
+	static char buf[64];
+	double secs = (double)(bg_now_ms() - p->start_ms) / 1000, rate, left;
+	long eta;
+
+	buf[0] = '\0';
+	if (!p->bytes || secs < 1 || p->done <= p->start_done)
+		return buf;
+	rate = (p->done - p->start_done) / secs;
+	left = p->total > p->done ? (p->total - p->done) / rate : 0;
+	eta = left > 359999 ? 359999 : (long)left;
+	snprintf(buf, sizeof(buf), "  %.1f MiB/s  ETA %ld:%02ld",
+	    rate / 1048576, eta / 60, eta % 60);
+	return buf;
+}
+
 /* "pulling debian-bookworm [#######.........]  42%  90.1/214.0 MiB" */
 static void
 progress_draw(struct progress *p)
@@ -117,8 +139,8 @@ progress_draw(struct progress *p)
 		for (k = 0; k < barw; k++)
 			bar[k] = k < fill ? '#' : '.';
 		bar[barw] = '\0';
-		snprintf(line, sizeof(line), "%s [%s] %3d%%  %s/%s", p->what,
-		    bar, pct, done, total);
+		snprintf(line, sizeof(line), "%s [%s] %3d%%  %s/%s%s", p->what,
+		    bar, pct, done, total, rate_eta(p));
 	} else {
 		snprintf(line, sizeof(line), "%s  %s", p->what, done);
 	}
@@ -171,6 +193,9 @@ on_progress(struct progress *p, const cJSON *ev)
 		progress_end(p);
 		memcpy(p->what, what, sizeof(what));
 		p->reported = false;
+		p->start_ms = bg_now_ms();
+		p->start_done = num_field(ev, "done");
+		p->shown_pct = -1;
 	}
 	p->done = num_field(ev, "done");
 	p->total = num_field(ev, "total");
@@ -182,6 +207,16 @@ on_progress(struct progress *p, const cJSON *ev)
 	} else if (p->total > 0 && p->done >= p->total && !p->reported) {
 		fprintf(stderr, "%s: done\n", p->what);
 		p->reported = true;
+	} else if (p->total > 0 && p->bytes && !p->reported &&
+	    (int)(p->done * 10 / p->total) > p->shown_pct) {
+		/* Not a terminal: a plain line at each tenth. */
+		char d[32], t[32];
+
+		p->shown_pct = (int)(p->done * 10 / p->total);
+		fmt_amount(p, p->done, false, d, sizeof(d));
+		fmt_amount(p, p->total, true, t, sizeof(t));
+		fprintf(stderr, "%s: %d%% (%s/%s)\n", p->what,
+		    p->shown_pct * 10, d, t);
 	}
 }
 
@@ -289,7 +324,9 @@ read_answer(int fd, const char *from, struct cli_call *c)
 		ok = cJSON_GetObjectItemCaseSensitive(j, "ok");
 		if (cJSON_IsString(ev)) {
 			r = 0;
-			if (strcmp(ev->valuestring, "progress") == 0)
+			if (c->json_events)
+				cli_print_json(j);
+			else if (strcmp(ev->valuestring, "progress") == 0)
 				on_progress(&p, j);
 			else if (strcmp(ev->valuestring, "log") == 0)
 				on_log(&p, j);

@@ -406,7 +406,8 @@ cli_spec_init(struct cli_inv *inv, struct cli_spec *s)
 	}
 	if (cli_filesync_add(c, s->req, &err) < 0)
 		return cli_fail(inv, &err);
-	return 0;
+	/* A missing image or kernel that a catalog has: pulled first. */
+	return cli_pull_missing(inv, s);
 }
 
 void

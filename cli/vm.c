@@ -108,6 +108,16 @@ create(struct cli_spec *s, struct cli_call *c, int64_t silence)
 		    k + 1 >= CREATE_TRIES || cli_spec_rename(s) < 0) {
 			if (s->payload_sent != NULL)
 				s->payload_sent(s->payload_arg);
+			/* No image: how to get one (cli_pull_missing). */
+			if (r != 0 && c->final != NULL &&
+			    strcmp(c->err.code, "not_found") == 0 &&
+			    s->missing_hint[0] != '\0') {
+				char m[sizeof(c->err.msg)];
+
+				memcpy(m, c->err.msg, sizeof(m));
+				bg_err_set(&c->err, "not_found",
+				    "%.400s\n%.600s", m, s->missing_hint);
+			}
 			return r;
 		}
 		cli_call_free(c);

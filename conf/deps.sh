@@ -8,7 +8,8 @@ libsystemd-dev libbearssl-dev libcjson-dev libarchive-dev libzstd-dev skalibs-de
 libclang-rt-14-dev libnftables-dev libsodium-dev
 systemd systemd-container s6 util-linux iproute2 nftables
 openssh-client e2fsprogs qemu-system-x86 procps xz-utils cpio fakeroot debootstrap
-zsh fish jq shellcheck clang-format strace"
+zsh fish jq shellcheck clang-format strace
+python3 openssl ca-certificates zstd curl"
 
 missing=""
 for p in $PKGS; do

@@ -24,15 +24,16 @@ static const char *const verbs[] = {
 	"image-list",
 	"image-register",
 	"image-delete",
+	"image-pull",
 	"kernel-list",
+	"kernel-pull",
+	"kernel-delete",
 	"doctor",
 	NULL,
 };
 /* Known, and answered with "not implemented yet". */
 static const char *const planned[] = {
-	"image-pull",
 	"image-import-oci",
-	"kernel-pull",
 	NULL,
 };
 

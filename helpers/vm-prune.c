@@ -4,15 +4,18 @@
  * missing or unreadable, with nobody holding create.lock), run
  * directories of VMs that no longer exist, banger taps (bgtapN) that
  * belong to no VM, temp files of interrupted known_hosts updates, and
- * the hidden directories of killed image-register/image-delete runs.
+ * the hidden directories of killed image-register/image-delete runs
+ * and of killed pulls, and the partial downloads pulls left.
  * Running VMs and VMs being created are kept.
  *
  * Request: {"v":1,"dry_run":bool}.
  * Result: {"removed":[names],"kept":[names],"taps_removed":[taps],
- *          "leftovers_removed":[names in images/]}.
+ *          "leftovers_removed":["images/NAME", "kernels/NAME",
+ *          "cache/pulls/FILE"]}.
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -104,41 +107,112 @@ prune_rundirs(bool dry)
 		closedir(d);
 }
 
+/* A pull's staging directory (lib/pull.c) whose ".lock" nobody holds. */
+static bool
+dead_pull(int dfd, const char *name)
+{
+	int sfd;
+	bool dead;
+
+	if (strncmp(name, ".pull-", 6) != 0)
+		return false;
+	sfd =
+	    openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (sfd < 0)
+		return false;
+	dead = bg_lock_held_at(sfd, ".lock") == 0;
+	close(sfd);
+	return dead;
+}
+
+/* In images/ or kernels/: what killed register, delete and pull runs left. */
+static void
+prune_artifacts(const char *sub, bool dry, cJSON *leftovers)
+{
+	int fd = bg_state_dir(BG_DIR_STATE, sub, 0755);
+	DIR *d = fd < 0 ? NULL : fdopendir(fd);
+	struct dirent *e;
+	char rel[300];
+
+	if (d == NULL) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	while ((e = readdir(d)) != NULL) {
+		if (!leftover(e->d_name, ".register-") &&
+		    !leftover(e->d_name, ".delete-") &&
+		    !dead_pull(dirfd(d), e->d_name))
+			continue;
+		if (!dry)
+			bg_rm_rf_at(dirfd(d), e->d_name);
+		snprintf(rel, sizeof(rel), "%s/%s", sub, e->d_name);
+		cJSON_AddItemToArray(leftovers, cJSON_CreateString(rel));
+	}
+	closedir(d);
+}
+
+/*
+ * The partial downloads of interrupted pulls (CACHE/pulls/SHA.part),
+ * which the next pull of the same bundle would resume, unless a pull
+ * holds SHA.lock now.
+ */
+static void
+prune_parts(bool dry, cJSON *leftovers)
+{
+	int fd = bg_state_dir(BG_DIR_CACHE, "pulls", 0755);
+	DIR *d = fd < 0 ? NULL : fdopendir(fd);
+	struct dirent *e;
+	char lock[80], rel[300];
+	size_t n;
+
+	if (d == NULL) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	while ((e = readdir(d)) != NULL) {
+		n = strlen(e->d_name);
+		if (n != 69 || strcmp(e->d_name + 64, ".part") != 0)
+			continue;
+		snprintf(lock, sizeof(lock), "%.64s.lock", e->d_name);
+		if (bg_lock_held_at(dirfd(d), lock) != 0)
+			continue;
+		if (!dry) {
+			unlinkat(dirfd(d), e->d_name, 0);
+			unlinkat(dirfd(d), lock, 0);
+		}
+		snprintf(rel, sizeof(rel), "cache/pulls/%s", e->d_name);
+		cJSON_AddItemToArray(leftovers, cJSON_CreateString(rel));
+	}
+	closedir(d);
+}
+
 /*
  * Files of writers that were killed: temp files of known_hosts updates
  * (known_hosts is only rewritten under the global lock, which we hold)
- * and what an image-register or image-delete left in images/
+ * and what image-register, image-delete, kernel-delete and pulls left
  * (".register-NAME-PID", ".delete-NAME-PID" whose PID is gone; a live
- * one may still be working).
+ * one may still be working; ".pull-NAME-PID" whose lock is free; the
+ * partial downloads).
  */
 static void
 prune_leftovers(bool dry, cJSON *leftovers)
 {
 	int sd = bg_state_dir(BG_DIR_STATE, "ssh", 0755);
-	int idf = bg_state_dir(BG_DIR_STATE, "images", 0755);
 	DIR *sdir = sd < 0 ? NULL : fdopendir(sd);
-	DIR *idir = idf < 0 ? NULL : fdopendir(idf);
 	struct dirent *e;
 
 	while (sdir != NULL && (e = readdir(sdir)) != NULL)
 		if (strncmp(e->d_name, ".known_hosts.tmp", 16) == 0 && !dry)
 			unlinkat(dirfd(sdir), e->d_name, 0);
-	while (idir != NULL && (e = readdir(idir)) != NULL) {
-		if (!leftover(e->d_name, ".register-") &&
-		    !leftover(e->d_name, ".delete-"))
-			continue;
-		if (!dry)
-			bg_rm_rf_at(dirfd(idir), e->d_name);
-		cJSON_AddItemToArray(leftovers, cJSON_CreateString(e->d_name));
-	}
 	if (sdir != NULL)
 		closedir(sdir);
 	else if (sd >= 0)
 		close(sd);
-	if (idir != NULL)
-		closedir(idir);
-	else if (idf >= 0)
-		close(idf);
+	prune_artifacts("images", dry, leftovers);
+	prune_artifacts("kernels", dry, leftovers);
+	prune_parts(dry, leftovers);
 }
 
 static int

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "banger.h"
@@ -29,7 +30,7 @@ static cJSON *
 describe(int dfd, const char *name)
 {
 	static const char *const copied[] = { "version", "source", "ssh",
-		NULL };
+		"kernel", "pulled_from", "pulled_at", "catalog", NULL };
 	cJSON *o = cJSON_CreateObject(), *m = NULL;
 	const cJSON *files, *f, *v;
 	double bytes = 0;
@@ -59,6 +60,12 @@ describe(int dfd, const char *name)
 		if (cJSON_IsString(v))
 			cJSON_AddStringToObject(o, copied[i], v->valuestring);
 	}
+	/* Where it came from: the URL it was pulled from, else its source. */
+	v = cJSON_GetObjectItemCaseSensitive(m, "pulled_from");
+	if (!cJSON_IsString(v))
+		v = cJSON_GetObjectItemCaseSensitive(m, "source");
+	if (cJSON_IsString(v))
+		cJSON_AddStringToObject(o, "origin", v->valuestring);
 	files = cJSON_GetObjectItemCaseSensitive(m, "files");
 	cJSON_ArrayForEach(f, files) {
 		v = cJSON_GetObjectItemCaseSensitive(f, "size");
@@ -154,5 +161,118 @@ bg_artifact_list_act(struct bg_req *rq, cJSON **result, struct bg_err *err)
 		bg_err_set(err, "temporary", "out of memory");
 		return -ENOMEM;
 	}
+	return 0;
+}
+
+/* The VMs whose vm.json names kernel: their names, comma-separated. */
+static int
+kernel_users(const char *kernel, char *buf, size_t n)
+{
+	int vfd = bg_state_dir(BG_DIR_STATE, "vms", 0755);
+	DIR *d = vfd < 0 ? NULL : fdopendir(vfd);
+	struct dirent *e;
+	int count = 0;
+
+	buf[0] = '\0';
+	if (d == NULL) {
+		if (vfd >= 0)
+			close(vfd);
+		return vfd < 0 ? vfd : -errno;
+	}
+	while ((e = readdir(d)) != NULL) {
+		char rel[PATH_MAX];
+		cJSON *j = NULL;
+		const char *k;
+
+		if (!bg_name_valid(e->d_name))
+			continue;
+		snprintf(rel, sizeof(rel), "%s/vm.json", e->d_name);
+		if (bg_json_read_file(dirfd(d), rel, MANIFEST_MAX, &j) < 0)
+			continue;
+		k = cJSON_GetStringValue(
+		    cJSON_GetObjectItemCaseSensitive(j, "kernel"));
+		if (k != NULL && strcmp(k, kernel) == 0) {
+			size_t l = strlen(buf);
+
+			snprintf(buf + l, n - l, "%s%s", count ? ", " : "",
+			    e->d_name);
+			count++;
+		}
+		cJSON_Delete(j);
+	}
+	closedir(d);
+	return count;
+}
+
+int
+bg_artifact_delete_act(struct bg_req *rq, cJSON **result, struct bg_err *err)
+{
+	const char *name = bg_req_str(rq, "name");
+	bool kernel = strcmp(rq->verb->name, "kernel-delete") == 0;
+	const char *kind = kernel ? "kernel" : "image";
+	_cleanup_close_ int dfd = -1, g = -1;
+	char gone[BG_NAME_MAX + 40], users[512];
+	struct stat st;
+	int r;
+
+	dfd = bg_state_dir(BG_DIR_STATE, kernel ? "kernels" : "images", 0755);
+	if (dfd < 0) {
+		bg_err_set(err, "temporary",
+		    "cannot open the %ss directory: %s", kind, strerror(-dfd));
+		return dfd;
+	}
+	/*
+	 * A VM boots its kernel from STATE/kernels at every start (an
+	 * image is copied at create): under the global lock, so no VM is
+	 * made with it meanwhile, a kernel in use stays.
+	 */
+	if (kernel) {
+		g = bg_lock_global_err(err);
+		if (g < 0)
+			return g;
+		r = kernel_users(name, users, sizeof(users));
+		if (r > 0) {
+			bg_err_set(err, "busy",
+			    "kernel \"%s\" is used by %s: delete %s first "
+			    "(banger vm delete NAME)",
+			    name, users, r == 1 ? "that VM" : "those VMs");
+			return -EBUSY;
+		}
+	}
+	snprintf(gone, sizeof(gone), ".delete-%s-%ld", name, (long)getpid());
+	/* Not ours (root installed it): refuse before anything moves, or
+	 * it would leave the list but not the disk. */
+	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    st.st_uid != geteuid())
+		r = -EPERM;
+	else if (renameat2(dfd, name, dfd, gone, RENAME_NOREPLACE) < 0)
+		r = -errno;
+	else
+		r = 0;
+	if (r == -ENOENT)
+		bg_err_set(err, "not_found",
+		    "no %s named \"%s\": banger %s list shows the %ss", kind,
+		    name, kind, kind);
+	else if (r == -EACCES || r == -EPERM)
+		bg_err_set(err, "permission_denied",
+		    "%s \"%s\" is not yours to delete (it was installed by "
+		    "root)",
+		    kind, name);
+	else if (r < 0)
+		bg_err_set(err, "temporary", "cannot delete %s \"%s\": %s",
+		    kind, name, strerror(-r));
+	if (r < 0)
+		return r;
+	r = bg_rm_rf_at(dfd, gone);
+	if (r < 0) {
+		bg_err_set(err, "temporary",
+		    "%s \"%s\" is gone from the list, but removing its files "
+		    "failed: %s",
+		    kind, name, strerror(-r));
+		return r;
+	}
+	*result = cJSON_CreateObject();
+	cJSON_AddStringToObject(*result, "name", name);
+	cJSON_AddTrueToObject(*result, "deleted");
 	return 0;
 }

@@ -649,6 +649,44 @@ size_t bg_utf8_scrub(char *s, size_t len);
 int bg_artifact_list(const char *kind, cJSON **out, struct bg_err *err);
 /* The act of image-list and kernel-list: {"images"|"kernels":[...]}. */
 int bg_artifact_list_act(struct bg_req *rq, cJSON **result, struct bg_err *err);
+/*
+ * image-delete and kernel-delete: STATE/<kind>s/NAME renamed aside, then
+ * removed; a kernel that a VM boots with is refused (busy).
+ */
+int
+bg_artifact_delete_act(struct bg_req *rq, cJSON **result, struct bg_err *err);
+
+/* ---- catalogs (lib/catalog.c): docs/image-catalog.md ------------- */
+
+struct bg_catalog_entry {
+	char kind[8]; /* "image" or "kernel" */
+	char name[BG_NAME_MAX + 1];
+	char url[4097]; /* https:// */
+	char sha256[65]; /* "": not published (a build without a release) */
+	uint64_t size; /* of the bundle; 0: not known */
+	char kernel[BG_NAME_MAX + 1]; /* images: the kernel, or "" */
+	char origin[PATH_MAX]; /* "built-in", a catalog file, config.toml:LINE */
+};
+struct bg_catalog {
+	struct bg_catalog_entry *e;
+	size_t n;
+};
+struct bg_config;
+/* The catalog compiled in (conf/catalog.json), as JSON text. */
+extern const char bg_catalog_builtin[];
+/*
+ * The built-in catalog, then c's catalog_file, then its [[catalog]]
+ * entries: a later entry of the same kind and name replaces an earlier
+ * one.  c may be NULL (the built-in one alone).  bad_config.
+ */
+int bg_catalog_load(struct bg_catalog *cat, const struct bg_config *c,
+    struct bg_err *err);
+/* Parse one catalog (JSON text) from origin into cat, replacing entries. */
+int bg_catalog_add_json(struct bg_catalog *cat, const char *text,
+    const char *origin, struct bg_err *err);
+const struct bg_catalog_entry *bg_catalog_find(const struct bg_catalog *cat,
+    const char *kind, const char *name);
+void bg_catalog_free(struct bg_catalog *cat);
 
 /* ---- SHA-256 (lib/sha256.c) -------------------------------------- */
 
@@ -686,11 +724,11 @@ extern const char *const bg_bundle_local_keys[];
  * manifest m is a bundle manifest of kind ("image" or "kernel"): name,
  * version, arch, files with their sizes and sha256.  bad_request.
  */
-int bg_bundle_manifest_check(const cJSON *m, const char *kind,
-    struct bg_err *err);
+int
+bg_bundle_manifest_check(const cJSON *m, const char *kind, struct bg_err *err);
 /* The compressed bytes: >0, 0 at the end, -errno with err filled. */
-typedef ssize_t bg_bundle_read_fn(void *arg, void *buf, size_t n,
-    struct bg_err *err);
+typedef ssize_t
+bg_bundle_read_fn(void *arg, void *buf, size_t n, struct bg_err *err);
 struct bg_bundle_in {
 	const char *kind; /* "image" or "kernel" */
 	const char *what; /* the URL or file, for messages */
@@ -1189,6 +1227,11 @@ struct bg_config {
 	enum bg_prov disk_prov;
 	struct bg_file_sync *file_sync;
 	size_t n_file_sync;
+	char *catalog_file; /* expanded, absolute; NULL: none */
+	char *ca_file; /* expanded, absolute; NULL: the system's CAs */
+	/* [[catalog]] entries, as read: {"kind","name","url","sha256",
+	 * "size","kernel"?,"where":"FILE:LINE:COL"} (lib/catalog.c checks) */
+	cJSON *catalog;
 	char **warnings; /* "FILE:LINE:COL: unknown key 'x'" */
 	size_t n_warnings;
 };

@@ -163,7 +163,8 @@ struct rd {
 	unsigned char *ibuf, *obuf;
 	size_t obuf_n;
 	bool eof; /* the source ended */
-	size_t frame_left; /* ZSTD_decompressStream's last hint: 0 = between frames */
+	size_t
+	    frame_left; /* ZSTD_decompressStream's last hint: 0 = between frames */
 };
 
 static la_ssize_t
@@ -278,18 +279,30 @@ write_sparse(int fd, const unsigned char *p, size_t n, uint64_t off)
 	return 0;
 }
 
+static int
+write_error(const char *name, uint64_t size, int r, struct bg_err *err)
+{
+	bg_err_set(err, r == -ENOSPC || r == -EDQUOT ? "io" : "temporary",
+	    "cannot write %s (%llu bytes): %s%s", name,
+	    (unsigned long long)size, strerror(-r),
+	    r == -ENOSPC || r == -EDQUOT ?
+		": free some space where banger keeps its images and kernels "
+		"(/var/lib/banger) and pull again" :
+		"");
+	return r;
+}
+
 struct seen {
 	const char *name;
 };
 
 static int
-member(struct archive *a, struct archive_entry *e, int dirfd,
-    const char *name, const cJSON *entry, const char *what, uint64_t *written,
-    struct bg_err *err)
+member(struct archive *a, struct archive_entry *e, int dirfd, const char *name,
+    const cJSON *entry, const char *what, uint64_t *written, struct bg_err *err)
 {
-	uint64_t size = (uint64_t)cJSON_GetObjectItemCaseSensitive(entry,
-	    "size")
-			    ->valuedouble;
+	uint64_t size =
+	    (uint64_t)cJSON_GetObjectItemCaseSensitive(entry, "size")
+		->valuedouble;
 	const char *want =
 	    cJSON_GetObjectItemCaseSensitive(entry, "sha256")->valuestring;
 	struct bg_sha256 h;
@@ -334,23 +347,14 @@ member(struct archive *a, struct archive_entry *e, int dirfd,
 		bg_sha256_zeros(&h, (uint64_t)off - at); /* a hole */
 		bg_sha256_update(&h, buf, n);
 		r = write_sparse(fd, buf, n, (uint64_t)off);
-		if (r < 0) {
-			bg_err_set(err, r == -ENOSPC ? "io" : "temporary",
-			    "cannot write %s (%llu bytes): %s", name,
-			    (unsigned long long)size, strerror(-r));
-			return r;
-		}
+		if (r < 0)
+			return write_error(name, size, r, err);
 		at = (uint64_t)off + n;
 		*written += n;
 	}
 	bg_sha256_zeros(&h, size - at);
-	if (ftruncate(fd, (off_t)size) < 0 || fsync(fd) < 0) {
-		r = -errno;
-		bg_err_set(err, r == -ENOSPC ? "io" : "temporary",
-		    "cannot write %s (%llu bytes): %s", name,
-		    (unsigned long long)size, strerror(-r));
-		return r;
-	}
+	if (ftruncate(fd, (off_t)size) < 0 || fsync(fd) < 0)
+		return write_error(name, size, -errno, err);
 	bg_sha256_hex(&h, got);
 	if (strcmp(got, want) != 0) {
 		bg_err_set(err, "bad_request",
@@ -424,8 +428,8 @@ bg_bundle_extract(int dirfd, const struct bg_bundle_in *in, cJSON **manifest,
 			goto bad;
 		}
 		name = top_name(archive_entry_pathname(e));
-		if (m == NULL && name != NULL && (strcmp(name, "") == 0 ||
-						     strcmp(name, ".") == 0) &&
+		if (m == NULL && name != NULL &&
+		    (strcmp(name, "") == 0 || strcmp(name, ".") == 0) &&
 		    archive_entry_filetype(e) == AE_IFDIR)
 			continue; /* "./", as `tar -C DIR .` writes it */
 		if (name == NULL || archive_entry_filetype(e) != AE_IFREG ||
@@ -499,8 +503,7 @@ bg_bundle_extract(int dirfd, const struct bg_bundle_in *in, cJSON **manifest,
 				break;
 		if (f == NULL || i < nseen) {
 			bg_err_set(err, "bad_request",
-			    "%s: refused member \"%.200s\": %s", in->what,
-			    name,
+			    "%s: refused member \"%.200s\": %s", in->what, name,
 			    f == NULL ? "manifest.json does not list it" :
 					"it comes twice");
 			ret = -EINVAL;
@@ -614,9 +617,8 @@ put_file(struct archive *a, int srcdir, const char *name, const cJSON *ent,
 	static const unsigned char zero[1 << 16];
 	const char *want =
 	    cJSON_GetObjectItemCaseSensitive(ent, "sha256")->valuestring;
-	uint64_t size = (uint64_t)cJSON_GetObjectItemCaseSensitive(ent,
-	    "size")
-			    ->valuedouble;
+	uint64_t size =
+	    (uint64_t)cJSON_GetObjectItemCaseSensitive(ent, "size")->valuedouble;
 	struct archive_entry *e = archive_entry_new();
 	_cleanup_free_ unsigned char *buf = malloc(1 << 20);
 	_cleanup_close_ int fd = -1;
@@ -750,7 +752,8 @@ bg_bundle_write(int srcdir, int outfd, int level, struct bg_err *err)
 		cJSON_AddStringToObject(m, "arch", "x86_64");
 	text = cJSON_PrintUnformatted(m);
 	files = cJSON_GetObjectItemCaseSensitive(m, "files");
-	cJSON_ArrayForEach(f, files) names[n++] = f->string;
+	cJSON_ArrayForEach(f, files)
+		names[n++] = f->string;
 	qsort(names, n, sizeof(*names), cmp_str);
 
 	w.z = ZSTD_createCCtx();
@@ -811,10 +814,11 @@ out:
 	if (r < 0 && err->code[0] == '\0')
 		bg_err_set(err, w.error == -ENOSPC ? "io" : "temporary",
 		    "cannot write the bundle: %s",
-		    w.error < 0 ? strerror(-w.error) :
-				  (a != NULL && archive_error_string(a) != NULL ?
-					  archive_error_string(a) :
-					  "compression failed"));
+		    w.error < 0 ?
+			strerror(-w.error) :
+			(a != NULL && archive_error_string(a) != NULL ?
+				archive_error_string(a) :
+				"compression failed"));
 	archive_entry_free(e);
 	if (a != NULL)
 		archive_write_free(a);

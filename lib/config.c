@@ -129,6 +129,21 @@ expand(struct ctx *x, const struct bg_toml *n, char **dst)
 	return 0;
 }
 
+/* An absolute or ~/ path (catalog_file, ca_file). */
+static int
+set_abs_path(struct ctx *x, const struct bg_toml *n, char **dst)
+{
+	char p[128];
+	int r;
+
+	if ((r = want(x, n, BG_TOML_STRING, "")) < 0)
+		return r;
+	if (strncmp(n->s, "~/", 2) == 0 || n->s[0] == '/')
+		return expand(x, n, dst);
+	return cerr(x, n, "%s '%s' must be an absolute path or a ~/ path",
+	    n->key, bg_toml_printable(n->s, p, sizeof(p)));
+}
+
 static int
 set_image(struct ctx *x, const struct bg_toml *n)
 {
@@ -437,6 +452,64 @@ load_file_sync(struct ctx *x, const struct bg_toml *a)
 	return 0;
 }
 
+/*
+ * [[catalog]]: kind, name, url, sha256 (strings), size (integer),
+ * kernel (string, images): types here, meaning in lib/catalog.c, with
+ * each entry's place in the file for its messages.
+ */
+static int
+load_catalog(struct ctx *x, const struct bg_toml *a)
+{
+	static const char *const strs[] = { "kind", "name", "url", "sha256",
+		"kernel", NULL };
+	const struct bg_toml *e, *f;
+	cJSON *arr, *o;
+	char where[PATH_MAX + 32];
+	size_t i;
+	int r;
+
+	e = a->type == BG_TOML_ARRAY ? a->child : NULL;
+	for (; e != NULL && e->type == BG_TOML_TABLE; e = e->next)
+		;
+	if (a->type != BG_TOML_ARRAY || e != NULL)
+		return cerr(x, e ? e : a,
+		    "catalog must be an array of tables: write each entry as "
+		    "a [[catalog]] section");
+	if ((arr = x->c->catalog = cJSON_CreateArray()) == NULL)
+		return nomem(x);
+	for (e = a->child; e != NULL; e = e->next) {
+		if ((o = cJSON_CreateObject()) == NULL ||
+		    !cJSON_AddItemToArray(arr, o))
+			return nomem(x);
+		snprintf(where, sizeof(where), "%s:%d:%d", x->file, e->line,
+		    e->col);
+		cJSON_AddStringToObject(o, "where", where);
+		for (f = e->child; f != NULL; f = f->next) {
+			for (i = 0; strs[i] != NULL; i++)
+				if (strcmp(f->key, strs[i]) == 0)
+					break;
+			if (strs[i] != NULL) {
+				if ((r = want(x, f, BG_TOML_STRING,
+					 "catalog entry ")) < 0)
+					return r;
+				cJSON_AddStringToObject(o, f->key, f->s);
+			} else if (strcmp(f->key, "size") == 0) {
+				if ((r = want(x, f, BG_TOML_INT,
+					 "catalog entry ")) < 0)
+					return r;
+				if (f->i < 0)
+					return cerr(x, f,
+					    "catalog entry size must be 0 or "
+					    "more");
+				cJSON_AddNumberToObject(o, "size",
+				    (double)f->i);
+			} else if ((r = warn_unknown(x, f)) < 0)
+				return r;
+		}
+	}
+	return 0;
+}
+
 static int
 load_root(struct ctx *x, const struct bg_toml *root)
 {
@@ -461,6 +534,13 @@ load_root(struct ctx *x, const struct bg_toml *root)
 			r = load_vm_defaults(x, n);
 		else if (strcmp(n->key, "file_sync") == 0)
 			r = load_file_sync(x, n);
+		else if (strcmp(n->key, "catalog") == 0)
+			r = load_catalog(x, n);
+		else if (strcmp(n->key, "catalog_file") == 0 ||
+		    strcmp(n->key, "ca_file") == 0)
+			r = set_abs_path(x, n,
+			    strcmp(n->key, "ca_file") == 0 ? &c->ca_file :
+							     &c->catalog_file);
 		else
 			r = warn_unknown(x, n);
 		if (r < 0)
@@ -613,6 +693,9 @@ bg_config_free(struct bg_config *c)
 	free(c->default_image_name);
 	free(c->ssh_key_path);
 	free(c->firecracker_bin);
+	free(c->catalog_file);
+	free(c->ca_file);
+	cJSON_Delete(c->catalog);
 	for (i = 0; i < c->n_file_sync; i++) {
 		free(c->file_sync[i].host);
 		free(c->file_sync[i].guest);

@@ -109,7 +109,7 @@ test_expect_success 'dispatch: unknown verb is unknown_verb, exit 100' '
 '
 
 test_expect_success 'dispatch: a verb without a helper is not_implemented' '
-	printf "image-pull\n{}\n" | must_fail 100 "$X/dispatch" >out &&
+	printf "image-import-oci\n{}\n" | must_fail 100 "$X/dispatch" >out &&
 	grep -q "\"code\":\"not_implemented\"" out
 '
 

@@ -35,7 +35,7 @@ test_expect_success 'kernels: the same, from kernels/' '
 	printf "{\"name\":\"debian-6.1\",\"kind\":\"kernel\",\"version\":\"6.1.0\",\"files\":{\"vmlinux\":{\"size\":3},\"initrd.img\":{\"size\":4}},\"source\":\"linux-image\"}\n" \
 		>"$STATE/kernels/debian-6.1/manifest.json" &&
 	printf "{}\n" | "$X/kernel-list" >out &&
-	test "$(cat out)" = "{\"ok\":true,\"result\":{\"kernels\":[{\"name\":\"debian-6.1\",\"state\":\"ready\",\"version\":\"6.1.0\",\"source\":\"linux-image\",\"bytes\":7}]}}"
+	test "$(cat out)" = "{\"ok\":true,\"result\":{\"kernels\":[{\"name\":\"debian-6.1\",\"state\":\"ready\",\"version\":\"6.1.0\",\"source\":\"linux-image\",\"origin\":\"linux-image\",\"bytes\":7}]}}"
 '
 test_expect_success 'unknown request keys are refused (exit 100)' '
 	must_fail 100 sh -c "printf \"{\\\"x\\\":1}\n\" | \"$X/image-list\"" >out &&

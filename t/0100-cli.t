@@ -169,8 +169,9 @@ test_expect_success 'help: the main usage lists every group and command' '
 	banger --help >out &&
 	for c in "vm run" "vm create" "vm start" "vm stop" "vm ssh" "vm logs" \
 	    "vm list" "vm show" "vm delete" "vm prune" "image pull" \
-	    "image list" "image register" "image delete" "kernel pull" \
-	    "kernel list" "system install" "system status" "system restart" \
+	    "image list" "image register" "image delete" "image bundle" \
+	    "kernel pull" "kernel list" "kernel delete" "kernel bundle" \
+	    "system install" "system status" "system restart" \
 	    "system uninstall" doctor ssh-config completion; do
 		grep -q "^  $c" out || { echo "missing: $c"; exit 1; }
 	done
@@ -586,12 +587,13 @@ test_expect_success 'vm show: sends the name, prints key: value lines' '
 	test_cmp want out
 '
 
-test_expect_success 'events without a terminal: logs on stderr, one line per finished progress' '
+test_expect_success 'events without a terminal: logs on stderr, a line per tenth of a byte count and done' '
 	use events &&
 	fake vm list >out 2>err &&
 	echo "NAME  STATE  IP  IMAGE" >want &&
 	test_cmp want out &&
-	printf "%s\n" "spec: 2 vCPU, 2048 MiB, 8 GiB disk" "pulling test: done" >want &&
+	printf "%s\n" "spec: 2 vCPU, 2048 MiB, 8 GiB disk" "pulling test: 0% (0.0/1.0 MiB)" \
+	    "pulling test: 50% (0.5/1.0 MiB)" "pulling test: done" >want &&
 	test_cmp want err
 '
 

@@ -127,7 +127,7 @@ test_expect_success 'bash: banger vm <TAB> lists the verbs' '
 
 test_expect_success 'bash: banger kernel <TAB> lists its verbs only' '
 	comp kernel "" >out &&
-	printf "list\npull\n" >want && test_cmp want out
+	printf "bundle\ndelete\nlist\npull\n" >want && test_cmp want out
 '
 
 test_expect_success 'bash: banger vm run --<TAB> lists its flags' '

@@ -27,7 +27,7 @@ test_expect_success 'register a copy of the test image with a kernel' '
 	banger --json image register mine mine.ext4 --kernel "$KNAME" >out 2>err &&
 	grep -q "\"name\":\"mine\"" out && grep -q "\"version\":\"$TESTVER\"" out &&
 	banger image list >out &&
-	grep -q "^mine  *ready  *$TESTVER  *96M$" out &&
+	grep -q "^mine  *ready  *$TESTVER  *96M  *banger image register$" out &&
 	grep -q "\"kernel\":\"$KNAME\"" "$IMG/mine/manifest.json" &&
 	test "$(stat -c %U "$IMG/mine/rootfs.ext4")" != root && no_temp
 '
@@ -61,7 +61,7 @@ test_expect_success 'vm prune removes what a killed register or delete left, not
 	mkdir "$IMG/.register-x-4194303" "$IMG/.delete-y-4194302" "$IMG/.register-z-$$" &&
 	echo data >"$IMG/.register-x-4194303/rootfs.ext4" &&
 	banger --json vm prune >out 2>err &&
-	grep -q "\"leftovers_removed\":\[\".register-x-4194303\",\".delete-y-4194302\"\]\|\"leftovers_removed\":\[\".delete-y-4194302\",\".register-x-4194303\"\]" out &&
+	grep -q "\"leftovers_removed\":\[\"images/.register-x-4194303\",\"images/.delete-y-4194302\"\]\|\"leftovers_removed\":\[\"images/.delete-y-4194302\",\"images/.register-x-4194303\"\]" out &&
 	! test -e "$IMG/.register-x-4194303" && ! test -e "$IMG/.delete-y-4194302" &&
 	test -d "$IMG/.register-z-$$" &&
 	mkdir "$IMG/.delete-w-4194301" && banger vm prune >out &&

@@ -17,8 +17,8 @@ $(B)/t/fc-fixture: t/fc-fixture/fc-fixture.c
 	$(CC) $(WARN) -D_GNU_SOURCE $(PKG_CFLAGS) $(SAN) -o $@ $< \
 	    $(shell pkg-config --libs libcjson)
 
-$(B)/t/vmm-client: t/fc-fixture/vmm-client.c $(LIB_SRC) $(LIB_HDR)
+$(B)/t/vmm-client: t/fc-fixture/vmm-client.c $(LIB_SRC) $(LIB_HDR) $(B)/gen/catalog.inc
 	@mkdir -p $(@D)
-	$(CC) $(WARN) $(DEFS) -Ilib $(PKG_CFLAGS) $(SAN) -o $@ $< $(LIB_SRC) $(LIBS)
+	$(CC) $(WARN) $(DEFS) -Ilib -I$(B)/gen $(PKG_CFLAGS) $(SAN) -o $@ $< $(LIB_SRC) $(LIBS)
 
 endif

@@ -230,7 +230,8 @@ test_round_trip(void)
 	pwrite(fd, buf, 4096, 10 << 20); /* 4 KiB at 10 MiB */
 	memset(buf, 0, sizeof(buf));
 	for (i = 0; i < 16; i++) /* 1 MiB of written zeros at 20 MiB */
-		pwrite(fd, buf, sizeof(buf), (off_t)((20 << 20) + i * sizeof(buf)));
+		pwrite(fd, buf, sizeof(buf),
+		    (off_t)((20 << 20) + i * sizeof(buf)));
 	pwrite(fd, "end", 3, (off_t)(30 << 20) + 1); /* an unaligned tail */
 	ftruncate(fd, 64 << 20); /* and a hole to the end */
 	close(fd);
@@ -247,8 +248,7 @@ test_round_trip(void)
 	dst = openat(dst, "dst", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	file_sha(src, "rootfs.ext4", h1, &s1);
 	file_sha(dst, "rootfs.ext4", h2, &s2);
-	ok(s1 == s2 && strcmp(h1, h2) == 0, "same bytes (%lld)",
-	    (long long)s2);
+	ok(s1 == s2 && strcmp(h1, h2) == 0, "same bytes (%lld)", (long long)s2);
 	printf("# blocks: source %lld, unpacked %lld\n",
 	    blocks_of(src, "rootfs.ext4"), blocks_of(dst, "rootfs.ext4"));
 	ok(blocks_of(dst, "rootfs.ext4") * 512 < (1 << 20) + (1 << 19),
@@ -268,8 +268,7 @@ test_round_trip(void)
 	r = system(p);
 	snprintf(p, sizeof(p), "%s/gnu.tar.zst", top);
 	r = r == 0 ? extract(p, "image", "dst-gnu", 0, &err, NULL) : -1;
-	ok(r == 0, "GNU tar's sparse bundle read (%s)",
-	    r < 0 ? err.msg : "ok");
+	ok(r == 0, "GNU tar's sparse bundle read (%s)", r < 0 ? err.msg : "ok");
 	/* And ours by GNU tar. */
 	snprintf(p, sizeof(p),
 	    "mkdir %s/gnu-x && cd %s/gnu-x && zstd -qdc %s/out.tar.zst | tar -xf - "

@@ -1,0 +1,449 @@
+/*
+ * pull.c — images and kernels from the catalogs (docs/image-catalog.md):
+ * `image pull`, `kernel pull`, the pull `vm run` and `vm create` do when
+ * the image or its kernel is missing, and `image bundle` / `kernel
+ * bundle`, which write a bundle of what is installed.
+ *
+ * The catalog is read here, with the user's config; the service gets
+ * one entry (URL, sha256, size) and the user's proxy settings
+ * (https_proxy, no_proxy) in the request, and does the download
+ * (helpers/image-pull.c).  Bundles are written here too: the installed
+ * files are the owner's to read, and OUT is in the user's directory,
+ * which the service's sandbox does not write.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+static const char *
+env2(const char *a, const char *b)
+{
+	const char *v = getenv(a);
+
+	if (v == NULL || v[0] == '\0')
+		v = getenv(b);
+	return v != NULL && v[0] != '\0' ? v : NULL;
+}
+
+/*
+ * The request for entry e, installed as e's name: the catalog's words
+ * and the user's TLS and proxy settings.
+ */
+static cJSON *
+pull_req(const struct bg_config *c, const struct bg_catalog_entry *e)
+{
+	cJSON *req = cJSON_CreateObject();
+	const char *proxy = env2("https_proxy", "HTTPS_PROXY");
+	const char *no_proxy = env2("no_proxy", "NO_PROXY");
+
+	if (req == NULL)
+		return NULL;
+	cJSON_AddNumberToObject(req, "v", 1);
+	cJSON_AddStringToObject(req, "name", e->name);
+	cJSON_AddStringToObject(req, "url", e->url);
+	cJSON_AddStringToObject(req, "sha256", e->sha256);
+	if (e->size > 0)
+		cJSON_AddNumberToObject(req, "size", (double)e->size);
+	if (e->kernel[0] != '\0')
+		cJSON_AddStringToObject(req, "kernel", e->kernel);
+	cJSON_AddStringToObject(req, "catalog", e->name);
+	if (c != NULL && c->ca_file != NULL)
+		cJSON_AddStringToObject(req, "ca_file", c->ca_file);
+	if (proxy != NULL)
+		cJSON_AddStringToObject(req, "proxy", proxy);
+	if (no_proxy != NULL)
+		cJSON_AddStringToObject(req, "no_proxy", no_proxy);
+	return req;
+}
+
+/* What to do when the built-in entry has no published bundle. */
+static void
+unpublished(const struct bg_catalog_entry *e, struct bg_err *err)
+{
+	if (strcmp(e->kind, "image") == 0)
+		bg_err_set(err, "not_found",
+		    "cannot pull image %s: %s has no published bundle for it "
+		    "in this build of banger (it would be at %s)\n"
+		    "build it here instead: make && sudo make image-debian && "
+		    "banger image register %s "
+		    "build/images/debian-bookworm/rootfs.ext4\n"
+		    "or set catalog_file in ~/.config/banger/config.toml to a "
+		    "catalog that has it (docs/image-catalog.md)",
+		    e->name, e->origin, e->url, e->name);
+	else
+		bg_err_set(err, "not_found",
+		    "cannot pull kernel %s: %s has no published bundle for it "
+		    "in this build of banger (it would be at %s)\n"
+		    "build it here instead: make images && install "
+		    "build/images/kernel as /var/lib/banger/kernels/%s "
+		    "(docs/kernel-bundle.md)\n"
+		    "or set catalog_file in ~/.config/banger/config.toml to a "
+		    "catalog that has it (docs/image-catalog.md)",
+		    e->name, e->origin, e->url, e->name);
+}
+
+/* A failed pull of an image: how to have one without the network. */
+static void
+local_hint(struct bg_err *err, const char *image)
+{
+	char m[sizeof(err->msg)];
+
+	memcpy(m, err->msg, sizeof(m));
+	bg_err_set(err, err->code,
+	    "%.700s\nor build an image here: make && sudo make image-debian "
+	    "&& banger image register %s "
+	    "build/images/debian-bookworm/rootfs.ext4 (docs/golden-image.md)",
+	    m, image);
+}
+
+/*
+ * Pull entry e (kind, name) through the service, with progress.  0, or
+ * the exit code with err filled.  *result: the answer's result.
+ */
+static int
+pull_one(const struct cli_inv *inv, const struct bg_config *c,
+    const struct bg_catalog_entry *e, cJSON **result, struct bg_err *err)
+{
+	struct cli_call call = { 0 };
+	char verb[16];
+	cJSON *req;
+	int r;
+
+	*result = NULL;
+	if (e->sha256[0] == '\0') {
+		unpublished(e, err);
+		return bg_exit_for_code(err->code);
+	}
+	req = pull_req(c, e);
+	if (req == NULL) {
+		bg_err_set(err, "temporary", "out of memory");
+		return BG_EXIT_TEMP;
+	}
+	snprintf(verb, sizeof(verb), "%s-pull", e->kind);
+	if (inv == NULL || !inv->json)
+		fprintf(stderr, "banger: pulling %s %s from %s\n", e->kind,
+		    e->name, e->url);
+	call.verb = verb;
+	call.req = req;
+	call.silence_ms = cli_silence_ms();
+	call.json_events = inv != NULL && inv->json;
+	r = cli_call(&call);
+	cJSON_Delete(req);
+	if (call.final == NULL || !call.ok) {
+		*err = call.err;
+		/* What was tried, unless the message names it already. */
+		if (call.final != NULL && strstr(err->msg, e->url) == NULL) {
+			char m[sizeof(err->msg)];
+
+			memcpy(m, err->msg, sizeof(m));
+			bg_err_set(err, call.err.code,
+			    "%.600s\n(pulling %.300s, the %.100s catalog's "
+			    "entry for %s)",
+			    m, e->url, e->origin, e->name);
+		}
+		cli_call_free(&call);
+		return r != 0 ? r : bg_exit_for_code(err->code);
+	}
+	*result = call.result != NULL ? cJSON_Duplicate(call.result, 1) :
+					cJSON_CreateObject();
+	cli_call_free(&call);
+	return 0;
+}
+
+/*
+ * Is kind NAME installed?  Read where the service keeps it: the CLI runs
+ * as the owner, whose state it is (BANGER_ROOT applies to both).  1 yes,
+ * 0 no.  An installed image's manifest kernel goes into kernel (may be
+ * NULL).
+ */
+static int
+have(const char *kind, const char *name, char *kernel, size_t n)
+{
+	char sub[16], path[PATH_MAX];
+	cJSON *m = NULL;
+	const char *k;
+
+	snprintf(sub, sizeof(sub), "%ss", kind);
+	if (bg_path_build(path, sizeof(path), BG_DIR_STATE, sub, name,
+		"manifest.json") < 0 ||
+	    bg_json_read_file(AT_FDCWD, path, 65536, &m) < 0)
+		return 0;
+	k = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(m, "kernel"));
+	if (kernel != NULL && k != NULL && bg_artifact_name_valid(k))
+		snprintf(kernel, n, "%s", k);
+	cJSON_Delete(m);
+	return 1;
+}
+
+/* "a, b, c" of the catalog's names of kind, for messages. */
+static void
+names_of(const struct bg_catalog *cat, const char *kind, char *buf, size_t n)
+{
+	size_t i, l;
+
+	buf[0] = '\0';
+	for (i = 0; i < cat->n; i++) {
+		if (strcmp(cat->e[i].kind, kind) != 0)
+			continue;
+		l = strlen(buf);
+		snprintf(buf + l, n - l, "%s%s", l ? ", " : "", cat->e[i].name);
+	}
+	if (buf[0] == '\0')
+		snprintf(buf, n, "nothing");
+}
+
+/*
+ * A kernel that is not installed: pulled from the catalog when it has
+ * it.  0 when there is nothing to do (vm-create says what is missing).
+ */
+static int
+ensure_kernel(const struct cli_inv *inv, const struct bg_config *c,
+    const struct bg_catalog *cat, const char *kernel, struct bg_err *err)
+{
+	const struct bg_catalog_entry *e;
+	cJSON *res = NULL;
+	int r;
+
+	if (have("kernel", kernel, NULL, 0))
+		return 0;
+	e = bg_catalog_find(cat, "kernel", kernel);
+	if (e == NULL || e->sha256[0] == '\0')
+		return 0;
+	fprintf(stderr, "banger: kernel %s is not on this host: pulling it\n",
+	    kernel);
+	r = pull_one(inv, c, e, &res, err);
+	cJSON_Delete(res);
+	return r;
+}
+
+int
+cli_pull_missing(const struct cli_inv *inv, struct cli_spec *s)
+{
+	const char *image = cJSON_GetStringValue(
+	    cJSON_GetObjectItemCaseSensitive(s->req, "image"));
+	const char *kernel = cJSON_GetStringValue(
+	    cJSON_GetObjectItemCaseSensitive(s->req, "kernel"));
+	const struct bg_catalog_entry *e;
+	struct bg_catalog cat;
+	struct bg_err err = { { 0 }, { 0 } };
+	cJSON *res = NULL;
+	char want[BG_NAME_MAX + 1] = "";
+	int r;
+
+	s->missing_hint[0] = '\0';
+	if (image == NULL)
+		return 0;
+	r = bg_catalog_load(&cat, &s->cfg, &err);
+	if (r < 0)
+		return cli_fail(inv, &err);
+	e = bg_catalog_find(&cat, "image", image);
+	if (have("image", image, want, sizeof(want))) {
+		/* Installed: its manifest may name a kernel to fetch. */
+	} else if (e != NULL && e->sha256[0] != '\0') {
+		fprintf(stderr,
+		    "banger: image %s is not on this host: pulling it from "
+		    "the catalog\n",
+		    image);
+		snprintf(want, sizeof(want), "%s", e->kernel);
+		r = pull_one(inv, &s->cfg, e, &res, &err);
+		cJSON_Delete(res);
+		if (r != 0) {
+			local_hint(&err, image);
+			goto fail;
+		}
+	} else if (e != NULL) {
+		/* Nothing to pull: said if vm-create finds no image. */
+		unpublished(e, &err);
+		snprintf(s->missing_hint, sizeof(s->missing_hint), "%.1000s",
+		    err.msg);
+	}
+	if (kernel != NULL)
+		snprintf(want, sizeof(want), "%s", kernel);
+	if (want[0] != '\0') {
+		r = ensure_kernel(inv, &s->cfg, &cat, want, &err);
+		if (r != 0)
+			goto fail;
+	}
+	bg_catalog_free(&cat);
+	return 0;
+fail:
+	bg_catalog_free(&cat);
+	return cli_fail(inv, &err);
+}
+
+/* `image pull NAME`, `kernel pull NAME`. */
+int
+cli_pull(struct cli_inv *inv)
+{
+	const char *kind =
+	    strcmp(inv->cmd->group, "kernel") == 0 ? "kernel" : "image";
+	const char *name = inv->args[0];
+	const struct bg_catalog_entry *e;
+	struct bg_catalog cat;
+	struct bg_config cfg;
+	struct bg_err err = { { 0 }, { 0 } };
+	cJSON *res = NULL;
+	char names[1024];
+	int r;
+
+	if (strcmp(kind, "image") == 0 && !bg_artifact_name_valid(name)) {
+		fprintf(stderr,
+		    "banger: pulling OCI images (%s) is not implemented yet "
+		    "in this banger: pull a catalog image (banger image "
+		    "pull debian-bookworm), or register an ext4 root file "
+		    "system (banger image register)\n",
+		    name);
+		return BG_EXIT_NO;
+	}
+	r = cli_config_load(inv, &cfg);
+	if (r != 0)
+		return r;
+	r = bg_catalog_load(&cat, &cfg, &err);
+	if (r < 0) {
+		bg_config_free(&cfg);
+		return cli_fail(inv, &err);
+	}
+	e = bg_catalog_find(&cat, kind, name);
+	if (e == NULL) {
+		names_of(&cat, kind, names, sizeof(names));
+		bg_err_set(&err, "not_found",
+		    "no %s named \"%s\" in the catalog (it has: %s)\n"
+		    "catalog_file and [[catalog]] in "
+		    "~/.config/banger/config.toml add entries "
+		    "(docs/image-catalog.md)",
+		    kind, name, names);
+		r = -ENOENT;
+	} else {
+		r = pull_one(inv, &cfg, e, &res, &err);
+		/* An image's kernel comes with it. */
+		if (r == 0 && strcmp(kind, "image") == 0 &&
+		    e->kernel[0] != '\0')
+			r = ensure_kernel(inv, &cfg, &cat, e->kernel, &err);
+	}
+	bg_catalog_free(&cat);
+	bg_config_free(&cfg);
+	if (r != 0) {
+		cJSON_Delete(res);
+		return cli_fail(inv, &err);
+	}
+	if (inv->json)
+		cli_print_json(res);
+	else if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(res, "already")))
+		printf("%s %s is installed already (the same bundle)\n", kind,
+		    name);
+	else
+		printf("%s %s pulled: version %s, %.1f MiB downloaded, %.1f "
+		       "MiB on disk%s\n",
+		    kind, name, cli_str(res, "version"),
+		    cJSON_GetNumberValue(
+			cJSON_GetObjectItemCaseSensitive(res, "bytes")) /
+			1048576.0,
+		    cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(res,
+			"unpacked_bytes")) /
+			1048576.0,
+		    cJSON_IsTrue(
+			cJSON_GetObjectItemCaseSensitive(res, "resumed")) ?
+			" (resumed)" :
+			"");
+	cJSON_Delete(res);
+	return 0;
+}
+
+/* ---- bundles ------------------------------------------------------- */
+
+static const char *
+flag_s(const struct cli_inv *inv, const char *name)
+{
+	return cJSON_GetStringValue(
+	    cJSON_GetObjectItemCaseSensitive(inv->opts, name));
+}
+
+/* `image bundle NAME OUT`, `kernel bundle NAME OUT` [--from DIR] [--level N]. */
+int
+cli_bundle(struct cli_inv *inv)
+{
+	const char *kind =
+	    strcmp(inv->cmd->group, "kernel") == 0 ? "kernel" : "image";
+	const char *name = inv->args[0], *out = inv->args[1];
+	const char *from = flag_s(inv, "from");
+	const cJSON *lv = cJSON_GetObjectItemCaseSensitive(inv->opts, "level");
+	int level = cJSON_IsNumber(lv) ? (int)lv->valuedouble : 3;
+	char src[PATH_MAX], tmp[PATH_MAX + 32], sub[16], hex[65];
+	struct bg_err err = { { 0 }, { 0 } };
+	_cleanup_close_ int sfd = -1, ofd = -1;
+	struct bg_sha256 h;
+	struct stat st;
+	ssize_t n;
+	char buf[1 << 16];
+	int r;
+
+	snprintf(sub, sizeof(sub), "%ss", kind);
+	if (from != NULL)
+		snprintf(src, sizeof(src), "%s", from);
+	else if (bg_path_build(src, sizeof(src), BG_DIR_STATE, sub, name,
+		     NULL) < 0) {
+		bg_err_set(&err, "bad_request", "bad %s name %s", kind, name);
+		return cli_fail(inv, &err);
+	}
+	sfd = open(src, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (sfd < 0) {
+		bg_err_set(&err, errno == ENOENT ? "not_found" : "bad_request",
+		    "cannot open %s: %s", src, strerror(errno));
+		if (from == NULL && errno == ENOENT)
+			bg_err_set(&err, "not_found",
+			    "no %s named \"%s\": banger %s list shows the %ss",
+			    kind, name, kind, kind);
+		return cli_fail(inv, &err);
+	}
+	/* Beside OUT, renamed over it when whole. */
+	snprintf(tmp, sizeof(tmp), "%s.tmp-%ld", out, (long)getpid());
+	ofd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (ofd < 0) {
+		bg_err_set(&err, "bad_request", "cannot create %s: %s", tmp,
+		    strerror(errno));
+		return cli_fail(inv, &err);
+	}
+	if (!inv->json)
+		fprintf(stderr, "banger: writing %s bundle %s to %s\n", kind,
+		    name, out);
+	r = bg_bundle_write(sfd, ofd, level, &err);
+	if (r == 0 && (fsync(ofd) < 0 || fstat(ofd, &st) < 0))
+		r = -errno;
+	if (r == 0) {
+		bg_sha256_init(&h);
+		lseek(ofd, 0, SEEK_SET);
+		while ((n = read(ofd, buf, sizeof(buf))) > 0)
+			bg_sha256_update(&h, buf, (size_t)n);
+		bg_sha256_hex(&h, hex);
+		if (n < 0 || rename(tmp, out) < 0)
+			r = -errno;
+	}
+	if (r < 0) {
+		unlink(tmp);
+		if (err.code[0] == '\0')
+			bg_err_set(&err, "temporary", "cannot write %s: %s",
+			    out, strerror(-r));
+		return cli_fail(inv, &err);
+	}
+	if (inv->json) {
+		cJSON *o = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(o, "kind", kind);
+		cJSON_AddStringToObject(o, "name", name);
+		cJSON_AddStringToObject(o, "path", out);
+		cJSON_AddNumberToObject(o, "size", (double)st.st_size);
+		cJSON_AddStringToObject(o, "sha256", hex);
+		cli_print_json(o);
+		cJSON_Delete(o);
+	} else {
+		printf("%s\n  size   %lld\n  sha256 %s\n", out,
+		    (long long)st.st_size, hex);
+	}
+	return 0;
+}
