@@ -63,7 +63,7 @@ CONF_FILES  := conf/slice.conf conf/access/owner.allow conf/config.toml.example
 SHARE_OUT   := $(UNIT_FILES:units/%.in=$(B)/share/banger/units/%) \
                $(CONF_FILES:%=$(B)/share/banger/%)
 
-.PHONY: all build check test deps deps-check clean install lint images image-debian demo bundles
+.PHONY: all build check test deps deps-check clean install lint images image-debian demo bundles serve-bundles
 all build: $(B)/bin/banger $(HELPERS) lib/libbanger.a $(UNITS_T) $(BENCH_BIN) $(UNITS_OUT) $(SHARE_OUT) $(IMG_BIN) \
     $(B)/t/fc-fixture $(B)/t/vmm-client
 
@@ -152,6 +152,11 @@ $(B)/images/debian-bookworm/manifest.json: images/debian-bookworm/build.sh image
 BUNDLES_URL ?= https://localhost:8443
 bundles: all images
 	sh images/bundles.sh $(B)/bundles $(BUNDLES_URL)
+
+# Serve build/bundles at https://localhost:8443 with a CA of its own,
+# until stopped (images/serve-bundles.sh prints the config lines).
+serve-bundles:
+	sh images/serve-bundles.sh $(B)/bundles 8443
 
 # The main job, for real: build, make the kernel and the test image from
 # Debian's packages, bundle them, serve them over HTTPS on loopback, and

@@ -819,7 +819,18 @@ tcp_connect(const char *url, const char *host, const char *port,
 	int r, last = ECONNREFUSED, left = 0;
 	bool timedout = false;
 
-	r = getaddrinfo(host, port, &hints, &res);
+	/*
+	 * "localhost" and "*.localhost" are the loopback addresses, never
+	 * asked of a resolver (RFC 6761, 6.3; curl does the same): a
+	 * host without "localhost" in /etc/hosts still reaches a local
+	 * server.  getaddrinfo(NULL, ...) without AI_PASSIVE gives them.
+	 */
+	if (strcasecmp(host, "localhost") == 0 ||
+	    (strlen(host) > 10 &&
+		strcasecmp(host + strlen(host) - 10, ".localhost") == 0))
+		r = getaddrinfo(NULL, port, &hints, &res);
+	else
+		r = getaddrinfo(host, port, &hints, &res);
 	if (r != 0) {
 		bool gone = r == EAI_NONAME
 #ifdef EAI_NODATA

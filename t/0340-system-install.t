@@ -71,7 +71,6 @@ ms_since() { echo $((($(date +%s%N) - $1) / 1000000)); }
 
 ns_tree_step "$INCLUDE" "systemd, libnftables, ssh, e2fsprogs and qemu-system-x86 (cached)"
 
-KNAME=$(jq -r .name "$B/images/kernel/manifest.json" 2>/dev/null)
 KVER=$(jq -r .version "$B/images/kernel/manifest.json" 2>/dev/null)
 HOST_TUN=$(stat -c %a /dev/net/tun 2>/dev/null)
 
@@ -331,26 +330,38 @@ test_expect_success 'owner: banger doctor: the container'"'"'s checks pass; only
 '
 
 # The README's steps ("Install on your machine"), as the owner: the
-# kernel bundle copied into the owner's state, the test image
-# registered with image register.  The build's images are in /opt/bbimg
-# (root's, readable), as a checkout would be.
-put_artifacts() {
-	mkdir -p "$CT/opt/bbimg/kernel" "$CT/opt/bbimg/test" &&
-	for f in vmlinux initrd.img manifest.json; do
-		cp --reflink=auto "$B/images/kernel/$f" "$CT/opt/bbimg/kernel/$f" || return 1
-	done &&
-	cp --reflink=auto --sparse=always "$B/images/test/rootfs.ext4" "$CT/opt/bbimg/test/" &&
+# bundles of the build's kernel and test image (make bundles:
+# images/bundles.sh), served over HTTPS on the container's loopback by
+# images/serve-bundles.sh (make serve-bundles; run from the host in the
+# container's network namespace), the two config lines it prints put
+# at the top of the owner's config; `vm run` below then pulls the test
+# image and its kernel through banger.service.
+KNAME=debian-6.1-amd64
+serve_bundles() {
+	BUNDLE_LEVEL=1 sh "$TOP/images/bundles.sh" "$TRASH/bundles" https://localhost:8443 \
+	    > bundles.log 2>&1 || { cat bundles.log; return 1; }
+	{ nsenter -t "$NS_LEADER" -n sh "$TOP/images/serve-bundles.sh" "$TRASH/bundles" 8443 \
+	    > serve.out 2> serve.err & } &&
+	echo $! > "$TRASH/srv.pid" &&
+	n=0 && while [ ! -s "$TRASH/bundles/pki/port" ] && [ $n -lt 200 ]; do sleep 0.05; n=$((n + 1)); done &&
+	[ -s "$TRASH/bundles/pki/port" ] || { cat serve.err; return 1; }
+	# The owner reads the catalog and the CA where the README's
+	# checkout would be: copied into the container, the lines pointed there.
+	mkdir -p "$CT/opt/bbimg" &&
+	cp "$TRASH/bundles/catalog.json" "$TRASH/bundles/pki/ca.pem" "$CT/opt/bbimg/" &&
 	chmod -R a+rX "$CT/opt/bbimg" &&
-	ns_as $OWNER sh -c "K=$KNAME && mkdir -p $ST/kernels/\$K &&
-	    cp /opt/bbimg/kernel/vmlinux /opt/bbimg/kernel/initrd.img \
-	       /opt/bbimg/kernel/manifest.json $ST/kernels/\$K/ &&
-	    banger image register test /opt/bbimg/test/rootfs.ext4 --kernel \$K" > reg.out 2>&1 ||
-	    { cat reg.out; ns_run journalctl -b --no-pager -n 25; return 1; }
+	grep -q "^catalog_file = \"$TRASH/bundles/catalog.json\"$" serve.out &&
+	grep -q "^ca_file = \"$TRASH/bundles/pki/ca.pem\"$" serve.out &&
+	c=$CT/home/$OWNER/.config/banger/config.toml &&
+	{ grep "^catalog_file\|^ca_file" serve.out | sed "s|$TRASH/bundles/pki/|/opt/bbimg/|; s|$TRASH/bundles/|/opt/bbimg/|" &&
+	  cat "$c"; } > "$c.new" && mv "$c.new" "$c" && chown "$OWNER_UID" "$c"
 }
-test_expect_success 'the kernel bundle and the test image, ready for the owner' '
-	put_artifacts &&
-	ns_artifacts_ready "$KNAME"
+test_expect_success 'make bundles; make serve-bundles on the container'"'"'s loopback; its config lines' '
+	serve_bundles &&
+	grep -q "^catalog_file = \"/opt/bbimg/catalog.json\"$" "$CT/home/$OWNER/.config/banger/config.toml"
 '
+# (Test bodies run in a subshell: the server's pid is in srv.pid.)
+at_exit 'kill "$(cat "$TRASH/srv.pid")"'
 
 _t0=$(date +%s%N)
 ns_as $OWNER banger vm run --rm --name r1 --ssh-timeout $SSH_TIMEOUT -- uname -a \
@@ -358,9 +369,12 @@ ns_as $OWNER banger vm run --rm --name r1 --ssh-timeout $SSH_TIMEOUT -- uname -a
 run_st=$?
 echo "# banger vm run --rm -- uname -a: $(ms_since "$_t0") ms"
 echo "# guest: $(head -n 1 "$TRASH/run.out" 2>/dev/null)"
-test_expect_success "owner: banger vm run --rm -- uname -a prints the guest's kernel ($KVER)" '
+test_expect_success "owner: banger vm run --rm -- uname -a pulls the image and kernel, prints the guest's kernel ($KVER)" '
 	[ $run_st = 0 ] || { cat run.err run.out; why_vmm r1; false; } &&
 	grep -q "^Linux r1 $KVER .*x86_64" run.out || { cat run.out run.err; false; } &&
+	grep -q "image test is not on this host: pulling it from the catalog" run.err &&
+	grep -q "kernel $KNAME is not on this host: pulling it" run.err &&
+	ns_artifacts_ready "$KNAME" &&
 	ns_run test ! -e $ST/vms/r1
 '
 
@@ -560,6 +574,12 @@ test_expect_success 'no unit failed; PID 1 logged no failure of a banger unit' '
 	    { cat failed2.out; grep "^banger" pid1.log; false; }
 '
 
+# The bundles' server lives in the container's network namespace:
+# ended before the container, which must leave nothing behind.
+if [ -s "$TRASH/srv.pid" ]; then
+	kill "$(cat "$TRASH/srv.pid")" 2>/dev/null
+	while kill -0 "$(cat "$TRASH/srv.pid")" 2>/dev/null; do sleep 0.05; done
+fi
 ns_stop_step '[ "$(stat -c %a /dev/net/tun)" = "$HOST_TUN" ]'
 
 test_done

@@ -1,6 +1,6 @@
 # shellcheck shell=sh
 # t/pull-fixture.sh — what the pull tests and `make demo` share: a test
-# CA and server certificates made with openssl, and the with-sandbox
+# CA and server certificates (images/serve-bundles.sh --ca), and the with-sandbox
 # root hook that serves bundles over HTTPS (t/https-server.py) inside
 # the sandbox's network namespace.
 #
@@ -14,24 +14,7 @@
 #                         D/requests.log, and waits until it listens
 
 pull_ca() {
-	_d=$1
-	shift
-	mkdir -p "$_d" && (
-		cd "$_d" || exit 1
-		_ec() { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$1" 2>/dev/null; }
-		_ec ca.key &&
-		    openssl req -x509 -new -key ca.key -out ca.pem -days 2 -subj /CN=banger-test-ca 2>/dev/null &&
-		    _ec other.key &&
-		    openssl req -x509 -new -key other.key -out other.pem -days 2 -subj /CN=other-ca 2>/dev/null ||
-		    exit 1
-		for n in "$@"; do
-			_ec "$n.key" &&
-			    openssl req -new -key "$n.key" -subj "/CN=$n" -out "$n.csr" 2>/dev/null &&
-			    printf 'subjectAltName=DNS:%s\n' "$n" >"$n.ext" &&
-			    openssl x509 -req -in "$n.csr" -CA ca.pem -CAkey ca.key -CAcreateserial \
-				-days 2 -extfile "$n.ext" -out "$n.pem" 2>/dev/null || exit 1
-		done
-	)
+	sh "$TOP/images/serve-bundles.sh" --ca "$@"
 }
 
 pull_hook() {
