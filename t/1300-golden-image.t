@@ -236,6 +236,8 @@ done
 sed 's/^/TOOLING /' $log
 mise exec -- node 2>&1 | sed 's/^/NODE /'
 mise env 2>&1 | grep BANGER_MISE | sed 's/^/ENV /'
+# Login shells (vm run's interactive one) have mise's shims first.
+echo "LOGIN-PATH $(bash -lc 'echo "$PATH"' </dev/null 2>&1)"
 journalctl -b --no-pager -o cat -u docker.service -u containerd.service 2>&1 |
     grep -E "level=(error|fatal)" | head -n 10 | sed 's/^/JOURNAL /'
 EOF
@@ -248,7 +250,7 @@ test_expect_success 'docker, mise and the modules disk in the golden image (work
 	sed "s/^[^ ]* //" dockrun >dock.out &&
 	grep -qx "EXIT 0" dock.out || { cat dock.out; false; }
 '
-sed -n 's/^[^ ]* \(MODS\|BEFORE\|INFO\|DOCKER-FIRST-MS\|AFTER\|RUN\|RUN-MS\|MISE\|TOOLING\|NODE\|ENV\|JOURNAL\) /\1 /p' "$TRASH/dockrun" | sed 's/^/# /'
+sed -n 's/^[^ ]* \(MODS\|BEFORE\|INFO\|DOCKER-FIRST-MS\|AFTER\|RUN\|RUN-MS\|MISE\|TOOLING\|NODE\|ENV\|LOGIN-PATH\|JOURNAL\) /\1 /p' "$TRASH/dockrun" | sed 's/^/# /'
 echo "# LSMOD: $(sed -n 's/^[^ ]* LSMOD //p' "$TRASH/dockrun" | tr '\n' ' ')"
 test_expect_success 'the kernel'"'"'s modules disk is /lib/modules/<release>: /dev/vdc, ext4, read-only' '
 	grep -Eq "^MODS /dev/vdc ext4 ro(,|\$)" dock.out
@@ -268,11 +270,12 @@ test_expect_success 'the modules docker needed came from the modules disk (lsmod
 		grep -qx "LSMOD $m" dock.out || { echo "not loaded: $m"; return 1; }
 	done
 '
-test_expect_success 'mise --version; vm run'"'"'s tooling bootstrap ran mise install for the .mise.toml' '
+test_expect_success 'mise --version; vm run'"'"'s tooling bootstrap ran mise install for the .mise.toml; shims on a login shell'"'"'s PATH' '
 	grep -Eq "^MISE [0-9]{4}\.[0-9]+\.[0-9]+ linux-x64" dock.out &&
 	grep -q "^TOOLING .*all tools are installed" dock.out &&
 	grep -qx "NODE fake-node-ok" dock.out &&
-	grep -qx "ENV export BANGER_MISE=on" dock.out
+	grep -qx "ENV export BANGER_MISE=on" dock.out &&
+	grep -q "^LOGIN-PATH /root/.local/share/mise/shims:" dock.out
 '
 
 test_expect_success 'two VMs of the same image have different machine-ids' '
