@@ -92,10 +92,11 @@ unpublished(const struct bg_catalog_entry *e, struct bg_err *err)
 static void
 local_hint(struct bg_err *err, const char *image)
 {
-	char m[sizeof(err->msg)];
+	char m[sizeof(err->msg)], code[sizeof(err->code)];
 
 	memcpy(m, err->msg, sizeof(m));
-	bg_err_set(err, err->code,
+	memcpy(code, err->code, sizeof(code));
+	bg_err_set(err, code,
 	    "%.700s\nor build an image here: make && sudo make image-debian "
 	    "&& banger image register %s "
 	    "build/images/debian-bookworm/rootfs.ext4 (docs/golden-image.md)",

@@ -16,7 +16,9 @@ bg_err_set(struct bg_err *err, const char *code, const char *fmt, ...)
 
 	if (err == NULL)
 		return;
-	snprintf(err->code, sizeof(err->code), "%s", code);
+	/* code may be err's own (a message reworded, the code kept). */
+	if (code != err->code)
+		snprintf(err->code, sizeof(err->code), "%s", code);
 	va_start(ap, fmt);
 	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
 	va_end(ap);

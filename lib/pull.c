@@ -410,6 +410,8 @@ bg_pull(const struct bg_pull *p, cJSON **result, struct bg_err *err)
 		return lk;
 	}
 	r = installed(dfd, p, err);
+	if (r == 1)
+		unlinkat(cfd, lockname, 0); /* held: see the end */
 	if (r == 1) {
 		*result = cJSON_CreateObject();
 		cJSON_AddStringToObject(*result, "name", p->name);
@@ -571,7 +573,12 @@ restart:
 	}
 	made = false;
 	fsync(dfd);
+	/*
+	 * The part, and the lock we still hold: a pull waiting on it finds
+	 * the bundle installed; one that comes later makes a new lock.
+	 */
 	unlinkat(cfd, partname, 0);
+	unlinkat(cfd, lockname, 0);
 	*result = cJSON_CreateObject();
 	cJSON_AddStringToObject(*result, "name", p->name);
 	cJSON_AddStringToObject(*result, "kind", p->kind);

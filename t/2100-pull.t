@@ -105,7 +105,8 @@ test_expect_success 'image-pull installs the bundle, sparse, byte for byte' '
 	jq -e ".pulled_from == \"$U/small.tar.zst\" and .bundle_sha256 == \"$SHA\"" \
 	    "$S/images/small/manifest.json" >/dev/null &&
 	grep -q "\"event\":\"progress\".*\"unit\":\"bytes\"" out &&
-	nothing_left nosuch
+	nothing_left nosuch &&
+	test -z "$(ls -A "$BANGER_ROOT/var/cache/banger/pulls")"
 '
 
 test_expect_success 'image-list shows where it came from' '

@@ -99,6 +99,16 @@ test_expect_success 'the built-in catalog: no published bundle, and how to build
 	grep -q "downloads.banger.dev" err
 '
 
+test_expect_success 'an image that cannot be fetched: what was tried, and how to build one' '
+	printf "\n[[catalog]]\nkind = \"image\"\nname = \"gone\"\nurl = \"https://localhost:8443/gone.tar.zst\"\nsha256 = \"%s\"\nkernel = \"$K\"\n" \
+	    "$(printf %064d 0)" >>"$HOME/.config/banger/config.toml" &&
+	{ must_fail 1 banger vm run --rm --image gone -- true 2>err || { cat err; false; }; } &&
+	grep -q "image gone is not on this host: pulling it from the catalog" err &&
+	grep -q "https://localhost:8443/gone.tar.zst: 404" err &&
+	grep -q "sudo make image-debian" err && grep -q "banger image register gone" err &&
+	banger image list >out && ! grep -q "^gone" out
+'
+
 test_expect_success 'a catalog entry that breaks a rule names its place' '
 	printf "\n[[catalog]]\nkind = \"image\"\nname = \"bad\"\nurl = \"http://x/y\"\n" \
 	    >>"$HOME/.config/banger/config.toml" &&
