@@ -33,6 +33,11 @@ test_expect_success 'vm run -- uname -a through the Firecracker API (firecracker
 	banger vm run --rm --name f1 -- uname -a >out 2>err &&
 	grep -q "^Linux f1 6\.1\." out && ! test -d "$STATE/vms/f1"
 '
+test_expect_success 'the kernel'"'"'s modules.ext4 through the API: /dev/vdc, a read-only drive, mounted read-only' '
+	banger vm run --rm --name f4 -- sh -c "cat /sys/block/vdc/ro; cat /proc/mounts" >out 2>err &&
+	test "$(head -n 1 out)" = 1 &&
+	grep -q "^/dev/vdc /lib/modules/6\.1\.[^ ]* ext4 ro," out || { cat out err; false; }
+'
 test_expect_success 'exit status comes back' '
 	must_fail 7 banger vm run --rm -- sh -c "exit 7" 2>/dev/null
 '

@@ -211,6 +211,7 @@ cat >"$TRASH/dock/check.sh" <<'EOF'
 # t/1300: run in the guest by vm run, in /root/repo.
 now() { date +%s%N; }
 echo "MODS $(findmnt -n -r -o SOURCE,FSTYPE,OPTIONS "/lib/modules/$(uname -r)")"
+echo "MODS-DISK-RO $(cat /sys/block/vdc/ro)"
 echo "BEFORE docker.service=$(systemctl is-active docker.service)" \
     "containerd.service=$(systemctl is-active containerd.service)" \
     "docker.socket=$(systemctl is-active docker.socket)"
@@ -252,8 +253,8 @@ test_expect_success 'docker, mise and the modules disk in the golden image (work
 '
 sed -n 's/^[^ ]* \(MODS\|BEFORE\|INFO\|DOCKER-FIRST-MS\|AFTER\|RUN\|RUN-MS\|MISE\|TOOLING\|NODE\|ENV\|LOGIN-PATH\|JOURNAL\) /\1 /p' "$TRASH/dockrun" | sed 's/^/# /'
 echo "# LSMOD: $(sed -n 's/^[^ ]* LSMOD //p' "$TRASH/dockrun" | tr '\n' ' ')"
-test_expect_success 'the kernel'"'"'s modules disk is /lib/modules/<release>: /dev/vdc, ext4, read-only' '
-	grep -Eq "^MODS /dev/vdc ext4 ro(,|\$)" dock.out
+test_expect_success 'the kernel'"'"'s modules disk is /lib/modules/<release>: /dev/vdc, ext4, read-only (the disk too)' '
+	grep -Eq "^MODS /dev/vdc ext4 ro(,|\$)" dock.out && grep -qx "MODS-DISK-RO 1" dock.out
 '
 test_expect_success 'docker is started on demand: not at boot, by docker.socket at the first docker command' '
 	grep -qx "BEFORE docker.service=inactive containerd.service=inactive docker.socket=active" dock.out &&
