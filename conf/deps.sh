@@ -7,7 +7,7 @@ PKGS="build-essential pkg-config git perl
 libsystemd-dev libbearssl-dev libcjson-dev libarchive-dev libzstd-dev skalibs-dev libext2fs-dev
 libclang-rt-14-dev libnftables-dev libsodium-dev
 systemd systemd-container s6 util-linux iproute2 nftables
-openssh-client e2fsprogs qemu-system-x86 procps xz-utils cpio fakeroot debootstrap
+openssh-client e2fsprogs qemu-system-x86 procps xz-utils cpio fakeroot debootstrap kmod
 zsh fish jq shellcheck clang-format strace
 python3 openssl ca-certificates zstd curl"
 

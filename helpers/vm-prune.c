@@ -126,66 +126,73 @@ dead_pull(int dfd, const char *name)
 }
 
 /* In images/ or kernels/: what killed register, delete and pull runs left. */
-static void
-prune_artifacts(const char *sub, bool dry, cJSON *leftovers)
+static bool
+dead_artifact(int dfd, const char *name)
 {
-	int fd = bg_state_dir(BG_DIR_STATE, sub, 0755);
-	DIR *d = fd < 0 ? NULL : fdopendir(fd);
-	struct dirent *e;
-	char rel[300];
+	return leftover(name, ".register-") || leftover(name, ".delete-") ||
+	    dead_pull(dfd, name);
+}
 
-	if (d == NULL) {
-		if (fd >= 0)
-			close(fd);
-		return;
-	}
-	while ((e = readdir(d)) != NULL) {
-		if (!leftover(e->d_name, ".register-") &&
-		    !leftover(e->d_name, ".delete-") &&
-		    !dead_pull(dirfd(d), e->d_name))
-			continue;
-		if (!dry)
-			bg_rm_rf_at(dirfd(d), e->d_name);
-		snprintf(rel, sizeof(rel), "%s/%s", sub, e->d_name);
-		cJSON_AddItemToArray(leftovers, cJSON_CreateString(rel));
-	}
-	closedir(d);
+static void
+rm_artifact(int dfd, const char *name)
+{
+	bg_rm_rf_at(dfd, name);
 }
 
 /*
- * The partial downloads of interrupted pulls (CACHE/pulls/SHA.part),
+ * A partial download of an interrupted pull (CACHE/pulls/SHA.part),
  * which the next pull of the same bundle would resume, unless a pull
  * holds SHA.lock now.
  */
-static void
-prune_parts(bool dry, cJSON *leftovers)
+static bool
+dead_part(int dfd, const char *name)
 {
-	int fd = bg_state_dir(BG_DIR_CACHE, "pulls", 0755);
-	DIR *d = fd < 0 ? NULL : fdopendir(fd);
-	struct dirent *e;
-	char lock[80], rel[300];
-	size_t n;
+	char lock[80];
 
-	if (d == NULL) {
+	if (strlen(name) != 69 || strcmp(name + 64, ".part") != 0)
+		return false;
+	snprintf(lock, sizeof(lock), "%.64s.lock", name);
+	return bg_lock_held_at(dfd, lock) == 0;
+}
+
+static void
+rm_part(int dfd, const char *name)
+{
+	char lock[80];
+
+	snprintf(lock, sizeof(lock), "%.64s.lock", name);
+	unlinkat(dfd, name, 0);
+	unlinkat(dfd, lock, 0);
+}
+
+/*
+ * Each entry of root d's sub that dead() says is left over: removed
+ * with rm() (unless dry) and named in leftovers as "label/NAME".
+ */
+static void
+sweep(enum bg_dir d, const char *sub, const char *label,
+    bool (*dead)(int, const char *), void (*rm)(int, const char *), bool dry,
+    cJSON *leftovers)
+{
+	int fd = bg_state_dir(d, sub, 0755);
+	DIR *dir = fd < 0 ? NULL : fdopendir(fd);
+	struct dirent *e;
+	char rel[300];
+
+	if (dir == NULL) {
 		if (fd >= 0)
 			close(fd);
 		return;
 	}
-	while ((e = readdir(d)) != NULL) {
-		n = strlen(e->d_name);
-		if (n != 69 || strcmp(e->d_name + 64, ".part") != 0)
+	while ((e = readdir(dir)) != NULL) {
+		if (!dead(dirfd(dir), e->d_name))
 			continue;
-		snprintf(lock, sizeof(lock), "%.64s.lock", e->d_name);
-		if (bg_lock_held_at(dirfd(d), lock) != 0)
-			continue;
-		if (!dry) {
-			unlinkat(dirfd(d), e->d_name, 0);
-			unlinkat(dirfd(d), lock, 0);
-		}
-		snprintf(rel, sizeof(rel), "cache/pulls/%s", e->d_name);
+		if (!dry)
+			rm(dirfd(dir), e->d_name);
+		snprintf(rel, sizeof(rel), "%s/%s", label, e->d_name);
 		cJSON_AddItemToArray(leftovers, cJSON_CreateString(rel));
 	}
-	closedir(d);
+	closedir(dir);
 }
 
 /*
@@ -210,9 +217,12 @@ prune_leftovers(bool dry, cJSON *leftovers)
 		closedir(sdir);
 	else if (sd >= 0)
 		close(sd);
-	prune_artifacts("images", dry, leftovers);
-	prune_artifacts("kernels", dry, leftovers);
-	prune_parts(dry, leftovers);
+	sweep(BG_DIR_STATE, "images", "images", dead_artifact, rm_artifact, dry,
+	    leftovers);
+	sweep(BG_DIR_STATE, "kernels", "kernels", dead_artifact, rm_artifact,
+	    dry, leftovers);
+	sweep(BG_DIR_CACHE, "pulls", "cache/pulls", dead_part, rm_part, dry,
+	    leftovers);
 }
 
 static int

@@ -424,6 +424,23 @@ load_sync_entry(struct ctx *x, const struct bg_toml *e, size_t idx,
 	return 0;
 }
 
+/* a is an array of tables ([[KEY]] sections). */
+static int
+tables(struct ctx *x, const struct bg_toml *a)
+{
+	const struct bg_toml *e;
+
+	e = a->type == BG_TOML_ARRAY ? a->child : NULL;
+	for (; e != NULL && e->type == BG_TOML_TABLE; e = e->next)
+		;
+	if (a->type != BG_TOML_ARRAY || e != NULL)
+		return cerr(x, e ? e : a,
+		    "%s must be an array of tables: write each entry as a "
+		    "[[%s]] section",
+		    a->key, a->key);
+	return 0;
+}
+
 static int
 load_file_sync(struct ctx *x, const struct bg_toml *a)
 {
@@ -431,13 +448,8 @@ load_file_sync(struct ctx *x, const struct bg_toml *a)
 	struct bg_config *c = x->c;
 	int r;
 
-	e = a->type == BG_TOML_ARRAY ? a->child : NULL;
-	for (; e != NULL && e->type == BG_TOML_TABLE; e = e->next)
-		;
-	if (a->type != BG_TOML_ARRAY || e != NULL)
-		return cerr(x, e ? e : a,
-		    "file_sync must be an array of tables: write each "
-		    "entry as a [[file_sync]] section");
+	if ((r = tables(x, a)) < 0)
+		return r;
 	if (a->n == 0)
 		return 0;
 	if ((c->file_sync = calloc(a->n, sizeof(*c->file_sync))) == NULL)
@@ -468,13 +480,8 @@ load_catalog(struct ctx *x, const struct bg_toml *a)
 	size_t i;
 	int r;
 
-	e = a->type == BG_TOML_ARRAY ? a->child : NULL;
-	for (; e != NULL && e->type == BG_TOML_TABLE; e = e->next)
-		;
-	if (a->type != BG_TOML_ARRAY || e != NULL)
-		return cerr(x, e ? e : a,
-		    "catalog must be an array of tables: write each entry as "
-		    "a [[catalog]] section");
+	if ((r = tables(x, a)) < 0)
+		return r;
 	if ((arr = x->c->catalog = cJSON_CreateArray()) == NULL)
 		return nomem(x);
 	for (e = a->child; e != NULL; e = e->next) {
