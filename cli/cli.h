@@ -158,7 +158,8 @@ int cli_local(struct cli_inv *inv);
  */
 struct cli_spec;
 int cli_pull(struct cli_inv *inv);
-int cli_bundle(struct cli_inv *inv);
+int cli_bundle_check(struct cli_inv *inv);
+void cli_render_bundle(const struct cli_inv *inv, const cJSON *result);
 int cli_pull_missing(const struct cli_inv *inv, struct cli_spec *s);
 /* system.c: system install and uninstall (root, the owner, then cli_local). */
 int cli_system(struct cli_inv *inv);

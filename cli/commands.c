@@ -143,17 +143,17 @@ static const struct cli_operand op_register[] = {
 };
 
 static const struct cli_operand op_bundle[] = {
-	{ "NAME", CLI_ARTIFACT, NULL, false },
-	{ "OUT", CLI_PATH, NULL, false },
+	{ "NAME", CLI_ARTIFACT, "name", false },
+	{ "OUT", CLI_PATH, "out", false },
 	{ NULL, 0, NULL, false },
 };
 
 static const struct cli_flag bundle_flags[] = {
-	{ "from", 0, CLI_PATH, NULL, "DIR",
+	{ "from", 0, CLI_PATH, "from", "DIR",
 	    "bundle the artifact in DIR (manifest.json and its files), "
 	    "not an installed one",
 	    0, 0 },
-	{ "level", 0, CLI_INT, NULL, "N",
+	{ "level", 0, CLI_INT, "level", "N",
 	    "zstd level, 1 (fast) to 19 (small); default 3", 1, 19 },
 	{ NULL, 0, 0, NULL, NULL, NULL, 0, 0 },
 };
@@ -243,7 +243,9 @@ const struct cli_cmd cli_cmds[] = {
 	  .details =
 	    "OUT can be published and named in a catalog: the command prints\n"
 	    "its size and sha256 (docs/bundles.md).\n",
-	  .flags = bundle_flags, .operands = op_bundle, .run = cli_bundle },
+	  .flags = bundle_flags, .operands = op_bundle, .verb = "bundle",
+	  .run = cli_local, .check = cli_bundle_check,
+	  .render = cli_render_bundle },
 	{ .group = "kernel", .name = "pull",
 	  .summary = "fetch a kernel bundle from the catalog",
 	  .operands = op_artifact, .run = cli_pull },
@@ -254,7 +256,9 @@ const struct cli_cmd cli_cmds[] = {
 	  .operands = op_artifact, .verb = "kernel-delete" },
 	{ .group = "kernel", .name = "bundle",
 	  .summary = "write a bundle (.tar.zst) of a local kernel",
-	  .flags = bundle_flags, .operands = op_bundle, .run = cli_bundle },
+	  .flags = bundle_flags, .operands = op_bundle, .verb = "bundle",
+	  .run = cli_local, .check = cli_bundle_check,
+	  .render = cli_render_bundle },
 	{ .group = "system", .name = "install",
 	  .summary = "install and start the host services",
 	  .details =

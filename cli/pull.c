@@ -278,6 +278,27 @@ fail:
 	return cli_fail(inv, &err);
 }
 
+/* "image test pulled: version 1, 6.0 MiB downloaded, 9.4 MiB on disk" */
+static void
+pulled(const char *kind, const char *name, const cJSON *res)
+{
+	char *v = cli_clean(cli_str(res, "version"), 128, false);
+
+	printf("%s %s pulled: version %s, %.1f MiB downloaded, %.1f MiB on "
+	       "disk%s\n",
+	    kind, name, v != NULL ? v : "?",
+	    cJSON_GetNumberValue(
+		cJSON_GetObjectItemCaseSensitive(res, "bytes")) /
+		1048576.0,
+	    cJSON_GetNumberValue(
+		cJSON_GetObjectItemCaseSensitive(res, "unpacked_bytes")) /
+		1048576.0,
+	    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(res, "resumed")) ?
+		" (resumed)" :
+		"");
+	free(v);
+}
+
 /* `image pull NAME`, `kernel pull NAME`. */
 int
 cli_pull(struct cli_inv *inv)
@@ -339,112 +360,36 @@ cli_pull(struct cli_inv *inv)
 		printf("%s %s is installed already (the same bundle)\n", kind,
 		    name);
 	else
-		printf("%s %s pulled: version %s, %.1f MiB downloaded, %.1f "
-		       "MiB on disk%s\n",
-		    kind, name, cli_str(res, "version"),
-		    cJSON_GetNumberValue(
-			cJSON_GetObjectItemCaseSensitive(res, "bytes")) /
-			1048576.0,
-		    cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(res,
-			"unpacked_bytes")) /
-			1048576.0,
-		    cJSON_IsTrue(
-			cJSON_GetObjectItemCaseSensitive(res, "resumed")) ?
-			" (resumed)" :
-			"");
+		pulled(kind, name, res);
 	cJSON_Delete(res);
 	return 0;
 }
 
 /* ---- bundles ------------------------------------------------------- */
 
-static const char *
-flag_s(const struct cli_inv *inv, const char *name)
-{
-	return cJSON_GetStringValue(
-	    cJSON_GetObjectItemCaseSensitive(inv->opts, name));
-}
-
-/* `image bundle NAME OUT`, `kernel bundle NAME OUT` [--from DIR] [--level N]. */
+/* `image bundle`, `kernel bundle`: the kind, from the group, in the request. */
 int
-cli_bundle(struct cli_inv *inv)
+cli_bundle_check(struct cli_inv *inv)
 {
-	const char *kind =
-	    strcmp(inv->cmd->group, "kernel") == 0 ? "kernel" : "image";
-	const char *name = inv->args[0], *out = inv->args[1];
-	const char *from = flag_s(inv, "from");
-	const cJSON *lv = cJSON_GetObjectItemCaseSensitive(inv->opts, "level");
-	int level = cJSON_IsNumber(lv) ? (int)lv->valuedouble : 3;
-	char src[PATH_MAX], tmp[PATH_MAX + 32], sub[16], hex[65];
-	struct bg_err err = { { 0 }, { 0 } };
-	_cleanup_close_ int sfd = -1, ofd = -1;
-	struct bg_sha256 h;
-	struct stat st;
-	ssize_t n;
-	char buf[1 << 16];
-	int r;
+	cJSON *k = cJSON_CreateString(inv->cmd->group);
 
-	snprintf(sub, sizeof(sub), "%ss", kind);
-	if (from != NULL)
-		snprintf(src, sizeof(src), "%s", from);
-	else if (bg_path_build(src, sizeof(src), BG_DIR_STATE, sub, name,
-		     NULL) < 0) {
-		bg_err_set(&err, "bad_request", "bad %s name %s", kind, name);
-		return cli_fail(inv, &err);
-	}
-	sfd = open(src, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (sfd < 0) {
-		bg_err_set(&err, errno == ENOENT ? "not_found" : "bad_request",
-		    "cannot open %s: %s", src, strerror(errno));
-		if (from == NULL && errno == ENOENT)
-			bg_err_set(&err, "not_found",
-			    "no %s named \"%s\": banger %s list shows the %ss",
-			    kind, name, kind, kind);
-		return cli_fail(inv, &err);
-	}
-	/* Beside OUT, renamed over it when whole. */
-	snprintf(tmp, sizeof(tmp), "%s.tmp-%ld", out, (long)getpid());
-	ofd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-	if (ofd < 0) {
-		bg_err_set(&err, "bad_request", "cannot create %s: %s", tmp,
-		    strerror(errno));
-		return cli_fail(inv, &err);
-	}
-	if (!inv->json)
-		fprintf(stderr, "banger: writing %s bundle %s to %s\n", kind,
-		    name, out);
-	r = bg_bundle_write(sfd, ofd, level, &err);
-	if (r == 0 && (fsync(ofd) < 0 || fstat(ofd, &st) < 0))
-		r = -errno;
-	if (r == 0) {
-		bg_sha256_init(&h);
-		lseek(ofd, 0, SEEK_SET);
-		while ((n = read(ofd, buf, sizeof(buf))) > 0)
-			bg_sha256_update(&h, buf, (size_t)n);
-		bg_sha256_hex(&h, hex);
-		if (n < 0 || rename(tmp, out) < 0)
-			r = -errno;
-	}
-	if (r < 0) {
-		unlink(tmp);
-		if (err.code[0] == '\0')
-			bg_err_set(&err, "temporary", "cannot write %s: %s",
-			    out, strerror(-r));
-		return cli_fail(inv, &err);
-	}
-	if (inv->json) {
-		cJSON *o = cJSON_CreateObject();
-
-		cJSON_AddStringToObject(o, "kind", kind);
-		cJSON_AddStringToObject(o, "name", name);
-		cJSON_AddStringToObject(o, "path", out);
-		cJSON_AddNumberToObject(o, "size", (double)st.st_size);
-		cJSON_AddStringToObject(o, "sha256", hex);
-		cli_print_json(o);
-		cJSON_Delete(o);
-	} else {
-		printf("%s\n  size   %lld\n  sha256 %s\n", out,
-		    (long long)st.st_size, hex);
+	if (k == NULL || !cJSON_AddItemToObject(inv->req, "kind", k)) {
+		cJSON_Delete(k);
+		fputs("banger: out of memory\n", stderr);
+		return BG_EXIT_TEMP;
 	}
 	return 0;
+}
+
+/* The bundle helper's result: where, how big, its sha256. */
+void
+cli_render_bundle(const struct cli_inv *inv, const cJSON *result)
+{
+	(void)inv;
+	cli_put_clean(stdout, cli_str(result, "path"), PATH_MAX);
+	printf("\n  size   %.0f\n  sha256 ",
+	    cJSON_GetNumberValue(
+		cJSON_GetObjectItemCaseSensitive(result, "size")));
+	cli_put_clean(stdout, cli_str(result, "sha256"), 64);
+	putchar('\n');
 }
