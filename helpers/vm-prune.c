@@ -107,7 +107,10 @@ prune_rundirs(bool dry)
 		closedir(d);
 }
 
-/* A pull's staging directory (lib/pull.c) whose ".lock" nobody holds. */
+/*
+ * A pull's staging directory (lib/pull.c) whose ".lock" nobody holds;
+ * without one, whose PID is gone.
+ */
 static bool
 dead_pull(int dfd, const char *name)
 {
@@ -120,7 +123,11 @@ dead_pull(int dfd, const char *name)
 	    openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (sfd < 0)
 		return false;
-	dead = bg_lock_held_at(sfd, ".lock") == 0;
+	/* No lock file yet (killed right after mkdir): its PID tells. */
+	if (faccessat(sfd, ".lock", F_OK, AT_SYMLINK_NOFOLLOW) < 0)
+		dead = leftover(name, ".pull-");
+	else
+		dead = bg_lock_held_at(sfd, ".lock") == 0;
 	close(sfd);
 	return dead;
 }

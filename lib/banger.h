@@ -298,6 +298,8 @@ int bg_proto_log(int fd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* {"event":"progress","what":...,"done":N,"total":M} */
 int bg_proto_progress(int fd, const char *what, uint64_t done, uint64_t total);
+/* An object anywhere in j has a key twice (cJSON keeps both). */
+bool bg_json_has_duplicate_keys(const cJSON *j);
 /* Read (never wait) what a client already sent, so closing is clean. */
 void bg_proto_drain(int fd);
 /* Final lines.  result is consumed (NULL means {}). */
@@ -717,7 +719,10 @@ bool bg_sha256_accelerated(void);
  */
 #define BG_BUNDLE_WINDOW_LOG 23
 #define BG_BUNDLE_FILES_MAX 16
-#define BG_BUNDLE_MANIFEST_MAX (64u << 10)
+/* Below the 64 KiB readers allow: banger adds its install-side keys. */
+#define BG_BUNDLE_MANIFEST_MAX (56u << 10)
+/* All members' sizes together (holes count: they are hashed). */
+#define BG_BUNDLE_LOGICAL_MAX (64ULL << 30)
 /* Install-side keys a bundle's manifest.json never carries. */
 extern const char *const bg_bundle_local_keys[];
 /*

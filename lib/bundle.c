@@ -59,11 +59,18 @@ bg_bundle_manifest_check(const cJSON *m, const char *kind, struct bg_err *err)
 		NULL };
 	const char *const *need;
 	const cJSON *v, *files, *f, *sz, *sha;
+	double total = 0;
 	int n = 0;
 
 	if (!cJSON_IsObject(m)) {
 		bg_err_set(err, "bad_request",
 		    "manifest.json is not a JSON object");
+		return -EINVAL;
+	}
+	/* One value per key: what is checked is what is installed. */
+	if (bg_json_has_duplicate_keys(m)) {
+		bg_err_set(err, "bad_request",
+		    "manifest.json has a key twice in one object");
 		return -EINVAL;
 	}
 	v = cJSON_GetObjectItemCaseSensitive(m, "kind");
@@ -132,6 +139,13 @@ bg_bundle_manifest_check(const cJSON *m, const char *kind, struct bg_err *err)
 			    "lowercase hex digits)",
 			    f->string);
 			return -EINVAL;
+		}
+		total += sz->valuedouble;
+		if (total > (double)BG_BUNDLE_LOGICAL_MAX) {
+			bg_err_set(err, "bad_request",
+			    "manifest.json's files add up to more than %llu GiB",
+			    (unsigned long long)(BG_BUNDLE_LOGICAL_MAX >> 30));
+			return -EFBIG;
 		}
 		if (++n > BG_BUNDLE_FILES_MAX) {
 			bg_err_set(err, "bad_request",

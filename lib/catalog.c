@@ -77,6 +77,14 @@ entry(const cJSON *o, const char *kind, const char *origin,
 	}
 	if (cJSON_IsNumber(v))
 		e->size = (uint64_t)v->valuedouble;
+	/* A pull's bound: what the download may be, and its progress. */
+	if (e->sha256[0] != '\0' && e->size == 0) {
+		bg_err_set(err, "bad_config",
+		    "%s: catalog entry %s needs \"size\", the bundle's size "
+		    "in bytes (stat -c %%s FILE)",
+		    origin, name);
+		return -EINVAL;
+	}
 	v = cJSON_GetObjectItemCaseSensitive(o, "kernel");
 	if (v != NULL && !cJSON_IsNull(v)) {
 		if (strcmp(kind, "image") != 0 || !cJSON_IsString(v) ||

@@ -708,6 +708,10 @@ enum chunk_state { CH_SIZE, CH_DATA, CH_CRLF };
 struct bg_https {
 	int fd;
 	int idle_ms;
+	/* The handshake, request and response head of one hop must end by
+	 * this (bg_now_ms; 0: none): a server that sends a header byte a
+	 * minute cannot hold a pull for ever. */
+	int64_t head_deadline;
 	int io_err; /* errno of the transport's failure (ETIMEDOUT) */
 	bool io_eof; /* the peer closed TCP */
 	bool clean_eof; /* the last tls_read ended at a close_notify */
@@ -756,6 +760,9 @@ low_read(void *ctx, unsigned char *buf, size_t len)
 {
 	struct bg_https *h = ctx;
 	int64_t deadline = bg_now_ms() + h->idle_ms;
+
+	if (h->head_deadline > 0 && h->head_deadline < deadline)
+		deadline = h->head_deadline;
 
 	for (;;) {
 		ssize_t n;
@@ -1220,6 +1227,8 @@ tls_start(struct bg_https *h, struct bg_err *err)
 	unsigned char seed[32];
 
 	br_ssl_client_init_full(&h->sc, &h->xc, anchors.ta, anchors.n);
+	/* TLS 1.2 only: 1.0 and 1.1 are deprecated (RFC 8996). */
+	br_ssl_engine_set_versions(&h->sc.eng, BR_TLS12, BR_TLS12);
 	br_ssl_engine_set_buffer(&h->sc.eng, h->iobuf, sizeof(h->iobuf), 1);
 	/* The anchors are used during the handshake only. */
 	br_ssl_engine_add_flags(&h->sc.eng, BR_OPT_NO_RENEGOTIATION);
@@ -1667,6 +1676,7 @@ bg_https_get(const char *url, uint64_t offset, const struct bg_https_opts *o,
 	for (;;) {
 		char next[BG_HTTPS_URL_MAX + 1];
 
+		h->head_deadline = bg_now_ms() + connect_ms + h->idle_ms;
 		if ((r = request(h, &u, offset, o, connect_ms, err)) < 0 ||
 		    (r = read_head(h, &hd, err)) < 0)
 			goto fail;
@@ -1753,6 +1763,7 @@ bg_https_get(const char *url, uint64_t offset, const struct bg_https_opts *o,
 	} else if (hd.clen >= 0 && !hd.chunked) {
 		h->total = hd.clen;
 	}
+	h->head_deadline = 0;
 	*out = h;
 	return 0;
 fail:

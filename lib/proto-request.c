@@ -114,6 +114,12 @@ has_duplicate_keys(const cJSON *j, int depth)
 	return dup;
 }
 
+bool
+bg_json_has_duplicate_keys(const cJSON *j)
+{
+	return has_duplicate_keys(j, 0);
+}
+
 /*
  * How deep the line nests: each '[' and '{' outside a string is a
  * level (a backslash in a string escapes the next byte).  Counted

@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -165,6 +166,9 @@ struct dl {
 	struct bg_sha256 h;
 	int64_t shown_ms;
 	bool resumed; /* began from a part file or a Range */
+	bool gone; /* the client hung up */
+	int64_t win_ms; /* the low-speed rule: this window's start... */
+	uint64_t win_bytes; /* ...and what arrived in it */
 };
 
 static void
@@ -185,13 +189,26 @@ progress(struct dl *d, bool last)
 	cJSON_AddNumberToObject(o, "done", (double)d->done);
 	cJSON_AddNumberToObject(o, "total", (double)d->p->size);
 	cJSON_AddStringToObject(o, "unit", "bytes");
-	bg_proto_event(d->p->events_fd, "progress", o);
+	/* A client that hung up: the pull stops (pass). */
+	if (bg_proto_event(d->p->events_fd, "progress", o) == -EPIPE)
+		d->gone = true;
 }
 
 /* n bytes in slot b: hashed, counted, handed on; appended when new. */
 static int
 pass(struct dl *d, unsigned char *b, size_t n, bool fresh, struct bg_err *err)
 {
+	if (d->gone) {
+		bg_err_set(err, "temporary",
+		    "the client went away: pull stopped");
+		return -ECANCELED;
+	}
+	if (d->p->size == 0 && d->done + n > BG_BUNDLE_LOGICAL_MAX) {
+		bg_err_set(err, "bad_request",
+		    "%s is longer than %llu GiB: not a bundle", d->p->url,
+		    (unsigned long long)(BG_BUNDLE_LOGICAL_MAX >> 30));
+		return -EFBIG;
+	}
 	if (d->p->size > 0 && d->done + n > d->p->size) {
 		bg_err_set(err, "bad_request",
 		    "%s is longer than the %llu bytes the catalog gives: not "
@@ -262,6 +279,34 @@ replay(struct dl *d, struct bg_err *err)
 	return 0;
 }
 
+/*
+ * A server that sends a byte now and then never trips the idle
+ * timeout: fewer than LOW_BYTES in LOW_MS ends the connection (retried
+ * as any network failure).
+ */
+#define LOW_MS 60000
+#define LOW_BYTES (16u << 10)
+static int
+low_speed(struct dl *d, size_t n, struct bg_err *err)
+{
+	int64_t now = bg_now_ms();
+
+	if (d->win_ms == 0)
+		d->win_ms = now;
+	d->win_bytes += n;
+	if (now - d->win_ms < LOW_MS)
+		return 0;
+	if (d->win_bytes < LOW_BYTES) {
+		bg_err_set(err, "temporary",
+		    "%s: less than %u KiB in %d s: the server is too slow",
+		    d->p->url, LOW_BYTES >> 10, LOW_MS / 1000);
+		return -ETIMEDOUT;
+	}
+	d->win_ms = now;
+	d->win_bytes = 0;
+	return 0;
+}
+
 static int
 fetch(struct dl *d, struct bg_err *err)
 {
@@ -324,6 +369,8 @@ fetch(struct dl *d, struct bg_err *err)
 				n -= (ssize_t)k;
 			}
 			r = pass(d, b, (size_t)n, true, err);
+			if (r == 0)
+				r = low_speed(d, (size_t)n, err);
 			if (r < 0) {
 				bg_https_close(h);
 				return r;
@@ -478,10 +525,16 @@ restart:
 	pthread_join(th, NULL);
 	progress(&d, true);
 	if (r == -ECANCELED || (r == 0 && u.r < 0)) {
-		/* The bundle itself is bad: its words, and no part kept. */
+		/* The unpacking failed: its words. */
 		*err = u.err;
 		r = u.r < 0 ? u.r : -EBADMSG;
+		/* A full disk: the download is good, kept to resume. */
+		if (strcmp(err->code, "io") == 0)
+			goto out;
 		unlinkat(cfd, partname, 0);
+		/* The part may have been another server's: once from 0. */
+		if (d.resumed && again)
+			goto over;
 		goto out;
 	}
 	if (r < 0) {
@@ -503,12 +556,13 @@ restart:
 	if (strcmp(hex, p->sha256) != 0 || (p->size > 0 && d.done != p->size)) {
 		unlinkat(cfd, partname, 0);
 		if (d.resumed && again) {
+over:
 			/* The part was another file's: once more from 0. */
 			again = false;
 			if (p->events_fd >= 0)
 				bg_proto_log(p->events_fd,
-				    "the resumed download of %s does not match its "
-				    "digest; starting over",
+				    "the resumed download of %s was not this "
+				    "bundle; starting over",
 				    p->name);
 			close(d.part);
 			d.part = -1;
@@ -560,10 +614,16 @@ restart:
 	if (p->catalog != NULL)
 		cJSON_AddStringToObject(m, "catalog", p->catalog);
 	r = bg_json_write_file(sfd, "manifest.json", m, 0644);
-	if (r == 0 && (unlinkat(sfd, ".lock", 0) < 0 || fsync(sfd) < 0))
+	if (r == 0 && fsync(sfd) < 0)
 		r = -errno;
 	if (r == 0 && renameat2(dfd, tmp, dfd, p->name, RENAME_NOREPLACE) < 0)
 		r = -errno;
+	/*
+	 * The lock goes only now, through sfd (the directory, renamed): a
+	 * `vm prune` meanwhile saw it held and left the staging alone.
+	 */
+	if (r == 0)
+		unlinkat(sfd, ".lock", 0);
 	if (r < 0) {
 		bg_err_set(err, r == -EEXIST ? "exists" : "temporary",
 		    r == -EEXIST ? "%s %s appeared meanwhile" :
@@ -622,10 +682,11 @@ ca_file_ok(const char *s)
 	return bg_abs_path_valid(s);
 }
 
+/* http://[user:pass@]host[:port] or host:port (docs/https.md). */
 static bool
 proxy_ok(const char *s)
 {
-	return strncmp(s, "http://", 7) == 0 || strncmp(s, "https://", 8) == 0;
+	return strncmp(s, "http://", 7) == 0 || strstr(s, "://") == NULL;
 }
 
 const struct bg_field bg_pull_fields[] = {
@@ -654,7 +715,7 @@ const struct bg_field bg_pull_fields[] = {
 	    .type = BG_T_STR,
 	    .max = BG_HTTPS_URL_MAX,
 	    .valid = proxy_ok,
-	    .what = "an http:// proxy URL" },
+	    .what = "an http:// proxy URL or host:port" },
 	{ .key = "no_proxy", .type = BG_T_STR, .max = 4096 },
 	{ NULL },
 };
@@ -679,6 +740,12 @@ bg_pull_act(struct bg_req *rq, cJSON **result, struct bg_err *err)
 		.events_fd = STDOUT_FILENO,
 	};
 
+	/*
+	 * What a hostile bundle could make the tar reader allocate before
+	 * the digest is known (a pax sparse map of millions of entries)
+	 * stops here; a pull needs ~20 MiB (docs/bundles.md).
+	 */
+	setrlimit(RLIMIT_DATA, &(struct rlimit){ 512u << 20, 512u << 20 });
 	if (p.kernel != NULL && strcmp(p.kind, "kernel") == 0) {
 		bg_err_set(err, "bad_request",
 		    "\"kernel\" is for images: a kernel has none");

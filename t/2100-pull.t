@@ -223,14 +223,17 @@ for kind in symlink dotdot abs dir extra; do
 	"
 done
 
-test_expect_success 'a full disk: a clear error, nothing left' '
+test_expect_success 'a full disk: a clear error, nothing registered; the download kept for the next pull, or for vm prune' '
 	F=$TRASH/full && mkdir -p "$F/var/lib/banger/images" &&
 	printf "{%s}\n" "$(img full "$U/small.tar.zst")" >req &&
 	{ in_ns sh -c "mount -t tmpfs -o size=6m tmpfs $F/var/lib/banger/images &&
 	    BANGER_ROOT=$F $X/image-pull <req >out 2>err;
 	    st=\$?; ls -A $F/var/lib/banger/images >left; exit \$st"; st=$?; } &&
 	test "$st" = 111 && err_says "No space left on device" && err_says "free some space" &&
-	test ! -s left && no_part "$F"
+	test ! -s left &&
+	test -s "$F/var/cache/banger/pulls/$SHA.part" &&
+	printf "{}\n" | in_ns env BANGER_ROOT="$F" "$X/vm-prune" >pruned &&
+	grep -q "cache/pulls/$SHA.part" pruned && no_part "$F"
 '
 
 # ---- kill -9, resume across pulls, prune --------------------------------------
@@ -273,6 +276,13 @@ test_expect_success 'a killed pull is resumed by the next one (Range)' '
 	printf "{}\n" | in_ns "$X/vm-prune" >pruned &&
 	jq -e ".result.leftovers_removed == [\"images/.pull-res-$pid\"]" pruned >/dev/null &&
 	nothing_left nosuch
+'
+
+test_expect_success 'vm-prune: a staging directory without its lock goes when its PID is gone' '
+	mkdir "$S/images/.pull-x-4194303" "$S/images/.pull-y-$$" &&
+	printf "{}\n" | in_ns "$X/vm-prune" >pruned &&
+	jq -e ".result.leftovers_removed == [\"images/.pull-x-4194303\"]" pruned >/dev/null &&
+	test -d "$S/images/.pull-y-$$" && rmdir "$S/images/.pull-y-$$"
 '
 
 test_expect_success 'kernel-delete: refused while a VM boots with it, then done' '

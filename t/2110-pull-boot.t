@@ -100,7 +100,7 @@ test_expect_success 'the built-in catalog: no published bundle, and how to build
 '
 
 test_expect_success 'an image that cannot be fetched: what was tried, and how to build one' '
-	printf "\n[[catalog]]\nkind = \"image\"\nname = \"gone\"\nurl = \"https://localhost:8443/gone.tar.zst\"\nsha256 = \"%s\"\nkernel = \"$K\"\n" \
+	printf "\n[[catalog]]\nkind = \"image\"\nname = \"gone\"\nurl = \"https://localhost:8443/gone.tar.zst\"\nsha256 = \"%s\"\nsize = 1000\nkernel = \"$K\"\n" \
 	    "$(printf %064d 0)" >>"$HOME/.config/banger/config.toml" &&
 	{ must_fail 1 banger vm run --rm --image gone -- true 2>err || { cat err; false; }; } &&
 	grep -q "image gone is not on this host: pulling it from the catalog" err &&

@@ -372,6 +372,7 @@ make_bundle(const char *path, const struct m *ms, int wlog)
 }
 
 static char man_ok[512];
+#define SHA0 "0000000000000000000000000000000000000000000000000000000000000000"
 
 static void
 refused(const char *what, const struct m *ms, int wlog, const char *words)
@@ -482,6 +483,23 @@ test_refusals(void)
 				    false },
 		{ NULL } },
 	    20, "lists no rootfs.ext4");
+	refused("a manifest with a key twice",
+	    (const struct m[]){
+		{ "manifest.json", AE_IFREG,
+		    "{\"name\":\"t\",\"kind\":\"image\",\"kind\":"
+		    "\"image\",\"version\":\"1\",\"files\":{}}",
+		    false },
+		{ NULL } },
+	    20, "a key twice");
+	refused("files that add up to more than 64 GiB",
+	    (const struct m[]){
+		{ "manifest.json", AE_IFREG,
+		    "{\"name\":\"t\",\"kind\":\"image\",\"version\":"
+		    "\"1\",\"files\":{\"rootfs.ext4\":{\"size\":"
+		    "68719476737,\"sha256\":\"" SHA0 "\"}}}",
+		    false },
+		{ NULL } },
+	    20, "add up to more than 64 GiB");
 	refused("a manifest that is not JSON",
 	    (const struct m[]){ { "manifest.json", AE_IFREG, "{nope", false },
 		{ NULL } },

@@ -89,9 +89,9 @@ main(void)
 		      "url = \"https://b.example/img.tar.zst\"\nsha256 = \"" SHA_B
 		      "\"\nsize = 42\n",
 	    "{\"images\":[{\"name\":\"debian-bookworm\",\"url\":"
-	    "\"https://a.example/x\",\"sha256\":\"" SHA_A "\"},"
+	    "\"https://a.example/x\",\"sha256\":\"" SHA_A "\",\"size\":1},"
 	    "{\"name\":\"mine\",\"url\":\"https://a.example/m\",\"sha256\":\"" SHA_A
-	    "\",\"kernel\":\"k1\",\"description\":\"ignored\"}],"
+	    "\",\"size\":2,\"kernel\":\"k1\",\"description\":\"ignored\"}],"
 	    "\"kernels\":[{\"name\":\"k1\",\"url\":\"https://a.example/k\","
 	    "\"sha256\":\"" SHA_A "\",\"size\":7}]}",
 	    &cat, &err);
@@ -111,11 +111,15 @@ main(void)
 
 	refused("an http URL", "",
 	    "{\"images\":[{\"name\":\"x\",\"url\":\"http://a/x\",\"sha256\":\"" SHA_A
-	    "\"}]}",
+	    "\",\"size\":1}]}",
 	    "catalog entry x needs \"url\": an https:// URL");
 	refused("a bad sha256", "",
 	    "{\"images\":[{\"name\":\"x\",\"url\":\"https://a/x\",\"sha256\":\"ABC\"}]}",
 	    "64 lowercase hex digits");
+	refused("a published entry without a size", "",
+	    "{\"images\":[{\"name\":\"x\",\"url\":\"https://a/x\",\"sha256\":\"" SHA_A
+	    "\"}]}",
+	    "catalog entry x needs \"size\"");
 	refused("a bad name", "",
 	    "{\"images\":[{\"name\":\"X Y\",\"url\":\"https://a/x\"}]}",
 	    "needs \"name\"");
