@@ -26,8 +26,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <bearssl.h>
-
 #include "banger.h"
 
 /* The images directory and what this request made in it (for the undo). */
@@ -44,26 +42,20 @@ unmake(void *arg)
 static int
 sha256_file(int fd, off_t size, char hex[65])
 {
-	static const unsigned char zero[65536];
-	unsigned char *buf = malloc(1 << 20), out[32];
-	br_sha256_context c;
+	_cleanup_free_ unsigned char *buf = malloc(1 << 20);
+	struct bg_sha256 c;
 	off_t at = 0, data, hole, n;
 	ssize_t k;
-	int i;
 
 	if (buf == NULL)
 		return -ENOMEM;
-	br_sha256_init(&c);
+	bg_sha256_init(&c);
 	while (at < size) {
 		data = lseek(fd, at, SEEK_DATA);
 		if (data < 0)
 			data = errno == ENXIO ? size : at;
-		for (; at < data; at += n) { /* a hole */
-			n = data - at < (off_t)sizeof(zero) ?
-			    data - at :
-			    (off_t)sizeof(zero);
-			br_sha256_update(&c, zero, (size_t)n);
-		}
+		bg_sha256_zeros(&c, (uint64_t)(data - at)); /* a hole */
+		at = data;
 		if (at >= size)
 			break;
 		hole = lseek(fd, at, SEEK_HOLE);
@@ -72,17 +64,12 @@ sha256_file(int fd, off_t size, char hex[65])
 		for (; at < hole; at += k) {
 			n = hole - at < (1 << 20) ? hole - at : (1 << 20);
 			k = pread(fd, buf, (size_t)n, at);
-			if (k <= 0) {
-				free(buf);
+			if (k <= 0)
 				return k < 0 ? -errno : -EIO;
-			}
-			br_sha256_update(&c, buf, (size_t)k);
+			bg_sha256_update(&c, buf, (size_t)k);
 		}
 	}
-	free(buf);
-	br_sha256_out(&c, out);
-	for (i = 0; i < 32; i++)
-		snprintf(hex + 2 * i, 3, "%02x", out[i]);
+	bg_sha256_hex(&c, hex);
 	return 0;
 }
 

@@ -40,10 +40,10 @@ done
 printf '{"name":"small","kind":"image","version":"1","files":{"rootfs.ext4":{"size":%s,"sha256":"%s"}}}\n' \
     "$(stat -c %s "$TRASH/img/rootfs.ext4")" "$(sha256sum "$TRASH/img/rootfs.ext4" | cut -d' ' -f1)" \
     >"$TRASH/img/manifest.json"
-banger image bundle small "$W/small.tar.zst" --from "$TRASH/img" --level 1 --json >"$TRASH/small.json"
+banger image bundle small "$W/small.tar.zst" --from "$TRASH/img" --level 1 --json >"$TRASH/small.json" 2>"$TRASH/bundle.err"
 SHA=$(jq -r .sha256 "$TRASH/small.json")
 SIZE=$(jq -r .size "$TRASH/small.json")
-banger kernel bundle k "$W/kernel.tar.zst" --from "$B/images/kernel" --level 1 --json >"$TRASH/k.json"
+banger kernel bundle k "$W/kernel.tar.zst" --from "$B/images/kernel" --level 1 --json >"$TRASH/k.json" 2>>"$TRASH/bundle.err"
 KSHA=$(jq -r .sha256 "$TRASH/k.json")
 KSIZE=$(jq -r .size "$TRASH/k.json")
 
