@@ -489,7 +489,21 @@ restart:
 	slk = bg_lock_at(sfd, ".lock", 0);
 	snprintf(partname, sizeof(partname), "%s.part", p->sha256);
 	d.part = openat(cfd, partname,
-	    O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	    O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
+	/*
+	 * Ours alone: a part that is not a regular file, or is another
+	 * name's too (a hard link planted there), is replaced by a new
+	 * one, never written through.
+	 */
+	if (d.part >= 0 && fstat(d.part, &st) == 0 &&
+	    (!S_ISREG(st.st_mode) || st.st_nlink != 1)) {
+		close(d.part);
+		d.part = unlinkat(cfd, partname, 0) < 0 ?
+		    -1 :
+		    openat(cfd, partname,
+			O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+			0600);
+	}
 	if (slk < 0 || d.part < 0 || fstat(d.part, &st) < 0) {
 		r = -errno;
 		bg_err_set(err, "temporary", "cannot start the pull: %s",

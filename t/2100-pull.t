@@ -278,6 +278,16 @@ test_expect_success 'a killed pull is resumed by the next one (Range)' '
 	nothing_left nosuch
 '
 
+test_expect_success 'a hard link planted at the part file is replaced, never written through' '
+	echo precious >"$TRASH/precious" &&
+	mkdir -p "$BANGER_ROOT/var/cache/banger/pulls" &&
+	ln "$TRASH/precious" "$BANGER_ROOT/var/cache/banger/pulls/$SHA.part" &&
+	pull image-pull "$(img hl "$U/small.tar.zst")" &&
+	ok_answer &&
+	test "$(cat "$TRASH/precious")" = precious &&
+	cmp "$TRASH/img/rootfs.ext4" "$S/images/hl/rootfs.ext4"
+'
+
 test_expect_success 'vm-prune: a staging directory without its lock goes when its PID is gone' '
 	mkdir "$S/images/.pull-x-4194303" "$S/images/.pull-y-$$" &&
 	printf "{}\n" | in_ns "$X/vm-prune" >pruned &&
