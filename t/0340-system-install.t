@@ -342,7 +342,6 @@ serve_bundles() {
 	    > bundles.log 2>&1 || { cat bundles.log; return 1; }
 	{ nsenter -t "$NS_LEADER" -n sh "$TOP/images/serve-bundles.sh" "$TRASH/bundles" 8443 \
 	    > serve.out 2> serve.err & } &&
-	echo $! > "$TRASH/srv.pid" &&
 	n=0 && while [ ! -s "$TRASH/bundles/pki/port" ] && [ $n -lt 200 ]; do sleep 0.05; n=$((n + 1)); done &&
 	[ -s "$TRASH/bundles/pki/port" ] || { cat serve.err; return 1; }
 	# The owner reads the catalog and the CA where the README's
@@ -360,8 +359,7 @@ test_expect_success 'make bundles; make serve-bundles on the container'"'"'s loo
 	serve_bundles &&
 	grep -q "^catalog_file = \"/opt/bbimg/catalog.json\"$" "$CT/home/$OWNER/.config/banger/config.toml"
 '
-# (Test bodies run in a subshell: the server's pid is in srv.pid.)
-at_exit 'kill "$(cat "$TRASH/srv.pid")"'
+at_exit 'pkill -f "https-server.py --dir $TRASH/bundles "'
 
 _t0=$(date +%s%N)
 ns_as $OWNER banger vm run --rm --name r1 --ssh-timeout $SSH_TIMEOUT -- uname -a \
@@ -576,10 +574,14 @@ test_expect_success 'no unit failed; PID 1 logged no failure of a banger unit' '
 
 # The bundles' server lives in the container's network namespace:
 # ended before the container, which must leave nothing behind.
-if [ -s "$TRASH/srv.pid" ]; then
-	kill "$(cat "$TRASH/srv.pid")" 2>/dev/null
-	while kill -0 "$(cat "$TRASH/srv.pid")" 2>/dev/null; do sleep 0.05; done
-fi
+# (Found by its --dir, unique to this run: what $! named did not
+# always stay the server.)
+pkill -f "https-server.py --dir $TRASH/bundles "
+n=0
+while pgrep -f "https-server.py --dir $TRASH/bundles " >/dev/null && [ $n -lt 100 ]; do
+	sleep 0.05
+	n=$((n + 1))
+done
 ns_stop_step '[ "$(stat -c %a /dev/net/tun)" = "$HOST_TUN" ]'
 
 test_done
