@@ -288,6 +288,16 @@ test_expect_success 'a hard link planted at the part file is replaced, never wri
 	cmp "$TRASH/img/rootfs.ext4" "$S/images/hl/rootfs.ext4"
 '
 
+test_expect_success 'a part file that is not this bundle: resumed, refused, pulled again from 0' '
+	head -c 100000 /dev/urandom >"$BANGER_ROOT/var/cache/banger/pulls/$SHA.part" &&
+	pull image-pull "$(img redo "$U/small.tar.zst")" &&
+	ok_answer &&
+	grep -q "resuming the download of image redo at 100000" out &&
+	grep -q "was not this bundle; starting over" out &&
+	cmp "$TRASH/img/rootfs.ext4" "$S/images/redo/rootfs.ext4" &&
+	nothing_left nosuch
+'
+
 test_expect_success 'vm-prune: a staging directory without its lock goes when its PID is gone' '
 	mkdir "$S/images/.pull-x-4194303" "$S/images/.pull-y-$$" &&
 	printf "{}\n" | in_ns "$X/vm-prune" >pruned &&

@@ -39,14 +39,21 @@
 
 extern char **environ;
 
+/* "banger-initrd: WHAT: message" on the console, without its newline. */
+static void __attribute__((format(printf, 2, 0)))
+say(const char *what, const char *fmt, va_list ap)
+{
+	fprintf(stderr, "banger-initrd: %s: ", what);
+	vfprintf(stderr, fmt, ap);
+}
+
 static void __attribute__((noreturn, format(printf, 1, 2)))
 fatal(const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("banger-initrd: FATAL: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	say("FATAL", fmt, ap);
 	va_end(ap);
 	fputs("\nbanger-initrd: rebooting (the VM stops) in 1 s\n", stderr);
 	fflush(stderr);
@@ -209,9 +216,8 @@ warn(const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("banger-initrd: warning: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	say("warning", fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
 }
