@@ -50,6 +50,8 @@ CLI_SRC     := $(sort $(wildcard cli/*.c))
 CLI_OBJ     := $(CLI_SRC:cli/%.c=$(B)/obj/cli/%.o)
 UNIT_SRC    := $(sort $(wildcard t/unit/*.c))
 UNITS_T     := $(UNIT_SRC:t/unit/%.c=$(B)/t/%)
+FUZZ_SRC    := $(sort $(wildcard t/fuzz/*.c))
+FUZZ_BIN    := $(FUZZ_SRC:t/fuzz/%.c=$(B)/fuzz/%)
 BENCH_SRC   := $(sort $(wildcard bench/*.c))
 BENCH_BIN   := $(BENCH_SRC:bench/%.c=$(B)/bench/%)
 IMG_SRC     := $(sort $(wildcard images/*/*.c))
@@ -65,7 +67,7 @@ SHARE_OUT   := $(UNIT_FILES:units/%.in=$(B)/share/banger/units/%) \
 
 .PHONY: all build check test deps deps-check clean install lint images image-debian demo bundles serve-bundles
 all build: $(B)/bin/banger $(HELPERS) lib/libbanger.a $(UNITS_T) $(BENCH_BIN) $(UNITS_OUT) $(SHARE_OUT) $(IMG_BIN) \
-    $(B)/t/fc-fixture $(B)/t/vmm-client
+    $(B)/t/fc-fixture $(B)/t/vmm-client $(FUZZ_BIN)
 
 # The version, rewritten only when it changes (lib/version.c).
 $(B)/gen/version.h: FORCE
@@ -115,6 +117,14 @@ $(B)/libexec/banger/dispatch $(B)/libexec/banger/root-dispatch $(B)/libexec/bang
 $(B)/t/%: t/unit/%.c t/unit/tap.h $(LIB_SRC) $(LIB_HDR) $(B)/gen/version.h $(B)/gen/catalog.inc
 	@mkdir -p $(@D)
 	$(CC) $(WARN) $(DEFS) -Ilib -I$(B)/gen -It/unit $(PKG_CFLAGS) $(SAN) -o $@ $< $(LIB_SRC) $(LIBS)
+
+# The DNS parser's fuzz target (t/0061-dns-fuzz.t): libFuzzer with
+# ASan+UBSan, lib/dns.c alone (it has no other dependency).
+$(B)/fuzz/dns: t/fuzz/dns.c lib/dns.c lib/dns.h
+	@mkdir -p $(@D)
+	clang -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -Ilib -g -O1 \
+	    -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	    -o $@ t/fuzz/dns.c lib/dns.c
 
 # Programs of the image recipes (images/<recipe>/<prog>.c): guest-side
 # ones such as banger-init must be static; host-side ones are too, for
