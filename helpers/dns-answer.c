@@ -53,7 +53,8 @@
 #define CONN_IDLE_MS \
 	10000 /* a TCP client silent this long is closed (RFC 7766 6.2.3) */
 #define BATCH 32 /* datagrams per recvmmsg */
-#define CACHE_SLOTS 256 /* a VM per slot (2..254) fits */
+#define CACHE_SLOTS 512 /* twice the most VMs there can be (slots 2..254) */
+#define CACHE_PROBE 8 /* slots looked at per name (open addressing) */
 #define VM_JSON_MAX 65536
 
 static void __attribute__((noreturn, format(printf, 2, 3)))
@@ -130,11 +131,32 @@ read_vm(const char *rel, const char *name, uint32_t *ip)
 	return r;
 }
 
+/*
+ * The name's cache entry: the one holding it, else an empty one of its
+ * CACHE_PROBE slots, else the first of them (evicted).
+ */
+static struct entry *
+entry_of(const char *name)
+{
+	unsigned h = slot_of(name), i;
+	struct entry *empty = NULL;
+
+	for (i = 0; i < CACHE_PROBE; i++) {
+		struct entry *e = &cache[(h + i) % CACHE_SLOTS];
+
+		if (strcmp(e->name, name) == 0)
+			return e;
+		if (empty == NULL && e->name[0] == '\0')
+			empty = e;
+	}
+	return empty != NULL ? empty : &cache[h];
+}
+
 static int
 lookup(void *ctx, const char *name, uint32_t *ip)
 {
 	char root[PATH_MAX], rel[BG_NAME_MAX + 16];
-	struct entry *e = &cache[slot_of(name)];
+	struct entry *e = entry_of(name);
 	struct stat st;
 	int r;
 
@@ -145,8 +167,7 @@ lookup(void *ctx, const char *name, uint32_t *ip)
 			return r;
 		state_fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
 		if (state_fd < 0)
-			return errno == ENOENT ? 0 :
-						 -errno; /* no state: no VMs */
+			return errno == ENOENT ? 0 : -errno; /* no state: no VMs */
 	}
 	snprintf(rel, sizeof(rel), "vms/%s/vm.json", name);
 	if (fstatat(state_fd, rel, &st, AT_SYMLINK_NOFOLLOW) < 0)
