@@ -145,6 +145,20 @@ cli_render_status(const struct cli_inv *inv, const cJSON *result)
 	cJSON_ArrayForEach(a, cJSON_GetObjectItemCaseSensitive(e, "tables"))
 		printf("%s; ", a->valuestring);
 	putchar('\n');
+	e = cJSON_GetObjectItemCaseSensitive(result, "dns");
+	printf("dns (.vm):  ");
+	if (strcmp(cli_str(e, "wiring"), "on") != 0)
+		printf("not routed on this host: %s (docs/dns-routing.md)\n",
+		    cli_str(e, "why"));
+	else if (cJSON_GetObjectItemCaseSensitive(e, "resolves") == NULL)
+		printf("routed by systemd-resolved (%s ~vm -> %s); no VM "
+		       "runs to try a name\n",
+		    BG_BRIDGE, BG_BRIDGE_ADDR);
+	else if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(e, "resolves")))
+		printf("%s resolves to %s (systemd-resolved)\n",
+		    cli_str(e, "name"), cli_str(e, "address"));
+	else
+		printf("routed, but %s\n", cli_str(e, "why"));
 	a = cJSON_GetObjectItemCaseSensitive(result, "errors");
 	printf("last warnings and errors: %s\n",
 	    cJSON_GetArraySize(a) == 0 ? "none" : "");

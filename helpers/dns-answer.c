@@ -167,7 +167,8 @@ lookup(void *ctx, const char *name, uint32_t *ip)
 			return r;
 		state_fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
 		if (state_fd < 0)
-			return errno == ENOENT ? 0 : -errno; /* no state: no VMs */
+			return errno == ENOENT ? 0 :
+						 -errno; /* no state: no VMs */
 	}
 	snprintf(rel, sizeof(rel), "vms/%s/vm.json", name);
 	if (fstatat(state_fd, rel, &st, AT_SYMLINK_NOFOLLOW) < 0)

@@ -8,7 +8,7 @@
  * with "fix" present on warn and fail lines only.  Checks, in order:
  * arch, kvm, one per VMM driver (qemu, firecracker), one per host tool
  * (ip, nft, ssh, ssh-keygen, mkfs.ext4, git), tun, config (plus one
- * warn line named "config" per config warning), vm_defaults.
+ * warn line named "config" per config warning), vm_defaults, dns.
  * docs/doctor.md explains each one.  The final line is written in
  * every case; the exit code is then 1 when any check failed, 0
  * otherwise.
@@ -20,6 +20,8 @@
  * without a shell, with stdin and stderr on /dev/null, a 3 s deadline
  * and at most 4 KiB read.
  */
+#include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -38,6 +40,7 @@
 #include <linux/kvm.h>
 
 #include "banger.h"
+#include "dns.h"
 
 extern char **environ;
 
@@ -404,6 +407,75 @@ check_vm_defaults(struct doctor *d)
 	    bg_prov_name(c->memory_prov), disk, bg_prov_name(c->disk_prov));
 }
 
+/* A running VM's name, for a real lookup; "" when none runs. */
+static void
+running_vm(char *name, size_t n)
+{
+	char dir[PATH_MAX];
+	struct dirent *e;
+	DIR *dd;
+
+	name[0] = '\0';
+	if (bg_path_build(dir, sizeof(dir), BG_DIR_STATE, "vms", NULL, NULL) <
+		0 ||
+	    (dd = opendir(dir)) == NULL)
+		return;
+	while (name[0] == '\0' && (e = readdir(dd)) != NULL) {
+		struct bg_vmh h = BG_VMH_INIT;
+		struct bg_err ignore;
+
+		if (!bg_name_valid(e->d_name) ||
+		    bg_vm_open(e->d_name, BG_VMH_ANY, &h, &ignore) < 0)
+			continue;
+		if (bg_vm_running(&h) == 1)
+			snprintf(name, n, "%.*s", BG_NAME_MAX, e->d_name);
+		bg_vm_close(&h);
+	}
+	closedir(dd);
+}
+
+/*
+ * dns: does NAME.vm resolve on this host (docs/dns-routing.md)?  Never
+ * a failure: VMs run without it; a warning says how to get it.
+ */
+static void
+check_dns(struct doctor *d)
+{
+	char why[512], vm[BG_NAME_MAX + 1], ip[INET_ADDRSTRLEN];
+	const char *recipe = "see docs/dns-routing.md: the manual recipe "
+			     "(dnsmasq server=/vm/" BG_BRIDGE_ADDR ")";
+
+	switch (bg_dns_wire_state(why, sizeof(why))) {
+	case BG_DNS_WIRE_NO_RESOLVED:
+		add(d, "dns", WARN, recipe,
+		    "NAME.vm does not resolve on this host: %s", why);
+		return;
+	case BG_DNS_WIRE_NO_BRIDGE:
+		add(d, "dns", WARN, "banger vm start wires it",
+		    "NAME.vm does not resolve yet: %s", why);
+		return;
+	case BG_DNS_WIRE_OFF:
+		add(d, "dns", WARN,
+		    "banger vm start wires it; or sudo banger system restart",
+		    "NAME.vm does not resolve: %s", why);
+		return;
+	case BG_DNS_WIRE_ON:
+		break;
+	}
+	running_vm(vm, sizeof(vm));
+	if (vm[0] == '\0')
+		add(d, "dns", PASS, NULL,
+		    "systemd-resolved sends .vm to %s on %s (names resolve "
+		    "while a VM runs)",
+		    BG_BRIDGE_ADDR, BG_BRIDGE);
+	else if (bg_dns_resolve(vm, ip, sizeof(ip), why, sizeof(why)) == 1)
+		add(d, "dns", PASS, NULL, "%s.vm resolves to %s", vm, ip);
+	else
+		add(d, "dns", WARN,
+		    "systemctl status banger-dns.socket banger-dns.service",
+		    "routed to %s, but %s", BG_BRIDGE_ADDR, why);
+}
+
 static cJSON *
 result(struct doctor *d)
 {
@@ -445,6 +517,7 @@ act(struct bg_req *rq, cJSON **res, struct bg_err *err)
 		check_tun(&d);
 		check_config(&d);
 		check_vm_defaults(&d);
+		check_dns(&d);
 	}
 	*res = d.oom || d.checks == NULL ? NULL : result(&d);
 	cJSON_Delete(d.checks);

@@ -37,7 +37,7 @@
 
 #include "banger.h"
 
-static const char *const planned[] = { "dns-wire", NULL };
+static const char *const planned[] = { NULL };
 
 /* Passed on to root helpers when set; nothing else is. */
 static const char *const keep_env[] = {

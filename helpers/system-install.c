@@ -721,7 +721,7 @@ static int
 act(struct bg_req *rq, cJSON **result, struct bg_err *err)
 {
 	static const char *const socks[] = { "banger.socket",
-		"banger-root.socket", NULL };
+		"banger-root.socket", "banger-dns.socket", NULL };
 	struct inst in;
 	int r;
 
@@ -768,7 +768,7 @@ act(struct bg_req *rq, cJSON **result, struct bg_err *err)
 		    cJSON_CreateStringArray(bg_s6_services, 2));
 	else
 		cJSON_AddItemToObject(*result, "sockets",
-		    cJSON_CreateStringArray(socks, 2));
+		    cJSON_CreateStringArray(socks, 3));
 	return 0;
 }
 

@@ -20,6 +20,7 @@
  * (nftables without CAP_NET_ADMIN, a journal without group adm) is
  * reported as such, not as an error.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <grp.h>
 #include <limits.h>
@@ -34,6 +35,7 @@
 #include <systemd/sd-journal.h>
 
 #include "banger.h"
+#include "dns.h"
 
 #define SD "org.freedesktop.systemd1"
 #define SD_PATH "/org/freedesktop/systemd1"
@@ -287,6 +289,48 @@ errors(cJSON *res, uid_t owner)
 	return a;
 }
 
+/*
+ * Does NAME.vm resolve on this host?  The wiring of resolved, and a
+ * real lookup of the first running VM's name through it
+ * (docs/dns-routing.md).
+ */
+static cJSON *
+dns(const cJSON *vms)
+{
+	cJSON *o = cJSON_CreateObject();
+	const cJSON *v;
+	char why[512], ip[INET_ADDRSTRLEN];
+	enum bg_dns_wire_state s = bg_dns_wire_state(why, sizeof(why));
+
+	cJSON_AddStringToObject(o, "wiring", bg_dns_wire_state_name(s));
+	if (s != BG_DNS_WIRE_ON) {
+		cJSON_AddStringToObject(o, "why", why);
+		return o;
+	}
+	cJSON_ArrayForEach(v, vms) {
+		const char *name = cJSON_GetStringValue(
+		    cJSON_GetObjectItemCaseSensitive(v, "name"));
+		const char *sub = cJSON_GetStringValue(
+		    cJSON_GetObjectItemCaseSensitive(v, "sub"));
+		char fq[BG_NAME_MAX + 8];
+
+		if (name == NULL || sub == NULL || strcmp(sub, "running") != 0)
+			continue;
+		snprintf(fq, sizeof(fq), "%s." BG_DNS_ZONE, name);
+		cJSON_AddStringToObject(o, "name", fq);
+		if (bg_dns_resolve(name, ip, sizeof(ip), why, sizeof(why)) ==
+		    1) {
+			cJSON_AddBoolToObject(o, "resolves", true);
+			cJSON_AddStringToObject(o, "address", ip);
+		} else {
+			cJSON_AddBoolToObject(o, "resolves", false);
+			cJSON_AddStringToObject(o, "why", why);
+		}
+		break;
+	}
+	return o;
+}
+
 static int
 act(struct bg_req *rq, cJSON **result, struct bg_err *err)
 {
@@ -348,9 +392,7 @@ act(struct bg_req *rq, cJSON **result, struct bg_err *err)
 		else
 			o = s6_state("banger-root (s6)",
 			    bg_path_root_socket(sp, sizeof(sp)), sp);
-		/* The DNS socket is not enabled yet (docs/install.md). */
-		if (i < 2 &&
-		    strcmp(cJSON_GetStringValue(
+		if (strcmp(cJSON_GetStringValue(
 			       cJSON_GetObjectItemCaseSensitive(o, "active")),
 			"active") != 0)
 			healthy = false;
@@ -360,6 +402,8 @@ act(struct bg_req *rq, cJSON **result, struct bg_err *err)
 	cJSON_AddBoolToObject(res, "healthy", healthy);
 	cJSON_AddItemToObject(res, "vms", vm_units(bus));
 	sd_bus_unref(bus);
+	cJSON_AddItemToObject(res, "dns",
+	    dns(cJSON_GetObjectItemCaseSensitive(res, "vms")));
 	cJSON_AddItemToObject(res, "bridge", bridge());
 	cJSON_AddItemToObject(res, "nftables", tables());
 	cJSON_AddItemToObject(res, "errors", errors(res, uid));

@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "banger.h"
+#include "dns.h"
 
 struct un {
 	cJSON *removed, *stopped, *kept;
@@ -244,6 +245,17 @@ act(struct bg_req *rq, cJSON **result, struct bg_err *err)
 	if (r == 0)
 		bg_systemctl("daemon-reload", NULL, NULL, &e);
 	if (r == 0) {
+		char why[256];
+		int w;
+
+		/* resolved's settings for br-fc first, while the bridge is there. */
+		memset(&e, 0, sizeof(e));
+		w = bg_dns_wire_revert(why, sizeof(why), &e);
+		bg_proto_log(1, "dns: %s",
+		    w == 0 ?
+			"systemd-resolved no longer sends .vm to " BG_BRIDGE :
+			w == 1 ? why :
+				 e.msg);
 		bg_proto_log(1, "network: bridge %s, nftables, ip_forward",
 		    BG_BRIDGE);
 		r = bg_net_down(uid, err);

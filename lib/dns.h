@@ -38,9 +38,9 @@ typedef int (*bg_dns_lookup_fn)(void *ctx, const char *name, uint32_t *ip);
  *
  *   A (or ANY) for NAME.vm of an existing VM: its address, TTL
  *     BG_DNS_TTL, AA set; the name as the client spelled it.
- *   any other type for an existing VM, or the apex vm. but SOA:
+ *   any other type for an existing VM, or the apex vm. (not SOA, ANY):
  *     NOERROR, no answer, the zone's SOA in the authority section.
- *   SOA for vm.: the SOA.
+ *   SOA or ANY for vm.: the SOA.
  *   any other name under vm.: NXDOMAIN with the SOA.
  *   a name outside vm., class not IN, AXFR/IXFR: REFUSED.
  *   an opcode other than QUERY: NOTIMP (header only).
@@ -65,12 +65,20 @@ const char *bg_dns_wire_state_name(enum bg_dns_wire_state s);
 /* The state now; why (a sentence) when it is not ON. */
 enum bg_dns_wire_state bg_dns_wire_state(char *why, size_t n);
 /*
+ * Ask systemd-resolved for NAME.vm (any user may): 1 and its address in
+ * ip, or 0 and why (not resolved, not answered, not found).
+ */
+int bg_dns_resolve(const char *name, char *ip, size_t n, char *why, size_t wn);
+/*
  * Root only: wire br-fc (apply) or take the wiring away (revert),
- * idempotently.  0 done, 1 nothing to do (no resolved, no bridge: why
- * says which), -errno with err set.
+ * idempotently.  0 done, 1 nothing to do (no resolved, resolved in
+ * another network namespace, no bridge: why says which), -errno with
+ * err set (br-fc is not banger's bridge: "exists").  fence: install
+ * bg_seccomp_fence once the bus is open (root-dns-wire; never in a
+ * process that goes on to run other programs).
  */
 struct bg_err;
-int bg_dns_wire_apply(char *why, size_t n, struct bg_err *err);
+int bg_dns_wire_apply(bool fence, char *why, size_t n, struct bg_err *err);
 int bg_dns_wire_revert(char *why, size_t n, struct bg_err *err);
 
 #endif

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "banger.h"
+#include "dns.h"
 
 #ifndef BG_BINDIR
 #define BG_BINDIR "/usr/local/bin"
@@ -116,13 +117,14 @@ int
 bg_install_start(bool enable, struct bg_err *err)
 {
 	static const char *const socks[] = { "banger.socket",
-		"banger-root.socket", NULL };
+		"banger-root.socket", "banger-dns.socket", NULL };
 	static const char *const down[] = { "banger.socket", "banger.service",
-		NULL };
+		"banger-dns.socket", "banger-dns.service", NULL };
+	char why[256];
 	int r;
 
-	bg_proto_log(1, "systemd: daemon-reload, %srestart %s and %s",
-	    enable ? "enable and " : "", socks[0], socks[1]);
+	bg_proto_log(1, "systemd: daemon-reload, %srestart %s, %s and %s",
+	    enable ? "enable and " : "", socks[0], socks[1], socks[2]);
 	r = bg_systemctl("daemon-reload", NULL, NULL, err);
 	if (r == 0 && enable)
 		r = bg_systemctl("enable", NULL, socks, err);
@@ -139,6 +141,20 @@ bg_install_start(bool enable, struct bg_err *err)
 		bg_proto_log(1, "network: bridge %s, nftables, ip_forward",
 		    BG_BRIDGE);
 		r = bg_net_ensure(err);
+	}
+	if (r == 0) {
+		/* Not fatal: VMs run without it, doctor says why. */
+		struct bg_err e;
+		int w;
+
+		memset(&e, 0, sizeof(e));
+		w = bg_dns_wire_apply(false, why, sizeof(why), &e);
+
+		bg_proto_log(1, "dns: %s",
+		    w == 0 ? "systemd-resolved sends .vm to " BG_BRIDGE_ADDR
+			     " on " BG_BRIDGE :
+			w == 1 ? why :
+				 e.msg);
 	}
 	return r;
 }

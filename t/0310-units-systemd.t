@@ -136,7 +136,9 @@ test_expect_success 'the three sockets are active and listening' '
 		st=$(ns_run systemctl is-active "$s")
 		[ "$st" = active ] || { echo "$s is $st"; ns_run systemctl status --no-pager "$s"; return 1; }
 	done &&
-	ns_run systemctl show -P Listen banger-dns.socket | grep -Fx "172.16.0.1:53 (Datagram)"
+	ns_run systemctl show -P Listen banger-dns.socket > dns.listen &&
+	grep -Fx "172.16.0.1:53 (Datagram)" dns.listen &&
+	grep -Fx "172.16.0.1:53 (Stream)" dns.listen
 '
 
 test_expect_success "owner socket: $OWNER, 0600, in a 0755 /run/banger" '
