@@ -37,9 +37,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
+
+#include <linux/capability.h>
 
 #include <cjson/cJSON.h>
 
@@ -601,6 +605,25 @@ main(int argc, char **argv)
 	}
 	if (optind != argc)
 		die(100, "%s", USAGE);
+	/* Nothing here needs root, and a DNS server is on the network. */
+	if (geteuid() == 0)
+		die(100,
+		    "dns-answer never runs as root: run it as the owner (port "
+		    "53 takes CAP_NET_BIND_SERVICE alone, e.g. setpriv "
+		    "--reuid=OWNER --ambient-caps=+net_bind_service; "
+		    "banger-dns.socket passes the sockets instead)");
+	/* Bound: the capability that bound port 53 is not needed again. */
+	if (listen_given) {
+		struct __user_cap_header_struct h = {
+			_LINUX_CAPABILITY_VERSION_3, 0
+		};
+		struct __user_cap_data_struct d[2];
+
+		memset(d, 0, sizeof(d));
+		(void)prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+		if (syscall(SYS_capset, &h, d) < 0)
+			die(111, "capset: %s", strerror(errno));
+	}
 	if (!listen_given && !inherited()) {
 		serve_stdio(idle_s);
 		return 0;

@@ -1,7 +1,9 @@
 /*
  * vm-start — boot a created VM: its tap, on the host network (root
  * tap-add, which sets that network up too), then its VMM, launched as
- * the owner by the root side (root vmm-launch -> vmm-exec); last, for a
+ * the owner by the root side (root vmm-launch -> vmm-exec), then the
+ * .vm names on the host (root dns-wire, when systemd-resolved runs);
+ * last, for a
  * VMM configured over its API (Firecracker), the driver's boot step.
  *
  * Request: {"v":1,"name":NAME}.  Result: the VM with "state":"running".
@@ -14,6 +16,27 @@
 #include "banger.h"
 
 static struct bg_vmh h = BG_VMH_INIT;
+
+/*
+ * NAME.vm on the host: resolved forgets br-fc's settings when the
+ * bridge is made again (a reboot) or when it restarts, so each start
+ * asks the root side to wire it (idempotent), while the guest boots.
+ * Only when resolved runs (its socket exists): elsewhere there is
+ * nothing to wire.  Never fatal: the VM runs without it; doctor says
+ * why (docs/dns-routing.md).
+ */
+static void
+wire_dns(void)
+{
+	struct bg_err e;
+
+	if (access("/run/systemd/resolve/io.systemd.Resolve", F_OK) < 0)
+		return;
+	memset(&e, 0, sizeof(e));
+	if (bg_root("dns-wire", NULL, 0, NULL, &e) < 0)
+		bg_proto_log(1, "NAME.vm will not resolve on the host: %s",
+		    e.msg);
+}
 
 static int
 act(struct bg_req *rq, cJSON **result, struct bg_err *err)
@@ -59,6 +82,7 @@ act(struct bg_req *rq, cJSON **result, struct bg_err *err)
 	if (r < 0)
 		return r;
 	close(bg_steal_fd(&g));
+	wire_dns();
 	if (bg_vm_running(&h) != 1) {
 		bg_err_set(err, "temporary",
 		    "the VMM of \"%s\" exited right "
@@ -69,7 +93,7 @@ act(struct bg_req *rq, cJSON **result, struct bg_err *err)
 	}
 	bg_proto_progress(1, "start", 2, 3);
 	if (h.vm.vmm->boot != NULL) {
-		bg_host_dns(dns, sizeof(dns));
+		bg_guest_dns(dns, sizeof(dns));
 		r = bg_vm_cmdline(&h.vm, dns, 0, cmdline, sizeof(cmdline));
 		if (r < 0)
 			bg_err_set(err, "internal",

@@ -134,7 +134,7 @@ main(int argc, char **argv)
 		    "/usr/local/sbin, /usr/local/bin, /usr/sbin, /usr/bin, /sbin "
 		    "and /bin): %s",
 		    h.vm.vmm->tool, h.vm.vmm->install);
-	bg_host_dns(dns, sizeof(dns));
+	bg_guest_dns(dns, sizeof(dns));
 	if (h.vm.vmm->emulated(&h.vm)) {
 		tsc = bg_host_tsc_khz();
 		/* In its unit /proc/cpuinfo is hidden: root read the rate. */

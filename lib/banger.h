@@ -1160,6 +1160,8 @@ bg_fc_request(int fd, const char *method, const char *path, const char *body,
  * comma-separated, at most 3; the bridge address when there are none.
  */
 int bg_host_dns(char *buf, size_t n);
+/* A guest's servers: 172.16.0.1, then up to two of bg_host_dns's. */
+int bg_guest_dns(char *buf, size_t n);
 
 /* ---- TOML (lib/toml.c) ------------------------------------------- */
 

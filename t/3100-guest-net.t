@@ -215,7 +215,7 @@ if [ "${BANGER_SANDBOX:-0}" != 1 ]; then
 		test_skip 'guest network policy with real guests' 'needs root, QEMU and make images'
 		test_done
 	fi
-	BANGER_SANDBOX_ROOT_SETUP="$(printf '%q' "$ME") --root-setup" \
+	BANGER_SANDBOX_DNS=0 BANGER_SANDBOX_ROOT_SETUP="$(printf '%q' "$ME") --root-setup" \
 	    exec "$TOP/t/with-sandbox" "$0" "$@"
 fi
 . "${0%/*}/lib.sh"
