@@ -9,7 +9,8 @@ libclang-rt-14-dev libnftables-dev libsodium-dev
 systemd systemd-container s6 util-linux iproute2 nftables
 openssh-client e2fsprogs qemu-system-x86 procps xz-utils cpio fakeroot debootstrap kmod
 zsh fish jq shellcheck clang-format strace
-python3 openssl ca-certificates zstd curl"
+python3 openssl ca-certificates zstd curl
+clang bind9-dnsutils dnsmasq-base dnsperf"
 
 missing=""
 for p in $PKGS; do

@@ -19,8 +19,9 @@ static struct bg_vmh h = BG_VMH_INIT;
 
 /*
  * NAME.vm on the host: resolved forgets br-fc's settings when the
- * bridge is made again (a reboot) or when it restarts, so each start
- * asks the root side to wire it (idempotent), while the guest boots.
+ * bridge is made again (a reboot) or on `resolvectl revert`, so each
+ * start asks the root side to wire it (idempotent), while the guest
+ * boots.
  * Only when resolved runs (its socket exists): elsewhere there is
  * nothing to wire.  Never fatal: the VM runs without it; doctor says
  * why (docs/dns-routing.md).

@@ -19,8 +19,9 @@
  *   DNSSEC no, DNSOverTLS no
  *                           a private zone: nothing to validate, no TLS
  *                           on dns-answer.
- * resolved forgets a link's settings when the link goes away and when
- * it restarts; vm start wires again when it finds the wiring missing.
+ * resolved forgets a link's settings when the link goes away (a reboot,
+ * a bridge made again) and on `resolvectl revert`; it keeps them across
+ * its own restart (systemd 252, t/0360).  vm start wires again each time.
  */
 #include <arpa/inet.h>
 #include <errno.h>

@@ -42,8 +42,8 @@ servers(const char *file, char *buf, size_t n, size_t *o, int count, int max)
 			continue;
 		if (*o + strlen(ip) + 2 > n)
 			break;
-		*o += (size_t)snprintf(buf + *o, n - *o, "%s%s",
-		    *o ? "," : "", ip);
+		*o += (size_t)snprintf(buf + *o, n - *o, "%s%s", *o ? "," : "",
+		    ip);
 		count++;
 	}
 	free(text);
