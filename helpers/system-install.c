@@ -765,7 +765,7 @@ act(struct bg_req *rq, cJSON **result, struct bg_err *err)
 	cJSON_AddStringToObject(*result, "init", in.init);
 	if (strcmp(in.init, "s6") == 0)
 		cJSON_AddItemToObject(*result, "services",
-		    cJSON_CreateStringArray(bg_s6_services, 2));
+		    cJSON_CreateStringArray(bg_s6_services, 3));
 	else
 		cJSON_AddItemToObject(*result, "sockets",
 		    cJSON_CreateStringArray(socks, 3));

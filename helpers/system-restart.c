@@ -41,8 +41,9 @@ act(struct bg_req *rq, cJSON **result, struct bg_err *err)
 	if (bg_install_init(init, sizeof(init), scandir, sizeof(scandir)) ==
 		0 &&
 	    strcmp(init, "s6") == 0) {
-		bg_proto_log(1, "s6: restart %s and %s in %s",
-		    bg_s6_services[0], bg_s6_services[1], scandir);
+		bg_proto_log(1, "s6: restart %s, %s and %s in %s",
+		    bg_s6_services[0], bg_s6_services[1], bg_s6_services[2],
+		    scandir);
 		r = bg_s6_restart(scandir, err);
 		if (r == 0)
 			r = bg_net_ensure(err);

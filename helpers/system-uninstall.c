@@ -145,8 +145,8 @@ s6_down(struct un *u, const char *scandir)
 	ssize_t l;
 	size_t i;
 
-	bg_proto_log(1, "s6: %s and %s out of %s", bg_s6_services[0],
-	    bg_s6_services[1], scandir);
+	bg_proto_log(1, "s6: %s, %s and %s out of %s", bg_s6_services[0],
+	    bg_s6_services[1], bg_s6_services[2], scandir);
 	for (i = 0; bg_s6_services[i] != NULL; i++) {
 		snprintf(link, sizeof(link), "%s/%s", scandir,
 		    bg_s6_services[i]);

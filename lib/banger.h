@@ -209,7 +209,8 @@ int bg_install_start(bool enable, struct bg_err *err);
  */
 int bg_install_init(char *init, size_t n, char *scandir, size_t m);
 /* ---- s6 instead of systemd (lib/s6.c) ---- */
-extern const char *const bg_s6_services[]; /* "banger", "banger-root" */
+extern const char
+    *const bg_s6_services[]; /* "banger", "banger-root", "banger-dns" */
 /* An absolute scan directory of plain characters, no "..". */
 bool bg_s6_scandir_ok(const char *dir);
 /* The run script of service svc for the owner (malloc'd), NULL on ENOMEM. */

@@ -1,8 +1,10 @@
 /*
  * s6.c — banger's two sockets under s6 instead of systemd
- * (docs/install.md, "Hosts without systemd"): two service directories,
- * ETC/s6/banger and ETC/s6/banger-root, linked into the scan directory
- * an s6-svscan watches.  Each `run` script binds its socket as root
+ * (docs/install.md, "Hosts without systemd"): three service directories,
+ * ETC/s6/banger, ETC/s6/banger-root and ETC/s6/banger-dns, linked into
+ * the scan directory an s6-svscan watches.  banger-dns runs dns-answer
+ * as the owner on 172.16.0.1:53, binding with CAP_NET_BIND_SERVICE
+ * alone (setpriv), which it drops once bound.  Each `run` script binds its socket as root
  * (s6-ipcserver-socketbinder), gives the socket file its owner and mode,
  * and execs s6-ipcserverd, which runs the dispatcher once per
  * connection: as the owner for banger (s6-applyuidgid), as root for
@@ -26,7 +28,8 @@
 
 #include "banger.h"
 
-const char *const bg_s6_services[] = { "banger", "banger-root", NULL };
+const char *const bg_s6_services[] = { "banger", "banger-root", "banger-dns",
+	NULL };
 
 static int
 tool(const char *name, char *buf, size_t n, struct bg_err *err)
@@ -74,7 +77,16 @@ bg_s6_run_script(const char *svc, const char *owner, const char *group,
 	    "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n"
 	    "export PATH\nexec 2>&1\n",
 	    svc);
-	if (strcmp(svc, "banger") == 0) {
+	if (strcmp(svc, "banger-dns") == 0) {
+		/* The owner, its group only, the one capability port 53 takes. */
+		fprintf(f,
+		    "exec setpriv --reuid=%u --regid=%u --clear-groups \\\n"
+		    "  --inh-caps=+net_bind_service "
+		    "--ambient-caps=+net_bind_service \\\n"
+		    "  %s/dns-answer -l %s:53 -i 0\n",
+		    (unsigned)uid, (unsigned)gid,
+		    bg_install_dir(BG_INST_LIBEXEC), BG_BRIDGE_ADDR);
+	} else if (strcmp(svc, "banger") == 0) {
 		if (bg_path_socket(sock, sizeof(sock)) < 0) {
 			fclose(f);
 			free(out);
@@ -124,14 +136,15 @@ bg_s6_run_script(const char *svc, const char *owner, const char *group,
 int
 bg_s6_restart(const char *scandir, struct bg_err *err)
 {
-	char svc[PATH_MAX], d1[PATH_MAX], d2[PATH_MAX];
-	char *argv[] = { svc, "-r", d1, d2, NULL };
+	char svc[PATH_MAX], d1[PATH_MAX], d2[PATH_MAX], d3[PATH_MAX];
+	char *argv[] = { svc, "-r", d1, d2, d3, NULL };
 	int r = tool("s6-svc", svc, sizeof(svc), err);
 
 	if (r < 0)
 		return r;
 	snprintf(d1, sizeof(d1), "%s/%s", scandir, bg_s6_services[0]);
 	snprintf(d2, sizeof(d2), "%s/%s", scandir, bg_s6_services[1]);
+	snprintf(d3, sizeof(d3), "%s/%s", scandir, bg_s6_services[2]);
 	return bg_run(argv, 30000, err);
 }
 

@@ -104,6 +104,8 @@ test_expect_success 'system install --init s6: the services linked into the scan
 	jq -e ".init == \"s6\"" install.json &&
 	[ "$(in_ns readlink $SCAN/banger)" = /etc/banger/s6/banger ] &&
 	[ "$(in_ns readlink $SCAN/banger-root)" = /etc/banger/s6/banger-root ] &&
+	[ "$(in_ns readlink $SCAN/banger-dns)" = /etc/banger/s6/banger-dns ] &&
+	jq -e ".services == [\"banger\", \"banger-root\", \"banger-dns\"]" install.json &&
 	in_ns grep -qx "init = \"s6\"" /etc/banger/install.toml &&
 	in_ns grep -qx "scandir = \"$SCAN\"" /etc/banger/install.toml &&
 	i=0 && while ! sock_up && [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done &&
@@ -135,12 +137,24 @@ test_expect_success 'network: br-fc and banger'"'"'s tables in the namespace' '
 	in_ns ip -o link show br-fc >/dev/null &&
 	in_ns nft list table inet banger >/dev/null
 '
+dns_up() { in_ns dig +tries=1 +time=1 +norec @172.16.0.1 nope.vm A 2>/dev/null | grep -q "status: NXDOMAIN"; }
+test_expect_success 'banger-dns under s6: dns-answer answers on 172.16.0.1:53 as the owner, no capability left' '
+	i=0 && while ! dns_up && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done &&
+	dns_up &&
+	in_ns dig +tries=1 +time=1 +tcp @172.16.0.1 example.com A > dns.out &&
+	grep -q "status: REFUSED" dns.out &&
+	pid=$(ns_pids dns-answer) && test -n "$pid" && test $(echo "$pid" | wc -w) = 1 &&
+	grep -q "^Uid:[[:space:]]*$OWNER_UID[[:space:]]" /proc/$pid/status &&
+	grep -q "^CapEff:[[:space:]]*0000000000000000$" /proc/$pid/status &&
+	grep -q "^CapPrm:[[:space:]]*0000000000000000$" /proc/$pid/status &&
+	grep -q "^CapAmb:[[:space:]]*0000000000000000$" /proc/$pid/status
+'
 as_owner /usr/local/bin/banger --json system status > "$TRASH/status.json" 2>&1
 status_st=$?
 test_expect_success 'owner: system status under s6: healthy, init s6, both sockets listening' '
 	[ $status_st = 0 ] || { cat status.json; false; } &&
 	jq -e ".healthy and .init == \"s6\"" status.json &&
-	jq -e "[.sockets[].sub] == [\"listening\", \"listening\"]" status.json
+	jq -e "[.sockets[].sub] == [\"listening\", \"listening\", \"listening\"]" status.json
 '
 in_ns env -u BANGER_ROOT "$B/bin/banger" --json system install --init s6 --owner $OWNER \
     > "$TRASH/install2.json" 2> "$TRASH/install2.err"
@@ -164,6 +178,7 @@ svc_gone() { [ -z "$(ns_pids s6-ipcserverd)" ]; }
 test_expect_success 'system uninstall --purge: services out of the scan directory and stopped, nothing left' '
 	[ $uninstall_st = 0 ] || { cat uninstall.err uninstall.json; false; } &&
 	! in_ns test -e $SCAN/banger && ! in_ns test -e $SCAN/banger-root &&
+	! in_ns test -e $SCAN/banger-dns && [ -z "$(ns_pids dns-answer)" ] &&
 	i=0 && while ! svc_gone && [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done &&
 	svc_gone &&
 	! in_ns test -e /etc/banger && ! in_ns test -e /usr/local/bin/banger &&
