@@ -46,6 +46,9 @@
 #define LINK RESOLVE ".Link"
 #define CALL_TIMEOUT_US (5 * 1000 * 1000)
 
+/* resolved's unique name on the bus (open_bus): every call goes there. */
+static char dest[256];
+
 const char *
 bg_dns_wire_state_name(enum bg_dns_wire_state s)
 {
@@ -62,14 +65,55 @@ bg_dns_wire_state_name(enum bg_dns_wire_state s)
 	return "?";
 }
 
-/* The system bus and resolved's pid on it; -errno with why set. */
+/*
+ * 1 when the bus daemon and this process share a PID namespace, so that
+ * a PID the daemon reports (resolved's) names the same process here.
+ * The kernel translates SO_PEERCRED into our namespace (0: the daemon
+ * is not visible from here, we are in a child namespace), and the
+ * daemon reports our PID in its own (0: we are not visible to it): both
+ * must be right, and ours must be getpid().  t/with-sandbox's root side
+ * is in a PID namespace of its own while the host's bus is reachable.
+ */
+static int
+same_pidns(sd_bus *bus)
+{
+	struct ucred uc;
+	socklen_t l = sizeof(uc);
+	sd_bus_creds *c = NULL;
+	const char *me = NULL;
+	pid_t seen = 0;
+	int r;
+
+	if (getsockopt(sd_bus_get_fd(bus), SOL_SOCKET, SO_PEERCRED, &uc, &l) <
+	    0)
+		return -errno;
+	if (uc.pid <= 0)
+		return 0;
+	r = sd_bus_get_unique_name(bus, &me);
+	if (r >= 0)
+		r = sd_bus_get_name_creds(bus, me, SD_BUS_CREDS_PID, &c);
+	if (r >= 0)
+		r = sd_bus_creds_get_pid(c, &seen);
+	sd_bus_creds_unref(c);
+	if (r < 0)
+		return r;
+	return seen == getpid();
+}
+
+/*
+ * The system bus and resolved on it: its PID and its unique name (the
+ * calls go to that connection, the one whose namespace was checked, not
+ * to whoever owns the well-known name next); -errno with why set.
+ */
 static int
 open_bus(sd_bus **bus, pid_t *pid, char *why, size_t n)
 {
 	sd_bus_creds *c = NULL;
+	const char *u = NULL;
 	int r;
 
 	*bus = NULL;
+	dest[0] = '\0';
 	r = sd_bus_open_system(bus);
 	if (r < 0) {
 		snprintf(why, n,
@@ -80,14 +124,29 @@ open_bus(sd_bus **bus, pid_t *pid, char *why, size_t n)
 	}
 	(void)sd_bus_set_method_call_timeout(*bus, CALL_TIMEOUT_US);
 	/* Asked of the bus, not of resolved: starts nothing. */
-	r = sd_bus_get_name_creds(*bus, RESOLVE, SD_BUS_CREDS_PID, &c);
+	r = sd_bus_get_name_creds(*bus, RESOLVE,
+	    SD_BUS_CREDS_PID | SD_BUS_CREDS_UNIQUE_NAME, &c);
 	if (r >= 0)
 		r = sd_bus_creds_get_pid(c, pid);
+	if (r >= 0)
+		r = sd_bus_creds_get_unique_name(c, &u);
+	if (r >= 0 && strlen(u) >= sizeof(dest))
+		r = -ENAMETOOLONG;
+	if (r >= 0)
+		snprintf(dest, sizeof(dest), "%s", u);
 	sd_bus_creds_unref(c);
 	if (r < 0) {
 		snprintf(why, n, "systemd-resolved is not running");
 		*bus = sd_bus_flush_close_unref(*bus);
 		return r;
+	}
+	r = same_pidns(*bus);
+	if (r <= 0) {
+		snprintf(why, n,
+		    "the system bus is in another PID namespace: "
+		    "systemd-resolved there is not this host's to change");
+		*bus = sd_bus_flush_close_unref(*bus);
+		return r < 0 ? r : -EXDEV;
 	}
 	return 0;
 }
@@ -116,8 +175,8 @@ link_path(sd_bus *bus, int ifindex, char **path, sd_bus_error *e)
 {
 	sd_bus_message *m = NULL;
 	const char *p;
-	int r = sd_bus_call_method(bus, RESOLVE, RESOLVE_PATH, MANAGER,
-	    "GetLink", e, &m, "i", ifindex);
+	int r = sd_bus_call_method(bus, dest, RESOLVE_PATH, MANAGER, "GetLink",
+	    e, &m, "i", ifindex);
 
 	if (r >= 0)
 		r = sd_bus_message_read(m, "o", &p);
@@ -136,8 +195,7 @@ has_dns(sd_bus *bus, const char *path, sd_bus_error *e)
 	int r, found = 0;
 
 	inet_pton(AF_INET, BG_BRIDGE_ADDR, &want);
-	r = sd_bus_get_property(bus, RESOLVE, path, LINK, "DNS", e, &m,
-	    "a(iay)");
+	r = sd_bus_get_property(bus, dest, path, LINK, "DNS", e, &m, "a(iay)");
 	if (r >= 0)
 		r = sd_bus_message_enter_container(m, 'a', "(iay)");
 	while (r > 0) {
@@ -171,7 +229,7 @@ has_domain(sd_bus *bus, const char *path, sd_bus_error *e)
 	const char *d;
 	int route, r, found = 0;
 
-	r = sd_bus_get_property(bus, RESOLVE, path, LINK, "Domains", e, &m,
+	r = sd_bus_get_property(bus, dest, path, LINK, "Domains", e, &m,
 	    "a(sb)");
 	if (r >= 0)
 		r = sd_bus_message_enter_container(m, 'a', "(sb)");
@@ -354,28 +412,27 @@ bg_dns_wire_apply(bool fence, char *why, size_t n, struct bg_err *err)
 	 * index, its address, the zone); the link is banger's bridge in
 	 * resolved's own network namespace (checked above).
 	 */
-	r = sd_bus_call_method(bus, RESOLVE, RESOLVE_PATH, MANAGER,
-	    "SetLinkDNS", &e, NULL, "ia(iay)", ifindex, 1, AF_INET, 4,
-	    ((uint8_t *)&a)[0], ((uint8_t *)&a)[1], ((uint8_t *)&a)[2],
-	    ((uint8_t *)&a)[3]);
+	r = sd_bus_call_method(bus, dest, RESOLVE_PATH, MANAGER, "SetLinkDNS",
+	    &e, NULL, "ia(iay)", ifindex, 1, AF_INET, 4, ((uint8_t *)&a)[0],
+	    ((uint8_t *)&a)[1], ((uint8_t *)&a)[2], ((uint8_t *)&a)[3]);
 	if (r < 0) {
 		r = failed("SetLinkDNS", &e, r, err);
 		goto out;
 	}
-	r = sd_bus_call_method(bus, RESOLVE, RESOLVE_PATH, MANAGER,
+	r = sd_bus_call_method(bus, dest, RESOLVE_PATH, MANAGER,
 	    "SetLinkDomains", &e, NULL, "ia(sb)", ifindex, 1, BG_DNS_ZONE, 1);
 	if (r < 0) {
 		r = failed("SetLinkDomains", &e, r, err);
 		goto out;
 	}
-	r = sd_bus_call_method(bus, RESOLVE, RESOLVE_PATH, MANAGER,
+	r = sd_bus_call_method(bus, dest, RESOLVE_PATH, MANAGER,
 	    "SetLinkDefaultRoute", &e, NULL, "ib", ifindex, 0);
 	if (r < 0) {
 		r = failed("SetLinkDefaultRoute", &e, r, err);
 		goto out;
 	}
 	for (i = 0; i < sizeof(off) / sizeof(off[0]); i++) {
-		r = sd_bus_call_method(bus, RESOLVE, RESOLVE_PATH, MANAGER,
+		r = sd_bus_call_method(bus, dest, RESOLVE_PATH, MANAGER,
 		    off[i].method, &e, NULL, "is", ifindex, off[i].value);
 		if (r < 0) {
 			r = failed(off[i].method, &e, r, err);
@@ -400,7 +457,7 @@ bg_dns_wire_revert(char *why, size_t n, struct bg_err *err)
 	if (r == 0)
 		r = our_bridge(ifindex, err);
 	if (r == 0) {
-		r = sd_bus_call_method(bus, RESOLVE, RESOLVE_PATH, MANAGER,
+		r = sd_bus_call_method(bus, dest, RESOLVE_PATH, MANAGER,
 		    "RevertLink", &e, NULL, "i", ifindex);
 		if (r < 0)
 			r = failed("RevertLink", &e, r, err);
@@ -425,7 +482,7 @@ bg_dns_resolve(const char *name, char *ip, size_t n, char *why, size_t wn)
 	if (open_bus(&bus, &pid, why, wn) < 0)
 		return 0;
 	snprintf(fqdn, sizeof(fqdn), "%s.%s", name, BG_DNS_ZONE);
-	r = sd_bus_call_method(bus, RESOLVE, RESOLVE_PATH, MANAGER,
+	r = sd_bus_call_method(bus, dest, RESOLVE_PATH, MANAGER,
 	    "ResolveHostname", &e, &m, "isit", 0, fqdn, AF_INET, UINT64_C(0));
 	if (r >= 0)
 		r = sd_bus_message_enter_container(m, 'a', "(iiay)");

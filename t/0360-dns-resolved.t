@@ -328,6 +328,29 @@ test_expect_success 'a uid that is not the owner: member (in its group) is refus
 	grep -q "Permission denied" other.out || { cat other.out; false; }
 '
 
+# The system bus reachable from a PID and network namespace of its own
+# (t/with-sandbox's root side on a host with resolved; a privileged
+# container with the host's bus): the PID the bus gives for resolved
+# means another process there, and a link index another link.  Root
+# runs the helper in such a namespace, with banger's own bridge there
+# and a process holding resolved's PID number: refused, nothing sent.
+test_expect_success 'root in a PID and network namespace of its own, the bus reachable, resolved'"'"'s PID taken there: refused, nothing changed' '
+	rpid=$(ns_run systemctl show -P MainPID systemd-resolved) && [ "$rpid" -gt 1 ] &&
+	ns_run unshare --net --pid --fork --mount-proc sh -c "
+	    ip link add br-fc type bridge && ip addr add 172.16.0.1/24 dev br-fc &&
+	    ip link set br-fc up || exit 1
+	    echo \$((\$1 - 1)) > /proc/sys/kernel/ns_last_pid; sleep 30 & s=\$!
+	    echo \"holder \$s\"
+	    printf \"{\\\"v\\\":1}\\n\" | \"\$2\"
+	    echo \" rc=\$?\"; kill \$s" pidns "$rpid" "$LXD/root-dns-wire" > pidns.out 2>&1 &&
+	grep -qx "holder $rpid" pidns.out &&
+	grep -q "\"wired\":false" pidns.out &&
+	grep -q "the system bus is in another PID namespace" pidns.out &&
+	grep -q " rc=0\$" pidns.out &&
+	no_vm_domain && rv dns > dnsall.out && ! grep -q "172\.16\.0\.1" dnsall.out ||
+	{ cat pidns.out; false; }
+'
+
 test_expect_success 'the refusals are in banger-root'"'"'s journal; resolved has ~vm on no link' '
 	ns_run ip link del br-fc &&
 	ns_run journalctl --sync &&
