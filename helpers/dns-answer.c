@@ -54,6 +54,8 @@
 	"usage: dns-answer [-l ADDR:PORT]... [-i IDLE_SECONDS] [-u UDP_MAX]"
 #define SOCKS_MAX 8
 #define CONNS_MAX 64
+#define PER_PEER_MAX 16 /* connections from one address */
+#define QUERY_MS 2000 /* a query is whole this long after its first byte */
 #define CONN_IDLE_MS \
 	10000 /* a TCP client silent this long is closed (RFC 7766 6.2.3) */
 #define BATCH 32 /* datagrams per recvmmsg */
@@ -83,6 +85,7 @@ struct entry {
 	off_t size;
 	struct timespec mtim, ctim;
 	uint32_t ip;
+	bool vm; /* false: the file holds no valid VM (cached too) */
 };
 
 static struct entry cache[CACHE_SLOTS];
@@ -181,17 +184,18 @@ lookup(void *ctx, const char *name, uint32_t *ip)
 		return 0;
 	if (strcmp(e->name, name) == 0 && same_file(e, &st)) {
 		*ip = e->ip;
-		return 1;
+		return e->vm;
 	}
 	r = read_vm(rel, name, ip);
-	if (r == 1) {
+	if (r >= 0) {
 		snprintf(e->name, sizeof(e->name), "%s", name);
 		e->dev = st.st_dev;
 		e->ino = st.st_ino;
 		e->size = st.st_size;
 		e->mtim = st.st_mtim;
 		e->ctim = st.st_ctim;
-		e->ip = *ip;
+		e->vm = r == 1;
+		e->ip = r == 1 ? *ip : 0;
 	}
 	return r;
 }
@@ -200,7 +204,9 @@ lookup(void *ctx, const char *name, uint32_t *ip)
 
 struct conn {
 	int fd;
-	int64_t last;
+	int64_t last; /* opened, or its last query answered */
+	int64_t qstart; /* the first byte of the query not yet whole, or 0 */
+	struct sockaddr_storage peer;
 	size_t inlen, outlen;
 	uint8_t in[2 + BG_DNS_QUERY_MAX];
 	uint8_t out[4 * (2 + BG_DNS_REPLY_MAX)];
@@ -210,6 +216,19 @@ static int udp[SOCKS_MAX], tcp[SOCKS_MAX], nudp, ntcp;
 static struct conn conns[CONNS_MAX];
 static int nconns;
 static size_t udp_max = BG_DNS_UDP_EDNS;
+
+/* A supplementary group 0 is root's files' group: refused too. */
+static bool
+in_group_root(void)
+{
+	gid_t g[256];
+	int n = getgroups(256, g), i;
+
+	for (i = 0; i < n; i++)
+		if (g[i] == 0)
+			return true;
+	return n < 0; /* more than 256 groups: do not guess */
+}
 
 static long
 number(const char *s, long lo, long hi)
@@ -442,7 +461,6 @@ conn_io(struct conn *c, short revents)
 		if (n > 0) {
 			memmove(c->out, c->out + n, c->outlen - (size_t)n);
 			c->outlen -= (size_t)n;
-			c->last = bg_now_ms();
 		}
 	}
 	if (revents & (POLLIN | POLLHUP | POLLERR) &&
@@ -452,12 +470,22 @@ conn_io(struct conn *c, short revents)
 		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
 			return -1; /* EOF: what is unsent is lost with it */
 		if (n > 0) {
+			if (c->inlen == 0)
+				c->qstart = bg_now_ms();
 			c->inlen += (size_t)n;
-			c->last = bg_now_ms();
 		}
 	}
-	if (conn_answer(c) < 0)
-		return -1;
+	{
+		size_t before = c->inlen;
+
+		if (conn_answer(c) < 0)
+			return -1;
+		/* A whole query answered: the clock starts again. */
+		if (c->inlen < before) {
+			c->last = bg_now_ms();
+			c->qstart = c->inlen > 0 ? c->last : 0;
+		}
+	}
 	if (c->outlen > 0) {
 		n = send(c->fd, c->out, c->outlen, MSG_DONTWAIT | MSG_NOSIGNAL);
 		if (n < 0 && errno != EAGAIN && errno != EINTR)
@@ -470,23 +498,105 @@ conn_io(struct conn *c, short revents)
 	return 0;
 }
 
+/*
+ * The connection's deadline: a query must be whole QUERY_MS after its
+ * first byte (a client trickling bytes holds no slot for long), and a
+ * connection with nothing to do closes after CONN_IDLE_MS.
+ */
+static int64_t
+conn_deadline(const struct conn *c)
+{
+	int64_t idle = c->last + CONN_IDLE_MS;
+
+	if (c->inlen > 0 && c->qstart + QUERY_MS < idle)
+		return c->qstart + QUERY_MS;
+	return idle;
+}
+
+static bool
+same_host(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	if (a->ss_family != b->ss_family)
+		return false;
+	if (a->ss_family == AF_INET)
+		return ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
+		    ((const struct sockaddr_in *)b)->sin_addr.s_addr;
+	if (a->ss_family == AF_INET6)
+		return memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
+			   &((const struct sockaddr_in6 *)b)->sin6_addr,
+			   16) == 0;
+	return true;
+}
+
+/*
+ * Full: the connection idle longest (nothing pending either way) makes
+ * room (RFC 7766 6.2.3); -1 when every one is busy.
+ */
+static int
+evictable(void)
+{
+	int i, best = -1;
+
+	for (i = 0; i < nconns; i++)
+		if (conns[i].inlen == 0 && conns[i].outlen == 0 &&
+		    (best < 0 || conns[i].last < conns[best].last))
+			best = i;
+	return best;
+}
+
+/* One connection from listener fd, within the caps. */
+static void
+accept_one(int fd, int64_t now, int64_t *pause_until)
+{
+	struct sockaddr_storage peer;
+	socklen_t pl = sizeof(peer);
+	int c, i, same = 0;
+
+	if (nconns >= CONNS_MAX) {
+		if ((i = evictable()) < 0)
+			return;
+		conn_close(i);
+	}
+	c = accept4(fd, (struct sockaddr *)&peer, &pl,
+	    SOCK_CLOEXEC | SOCK_NONBLOCK);
+	if (c < 0) {
+		/* Out of descriptors or memory: the listeners rest a moment. */
+		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+		    errno == ENOMEM)
+			*pause_until = now + 100;
+		return;
+	}
+	for (i = 0; i < nconns; i++)
+		same += same_host(&conns[i].peer, &peer);
+	if (same >= PER_PEER_MAX) {
+		close(c);
+		return;
+	}
+	conns[nconns++] = (struct conn){ .fd = c, .last = now, .peer = peer };
+}
+
 static void
 serve(long idle_s)
 {
 	struct pollfd p[2 * SOCKS_MAX + CONNS_MAX];
-	int64_t last = bg_now_ms();
+	int64_t last = bg_now_ms(), pause_until = 0;
 
 	for (;;) {
 		int64_t now = bg_now_ms(), wake = -1;
 		int n = 0, i, r, base;
+		bool listen_ok;
 
 		for (i = 0; i < nudp; i++)
 			p[n++] =
 			    (struct pollfd){ .fd = udp[i], .events = POLLIN };
+		listen_ok = now >= pause_until &&
+		    (nconns < CONNS_MAX || evictable() >= 0);
 		for (i = 0; i < ntcp; i++)
-			/* Full: new connections wait in the kernel's backlog. */
+			/* Full of busy ones: new connections wait in the backlog. */
 			p[n++] = (struct pollfd){ .fd = tcp[i],
-				.events = nconns < CONNS_MAX ? POLLIN : 0 };
+				.events = listen_ok ? POLLIN : 0 };
+		if (!listen_ok && ntcp > 0 && now < pause_until)
+			wake = pause_until;
 		for (i = 0; i < nconns; i++) {
 			struct conn *c = &conns[i];
 
@@ -495,8 +605,8 @@ serve(long idle_s)
 				    (short)((c->inlen < sizeof(c->in) ? POLLIN :
 									0) |
 					(c->outlen ? POLLOUT : 0)) };
-			if (wake < 0 || c->last + CONN_IDLE_MS < wake)
-				wake = c->last + CONN_IDLE_MS;
+			if (wake < 0 || conn_deadline(c) < wake)
+				wake = conn_deadline(c);
 		}
 		if (idle_s > 0 && nconns == 0)
 			wake = last + idle_s * 1000;
@@ -522,22 +632,15 @@ serve(long idle_s)
 			short ev = p[base + i].revents;
 
 			if ((ev && conn_io(c, ev) < 0) ||
-			    now - c->last >= CONN_IDLE_MS)
+			    now >= conn_deadline(c))
 				conn_close(i);
 			else if (ev)
 				last = now;
 		}
 		for (i = 0; i < ntcp; i++, n++) {
-			int fd;
-
-			if (!(p[n].revents & POLLIN) || nconns >= CONNS_MAX)
+			if (!(p[n].revents & POLLIN))
 				continue;
-			fd = accept4(tcp[i], NULL, NULL,
-			    SOCK_CLOEXEC | SOCK_NONBLOCK);
-			if (fd < 0)
-				continue;
-			conns[nconns++] =
-			    (struct conn){ .fd = fd, .last = now };
+			accept_one(tcp[i], now, &pause_until);
 			last = now;
 		}
 	}
@@ -575,8 +678,11 @@ serve_stdio(long idle_s)
 			continue;
 		r[0] = (uint8_t)(len >> 8);
 		r[1] = (uint8_t)len;
+		/* A reader that never reads ends us (SIGALRM), not the reverse. */
+		alarm(CONN_IDLE_MS / 1000);
 		if (bg_write_all(1, r, 2 + len) < 0)
 			die(111, "stdout: %s", strerror(errno));
+		alarm(0);
 	}
 }
 
@@ -606,14 +712,19 @@ main(int argc, char **argv)
 	if (optind != argc)
 		die(100, "%s", USAGE);
 	/* Nothing here needs root, and a DNS server is on the network. */
-	if (geteuid() == 0)
+	if (geteuid() == 0 || getuid() == 0 || getegid() == 0 ||
+	    getgid() == 0 || in_group_root())
 		die(100,
-		    "dns-answer never runs as root: run it as the owner (port "
+		    "dns-answer never runs as root (uid, gid or a group 0): "
+		    "run it as the owner (port "
 		    "53 takes CAP_NET_BIND_SERVICE alone, e.g. setpriv "
 		    "--reuid=OWNER --ambient-caps=+net_bind_service; "
 		    "banger-dns.socket passes the sockets instead)");
-	/* Bound: the capability that bound port 53 is not needed again. */
-	if (listen_given) {
+	/*
+	 * Bound (or given its sockets): no capability is needed again, in
+	 * any mode, nor may an exec gain one.
+	 */
+	{
 		struct __user_cap_header_struct h = {
 			_LINUX_CAPABILITY_VERSION_3, 0
 		};
@@ -621,8 +732,9 @@ main(int argc, char **argv)
 
 		memset(d, 0, sizeof(d));
 		(void)prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
-		if (syscall(SYS_capset, &h, d) < 0)
-			die(111, "capset: %s", strerror(errno));
+		if (syscall(SYS_capset, &h, d) < 0 ||
+		    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+			die(111, "dropping privileges: %s", strerror(errno));
 	}
 	if (!listen_given && !inherited()) {
 		serve_stdio(idle_s);

@@ -136,6 +136,13 @@ ruleset(const struct bg_net_policy *p, const char *dns)
 	      "  chain input {\n"
 	      "    type filter hook input priority filter; policy accept;\n"
 	      "    iifname " TAPS " drop\n"
+	      /*
+	       * The bridge address is the guests' side of the host: from
+	       * any other interface (a LAN neighbour routing the subnet
+	       * here), nothing reaches it; dns-answer listens there.
+	       */
+	      "    iifname != { \"lo\", " BR " } ip daddr " BG_BRIDGE_ADDR
+	      " drop\n"
 	      /* To the host itself: replies, DNS and ping on the bridge address. */
 	      "    iifname " BR " ct state established,related accept\n"
 	      "    iifname " BR " ip daddr " BG_BRIDGE_ADDR

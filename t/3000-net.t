@@ -283,6 +283,32 @@ test_expect_success 'frames to a reserved group MAC reach nothing on the host (c
 	grep -qx "53 ctl-53" sink &&
 	! grep -E "lldp|grp3|br-9999" sink
 '
+# A LAN neighbour that routes 172.16.0.0/24 through this host: the
+# kernel would take a packet for the bridge address from any interface
+# (dns-answer listens there); banger's input chain drops it.  Control:
+# the host's own LAN address, on the same path, is reached.
+L=$NS-lan
+udp_to() { ip netns exec "$L" perl -MIO::Socket::INET -e \
+    'IO::Socket::INET->new(PeerAddr => $ARGV[0], Proto => "udp")->send($ARGV[1])' "$1" "$2"; }
+test_expect_success 'the bridge address from another interface (a LAN neighbour routing the subnet here): dropped' '
+	ip netns add "$L" &&
+	in_ns ip link add lan0 type veth peer name eth0 netns "$L" &&
+	in_ns ip addr add 192.0.2.1/24 dev lan0 && in_ns ip link set lan0 up &&
+	ip netns exec "$L" ip addr add 192.0.2.2/24 dev eth0 &&
+	ip netns exec "$L" ip link set eth0 up &&
+	ip netns exec "$L" ip route add 172.16.0.0/24 via 192.0.2.1 &&
+	in_ns nft list chain inet banger input |
+	    grep -q "iifname != { \"lo\", \"br-fc\" } ip daddr 172.16.0.1 drop" &&
+	{ ip netns exec "$NS" "$TRASH/udpsink" "$TRASH/lansink" 192.0.2.1:5353 >/dev/null 2>&1 & } &&
+	echo $! >lansink.pid &&
+	i=0 && while ! grep -qx ready lansink 2>/dev/null && [ $i -lt 100 ]; do sleep 0.05; i=$((i+1)); done &&
+	udp_to 172.16.0.1:53 lan-53 && udp_to 172.16.0.1:9999 lan-9999 &&
+	udp_to 192.0.2.1:5353 lan-ctl &&
+	i=0 && while ! grep -qx "5353 lan-ctl" lansink && [ $i -lt 100 ]; do sleep 0.05; i=$((i+1)); done &&
+	grep -qx "5353 lan-ctl" lansink &&
+	! grep -q "lan-" sink
+'
+at_exit 'kill $(cat "$TRASH"/lansink.pid) 2>/dev/null; ip netns del "'"$L"'" 2>/dev/null'
 test_expect_success 'net-down is root'"'"'s: the owner is refused by root-dispatch' '
 	setpriv --reuid=$OWNER --regid=$OWNER --clear-groups s6-ipcclient "$TRASH/r.sock" \
 		sh -c "trap \"\" PIPE; printf \"net-down\n{}\n\" >&7; cat <&6; exit 0" >out &&
