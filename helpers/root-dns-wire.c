@@ -11,9 +11,12 @@
  * address and the zone are compiled in.  It holds no capability: uid 0
  * is what resolved asks of a caller.  Being uid 0 on the system bus is
  * much (systemd would start units for it), so the bus is the one
- * connection it makes: the fence (lib/seccomp.c: no connect, no
- * signals, no ptrace, no new namespaces) goes up as soon as the bus is
- * open, and the calls it then makes are the resolve1 ones below.
+ * connection it makes, opened before a byte of the request is read
+ * (bg_dns_wire_hold, the verb's prepare step); the fence
+ * (lib/seccomp.c: no connect, no signals, no ptrace, no new
+ * namespaces) goes up right after, and the calls it then makes are the
+ * resolve1 ones in lib/dns-wire.c, to the connection whose PID and
+ * network namespace were checked.
  * br-fc must be banger's bridge (a bridge holding 172.16.0.1) in
  * resolved's own network namespace; a link of another namespace or a
  * look-alike interface is never touched.  Only the installed owner and
@@ -32,7 +35,7 @@ act(struct bg_req *rq, cJSON **result, struct bg_err *err)
 	int r;
 
 	(void)rq;
-	r = bg_dns_wire_apply(true, why, sizeof(why), err);
+	r = bg_dns_wire_apply(why, sizeof(why), err);
 	if (r < 0)
 		return r;
 	*result = cJSON_CreateObject();
@@ -42,4 +45,5 @@ act(struct bg_req *rq, cJSON **result, struct bg_err *err)
 	return 0;
 }
 
-BG_VERB(.name = "dns-wire", .flags = BG_VERB_ROOT, .caps = 0, .act = act);
+BG_VERB(.name = "dns-wire", .flags = BG_VERB_ROOT, .caps = 0,
+    .prepare = bg_dns_wire_hold, .act = act);

@@ -530,6 +530,11 @@ struct bg_verb {
 	unsigned flags;
 	const struct bg_field *fields; /* ends with { NULL } */
 	uint64_t caps; /* root verbs: the capabilities act uses */
+	/*
+	 * Run after the peer checks and before the request is read (root
+	 * helpers: after the capabilities are narrowed).  May be NULL.
+	 */
+	int (*prepare)(struct bg_err *err);
 	/* Checks beyond the schema; reads, never writes.  May be NULL. */
 	int (*validate)(struct bg_req *rq, struct bg_err *err);
 	/*

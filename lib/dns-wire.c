@@ -337,21 +337,45 @@ our_bridge(int ifindex, struct bg_err *err)
 }
 
 /* Bus, namespace and bridge, for apply and revert: 0 go, 1 nothing to do. */
+/* The bus opened by bg_dns_wire_hold, and why when there is none. */
+static bool held;
+static sd_bus *held_bus;
+static pid_t held_pid;
+static char held_why[256];
+
+int
+bg_dns_wire_hold(struct bg_err *err)
+{
+	int r;
+
+	held = true;
+	if (open_bus(&held_bus, &held_pid, held_why, sizeof(held_why)) < 0)
+		held_bus = NULL;
+	/* From here on, no new connection of any kind (lib/seccomp.c). */
+	r = bg_seccomp_fence();
+	if (r < 0)
+		bg_err_set(err, "temporary", "cannot install the fence: %s",
+		    strerror(-r));
+	return r;
+}
+
 static int
-prepare(sd_bus **bus, int *ifindex, bool fence, char *why, size_t n,
-    struct bg_err *err)
+prepare(sd_bus **bus, int *ifindex, char *why, size_t n, struct bg_err *err)
 {
 	pid_t pid;
 	int r;
 
 	why[0] = '\0';
-	if (open_bus(bus, &pid, why, n) < 0)
+	if (held) {
+		if (held_bus == NULL) {
+			snprintf(why, n, "%s", held_why);
+			return 1;
+		}
+		*bus = held_bus;
+		pid = held_pid;
+		held_bus = NULL;
+	} else if (open_bus(bus, &pid, why, n) < 0) {
 		return 1;
-	/* From here on, no new connection of any kind (lib/seccomp.c). */
-	if (fence && (r = bg_seccomp_fence()) < 0) {
-		bg_err_set(err, "temporary", "cannot install the fence: %s",
-		    strerror(-r));
-		return r;
 	}
 	r = same_netns(pid);
 	if (r < 0) {
@@ -385,7 +409,7 @@ failed(const char *method, sd_bus_error *e, int r, struct bg_err *err)
 }
 
 int
-bg_dns_wire_apply(bool fence, char *why, size_t n, struct bg_err *err)
+bg_dns_wire_apply(char *why, size_t n, struct bg_err *err)
 {
 	static const struct {
 		const char *method, *value;
@@ -401,7 +425,7 @@ bg_dns_wire_apply(bool fence, char *why, size_t n, struct bg_err *err)
 	size_t i;
 	int ifindex = 0, r;
 
-	r = prepare(&bus, &ifindex, fence, why, n, err);
+	r = prepare(&bus, &ifindex, why, n, err);
 	if (r == 0)
 		r = our_bridge(ifindex, err);
 	if (r != 0)
@@ -452,7 +476,7 @@ bg_dns_wire_revert(char *why, size_t n, struct bg_err *err)
 	sd_bus *bus = NULL;
 	int ifindex = 0, r;
 
-	r = prepare(&bus, &ifindex, false, why, n, err);
+	r = prepare(&bus, &ifindex, why, n, err);
 	/* Only banger's bridge: RevertLink on another link would undo its owner's settings. */
 	if (r == 0)
 		r = our_bridge(ifindex, err);

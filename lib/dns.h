@@ -73,12 +73,17 @@ int bg_dns_resolve(const char *name, char *ip, size_t n, char *why, size_t wn);
  * Root only: wire br-fc (apply) or take the wiring away (revert),
  * idempotently.  0 done, 1 nothing to do (no resolved, resolved in
  * another network namespace, no bridge: why says which), -errno with
- * err set (br-fc is not banger's bridge: "exists").  fence: install
- * bg_seccomp_fence once the bus is open (root-dns-wire; never in a
- * process that goes on to run other programs).
+ * err set (br-fc is not banger's bridge: "exists").
  */
 struct bg_err;
-int bg_dns_wire_apply(bool fence, char *why, size_t n, struct bg_err *err);
+int bg_dns_wire_apply(char *why, size_t n, struct bg_err *err);
+/*
+ * root-dns-wire, before it reads its request: open the system bus now,
+ * then install bg_seccomp_fence, so that the one connection it ever
+ * makes is made before anything of the request is read; apply then uses
+ * that bus.  Never in a process that goes on to run other programs.
+ */
+int bg_dns_wire_hold(struct bg_err *err);
 int bg_dns_wire_revert(char *why, size_t n, struct bg_err *err);
 
 #endif

@@ -148,7 +148,7 @@ bg_install_start(bool enable, struct bg_err *err)
 		int w;
 
 		memset(&e, 0, sizeof(e));
-		w = bg_dns_wire_apply(false, why, sizeof(why), &e);
+		w = bg_dns_wire_apply(why, sizeof(why), &e);
 
 		bg_proto_log(1, "dns: %s",
 		    w == 0 ? "systemd-resolved sends .vm to " BG_BRIDGE_ADDR

@@ -394,6 +394,8 @@ bg_verb_main(const struct bg_verb *v)
 			r = bg_peer_allow(0, rq.owner_uid, &err);
 		owner = r == 0;
 	}
+	if (r == 0 && v->prepare != NULL)
+		r = v->prepare(&err);
 	if (r == 0)
 		r = bg_proto_read_request_payload(0, bg_proto_deadline(),
 		    &rq.json, (v->flags & BG_VERB_PAYLOAD) ? &rq.extra : NULL,

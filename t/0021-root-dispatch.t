@@ -136,8 +136,24 @@ if [ "$(id -u)" = 0 ]; then
 			awk "/PR_SET_SECCOMP/ { f = NR } /read\(0,/ && !r { r = NR } END { exit !(f && r && f < r) }" tr ||
 			{ cat tr; false; }
 		'
+		# dns-wire: its one connection (the system bus; none here: it
+		# fails) is tried, then the fence goes up, then the request is
+		# read (lib/dns-wire.c bg_dns_wire_hold).
+		# Its request is refused later (no install.toml): only the order matters.
+		trace_dns_wire() {
+			printf "{\"v\":1}\n" | DBUS_SYSTEM_BUS_ADDRESS=unix:path=$TRASH/nobus.sock \
+			    strace -f -e trace=connect,prctl,read -o trd "$X/root-dns-wire" >out 2>/dev/null
+			return 0
+		}
+		test_expect_success 'as root: root-dns-wire tries the bus, fences itself, and only then reads the request' '
+			trace_dns_wire &&
+			grep -q "connect(.*nobus.sock" trd &&
+			awk "/connect\(.*nobus/ { c = NR } /PR_SET_SECCOMP/ { f = NR } /read\(0,/ && !r { r = NR } END { exit !(c && f && r && c < f && f < r) }" trd ||
+			{ cat trd; false; }
+		'
 	else
 		test_skip 'as root: a root helper run directly narrows itself' 'needs strace'
+		test_skip 'as root: root-dns-wire fences itself before reading' 'needs strace'
 	fi
 fi
 if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
