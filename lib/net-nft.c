@@ -120,7 +120,10 @@ ruleset(const struct bg_net_policy *p, const char *dns)
 	    "    elements = { %s }\n  }\n"
 	    "  set never {\n    type ipv4_addr; flags interval;\n"
 	    "    elements = { %s }\n  }\n"
-	    "  set dns {\n    type ipv4_addr;\n    elements = { %s }\n  }\n",
+	    "  set dns {\n    type ipv4_addr;\n    elements = { %s }\n  }\n"
+	    /* Each guest's rate to dns-answer (the input chain). */
+	    "  set dnsrate {\n    type ipv4_addr; size 512;\n"
+	    "    flags dynamic,timeout; timeout 10s;\n  }\n",
 	    lan, never, dns);
 	fputs("  chain postrouting {\n"
 	      "    type nat hook postrouting priority srcnat; policy accept;\n"
@@ -145,6 +148,16 @@ ruleset(const struct bg_net_policy *p, const char *dns)
 	      " drop\n"
 	      /* To the host itself: replies, DNS and ping on the bridge address. */
 	      "    iifname " BR " ct state established,related accept\n"
+	      /*
+	       * Every guest asks dns-answer first for every name: one
+	       * guest's flood must not make the others' queries time out.
+	       * 1000 packets a second per guest, bursts of 2000, is far
+	       * above any resolver's use and far below dns-answer's rate.
+	       */
+	      "    iifname " BR " ip daddr " BG_BRIDGE_ADDR
+	      " meta l4proto { tcp, udp } th dport 53"
+	      " update @dnsrate { ip saddr limit rate over 1000/second"
+	      " burst 2000 packets } counter drop\n"
 	      "    iifname " BR " ip daddr " BG_BRIDGE_ADDR
 	      " meta l4proto { tcp, udp } th dport 53 accept\n"
 	      "    iifname " BR " ip daddr " BG_BRIDGE_ADDR

@@ -283,6 +283,21 @@ test_expect_success 'frames to a reserved group MAC reach nothing on the host (c
 	grep -qx "53 ctl-53" sink &&
 	! grep -E "lldp|grp3|br-9999" sink
 '
+# One guest flooding DNS is held to its own rate (1000/s, bursts of
+# 2000): 20000 datagrams from the "guest" to 172.16.0.1:53 leave the
+# limit's drop counter above zero and the guest's address in the rate
+# set; the first datagrams still reach the host (the sink).
+test_expect_success 'a guest flooding DNS on the bridge address is held to its rate (the drop counter moves)' '
+	ip netns exec "$G" perl -MIO::Socket::INET -e "
+	    my \$s = IO::Socket::INET->new(PeerAddr => q(172.16.0.1:53), Proto => q(udp)) or die;
+	    \$s->send(q(flood)) for 1 .. 20000" &&
+	in_ns nft -j list chain inet banger input >input.json &&
+	jq -e "[.nftables[] | select(.rule) | .rule.expr | select(any(.[]; .set? and .set.set == \"@dnsrate\")) |
+	    .[] | select(.counter) | .counter.packets][0] > 0" input.json >/dev/null &&
+	in_ns nft list set inet banger dnsrate | grep -q "172.16.0.20" &&
+	grep -q "^53 flood$" sink ||
+	{ cat input.json; false; }
+'
 # A LAN neighbour that routes 172.16.0.0/24 through this host: the
 # kernel would take a packet for the bridge address from any interface
 # (dns-answer listens there); banger's input chain drops it.  Control:
