@@ -448,21 +448,32 @@ conn_answer(struct conn *c)
 	return 0;
 }
 
+/* Send what waits, as much as the socket takes; -1: close it. */
+static int
+conn_flush(struct conn *c)
+{
+	ssize_t n;
+
+	if (c->outlen == 0)
+		return 0;
+	n = send(c->fd, c->out, c->outlen, MSG_DONTWAIT | MSG_NOSIGNAL);
+	if (n < 0 && errno != EAGAIN && errno != EINTR)
+		return -1;
+	if (n > 0) {
+		memmove(c->out, c->out + n, c->outlen - (size_t)n);
+		c->outlen -= (size_t)n;
+	}
+	return 0;
+}
+
 /* Read and answer; -1: close it. */
 static int
 conn_io(struct conn *c, short revents)
 {
 	ssize_t n;
 
-	if (revents & POLLOUT && c->outlen > 0) {
-		n = send(c->fd, c->out, c->outlen, MSG_DONTWAIT | MSG_NOSIGNAL);
-		if (n < 0 && errno != EAGAIN && errno != EINTR)
-			return -1;
-		if (n > 0) {
-			memmove(c->out, c->out + n, c->outlen - (size_t)n);
-			c->outlen -= (size_t)n;
-		}
-	}
+	if (revents & POLLOUT && conn_flush(c) < 0)
+		return -1;
 	if (revents & (POLLIN | POLLHUP | POLLERR) &&
 	    c->inlen < sizeof(c->in)) {
 		n = recv(c->fd, c->in + c->inlen, sizeof(c->in) - c->inlen,
@@ -486,16 +497,7 @@ conn_io(struct conn *c, short revents)
 			c->qstart = c->inlen > 0 ? c->last : 0;
 		}
 	}
-	if (c->outlen > 0) {
-		n = send(c->fd, c->out, c->outlen, MSG_DONTWAIT | MSG_NOSIGNAL);
-		if (n < 0 && errno != EAGAIN && errno != EINTR)
-			return -1;
-		if (n > 0) {
-			memmove(c->out, c->out + n, c->outlen - (size_t)n);
-			c->outlen -= (size_t)n;
-		}
-	}
-	return 0;
+	return conn_flush(c);
 }
 
 /*
