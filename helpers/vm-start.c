@@ -22,8 +22,8 @@ static struct bg_vmh h = BG_VMH_INIT;
  * bridge is made again (a reboot) or on `resolvectl revert`, so each
  * start asks the root side to wire it (idempotent), while the guest
  * boots.
- * Only when resolved runs (its socket exists): elsewhere there is
- * nothing to wire.  Never fatal: the VM runs without it; doctor says
+ * Only when resolved runs (its runtime directory exists): elsewhere
+ * there is nothing to wire.  Never fatal: the VM runs without it; doctor says
  * why (docs/dns-routing.md).
  */
 static void
@@ -31,7 +31,8 @@ wire_dns(void)
 {
 	struct bg_err e;
 
-	if (access("/run/systemd/resolve/io.systemd.Resolve", F_OK) < 0)
+	/* resolved's runtime directory: there while it runs (any version). */
+	if (access("/run/systemd/resolve", F_OK) < 0)
 		return;
 	memset(&e, 0, sizeof(e));
 	if (bg_root("dns-wire", NULL, 0, NULL, &e) < 0)
