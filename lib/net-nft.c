@@ -146,18 +146,20 @@ ruleset(const struct bg_net_policy *p, const char *dns)
 	       */
 	      "    iifname != { \"lo\", " BR " } ip daddr " BG_BRIDGE_ADDR
 	      " drop\n"
-	      /* To the host itself: replies, DNS and ping on the bridge address. */
-	      "    iifname " BR " ct state established,related accept\n"
 	      /*
 	       * Every guest asks dns-answer first for every name: one
 	       * guest's flood must not make the others' queries time out.
 	       * 1000 packets a second per guest, bursts of 2000, is far
 	       * above any resolver's use and far below dns-answer's rate.
+	       * Before the established rule: a flood on a socket that got
+	       * one answer is an established flow.
 	       */
 	      "    iifname " BR " ip daddr " BG_BRIDGE_ADDR
 	      " meta l4proto { tcp, udp } th dport 53"
 	      " update @dnsrate { ip saddr limit rate over 1000/second"
 	      " burst 2000 packets } counter drop\n"
+	      /* To the host itself: replies, DNS and ping on the bridge address. */
+	      "    iifname " BR " ct state established,related accept\n"
 	      "    iifname " BR " ip daddr " BG_BRIDGE_ADDR
 	      " meta l4proto { tcp, udp } th dport 53 accept\n"
 	      "    iifname " BR " ip daddr " BG_BRIDGE_ADDR

@@ -238,7 +238,8 @@ send($s, mac($dmac) . mac($smac) . pack("n", 0x0800) . $ip . $udp, 0, $sll)
 EOF
 cat >"$TRASH/udpsink" <<'EOF'
 #!/usr/bin/perl
-# udpsink FILE ADDR:PORT...: each datagram's payload, a line in FILE.
+# udpsink FILE ADDR:PORT...: each datagram's payload, a line in FILE;
+# a datagram "first" is answered (its flow becomes established).
 use strict;
 use warnings;
 use IO::Socket::INET;
@@ -252,8 +253,9 @@ print $out "ready\n";
 while (1) {
 	for my $s ($sel->can_read) {
 		my $d = "";
-		$s->recv($d, 2048);
+		my $peer = $s->recv($d, 2048);
 		print $out $s->sockport, " $d\n";
+		$s->send("ok", 0, $peer) if $d eq "first" && defined $peer;
 	}
 }
 EOF
@@ -284,13 +286,18 @@ test_expect_success 'frames to a reserved group MAC reach nothing on the host (c
 	! grep -E "lldp|grp3|br-9999" sink
 '
 # One guest flooding DNS is held to its own rate (1000/s, bursts of
-# 2000): 20000 datagrams from the "guest" to 172.16.0.1:53 leave the
+# 2000): after one answer (so the flow is established, as a resolver's
+# would be), 20000 datagrams from the "guest" to 172.16.0.1:53 leave the
 # limit's drop counter above zero and the guest's address in the rate
-# set; the first datagrams still reach the host (the sink).
+# set; the first datagrams still reach the host (the sink, which
+# answers the first).
 test_expect_success 'a guest flooding DNS on the bridge address is held to its rate (the drop counter moves)' '
 	ip netns exec "$G" perl -MIO::Socket::INET -e "
 	    my \$s = IO::Socket::INET->new(PeerAddr => q(172.16.0.1:53), Proto => q(udp)) or die;
-	    \$s->send(q(flood)) for 1 .. 20000" &&
+	    \$s->send(q(first));
+	    my \$r = IO::Select->new(\$s)->can_read(5) or die q(no answer);
+	    \$s->recv(my \$a, 64);
+	    \$s->send(q(flood)) for 1 .. 20000" -MIO::Select &&
 	in_ns nft -j list chain inet banger input >input.json &&
 	jq -e "[.nftables[] | select(.rule) | .rule.expr | select(any(.[]; .set? and .set.set == \"@dnsrate\")) |
 	    .[] | select(.counter) | .counter.packets][0] > 0" input.json >/dev/null &&
