@@ -25,7 +25,9 @@
  * It runs as the owner (or anyone), never as root, reads the owner's
  * state files and writes nothing.  No query is logged.
  *
- * Exit: 0 idle or EOF, 100 usage, 111 a system call failed.
+ * Exit: 0 idle or EOF (a pipe: also no query for IDLE_SECONDS, or 10 s
+ * with -i 0), 100 usage or, on a pipe, bytes that are not DNS over TCP,
+ * 111 a system call failed or a pipe's reader stopped reading for 10 s.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -33,6 +35,7 @@
 #include <limits.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -486,7 +489,11 @@ conn_io(struct conn *c, short revents)
 			c->inlen += (size_t)n;
 		}
 	}
-	{
+	/*
+	 * Answer what fits, send it, again while the socket takes it all:
+	 * whole queries left in c->in would get no poll event of their own.
+	 */
+	for (;;) {
 		size_t before = c->inlen;
 
 		if (conn_answer(c) < 0)
@@ -496,8 +503,11 @@ conn_io(struct conn *c, short revents)
 			c->last = bg_now_ms();
 			c->qstart = c->inlen > 0 ? c->last : 0;
 		}
+		if (conn_flush(c) < 0)
+			return -1;
+		if (c->inlen == before || c->outlen > 0)
+			return 0;
 	}
-	return conn_flush(c);
 }
 
 /*
@@ -554,11 +564,6 @@ accept_one(int fd, int64_t now, int64_t *pause_until)
 	socklen_t pl = sizeof(peer);
 	int c, i, same = 0;
 
-	if (nconns >= CONNS_MAX) {
-		if ((i = evictable()) < 0)
-			return;
-		conn_close(i);
-	}
 	c = accept4(fd, (struct sockaddr *)&peer, &pl,
 	    SOCK_CLOEXEC | SOCK_NONBLOCK);
 	if (c < 0) {
@@ -570,10 +575,14 @@ accept_one(int fd, int64_t now, int64_t *pause_until)
 	}
 	for (i = 0; i < nconns; i++)
 		same += same_host(&conns[i].peer, &peer);
-	if (same >= PER_PEER_MAX) {
+	/* Over its address's share, or no room: this one goes, nobody else. */
+	if (same >= PER_PEER_MAX ||
+	    (nconns >= CONNS_MAX && (i = evictable()) < 0)) {
 		close(c);
 		return;
 	}
+	if (nconns >= CONNS_MAX)
+		conn_close(i);
 	conns[nconns++] = (struct conn){ .fd = c, .last = now, .peer = peer };
 }
 
@@ -610,7 +619,8 @@ serve(long idle_s)
 			if (wake < 0 || conn_deadline(c) < wake)
 				wake = conn_deadline(c);
 		}
-		if (idle_s > 0 && nconns == 0)
+		if (idle_s > 0 && nconns == 0 &&
+		    (wake < 0 || last + idle_s * 1000 < wake))
 			wake = last + idle_s * 1000;
 		r = poll(p, (nfds_t)n,
 		    wake < 0 ? -1 : (int)(wake > now ? wake - now : 0));
@@ -648,12 +658,26 @@ serve(long idle_s)
 	}
 }
 
+/* A reader that stopped reading: the write is abandoned, exit 111. */
+static void
+stalled(int sig)
+{
+	static const char m[] =
+	    "dns-answer: stdout: the reader has not read for 10 s\n";
+
+	(void)sig;
+	(void)!write(2, m, sizeof(m) - 1);
+	_exit(111);
+}
+
 /* inetd: stdin and stdout are one TCP stream. */
 static void
 serve_stdio(long idle_s)
 {
 	uint8_t q[BG_DNS_QUERY_MAX], r[2 + BG_DNS_REPLY_MAX], hdr[2];
 	int64_t limit = idle_s > 0 ? idle_s * 1000 : CONN_IDLE_MS;
+
+	signal(SIGALRM, stalled);
 
 	for (;;) {
 		size_t flen, len;
@@ -665,15 +689,15 @@ serve_stdio(long idle_s)
 			n += bg_read_deadline(0, hdr + 1, 1,
 			    bg_now_ms() + CONN_IDLE_MS);
 		if (n != 2)
-			die(111, "stdin: a length cut short");
+			die(100, "stdin: a length cut short");
 		flen = (size_t)hdr[0] << 8 | hdr[1];
 		if (flen < 12 || flen > sizeof(q))
-			die(111, "stdin: a %zu-byte query is not DNS", flen);
+			die(100, "stdin: a %zu-byte query is not DNS", flen);
 		for (len = 0; len < flen; len += (size_t)n) {
 			n = bg_read_deadline(0, q + len, flen - len,
 			    bg_now_ms() + CONN_IDLE_MS);
 			if (n <= 0)
-				die(111, "stdin: a query cut short");
+				die(100, "stdin: a query cut short");
 		}
 		len = bg_dns_reply(q, flen, r + 2, 0, lookup, NULL);
 		if (len == 0)
@@ -691,14 +715,19 @@ serve_stdio(long idle_s)
 int
 main(int argc, char **argv)
 {
+	const char *listen[SOCKS_MAX];
+	struct sockaddr_storage ss;
 	long idle_s = 30;
-	int c;
+	int c, nlisten = 0, i;
 	bool listen_given = false;
 
 	while ((c = getopt(argc, argv, "l:i:u:")) != -1) {
 		switch (c) {
 		case 'l':
-			bind_both(optarg);
+			if (nlisten >= SOCKS_MAX)
+				die(100, "at most %d -l", SOCKS_MAX);
+			(void)parse_addr(optarg, &ss); /* usage first */
+			listen[nlisten++] = optarg;
 			listen_given = true;
 			break;
 		case 'i':
@@ -718,10 +747,14 @@ main(int argc, char **argv)
 	    getgid() == 0 || in_group_root())
 		die(100,
 		    "dns-answer never runs as root (uid, gid or a group 0): "
-		    "run it as the owner (port "
-		    "53 takes CAP_NET_BIND_SERVICE alone, e.g. setpriv "
-		    "--reuid=OWNER --ambient-caps=+net_bind_service; "
-		    "banger-dns.socket passes the sockets instead)");
+		    "run it as the owner; port 53 takes CAP_NET_BIND_SERVICE "
+		    "alone: setpriv --reuid=OWNER --regid=GROUP "
+		    "--clear-groups --inh-caps=+net_bind_service "
+		    "--ambient-caps=+net_bind_service dns-answer -l ADDR:53 "
+		    "(banger-dns.socket passes the sockets instead)");
+	/* Checked, not root: now the sockets. */
+	for (i = 0; i < nlisten; i++)
+		bind_both(listen[i]);
 	/*
 	 * Bound (or given its sockets): no capability is needed again, in
 	 * any mode, nor may an exec gain one.

@@ -18,9 +18,14 @@ test_expect_success 'usage errors exit 100 and say what is wrong' '
 '
 if [ "$(id -u)" = 0 ]; then
 	test_expect_success 'run as root it refuses (100), binds nothing, and says how to run it' '
-		must_fail 100 "$DA" -l 127.0.0.1:5398 2>err &&
-		grep -q "never runs as root" err && grep -q "net_bind_service" err &&
-		! ss -Hlnu "sport = :5398" | grep -q . &&
+		must_fail 100 strace -f -e trace=bind -o tr "$DA" -l 127.0.0.1:5398 2>err &&
+		grep -q "never runs as root" err &&
+		grep -q "setpriv --reuid=OWNER --regid=GROUP --clear-groups --inh-caps=+net_bind_service --ambient-caps=+net_bind_service" err &&
+		! grep -q "bind(" tr &&
+		must_fail 100 setpriv --reuid=65534 --regid=0 --clear-groups "$DA" -l 127.0.0.1:5398 2>err &&
+		grep -q "never runs as root (uid, gid or a group 0)" err &&
+		must_fail 100 setpriv --reuid=65534 --regid=65534 --groups=0 "$DA" -l 127.0.0.1:5398 2>err &&
+		grep -q "never runs as root" err &&
 		printf "" | must_fail 100 "$DA" 2>err && grep -q "never runs as root" err
 	'
 	AS="setpriv --reuid=65534 --regid=65534 --clear-groups"
@@ -45,10 +50,10 @@ test_expect_success 'a pipe: framed queries in, framed replies out, in order; ex
 	grep -q "^ 00 4c 01 02 84 03 00 01 00 00 00 01 00 00 01 78 02 76 6d 00 " hex &&
 	grep -q "00 1d 01 02 80 05 00 01 00 00 00 00 00 00 07 65 78 61 6d 70 6c 65 03 63 6f 6d 00 00 01 00 01 *$" hex
 '
-test_expect_success 'a pipe: a length that is not DNS ends it with 111, nothing written' '
-	printf "\000\003abc" | BANGER_ROOT="$TRASH/none" must_fail 111 $AS "$DA" >out 2>err &&
+test_expect_success 'a pipe: a length that is not DNS, or a cut query, ends it with 100, nothing written' '
+	printf "\000\003abc" | BANGER_ROOT="$TRASH/none" must_fail 100 $AS "$DA" >out 2>err &&
 	grep -q "is not DNS" err && ! test -s out &&
-	printf "\000\040abc" | BANGER_ROOT="$TRASH/none" must_fail 111 $AS "$DA" >out 2>err &&
+	printf "\000\040abc" | BANGER_ROOT="$TRASH/none" must_fail 100 $AS "$DA" >out 2>err &&
 	grep -q "cut short" err
 '
 test_done

@@ -179,13 +179,15 @@ test_expect_success 'EDNS: a buffer size is answered with an OPT of 1232, DO cop
 	! grep -q "EDNS:" out && grep -q "ANSWER: 1" out &&
 	d +edns=1 +noednsneg web.vm A >out && grep -q "status: BADVERS" out
 '
-test_expect_success 'TCP: dig over TCP; three queries on one connection, answered in order' '
+test_expect_success 'TCP: dig over TCP; three, then 300 queries on one connection, answered in order' '
 	d +tcp web.vm A >out &&
 	grep -q "(TCP)" out && grep -Eq "IN[[:space:]]+A[[:space:]]+$WEB$" out &&
 	q tcp $S 53 web.vm nope.vm WEB.VM >out &&
 	printf "%s\n" "id-ok rcode=0 an=1 ns=0 $WEB" "id-ok rcode=3 an=0 ns=1 -" \
 	    "id-ok rcode=0 an=1 ns=0 $WEB" >want &&
-	test_cmp want out
+	test_cmp want out &&
+	q tcp $S 53 $(seq 300 | sed "s/.*/web.vm/") >out &&
+	test "$(grep -c "^id-ok rcode=0 an=1 ns=0 $WEB$" out)" = 300
 '
 test_expect_success 'malformed datagrams get no answer at all; the server answers the next good one' '
 	q junk $S 53 >out &&
