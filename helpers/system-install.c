@@ -741,6 +741,8 @@ act(struct bg_req *rq, cJSON **result, struct bg_err *err)
 			r = s6_services(&in, err);
 			if (r == 0)
 				r = bg_net_ensure(err);
+			if (r == 0)
+				bg_install_wire_dns();
 		} else {
 			r = units(&in, err);
 			if (r == 0)

@@ -7,7 +7,7 @@
  * Run by `sudo banger system restart` (BG_VERB_LOCAL | BG_VERB_SUDO).
  * systemd re-reads the unit files (daemon-reload), banger's sockets are
  * restarted (a request in flight finishes in its own instance), and the
- * network is applied again: the bridge kept if it is there, banger's
+ * network and the .vm routing in systemd-resolved are applied again: the bridge kept if it is there, banger's
  * tables replaced in one transaction (a changed network.toml takes
  * effect), ip_forward on.  Running VMs are left alone: each is its own
  * transient unit, its tap stays on the bridge, and the tables' sets do
@@ -25,7 +25,7 @@ static int
 act(struct bg_req *rq, cJSON **result, struct bg_err *err)
 {
 	static const char *const socks[] = { "banger.socket",
-		"banger-root.socket", NULL };
+		"banger-root.socket", "banger-dns.socket", NULL };
 	struct bg_toml *t = NULL;
 	char path[4096], init[8], scandir[256];
 	uid_t uid;
@@ -47,6 +47,8 @@ act(struct bg_req *rq, cJSON **result, struct bg_err *err)
 		r = bg_s6_restart(scandir, err);
 		if (r == 0)
 			r = bg_net_ensure(err);
+		if (r == 0)
+			bg_install_wire_dns();
 	} else if (!bg_host_systemd()) {
 		bg_err_set(err, "not_implemented",
 		    "PID 1 of this host is not systemd: nothing to restart");
@@ -57,7 +59,7 @@ act(struct bg_req *rq, cJSON **result, struct bg_err *err)
 		return r;
 	*result = cJSON_CreateObject();
 	cJSON_AddItemToObject(*result, "sockets",
-	    cJSON_CreateStringArray(socks, 2));
+	    cJSON_CreateStringArray(socks, 3));
 	cJSON_AddBoolToObject(*result, "network", true);
 	return 0;
 }

@@ -22,6 +22,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <net/if.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -147,8 +148,17 @@ s6_dns_state(void)
 	cJSON *o = cJSON_CreateObject();
 	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(53) };
 	struct pollfd p;
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	int r = fd < 0 ? -errno : 0, e = 0;
+	/*
+	 * No bridge: nothing to ask (a connect would leave by the default
+	 * route, onto the LAN).
+	 */
+	int fd = if_nametoindex(BG_BRIDGE) == 0 ?
+	    -1 :
+	    socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	int r = if_nametoindex(BG_BRIDGE) == 0 ? -ENETUNREACH :
+	    fd < 0			       ? -errno :
+						 0,
+	    e = 0;
 	socklen_t l = sizeof(e);
 
 	inet_pton(AF_INET, BG_BRIDGE_ADDR, &a.sin_addr);

@@ -27,16 +27,19 @@ static struct bg_vmh h = BG_VMH_INIT;
  * why (docs/dns-routing.md).
  */
 static void
-wire_dns(void)
+wire_dns(const char *name)
 {
 	struct bg_err e;
 
-	/* resolved's runtime directory: there while it runs (any version). */
+	/*
+	 * resolved's runtime directory (any version; Debian's unit keeps it
+	 * after a stop, and dns-wire then says resolved is not running).
+	 */
 	if (access("/run/systemd/resolve", F_OK) < 0)
 		return;
 	memset(&e, 0, sizeof(e));
 	if (bg_root("dns-wire", NULL, 0, NULL, &e) < 0)
-		bg_proto_log(1, "NAME.vm will not resolve on the host: %s",
+		bg_proto_log(1, "%s.vm will not resolve on the host: %s", name,
 		    e.msg);
 }
 
@@ -84,7 +87,7 @@ act(struct bg_req *rq, cJSON **result, struct bg_err *err)
 	if (r < 0)
 		return r;
 	close(bg_steal_fd(&g));
-	wire_dns();
+	wire_dns(h.vm.name);
 	if (bg_vm_running(&h) != 1) {
 		bg_err_set(err, "temporary",
 		    "the VMM of \"%s\" exited right "

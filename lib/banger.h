@@ -198,9 +198,14 @@ extern const char *const bg_install_units_old[];
  */
 int bg_install_refuse_sandbox(const char *what, struct bg_err *err);
 /*
+ * The .vm routing in systemd-resolved (lib/dns-wire.c), logged as a
+ * progress line; never fatal (doctor says why it is missing).
+ */
+void bg_install_wire_dns(void);
+/*
  * systemd and the network, as install and restart leave them: reload,
- * (enable,) banger.service stopped, the two sockets restarted, then
- * bg_net_ensure.  Log events on fd 1.
+ * (enable,) banger.service stopped, the three sockets restarted, then
+ * bg_net_ensure and bg_install_wire_dns.  Log events on fd 1.
  */
 int bg_install_start(bool enable, struct bg_err *err);
 /*

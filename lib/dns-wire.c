@@ -5,8 +5,9 @@
  * the calls `resolvectl dns` and `resolvectl domain` make).
  *
  * Reading the wiring needs no privilege (bg_dns_wire_state: status,
- * doctor, vm start).  Changing it is root's: resolved lets uid 0 do it,
- * and root-dns-wire and system install/uninstall are the callers.
+ * doctor).  Changing it is root's: resolved lets uid 0 do it, and
+ * root-dns-wire (asked by vm start), system install and restart (apply)
+ * and system uninstall (revert) are the callers.
  *
  * What is set on br-fc, and why each:
  *   DNS 172.16.0.1          dns-answer, on the bridge address;
@@ -336,7 +337,6 @@ our_bridge(int ifindex, struct bg_err *err)
 	return 0;
 }
 
-/* Bus, namespace and bridge, for apply and revert: 0 go, 1 nothing to do. */
 /* The bus opened by bg_dns_wire_hold, and why when there is none. */
 static bool held;
 static sd_bus *held_bus;
@@ -359,6 +359,10 @@ bg_dns_wire_hold(struct bg_err *err)
 	return r;
 }
 
+/*
+ * Bus, namespaces and bridge, for apply and revert: 0 go, 1 nothing to
+ * do (why says so), -errno with err set.
+ */
 static int
 prepare(sd_bus **bus, int *ifindex, char *why, size_t n, struct bg_err *err)
 {
@@ -435,35 +439,44 @@ bg_dns_wire_apply(char *why, size_t n, struct bg_err *err)
 	 * Why this is safe: every argument is compiled in (the bridge's
 	 * index, its address, the zone); the link is banger's bridge in
 	 * resolved's own network namespace (checked above).
+	 *
+	 * The order matters: the link is made no default route, with only
+	 * the routing domain ~vm, before it has a DNS server at all; a link
+	 * with a server and no domain would take every lookup of the host.
+	 * A call refused half-way takes the link's settings back whole.
 	 */
-	r = sd_bus_call_method(bus, dest, RESOLVE_PATH, MANAGER, "SetLinkDNS",
-	    &e, NULL, "ia(iay)", ifindex, 1, AF_INET, 4, ((uint8_t *)&a)[0],
-	    ((uint8_t *)&a)[1], ((uint8_t *)&a)[2], ((uint8_t *)&a)[3]);
+	r = sd_bus_call_method(bus, dest, RESOLVE_PATH, MANAGER,
+	    "SetLinkDefaultRoute", &e, NULL, "ib", ifindex, 0);
 	if (r < 0) {
-		r = failed("SetLinkDNS", &e, r, err);
-		goto out;
+		r = failed("SetLinkDefaultRoute", &e, r, err);
+		goto undo;
 	}
 	r = sd_bus_call_method(bus, dest, RESOLVE_PATH, MANAGER,
 	    "SetLinkDomains", &e, NULL, "ia(sb)", ifindex, 1, BG_DNS_ZONE, 1);
 	if (r < 0) {
 		r = failed("SetLinkDomains", &e, r, err);
-		goto out;
-	}
-	r = sd_bus_call_method(bus, dest, RESOLVE_PATH, MANAGER,
-	    "SetLinkDefaultRoute", &e, NULL, "ib", ifindex, 0);
-	if (r < 0) {
-		r = failed("SetLinkDefaultRoute", &e, r, err);
-		goto out;
+		goto undo;
 	}
 	for (i = 0; i < sizeof(off) / sizeof(off[0]); i++) {
 		r = sd_bus_call_method(bus, dest, RESOLVE_PATH, MANAGER,
 		    off[i].method, &e, NULL, "is", ifindex, off[i].value);
 		if (r < 0) {
 			r = failed(off[i].method, &e, r, err);
-			goto out;
+			goto undo;
 		}
 	}
+	r = sd_bus_call_method(bus, dest, RESOLVE_PATH, MANAGER, "SetLinkDNS",
+	    &e, NULL, "ia(iay)", ifindex, 1, AF_INET, 4, ((uint8_t *)&a)[0],
+	    ((uint8_t *)&a)[1], ((uint8_t *)&a)[2], ((uint8_t *)&a)[3]);
+	if (r < 0) {
+		r = failed("SetLinkDNS", &e, r, err);
+		goto undo;
+	}
 	r = 0;
+	goto out;
+undo:
+	(void)sd_bus_call_method(bus, dest, RESOLVE_PATH, MANAGER, "RevertLink",
+	    NULL, NULL, "i", ifindex);
 out:
 	sd_bus_flush_close_unref(bus);
 	return r;

@@ -120,7 +120,6 @@ bg_install_start(bool enable, struct bg_err *err)
 		"banger-root.socket", "banger-dns.socket", NULL };
 	static const char *const down[] = { "banger.socket", "banger.service",
 		"banger-dns.socket", "banger-dns.service", NULL };
-	char why[256];
 	int r;
 
 	bg_proto_log(1, "systemd: daemon-reload, %srestart %s, %s and %s",
@@ -142,21 +141,26 @@ bg_install_start(bool enable, struct bg_err *err)
 		    BG_BRIDGE);
 		r = bg_net_ensure(err);
 	}
-	if (r == 0) {
-		/* Not fatal: VMs run without it, doctor says why. */
-		struct bg_err e;
-		int w;
-
-		memset(&e, 0, sizeof(e));
-		w = bg_dns_wire_apply(why, sizeof(why), &e);
-
-		bg_proto_log(1, "dns: %s",
-		    w == 0 ? "systemd-resolved sends .vm to " BG_BRIDGE_ADDR
-			     " on " BG_BRIDGE :
-			w == 1 ? why :
-				 e.msg);
-	}
+	if (r == 0)
+		bg_install_wire_dns();
 	return r;
+}
+
+void
+bg_install_wire_dns(void)
+{
+	struct bg_err e;
+	char why[256];
+	int w;
+
+	/* Not fatal: VMs run without it, doctor says why. */
+	memset(&e, 0, sizeof(e));
+	w = bg_dns_wire_apply(why, sizeof(why), &e);
+	bg_proto_log(1, "dns: %s",
+	    w == 0 ? "systemd-resolved sends .vm to " BG_BRIDGE_ADDR
+		     " on " BG_BRIDGE :
+		w == 1 ? why :
+			 e.msg);
 }
 
 int

@@ -1,11 +1,11 @@
 /*
- * s6.c — banger's two sockets under s6 instead of systemd
+ * s6.c — banger's services under s6 instead of systemd
  * (docs/install.md, "Hosts without systemd"): three service directories,
  * ETC/s6/banger, ETC/s6/banger-root and ETC/s6/banger-dns, linked into
  * the scan directory an s6-svscan watches.  banger-dns runs dns-answer
  * as the owner on 172.16.0.1:53, binding with CAP_NET_BIND_SERVICE
- * alone (setpriv), which it drops once bound.  Each `run` script binds its socket as root
- * (s6-ipcserver-socketbinder), gives the socket file its owner and mode,
+ * alone (setpriv), which it drops once bound.  The other two `run`
+ * scripts bind their socket as root (s6-ipcserver-socketbinder), gives the socket file its owner and mode,
  * and execs s6-ipcserverd, which runs the dispatcher once per
  * connection: as the owner for banger (s6-applyuidgid), as root for
  * banger-root.  The peer rules are the dispatchers' own (SO_PEERCRED),
