@@ -264,7 +264,8 @@ const struct cli_cmd cli_cmds[] = {
 	  .details =
 	    "Installs this build (programs, units, /etc/banger), makes the\n"
 	    "state, cache and run directories, enables and starts the\n"
-	    "sockets and sets up the network.  Run again, or from a newer\n"
+	    "sockets and sets up the network and, with systemd-resolved,\n"
+	    "NAME.vm on this host (docs/dns-routing.md).  Run again, or from a newer\n"
 	    "build, it upgrades in place and keeps VMs and images.\n"
 	    "--owner defaults to the user who ran sudo.  --init s6 serves\n"
 	    "the sockets with s6 on hosts without systemd.  docs/install.md.\n",
@@ -276,8 +277,8 @@ const struct cli_cmd cli_cmds[] = {
 	  .details =
 	    "The installed version (and a warning if this banger differs),\n"
 	    "the owner, each socket's state, the running VMs' units, the\n"
-	    "bridge, banger's nftables tables and the last warnings and\n"
-	    "errors banger logged.  No sudo needed; with sudo it can also\n"
+	    "bridge, banger's nftables tables, whether NAME.vm resolves here\n"
+	    "and the last warnings and errors banger logged.  No sudo needed; with sudo it can also\n"
 	    "list nftables and read the whole journal.  Exits 1 when banger\n"
 	    "is not installed or a socket is not active.\n",
 	  .verb = "system-status", .run = cli_local,
@@ -286,15 +287,16 @@ const struct cli_cmd cli_cmds[] = {
 	  .summary = "restart the host services",
 	  .details =
 	    "Reloads the units, restarts the sockets and applies the network\n"
-	    "again (a changed /etc/banger/network.toml takes effect).\n"
+	    "and the .vm routing again (a changed /etc/banger/network.toml\n"
+	    "takes effect).\n"
 	    "Running VMs keep running and stay reachable.\n",
 	  .verb = "system-restart", .run = cli_system,
 	  .render = cli_render_generic },
 	{ .group = "system", .name = "uninstall",
 	  .summary = "remove the host services",
 	  .details =
-	    "Stops the VMs (cleanly), removes the units, programs, network\n"
-	    "and /etc/banger.  VMs, images and kernels stay in\n"
+	    "Stops the VMs (cleanly), removes the units, programs, network,\n"
+	    "the .vm routing and /etc/banger.  VMs, images and kernels stay in\n"
 	    "/var/lib/banger unless --purge.  Your ~/.config/banger and\n"
 	    "~/.local/state/banger are never touched.  docs/install.md.\n",
 	  .flags = system_uninstall_flags, .verb = "system-uninstall",
