@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "oci-ref.h"
 
 /* Not implemented yet: delete to turn the command on. */
 #define NOT_YET .todo = true
@@ -359,151 +360,6 @@ check_vm_run(struct cli_inv *inv)
 	return 0;
 }
 
-#define OCI_TAG_MAX 128
-
-static bool
-lower_alnum(char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
-}
-
-/* [a-z0-9]+((\.|_|__|-+)[a-z0-9]+)* over [s, e). */
-static bool
-oci_path_component(const char *s, const char *e)
-{
-	const char *p = s;
-
-	for (;;) {
-		const char *run = p;
-
-		while (p < e && lower_alnum(*p))
-			p++;
-		if (p == run)
-			return false;
-		if (p == e)
-			return true;
-		if (*p == '.')
-			p++;
-		else if (*p == '_')
-			p += p + 1 < e && p[1] == '_' ? 2 : 1;
-		else if (*p == '-')
-			while (p < e && *p == '-')
-				p++;
-		else
-			return false;
-	}
-}
-
-/*
- * A registry: host names ([A-Za-z0-9] or [A-Za-z0-9][A-Za-z0-9-]*
- * [A-Za-z0-9], joined by '.'), then an optional :PORT (1 to 65535).
- */
-static bool
-oci_host(const char *s, const char *e)
-{
-	const char *colon = memchr(s, ':', (size_t)(e - s)), *p, *label;
-	const char *hend = colon != NULL ? colon : e;
-	long port = 0;
-
-	for (p = s;;) {
-		label = p;
-		while (p < hend && (isalnum((unsigned char)*p) || *p == '-'))
-			p++;
-		if (p == label || *label == '-' || p[-1] == '-')
-			return false;
-		if (p == hend)
-			break;
-		if (*p++ != '.')
-			return false;
-	}
-	if (colon == NULL)
-		return true;
-	if (e - colon < 2 || e - colon > 6)
-		return false;
-	for (p = colon + 1; p < e; p++) {
-		if (*p < '0' || *p > '9')
-			return false;
-		port = port * 10 + (*p - '0');
-	}
-	return port >= 1 && port <= 65535;
-}
-
-/*
- * NULL if s is an OCI reference in the distribution grammar, else the
- * rule it breaks.  The reference must have a '/' (so "debian" and
- * "debian:12" are never taken for Docker Hub), and its whole length is
- * bounded by CLI_STR_MAX (255) when the operand is read.
- */
-static const char *
-oci_ref_error(const char *s)
-{
-	const char *at = strchr(s, '@'), *end, *slash, *colon, *p, *c;
-	size_t k;
-
-	end = at != NULL ? at : s + strlen(s);
-	if (at != NULL) {
-		if (strncmp(at + 1, "sha256:", 7) != 0 ||
-		    strlen(at + 8) != 64 ||
-		    strspn(at + 8, "0123456789abcdef") != 64)
-			return "a digest is @sha256: and 64 lowercase hex "
-			       "digits";
-	}
-	/* The tag: after the last ':' that follows the last '/'. */
-	for (slash = NULL, p = s; p < end; p++)
-		if (*p == '/')
-			slash = p;
-	colon = NULL;
-	for (p = slash != NULL ? slash : s; p < end; p++)
-		if (*p == ':')
-			colon = p;
-	if (slash == NULL)
-		return "an OCI reference has at least one '/' "
-		       "(docker.io/library/debian:12, library/debian:12)";
-	if (colon != NULL) {
-		size_t tl = (size_t)(end - colon - 1);
-
-		if (tl == 0 || tl > OCI_TAG_MAX || colon[1] == '.' ||
-		    colon[1] == '-')
-			return "a tag is 1 to 128 letters, digits, '_', '.' "
-			       "and '-', not starting with '.' or '-'";
-		for (k = 1; k <= tl; k++)
-			if (!isalnum((unsigned char)colon[k]) &&
-			    !strchr("_.-", colon[k]))
-				return "a tag is 1 to 128 letters, digits, "
-				       "'_', '.' and '-', not starting with '.' "
-				       "or '-'";
-		end = colon;
-	}
-	/* HOST[:PORT]/PATH/...: the first part is a registry if it has a
-	 * '.' or a ':' or is "localhost". */
-	p = s;
-	c = memchr(s, '/', (size_t)(end - s));
-	if (c != NULL &&
-	    (memchr(s, '.', (size_t)(c - s)) != NULL ||
-		memchr(s, ':', (size_t)(c - s)) != NULL ||
-		(c - s == 9 && strncmp(s, "localhost", 9) == 0))) {
-		if (!oci_host(s, c))
-			return "the registry is a host name (letters, digits, "
-			       "'-' and '.') with an optional :PORT";
-		p = c + 1;
-	}
-	for (;;) {
-		c = memchr(p, '/', (size_t)(end - p));
-		if (c == NULL)
-			c = end;
-		if (c == p)
-			return "a path has no empty parts ('//', or '/' at "
-			       "an end)";
-		if (!oci_path_component(p, c))
-			return "each part of the path is lowercase letters "
-			       "and digits, joined by one '.', '_' or '__', or "
-			       "by '-'s";
-		if (c == end)
-			return NULL;
-		p = c + 1;
-	}
-}
-
 /*
  * A catalog name (bg_name_valid), or an OCI reference:
  * [HOST[:PORT]/]PATH[:TAG][@sha256:DIGEST].
@@ -516,7 +372,7 @@ check_image_pull(struct cli_inv *inv)
 
 	if (bg_name_valid(s))
 		return 0;
-	why = oci_ref_error(s);
+	why = bg_oci_ref_check(s);
 	if (why == NULL)
 		return 0;
 	snprintf(buf, sizeof(buf),

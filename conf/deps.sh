@@ -10,7 +10,8 @@ systemd systemd-container s6 util-linux iproute2 nftables
 openssh-client e2fsprogs qemu-system-x86 procps xz-utils cpio fakeroot debootstrap kmod
 zsh fish jq shellcheck clang-format strace
 python3 openssl ca-certificates zstd curl
-clang bind9-dnsutils dnsmasq-base dnsperf"
+clang bind9-dnsutils dnsmasq-base dnsperf
+skopeo umoci apache2-utils libcap2-bin"
 
 missing=""
 for p in $PKGS; do

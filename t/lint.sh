@@ -27,7 +27,7 @@ rm -f lint.cf.out
 sh_files=$(git ls-files t/with-sandbox t/lint.sh 'bench/*' \
     'images/*.sh' 'images/*/build.sh' images/test/rcS images/test/dropbear \
     conf/deps.sh .ci/run | grep -v '\.c$')
-tests=$(git ls-files 't/*.t' t/lib.sh t/nspawn.sh)
+tests=$(git ls-files 't/*.t' t/lib.sh t/nspawn.sh 't/*-fixture.sh')
 # shellcheck disable=SC2086
 shellcheck -S warning $sh_files || say "shellcheck found problems in the scripts"
 # shellcheck disable=SC2086
