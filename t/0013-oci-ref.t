@@ -1,2 +1,2 @@
 #!/bin/sh
-cd "$(dirname "$0")/.." \&\& exec build/t/oci-ref
+cd "$(dirname "$0")/.." && exec build/t/oci-ref
