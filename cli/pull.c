@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "oci-ref.h"
 
 static const char *
 env2(const char *a, const char *b)
@@ -314,13 +315,21 @@ cli_pull(struct cli_inv *inv)
 	char names[1024];
 	int r;
 
-	if (strcmp(kind, "image") == 0 && !bg_artifact_name_valid(name)) {
+	if (strcmp(kind, "image") == 0 && bg_oci_ref_like(name)) {
+		struct bg_oci_ref ref;
+		char full[600] = "", local[BG_NAME_MAX + 1] = "";
+
+		if (bg_oci_ref_parse(name, &ref, &err) == 0) {
+			bg_oci_ref_string(&ref, full, sizeof(full));
+			bg_oci_ref_local_name(&ref, local, sizeof(local));
+		}
 		fprintf(stderr,
-		    "banger: pulling OCI images (%s) is not implemented yet "
-		    "in this banger: pull a catalog image (banger image "
-		    "pull debian-bookworm), or register an ext4 root file "
-		    "system (banger image register)\n",
-		    name);
+		    "banger: pulling OCI images (%s, as image \"%s\") is not "
+		    "implemented yet in this banger (docs/oci-import.md): "
+		    "pull a catalog image (banger image pull "
+		    "debian-bookworm), or register an ext4 root file system "
+		    "(banger image register)\n",
+		    full[0] ? full : name, local);
 		return BG_EXIT_NO;
 	}
 	r = cli_config_load(inv, &cfg);

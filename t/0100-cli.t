@@ -464,6 +464,12 @@ x.io:/a|the registry is a host name
 localhost:abc/a|the registry is a host name
 REFS
 
+test_expect_success 'image pull REFERENCE: not implemented yet (exit 1), naming the full reference and the local name' '
+	must_fail 1 banger image pull library/debian:bookworm-slim >out 2>err &&
+	test ! -s out &&
+	grep -q "pulling OCI images (docker.io/library/debian:bookworm-slim, as image \"debian-bookworm-slim\") is not implemented yet" err &&
+	grep -q "docs/oci-import.md" err
+'
 test_expect_success 'image pull: a reference longer than 255 is refused' '
 	must_fail 100 banger image pull "a/$(printf "b%.0s" $(seq 254))" 2>err &&
 	grep -q "too long" err
