@@ -745,7 +745,7 @@ config_strings(const cJSON *cfg, const char *key, size_t max_n, size_t max_len,
 {
 	const cJSON *a = cJSON_GetObjectItemCaseSensitive(cfg, key), *v;
 	size_t count;
-	char s[80];
+	char s[80], *dup;
 
 	*out = NULL;
 	*n = 0;
@@ -787,10 +787,11 @@ config_strings(const cJSON *cfg, const char *key, size_t max_n, size_t max_len,
 			    *n, shown(v->valuestring, s, sizeof(s)));
 			return -EINVAL;
 		}
-		(*out)[*n] = strdup(v->valuestring);
-		if ((*out)[*n] == NULL)
+		/* Counted in *n as stored: bg_oci_config_free frees it. */
+		dup = strdup(v->valuestring);
+		if (dup == NULL)
 			return oom(err);
-		(*n)++;
+		(*out)[(*n)++] = dup;
 	}
 	return 0;
 }
