@@ -306,6 +306,13 @@ int bg_proto_log(int fd, const char *fmt, ...)
 int bg_proto_progress(int fd, const char *what, uint64_t done, uint64_t total);
 /* An object anywhere in j has a key twice (cJSON keeps both). */
 bool bg_json_has_duplicate_keys(const cJSON *j);
+/*
+ * Before cJSON parses len bytes of JSON text: how deep it nests (each
+ * '[' and '{' outside a string), and whether a \u0000 escape would cut
+ * a C string short of what was checked.
+ */
+int bg_json_nesting(const char *s, size_t len);
+bool bg_json_has_nul_escape(const char *s, size_t len);
 /* Read (never wait) what a client already sent, so closing is clean. */
 void bg_proto_drain(int fd);
 /* Final lines.  result is consumed (NULL means {}). */

@@ -54,50 +54,6 @@ shown(const char *s, char *buf, size_t n)
 	return buf;
 }
 
-/* Each '[' and '{' outside a string is a level (lib/proto-request.c). */
-static int
-nesting(const char *s, size_t len)
-{
-	bool in_str = false;
-	int depth = 0, max = 0;
-	size_t i;
-
-	for (i = 0; i < len; i++) {
-		if (in_str) {
-			if (s[i] == '\\')
-				i++;
-			else if (s[i] == '"')
-				in_str = false;
-		} else if (s[i] == '"')
-			in_str = true;
-		else if (s[i] == '[' || s[i] == '{') {
-			if (++depth > max)
-				max = depth;
-		} else if ((s[i] == ']' || s[i] == '}') && depth > 0)
-			depth--;
-	}
-	return max;
-}
-
-/* A \u0000 escape would cut a C string short of what was checked. */
-static bool
-has_nul_escape(const char *s, size_t len)
-{
-	size_t i, bs = 0;
-
-	for (i = 0; i < len; i++) {
-		if (s[i] == '\\') {
-			bs++;
-			continue;
-		}
-		if (bs % 2 == 1 && s[i] == 'u' && i + 4 < len &&
-		    strncmp(s + i + 1, "0000", 4) == 0)
-			return true;
-		bs = 0;
-	}
-	return false;
-}
-
 /* len bytes of JSON as one object in *out, or bad_request naming what. */
 static int
 load(const char *json, size_t len, const char *what, cJSON **out,
@@ -117,13 +73,13 @@ load(const char *json, size_t len, const char *what, cJSON **out,
 		bg_err_set(err, "bad_request", "the %s is empty", what);
 		return -EINVAL;
 	}
-	if (memchr(json, '\0', len) != NULL || has_nul_escape(json, len) ||
-	    !bg_utf8_valid(json, len)) {
+	if (memchr(json, '\0', len) != NULL ||
+	    bg_json_has_nul_escape(json, len) || !bg_utf8_valid(json, len)) {
 		bg_err_set(err, "bad_request",
 		    "the %s is not JSON text (a NUL, or not UTF-8)", what);
 		return -EINVAL;
 	}
-	if (nesting(json, len) > BG_REQ_DEPTH_MAX) {
+	if (bg_json_nesting(json, len) > BG_REQ_DEPTH_MAX) {
 		bg_err_set(err, "bad_request",
 		    "the %s is nested more than %d deep", what,
 		    BG_REQ_DEPTH_MAX);

@@ -128,8 +128,8 @@ bg_json_has_duplicate_keys(const cJSON *j)
  * than that it is not JSON, and no walk over the parsed tree recurses
  * further.
  */
-static int
-nesting(const char *s, size_t len)
+int
+bg_json_nesting(const char *s, size_t len)
 {
 	bool in_str = false;
 	int depth = 0, max = 0;
@@ -153,8 +153,8 @@ nesting(const char *s, size_t len)
 }
 
 /* A \u0000 escape (a "u0000" after an odd run of backslashes) cuts a C string. */
-static bool
-has_nul_escape(const char *s, size_t len)
+bool
+bg_json_has_nul_escape(const char *s, size_t len)
 {
 	size_t i, bs = 0;
 
@@ -181,7 +181,8 @@ parse_line(const char *buf, size_t len, cJSON **out, struct bg_err *err)
 	cJSON *j;
 
 	*out = NULL;
-	if (memchr(buf, '\0', len) != NULL || has_nul_escape(buf, len)) {
+	if (memchr(buf, '\0', len) != NULL ||
+	    bg_json_has_nul_escape(buf, len)) {
 		bg_err_set(err, "bad_request",
 		    "the request is not one valid JSON object");
 		return -EBADMSG;
@@ -192,7 +193,7 @@ parse_line(const char *buf, size_t len, cJSON **out, struct bg_err *err)
 		    "the request is not valid UTF-8: send JSON text in UTF-8");
 		return -EBADMSG;
 	}
-	if (nesting(buf, len) > BG_REQ_DEPTH_MAX) {
+	if (bg_json_nesting(buf, len) > BG_REQ_DEPTH_MAX) {
 		bg_err_set(err, "bad_request",
 		    "the request is nested more than %d deep",
 		    BG_REQ_DEPTH_MAX);
