@@ -236,12 +236,9 @@ in_group_root(void)
 static long
 number(const char *s, long lo, long hi)
 {
-	char *end;
 	long v;
 
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0' || v < lo || v > hi)
+	if (!bg_parse_long(s, lo, hi, &v))
 		die(100, "%s: not a number from %ld to %ld\n%s", s, lo, hi,
 		    USAGE);
 	return v;
@@ -323,15 +320,14 @@ bind_both(const char *spec)
 static bool
 inherited(void)
 {
-	const char *pid = getenv("LISTEN_PID"), *fds = getenv("LISTEN_FDS");
-	long n, i;
+	int n = bg_listen_fds(2 * SOCKS_MAX), i;
 
-	if (pid == NULL || fds == NULL ||
-	    number(pid, 1, INT_MAX) != (long)getpid())
+	if (n == 0)
 		return false;
-	n = number(fds, 1, 2 * SOCKS_MAX);
+	if (n < 0)
+		die(100, "LISTEN_FDS: not 1 to %d sockets", 2 * SOCKS_MAX);
 	for (i = 0; i < n; i++) {
-		int fd = 3 + (int)i, type;
+		int fd = 3 + i, type;
 		socklen_t l = sizeof(type);
 
 		if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &l) < 0)
@@ -347,9 +343,6 @@ inherited(void)
 			die(111, "fd %d from systemd: not a UDP or TCP socket",
 			    fd);
 	}
-	unsetenv("LISTEN_PID");
-	unsetenv("LISTEN_FDS");
-	unsetenv("LISTEN_FDNAMES");
 	return true;
 }
 

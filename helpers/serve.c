@@ -38,17 +38,16 @@
 
 #include <skalibs/strerr.h>
 
+#include "banger.h"
+
 #define LISTEN_FD 3
 
 static long
 number(const char *s, long lo, long hi)
 {
-	char *end;
 	long v;
 
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0' || v < lo || v > hi)
+	if (!bg_parse_long(s, lo, hi, &v))
 		strerr_dieusage(100,
 		    "serve [-c MAX] [-t IDLE_SECONDS] PROG [ARG...]");
 	return v;
@@ -58,21 +57,16 @@ number(const char *s, long lo, long hi)
 static void
 listen_fd(void)
 {
-	const char *pid = getenv("LISTEN_PID"), *fds = getenv("LISTEN_FDS");
 	int type = 0;
 	socklen_t len = sizeof(type);
 
-	if (pid == NULL || fds == NULL || number(pid, 1, 1 << 30) != getpid() ||
-	    strcmp(fds, "1") != 0)
+	if (bg_listen_fds(1) != 1)
 		strerr_dief1x(100,
 		    "not started by a socket unit with one "
 		    "listening socket (LISTEN_PID/LISTEN_FDS)");
 	if (getsockopt(LISTEN_FD, SOL_SOCKET, SO_TYPE, &type, &len) < 0 ||
 	    type != SOCK_STREAM)
 		strerr_dief1x(100, "fd 3 is not a stream socket");
-	unsetenv("LISTEN_PID");
-	unsetenv("LISTEN_FDS");
-	unsetenv("LISTEN_FDNAMES");
 	/* Nothing else its starter left open reaches a child. */
 	if (close_range(LISTEN_FD + 1, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
 		strerr_diefu1sys(111, "mark fds close-on-exec");

@@ -125,6 +125,28 @@ int bg_path_helper(char *buf, size_t n, const char *prefix, const char *verb);
 /* mkdir -p with mode for each created component. */
 int bg_mkdir_p(const char *path, mode_t mode);
 
+/* ---- socket activation, numbers (lib/listen.c) ------------------ */
+
+/* s is a whole decimal number from lo to hi: true and *out. */
+bool bg_parse_long(const char *s, long lo, long hi, long *out);
+/*
+ * The sockets systemd (or systemd-socket-activate) passed as fds 3..:
+ * their count, with LISTEN_PID, LISTEN_FDS and LISTEN_FDNAMES removed;
+ * 0 when they are not for this process; -EINVAL when LISTEN_FDS is
+ * not 1 to max.
+ */
+int bg_listen_fds(int max);
+
+/* ---- base64 (lib/base64.c) --------------------------------------- */
+
+/* in as base64 with padding, NUL-terminated (4 * ((n + 2) / 3) + 1 bytes). */
+void bg_base64_encode(const unsigned char *in, size_t n, char *out);
+/*
+ * len bytes of padded base64 into out (len / 4 * 3 bytes at most): the
+ * decoded length, or -1 when it is not base64.
+ */
+int bg_base64_decode(const char *s, size_t len, unsigned char *out);
+
 /* ---- I/O (lib/io.c) ---------------------------------------------- */
 
 int64_t bg_now_ms(void);

@@ -454,33 +454,6 @@ proxy_parse(const char *s, struct url *u, struct bg_err *err)
 	return 0;
 }
 
-static void
-base64(const unsigned char *in, size_t n, char *out)
-{
-	static const char t[] =
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	size_t i;
-
-	for (i = 0; i + 2 < n; i += 3) {
-		*out++ = t[in[i] >> 2];
-		*out++ = t[((in[i] & 3) << 4) | (in[i + 1] >> 4)];
-		*out++ = t[((in[i + 1] & 15) << 2) | (in[i + 2] >> 6)];
-		*out++ = t[in[i + 2] & 63];
-	}
-	if (i < n) {
-		*out++ = t[in[i] >> 2];
-		if (i + 1 < n) {
-			*out++ = t[((in[i] & 3) << 4) | (in[i + 1] >> 4)];
-			*out++ = t[(in[i + 1] & 15) << 2];
-		} else {
-			*out++ = t[(in[i] & 3) << 4];
-			*out++ = '=';
-		}
-		*out++ = '=';
-	}
-	*out = '\0';
-}
-
 /* ---- trust anchors ------------------------------------------------- */
 
 static struct {
@@ -967,7 +940,7 @@ proxy_connect(struct bg_https *h, const struct url *u, const struct url *px,
 		int k =
 		    snprintf(cred, sizeof(cred), "%s:%s", px->user, px->pass);
 
-		base64((const unsigned char *)cred, (size_t)k, b64);
+		bg_base64_encode((const unsigned char *)cred, (size_t)k, b64);
 		snprintf(auth, sizeof(auth),
 		    "Proxy-Authorization: Basic %s\r\n", b64);
 		explicit_bzero(cred, sizeof(cred));
