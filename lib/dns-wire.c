@@ -490,7 +490,11 @@ bg_dns_wire_revert(char *why, size_t n, struct bg_err *err)
 	int ifindex = 0, r;
 
 	r = prepare(&bus, &ifindex, why, n, err);
-	/* Only banger's bridge: RevertLink on another link would undo its owner's settings. */
+	/*
+	 * Why this is safe: the link is banger's bridge in resolved's own
+	 * network namespace, on a bus in ours (checked as for apply);
+	 * RevertLink on any other link would undo its owner's settings.
+	 */
 	if (r == 0)
 		r = our_bridge(ifindex, err);
 	if (r == 0) {
