@@ -699,6 +699,10 @@ struct bg_https {
 	char host[256];
 	char status_line[160]; /* "404 Not Found" */
 	int status;
+	/* Response headers a caller may ask for (bg_https_header). */
+	char content_type[256];
+	char digest[160]; /* Docker-Content-Digest */
+	char www_auth[BG_HTTPS_LINE_MAX]; /* every WWW-Authenticate, joined */
 	enum body_mode mode;
 	int64_t length, total;
 	uint64_t start, got;
@@ -1463,6 +1467,20 @@ read_headers(struct bg_https *h, struct head *hd, size_t *total,
 				    "Content-Range is not \"bytes START-END/TOTAL\"",
 				    err);
 			hd->has_range = true;
+		} else if (strcasecmp(line, "Content-Type") == 0) {
+			snprintf(h->content_type, sizeof(h->content_type), "%s",
+			    v);
+		} else if (strcasecmp(line, "Docker-Content-Digest") == 0) {
+			snprintf(h->digest, sizeof(h->digest), "%s", v);
+		} else if (strcasecmp(line, "WWW-Authenticate") == 0) {
+			size_t k = strlen(h->www_auth);
+
+			/* Several challenge lines are one list (RFC 7235). */
+			if (k + strlen(v) + 3 > sizeof(h->www_auth))
+				return head_error(h,
+				    "WWW-Authenticate is too long", err);
+			snprintf(h->www_auth + k, sizeof(h->www_auth) - k,
+			    "%s%s", k ? ", " : "", v);
 		} else if (strcasecmp(line, "Location") == 0) {
 			if (strlen(v) > BG_HTTPS_URL_MAX)
 				return head_error(h, "Location is too long",
@@ -1495,6 +1513,7 @@ read_head(struct bg_https *h, struct head *hd, struct bg_err *err)
 			return head_error(h, "the status line is not HTTP/1.x",
 			    err);
 		h->status = atoi(line + 9);
+		h->content_type[0] = h->digest[0] = h->www_auth[0] = '\0';
 		snprintf(h->status_line, sizeof(h->status_line), "%.150s",
 		    line + 9);
 		for (char *c = h->status_line; *c; c++)
@@ -1528,9 +1547,14 @@ conn_close(struct bg_https *h)
  */
 static int
 request(struct bg_https *h, const struct url *u, uint64_t offset,
-    const struct bg_https_opts *o, int connect_ms, struct bg_err *err)
+    const struct bg_https_req *rq, bool auth, const struct bg_https_opts *o,
+    int connect_ms, struct bg_err *err)
 {
-	char req[BG_HTTPS_URL_MAX + 1024], hp[300], range[64] = "";
+	char req[BG_HTTPS_URL_MAX + 2 * BG_HTTPS_LINE_MAX + 1024], hp[300],
+	    range[64] = "";
+	const char *accept =
+	    rq != NULL && rq->accept != NULL ? rq->accept : "*/*";
+	const char *az = auth && rq != NULL ? rq->authorization : NULL;
 	struct url px;
 	bool via = o != NULL && o->proxy != NULL && o->proxy[0] != '\0' &&
 	    !bg_https_no_proxy(o->no_proxy, u->host);
@@ -1568,15 +1592,20 @@ request(struct bg_https *h, const struct url *u, uint64_t offset,
 		    offset);
 	r = snprintf(req, sizeof(req),
 	    "GET %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: banger/%s\r\n"
-	    "Accept: */*\r\nAccept-Encoding: identity\r\n%s"
+	    "Accept: %s\r\nAccept-Encoding: identity\r\n%s%s%s%s"
 	    "Connection: close\r\n\r\n",
-	    u->path, hp, bg_version(), range);
-	if (r < 0 || (size_t)r >= sizeof(req))
+	    u->path, hp, bg_version(), accept, range,
+	    az != NULL ? "Authorization: " : "", az != NULL ? az : "",
+	    az != NULL ? "\r\n" : "");
+	if (r < 0 || (size_t)r >= sizeof(req)) {
+		explicit_bzero(req, sizeof(req));
 		return -ENAMETOOLONG;
-	if (br_sslio_write_all(&h->ioc, req, (size_t)r) < 0 ||
-	    br_sslio_flush(&h->ioc) < 0)
-		return tls_fail(h, err);
-	return 0;
+	}
+	r = br_sslio_write_all(&h->ioc, req, (size_t)r) < 0 ||
+	    br_sslio_flush(&h->ioc) < 0;
+	/* The request may carry a credential: not left on the stack. */
+	explicit_bzero(req, sizeof(req));
+	return r ? tls_fail(h, err) : 0;
 }
 
 static bool
@@ -1605,11 +1634,33 @@ status_error(struct bg_https *h, struct bg_err *err)
 		hint = " (banger expects 200, 206 or a redirect)";
 	}
 	bg_err_set(err, code, URL_SHOW ": %s%s", h->url, h->status_line, hint);
-	return s == 404 ? -ENOENT : -EPROTO;
+	return s == 404 ? -ENOENT : s == 401 || s == 403 ? -EACCES : -EPROTO;
+}
+
+/* A header value we send: printable ASCII, bounded, nothing to split. */
+static bool
+header_value_ok(const char *v)
+{
+	size_t n = 0;
+
+	if (v == NULL)
+		return true;
+	for (; v[n] != '\0'; n++)
+		if ((unsigned char)v[n] < ' ' || (unsigned char)v[n] >= 0x7f)
+			return false;
+	return n > 0 && n < BG_HTTPS_LINE_MAX;
 }
 
 int
 bg_https_get(const char *url, uint64_t offset, const struct bg_https_opts *o,
+    struct bg_https **out, struct bg_err *err)
+{
+	return bg_https_request(url, offset, NULL, o, out, err);
+}
+
+int
+bg_https_request(const char *url, uint64_t offset,
+    const struct bg_https_req *rq, const struct bg_https_opts *o,
     struct bg_https **out, struct bg_err *err)
 {
 	struct bg_https *h;
@@ -1617,10 +1668,21 @@ bg_https_get(const char *url, uint64_t offset, const struct bg_https_opts *o,
 	struct head hd;
 	int r, hops = 0, connect_ms;
 	const char *ca;
+	char first[300]; /* host:port the Authorization is for */
 
 	*out = NULL;
 	if ((r = url_parse(url, &u, err)) < 0)
 		return r;
+	if (rq != NULL &&
+	    (!header_value_ok(rq->accept) ||
+		!header_value_ok(rq->authorization))) {
+		bg_err_set(err, "bad_request",
+		    URL_SHOW ": a request header is empty, too long or has "
+			     "bytes that are not printable ASCII",
+		    url);
+		return -EINVAL;
+	}
+	url_hostport(&u, true, first, sizeof(first));
 	if (offset > (uint64_t)INT64_MAX) {
 		bg_err_set(err, "bad_request",
 		    URL_SHOW ": the offset is too large", url);
@@ -1649,8 +1711,15 @@ bg_https_get(const char *url, uint64_t offset, const struct bg_https_opts *o,
 	for (;;) {
 		char next[BG_HTTPS_URL_MAX + 1];
 
+		char here[300];
+
+		/* Credentials go to the host they are for, never along a
+		 * redirect elsewhere (a registry's blob store, say). */
+		url_hostport(&u, true, here, sizeof(here));
 		h->head_deadline = bg_now_ms() + connect_ms + h->idle_ms;
-		if ((r = request(h, &u, offset, o, connect_ms, err)) < 0 ||
+		if ((r = request(h, &u, offset, rq,
+			 strcasecmp(here, first) == 0, o, connect_ms, err)) <
+			0 ||
 		    (r = read_head(h, &hd, err)) < 0)
 			goto fail;
 		if (!is_redirect(h->status))
@@ -1699,7 +1768,8 @@ bg_https_get(const char *url, uint64_t offset, const struct bg_https_opts *o,
 		}
 		snprintf(h->url, sizeof(h->url), "%s", next);
 	}
-	if (h->status != 200 && h->status != 206) {
+	if (h->status != 200 && h->status != 206 &&
+	    !(h->status == 401 && rq != NULL && rq->keep_401)) {
 		r = status_error(h, err);
 		goto fail;
 	}
@@ -1742,6 +1812,20 @@ bg_https_get(const char *url, uint64_t offset, const struct bg_https_opts *o,
 fail:
 	bg_https_close(h);
 	return r;
+}
+
+const char *
+bg_https_header(const struct bg_https *h, const char *name)
+{
+	const char *v = NULL;
+
+	if (strcasecmp(name, "Content-Type") == 0)
+		v = h->content_type;
+	else if (strcasecmp(name, "Docker-Content-Digest") == 0)
+		v = h->digest;
+	else if (strcasecmp(name, "WWW-Authenticate") == 0)
+		v = h->www_auth;
+	return v != NULL && v[0] != '\0' ? v : NULL;
 }
 
 int

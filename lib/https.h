@@ -63,7 +63,35 @@ struct bg_https;
 int
 bg_https_get(const char *url, uint64_t offset, const struct bg_https_opts *opts,
     struct bg_https **out, struct bg_err *err);
-/* 200 or 206. */
+/*
+ * What a request adds to the plain GET (bg_https_request).  Header
+ * values are printable ASCII, 1 to BG_HTTPS_LINE_MAX - 1 bytes.
+ */
+struct bg_https_req {
+	const char *accept; /* the Accept header; NULL: any type */
+	/* The Authorization header's value ("Bearer ...", "Basic ...");
+	 * sent only to the URL's own host and port, never along a redirect
+	 * to another, and wiped from memory once sent. */
+	const char *authorization;
+	/* A 401 is handed back (status 401, its body readable, its
+	 * WWW-Authenticate in bg_https_header) rather than failed. */
+	bool keep_401;
+};
+
+/*
+ * bg_https_get with request headers (rq may be NULL).  Errors as
+ * bg_https_get's, with -ENOENT for a 404 and -EACCES for 401 and 403.
+ */
+int bg_https_request(const char *url, uint64_t offset,
+    const struct bg_https_req *rq, const struct bg_https_opts *opts,
+    struct bg_https **out, struct bg_err *err);
+/*
+ * A header of the final response: "Content-Type",
+ * "Docker-Content-Digest" or "WWW-Authenticate" (every challenge line
+ * joined with ", "); NULL when absent (other names: always NULL).
+ */
+const char *bg_https_header(const struct bg_https *h, const char *name);
+/* 200 or 206 (or 401 with keep_401). */
 int bg_https_status(const struct bg_https *h);
 /* The body's length (Content-Length), -1 when not known in advance. */
 int64_t bg_https_length(const struct bg_https *h);

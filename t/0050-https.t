@@ -93,6 +93,7 @@ test_expect_success 'a CA, a certificate for localhost, one for wrong.example, a
 '
 
 serve good --dir www --cert good.pem --key good.key &&
+    serve good2 --dir www --cert good.pem --key good.key &&
     serve wrong --dir www --cert wrong.pem --key wrong.key &&
     serve expired --dir www --cert expired.pem --key expired.key &&
     serve proxy --proxy &&
@@ -104,9 +105,11 @@ E=$(cat expired.port 2>/dev/null)
 X=$(cat proxy.port 2>/dev/null)
 XA=$(cat authproxy.port 2>/dev/null)
 BH=$(cat hole.port 2>/dev/null)
+P2=$(cat good2.port 2>/dev/null)
 U=https://localhost:$P
 test_expect_success 'the servers listen on loopback in the namespace' '
-	test -n "$P" && test -n "$W" && test -n "$E" && test -n "$X" &&
+	test -n "$P" && test -n "$P2" && test -n "$W" && test -n "$E" &&
+	test -n "$X" &&
 	test -n "$XA" &&
 	test -n "$BH" &&
 	test "$(ip -o link show | cut -d: -f2 | tr -d " ")" = lo
@@ -317,6 +320,52 @@ test_expect_success 'no_proxy as curl reads it' '
 	must_fail 1 $G --no-proxy-match "www.example.com" example.com &&
 	must_fail 1 $G --no-proxy-match "" localhost &&
 	must_fail 1 $G --no-proxy-match "*.example.com" www.example.com
+'
+
+test_expect_success 'request headers: Accept and Authorization sent as given' '
+	$G --ca ca.pem "$U/echo" >out 2>err &&
+	printf "Accept: */*\nAuthorization: -\n" >want && test_cmp want out &&
+	$G --ca ca.pem --accept "application/a+json, application/b+json" \
+	    --auth "Bearer tok.en" "$U/echo" >out 2>err &&
+	printf "Accept: application/a+json, application/b+json\nAuthorization: Bearer tok.en\n" >want &&
+	test_cmp want out
+'
+
+test_expect_success 'Authorization follows a redirect on the same host and port only' '
+	$G --ca ca.pem --auth "Bearer x" "$U/redirect/echo" >out 2>err &&
+	grep "^Authorization: Bearer x\$" out &&
+	$G --ca ca.pem --auth "Bearer x" "$U/redirect-port/$P2/echo" >out 2>err &&
+	grep "^status 200 .* url https://localhost:$P2/echo\$" err &&
+	grep "^Authorization: -\$" out
+'
+
+test_expect_success 'a header value with a newline or non-ASCII byte: refused before connecting' '
+	: >good.log.before && cp good.log good.log.before &&
+	must_fail 100 $G --ca ca.pem --auth "Bearer a
+X-Evil: 1" "$U/echo" 2>err &&
+	grep "a request header is empty, too long or has bytes that are not printable ASCII" err &&
+	must_fail 100 $G --ca ca.pem --accept "" "$U/echo" 2>err &&
+	cmp good.log good.log.before
+'
+
+test_expect_success '401: an error (exit 100) naming the URL, or kept with --keep-401' '
+	must_fail 100 $G --ca ca.pem "$U/auth401" 2>err &&
+	grep "https-get: bad_request: $U/auth401: 401 Unauthorized" err &&
+	$G --ca ca.pem --keep-401 "$U/auth401" >out 2>err &&
+	grep "^status 401 " err &&
+	grep "^header WWW-Authenticate: Bearer realm=\"https://localhost/t\", Basic realm=\"r\"\$" err &&
+	grep "^header Content-Type: application/json\$" err &&
+	grep UNAUTHORIZED out &&
+	$G --ca ca.pem --keep-401 --auth "Bearer good" "$U/auth401" >out 2>err &&
+	grep "^status 200 " err && grep welcome out
+'
+
+test_expect_success 'response headers: Content-Type and Docker-Content-Digest' '
+	$G --ca ca.pem "$U/typed" >out 2>err &&
+	grep "^header Content-Type: application/vnd.oci.image.index.v1+json\$" err &&
+	grep "^header Docker-Content-Digest: sha256:abababab" err &&
+	$G --ca ca.pem "$U/small" >out 2>err &&
+	! grep "^header Docker" err
 '
 
 test_expect_success 'URLs refused: http://, IP addresses, credentials, other schemes' '

@@ -23,6 +23,13 @@ Misbehaviour by path:
   /status/NNN        that status
   /badrange/NAME     206 with a Content-Range starting at 0 whatever asked
   /slow/NAME         headers, then nothing for 60 s
+  /echo              200, the body: the request's Accept and
+                     Authorization lines ("Accept: ...\nAuthorization: ...")
+  /auth401           401 with two WWW-Authenticate lines, Content-Type
+                     and a JSON body; 200 "welcome" with
+                     "Authorization: Bearer good"
+  /redirect-port/PORT/NAME 302 to https://localhost:PORT/NAME
+  /typed             200 with Content-Type and Docker-Content-Digest
 
 --proxy: a CONNECT proxy instead (plain TCP): logs the request line and
 any Proxy-Authorization to --log, answers 200 and tunnels; with
@@ -98,8 +105,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.head(status, data, start)
         self.wfile.write(data[start:])
 
-    def simple(self, code, reason=None, extra=()):
-        body = b"status\n"
+    def simple(self, code, reason=None, extra=(), body=b"status\n"):
         self.send_response(code, reason)
         self.send_header("Content-Length", str(len(body)))
         for k, v in extra:
@@ -145,6 +151,28 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if p == "/manyhdr":
             return self.simple(200, extra=[("X-H%d" % i, "v")
                                            for i in range(150)])
+        if p == "/echo":
+            return self.simple(200, body=(
+                "Accept: %s\nAuthorization: %s\n" % (
+                    self.headers.get("Accept", "-"),
+                    self.headers.get("Authorization", "-"))).encode())
+        if p == "/auth401":
+            if self.headers.get("Authorization") == "Bearer good":
+                return self.simple(200, body=b"welcome\n")
+            return self.simple(401, body=b'{"errors":[{"code":"UNAUTHORIZED"}]}',
+                               extra=[("WWW-Authenticate",
+                                       'Bearer realm="https://localhost/t"'),
+                                      ("WWW-Authenticate",
+                                       'Basic realm="r"'),
+                                      ("Content-Type", "application/json")])
+        if p == "/typed":
+            return self.simple(200, body=b"{}", extra=[
+                ("Content-Type", "application/vnd.oci.image.index.v1+json"),
+                ("Docker-Content-Digest", "sha256:" + "ab" * 32)])
+        if kind == "redirect-port":
+            port2, _, rest = name.partition("/")
+            return self.simple(302, extra=[
+                ("Location", "https://localhost:%s/%s" % (port2, rest))])
         if kind == "status":
             return self.simple(int(name))
         if kind == "redirect":

@@ -3,11 +3,14 @@
  * the test runs it against its own HTTPS server and checks the output).
  *
  *   https-get [--ca FILE] [--proxy URL] [--no-proxy LIST] [--offset N]
- *       [--idle-ms N] [--connect-ms N] [--read-size N] URL
+ *       [--idle-ms N] [--connect-ms N] [--read-size N]
+ *       [--accept TYPES] [--auth VALUE] [--keep-401] URL
  *   https-get --no-proxy-match LIST HOST    exit 0 on a match, else 1
  *
  * The body goes to stdout; a summary line to stderr: "status S start N
- * length L total T url U".  On an error, "https-get: CODE: MESSAGE" on
+ * length L total T url U", then one "header NAME: VALUE" line for each
+ * of Content-Type, Docker-Content-Digest and WWW-Authenticate present.
+ * On an error, "https-get: CODE: MESSAGE" on
  * stderr and the exit code of CODE (100 bad_request, 1 not_found, 111
  * temporary).
  */
@@ -51,9 +54,15 @@ main(int argc, char **argv)
 		{ "connect-ms", required_argument, NULL, 't' },
 		{ "read-size", required_argument, NULL, 'r' },
 		{ "no-proxy-match", no_argument, NULL, 'm' },
+		{ "accept", required_argument, NULL, 'a' },
+		{ "auth", required_argument, NULL, 'z' },
+		{ "keep-401", no_argument, NULL, 'k' },
 		{ NULL, 0, NULL, 0 },
 	};
+	static const char *const shown[] = { "Content-Type",
+		"Docker-Content-Digest", "WWW-Authenticate" };
 	struct bg_https_opts o = { 0 };
+	struct bg_https_req rq = { 0 };
 	struct bg_https *h;
 	struct bg_err err = { "", "" };
 	uint64_t offset = 0, v, rsize = 65536, got = 0;
@@ -74,6 +83,15 @@ main(int argc, char **argv)
 			break;
 		case 'm':
 			match = true;
+			break;
+		case 'a':
+			rq.accept = optarg;
+			break;
+		case 'z':
+			rq.authorization = optarg;
+			break;
+		case 'k':
+			rq.keep_401 = true;
 			break;
 		case 'o':
 		case 'i':
@@ -108,7 +126,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "usage: https-get [options] URL\n");
 		return 100;
 	}
-	r = bg_https_get(argv[optind], offset, &o, &h, &err);
+	r = bg_https_request(argv[optind], offset, &rq, &o, &h, &err);
 	if (r < 0)
 		return fail(&err);
 	fprintf(stderr,
@@ -116,6 +134,10 @@ main(int argc, char **argv)
 	    " url %s\n",
 	    bg_https_status(h), bg_https_start(h), bg_https_length(h),
 	    bg_https_total(h), bg_https_url(h));
+	for (size_t i = 0; i < sizeof(shown) / sizeof(shown[0]); i++)
+		if (bg_https_header(h, shown[i]) != NULL)
+			fprintf(stderr, "header %s: %s\n", shown[i],
+			    bg_https_header(h, shown[i]));
 	buf = malloc(rsize);
 	if (buf == NULL) {
 		bg_https_close(h);
