@@ -38,41 +38,6 @@ unmake(void *arg)
 	bg_rm_rf_at(dfd, arg);
 }
 
-/* sha256 of the file at fd, reading only its data: holes hash as zeros. */
-static int
-sha256_file(int fd, off_t size, char hex[65])
-{
-	_cleanup_free_ unsigned char *buf = malloc(1 << 20);
-	struct bg_sha256 c;
-	off_t at = 0, data, hole, n;
-	ssize_t k;
-
-	if (buf == NULL)
-		return -ENOMEM;
-	bg_sha256_init(&c);
-	while (at < size) {
-		data = lseek(fd, at, SEEK_DATA);
-		if (data < 0)
-			data = errno == ENXIO ? size : at;
-		bg_sha256_zeros(&c, (uint64_t)(data - at)); /* a hole */
-		at = data;
-		if (at >= size)
-			break;
-		hole = lseek(fd, at, SEEK_HOLE);
-		if (hole < 0 || hole > size)
-			hole = size;
-		for (; at < hole; at += k) {
-			n = hole - at < (1 << 20) ? hole - at : (1 << 20);
-			k = pread(fd, buf, (size_t)n, at);
-			if (k <= 0)
-				return k < 0 ? -errno : -EIO;
-			bg_sha256_update(&c, buf, (size_t)k);
-		}
-	}
-	bg_sha256_hex(&c, hex);
-	return 0;
-}
-
 static int
 act(struct bg_req *rq, cJSON **result, struct bg_err *err)
 {
@@ -150,7 +115,7 @@ act(struct bg_req *rq, cJSON **result, struct bg_err *err)
 	if (r == 0 && fsync(dst) < 0)
 		r = -errno;
 	if (r == 0)
-		r = sha256_file(dst, st.st_size, hex);
+		r = bg_sha256_fd(dst, st.st_size, hex);
 	if (r < 0) {
 		bg_err_set(err, r == -ENOSPC ? "bad_request" : "temporary",
 		    "cannot copy %s: %s", rootfs, strerror(-r));

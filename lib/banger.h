@@ -749,6 +749,9 @@ void bg_sha256_hex(struct bg_sha256 *s, char hex[65]);
 bool bg_sha256_hex_valid(const char *s);
 /* The CPU's SHA extensions are used. */
 bool bg_sha256_accelerated(void);
+/* The first size bytes of the file at fd, reading only its data: holes
+ * hash as zeros without being read.  0 or -errno. */
+int bg_sha256_fd(int fd, off_t size, char hex[65]);
 
 /* ---- bundles (lib/bundle.c): docs/bundles.md --------------------- */
 

@@ -10,7 +10,10 @@
  * portable code below is the same algorithm for CPUs without them;
  * t/unit/sha256.c holds both to BearSSL's answers.
  */
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "banger.h"
 
@@ -249,4 +252,39 @@ bg_sha256_hex_valid(const char *s)
 {
 	return s != NULL && strlen(s) == 64 &&
 	    strspn(s, "0123456789abcdef") == 64;
+}
+
+/* sha256 of the file at fd, reading only its data: holes hash as zeros. */
+int
+bg_sha256_fd(int fd, off_t size, char hex[65])
+{
+	_cleanup_free_ unsigned char *buf = malloc(1 << 20);
+	struct bg_sha256 c;
+	off_t at = 0, data, hole, n;
+	ssize_t k;
+
+	if (buf == NULL)
+		return -ENOMEM;
+	bg_sha256_init(&c);
+	while (at < size) {
+		data = lseek(fd, at, SEEK_DATA);
+		if (data < 0)
+			data = errno == ENXIO ? size : at;
+		bg_sha256_zeros(&c, (uint64_t)(data - at)); /* a hole */
+		at = data;
+		if (at >= size)
+			break;
+		hole = lseek(fd, at, SEEK_HOLE);
+		if (hole < 0 || hole > size)
+			hole = size;
+		for (; at < hole; at += k) {
+			n = hole - at < (1 << 20) ? hole - at : (1 << 20);
+			k = pread(fd, buf, (size_t)n, at);
+			if (k <= 0)
+				return k < 0 ? -errno : -EIO;
+			bg_sha256_update(&c, buf, (size_t)k);
+		}
+	}
+	bg_sha256_hex(&c, hex);
+	return 0;
 }
