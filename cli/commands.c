@@ -92,6 +92,17 @@ static const struct cli_flag image_register_flags[] = {
 	{ NULL, 0, 0, NULL, NULL, NULL, 0, 0 },
 };
 
+static const struct cli_flag image_pull_flags[] = {
+	{ "name", 0, CLI_ARTIFACT, "as", "NAME",
+	    "OCI: the local image name (default: from REF)", 0, 0 },
+	{ "size", 0, CLI_SIZE, "size", "SIZE",
+	    "OCI: the image's file system size",
+	    64LL << 20, 16LL << 40 },
+	{ "kernel", 0, CLI_ARTIFACT, "kernel", "NAME",
+	    "OCI: kernel bundle to boot the image with", 0, 0 },
+	{ NULL, 0, 0, NULL, NULL, NULL, 0, 0 },
+};
+
 static const struct cli_flag system_install_flags[] = {
 	{ "owner", 0, CLI_STR, "owner", "USER",
 	    "the user who will own the VMs and run the service", 0, 0 },
@@ -225,11 +236,13 @@ const struct cli_cmd cli_cmds[] = {
 	  .details =
 	    "NAME is a catalog name (debian-bookworm) or an OCI reference\n"
 	    "[HOST[:PORT]/]PATH[:TAG][@sha256:DIGEST] with at least one '/'\n"
-	    "(docker.io/library/debian:12; not implemented yet).\n"
-	    "A catalog image comes with the kernel it boots with.  The\n"
-	    "catalogs: the built-in one, catalog_file and [[catalog]] in\n"
-	    "the config.  https_proxy and no_proxy are honoured.\n",
-	  .operands = op_image, .run = cli_pull,
+	    "(docker.io/library/debian:12), made into a bootable image\n"
+	    "(docs/oci-import.md); credentials come from\n"
+	    "~/.docker/config.json.  A catalog image comes with the kernel\n"
+	    "it boots with.  The catalogs: the built-in one, catalog_file\n"
+	    "and [[catalog]] in the config.  https_proxy and no_proxy are\n"
+	    "honoured.\n",
+	  .flags = image_pull_flags, .operands = op_image, .run = cli_pull,
 	  .check = check_image_pull },
 	{ .group = "image", .name = "list", .summary = "list local images",
 	  .verb = "image-list", .render = cli_render_image_list },

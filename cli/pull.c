@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "oci-auth.h"
 #include "oci-ref.h"
 
 static const char *
@@ -300,6 +301,168 @@ pulled(const char *kind, const char *name, const cJSON *res)
 	free(v);
 }
 
+/* ---- OCI images ----------------------------------------------------- */
+
+/*
+ * The user's credentials for registry, from Docker's config.json
+ * ($DOCKER_CONFIG/config.json, else ~/.docker/config.json): base64 of
+ * USER:PASSWORD in basic, "" for none.  -errno with err filled for a
+ * file that cannot be used; a credential helper is said once and the
+ * pull goes on anonymously.
+ */
+static int
+docker_auth(const char *registry, char *basic, size_t n, struct bg_err *err)
+{
+	const char *dir = getenv("DOCKER_CONFIG"), *home = getenv("HOME");
+	char path[PATH_MAX];
+	char *json = NULL;
+	size_t len;
+	int r;
+
+	basic[0] = '\0';
+	if (dir != NULL && dir[0] != '\0')
+		r = snprintf(path, sizeof(path), "%s/config.json", dir);
+	else if (home != NULL && home[0] == '/')
+		r = snprintf(path, sizeof(path), "%s/.docker/config.json",
+		    home);
+	else
+		return 0;
+	if (r < 0 || (size_t)r >= sizeof(path))
+		return 0;
+	r = bg_read_file(AT_FDCWD, path, BG_OCI_DOCKER_CONFIG_MAX, &json, &len);
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0) {
+		bg_err_set(err, "bad_config", "%.300s: %s", path,
+		    r == -EFBIG ? "larger than 1 MiB" : strerror(-r));
+		return r;
+	}
+	r = bg_oci_docker_auth(json, len, registry, basic, n, err);
+	explicit_bzero(json, len);
+	free(json);
+	if (r == -ENOTSUP) {
+		fprintf(stderr, "banger: %s; pulling anonymously\n", err->msg);
+		basic[0] = '\0';
+		return 0;
+	}
+	if (r < 0) {
+		char m[sizeof(err->msg)];
+
+		snprintf(m, sizeof(m), "%s", err->msg);
+		bg_err_set(err, err->code, "%.300s: %.700s", path, m);
+	}
+	return r;
+}
+
+/* `image pull REGISTRY/REPO[:TAG][@DIGEST] [--name NAME] [--size SIZE]`. */
+static int
+oci_pull(struct cli_inv *inv, const char *s)
+{
+	const char *proxy = env2("https_proxy", "HTTPS_PROXY");
+	const char *no_proxy = env2("no_proxy", "NO_PROXY");
+	const char *as = cJSON_GetStringValue(
+	    cJSON_GetObjectItemCaseSensitive(inv->req, "as"));
+	const cJSON *size = cJSON_GetObjectItemCaseSensitive(inv->req, "size");
+	const char *kernel = cJSON_GetStringValue(
+	    cJSON_GetObjectItemCaseSensitive(inv->req, "kernel"));
+	struct cli_call call = { 0 };
+	struct bg_oci_ref ref;
+	struct bg_config cfg;
+	struct bg_err err = { { 0 }, { 0 } };
+	char full[600], local[BG_NAME_MAX + 1], basic[BG_OCI_BASIC_MAX + 1];
+	const cJSON *res;
+	cJSON *req;
+	int r;
+
+	if (bg_oci_ref_parse(s, &ref, &err) < 0)
+		return cli_fail(inv, &err);
+	bg_oci_ref_string(&ref, full, sizeof(full));
+	if (as != NULL)
+		snprintf(local, sizeof(local), "%s", as);
+	else
+		bg_oci_ref_local_name(&ref, local, sizeof(local));
+	r = cli_config_load(inv, &cfg);
+	if (r != 0)
+		return r;
+	r = docker_auth(ref.registry, basic, sizeof(basic), &err);
+	if (r < 0) {
+		bg_config_free(&cfg);
+		return cli_fail(inv, &err);
+	}
+	req = cJSON_CreateObject();
+	if (req == NULL) {
+		bg_config_free(&cfg);
+		explicit_bzero(basic, sizeof(basic));
+		fputs("banger: out of memory\n", stderr);
+		return BG_EXIT_TEMP;
+	}
+	cJSON_AddNumberToObject(req, "v", 1);
+	cJSON_AddStringToObject(req, "name", local);
+	cJSON_AddStringToObject(req, "ref", s);
+	if (basic[0] != '\0')
+		cJSON_AddStringToObject(req, "auth", basic);
+	explicit_bzero(basic, sizeof(basic));
+	if (cJSON_IsNumber(size))
+		cJSON_AddNumberToObject(req, "size", size->valuedouble);
+	if (kernel != NULL)
+		cJSON_AddStringToObject(req, "kernel", kernel);
+	if (cfg.ca_file != NULL)
+		cJSON_AddStringToObject(req, "ca_file", cfg.ca_file);
+	if (proxy != NULL)
+		cJSON_AddStringToObject(req, "proxy", proxy);
+	if (no_proxy != NULL)
+		cJSON_AddStringToObject(req, "no_proxy", no_proxy);
+	bg_config_free(&cfg);
+	if (!inv->json)
+		fprintf(stderr, "banger: pulling %s as image %s\n", full,
+		    local);
+	call.verb = "image-import-oci";
+	call.req = req;
+	call.silence_ms = cli_silence_ms();
+	call.json_events = inv->json;
+	r = cli_call(&call);
+	{
+		cJSON *a = cJSON_GetObjectItemCaseSensitive(req, "auth");
+
+		if (cJSON_IsString(a))
+			explicit_bzero(a->valuestring, strlen(a->valuestring));
+	}
+	cJSON_Delete(req);
+	if (call.final == NULL || !call.ok) {
+		err = call.err;
+		cli_call_free(&call);
+		return r != 0 ? r : cli_fail(inv, &err);
+	}
+	res = call.result;
+	if (inv->json)
+		cli_print_json(res);
+	else if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(res, "already")))
+		printf("image %s is installed already (%s, the same digest)\n",
+		    local, full);
+	else
+		printf("image %s pulled from %s (%s): %d layer%s, %.1f MiB "
+		       "downloaded, %.1f MiB on disk%s\n",
+		    local, full, cli_str(res, "digest"),
+		    (int)cJSON_GetNumberValue(
+			cJSON_GetObjectItemCaseSensitive(res, "layers")),
+		    cJSON_GetNumberValue(
+			cJSON_GetObjectItemCaseSensitive(res, "layers")) == 1 ?
+			"" :
+			"s",
+		    cJSON_GetNumberValue(
+			cJSON_GetObjectItemCaseSensitive(res, "bytes")) /
+			1048576.0,
+		    cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(res,
+			"unpacked_bytes")) /
+			1048576.0,
+		    cJSON_IsTrue(
+			cJSON_GetObjectItemCaseSensitive(res, "replaced")) ?
+			" (replacing the earlier pull)" :
+			"");
+	cli_call_free(&call);
+	return 0;
+}
+
 /* `image pull NAME`, `kernel pull NAME`. */
 int
 cli_pull(struct cli_inv *inv)
@@ -315,22 +478,14 @@ cli_pull(struct cli_inv *inv)
 	char names[1024];
 	int r;
 
-	if (strcmp(kind, "image") == 0 && bg_oci_ref_like(name)) {
-		struct bg_oci_ref ref;
-		char full[600] = "", local[BG_NAME_MAX + 1] = "";
-
-		if (bg_oci_ref_parse(name, &ref, &err) == 0) {
-			bg_oci_ref_string(&ref, full, sizeof(full));
-			bg_oci_ref_local_name(&ref, local, sizeof(local));
-		}
+	if (strcmp(kind, "image") == 0 && bg_oci_ref_like(name))
+		return oci_pull(inv, name);
+	if (cJSON_GetObjectItemCaseSensitive(inv->req, "as") != NULL ||
+	    cJSON_GetObjectItemCaseSensitive(inv->req, "size") != NULL) {
 		fprintf(stderr,
-		    "banger: pulling OCI images (%s, as image \"%s\") is not "
-		    "implemented yet in this banger (docs/oci-import.md): "
-		    "pull a catalog image (banger image pull "
-		    "debian-bookworm), or register an ext4 root file system "
-		    "(banger image register)\n",
-		    full[0] ? full : name, local);
-		return BG_EXIT_NO;
+		    "banger: --name and --size are for OCI references "
+		    "(REGISTRY/REPO:TAG); a catalog image keeps its name\n");
+		return BG_EXIT_USAGE;
 	}
 	r = cli_config_load(inv, &cfg);
 	if (r != 0)

@@ -64,8 +64,21 @@ describe(int dfd, const char *name)
 	v = cJSON_GetObjectItemCaseSensitive(m, "pulled_from");
 	if (!cJSON_IsString(v))
 		v = cJSON_GetObjectItemCaseSensitive(m, "source");
-	if (cJSON_IsString(v))
-		cJSON_AddStringToObject(o, "origin", v->valuestring);
+	if (cJSON_IsString(v)) {
+		const cJSON *d =
+		    cJSON_GetObjectItemCaseSensitive(m, "oci_digest");
+		char origin[700];
+
+		/* An OCI import: REF@sha256:<12 digits> (docs/oci-import.md). */
+		if (cJSON_IsString(d) && strlen(d->valuestring) == 71) {
+			snprintf(origin, sizeof(origin), "%.600s@%.19s",
+			    v->valuestring, d->valuestring);
+			cJSON_AddStringToObject(o, "origin", origin);
+			cJSON_AddStringToObject(o, "digest", d->valuestring);
+		} else {
+			cJSON_AddStringToObject(o, "origin", v->valuestring);
+		}
+	}
 	files = cJSON_GetObjectItemCaseSensitive(m, "files");
 	cJSON_ArrayForEach(f, files) {
 		v = cJSON_GetObjectItemCaseSensitive(f, "size");

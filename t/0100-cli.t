@@ -464,11 +464,11 @@ x.io:/a|the registry is a host name
 localhost:abc/a|the registry is a host name
 REFS
 
-test_expect_success 'image pull REFERENCE: not implemented yet (exit 1), naming the full reference and the local name' '
-	must_fail 1 banger image pull library/debian:bookworm-slim >out 2>err &&
-	test ! -s out &&
-	grep -q "pulling OCI images (docker.io/library/debian:bookworm-slim, as image \"debian-bookworm-slim\") is not implemented yet" err &&
-	grep -q "docs/oci-import.md" err
+test_expect_success 'image pull: --name and --size are for OCI references only' '
+	must_fail 100 banger image pull debian-bookworm --name x 2>err &&
+	grep -q "\-\-name and --size are for OCI references" err &&
+	must_fail 100 banger image pull library/debian --size 1 2>err &&
+	grep -q "size" err
 '
 test_expect_success 'image pull: a reference longer than 255 is refused' '
 	must_fail 100 banger image pull "a/$(printf "b%.0s" $(seq 254))" 2>err &&
@@ -766,6 +766,46 @@ jget() {
 		my $v = $j->{$ARGV[0]};
 		print defined $v ? "$v" : "(none)", "\n"' "$1" <request
 }
+
+cat >"$A/ocipulled" <<'EOF'
+{"ok":true,"result":{"name":"debian-bookworm-slim","kind":"image","ref":"docker.io/library/debian:bookworm-slim","digest":"sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef","version":"bookworm-slim","bytes":1048576,"unpacked_bytes":2097152,"layers":2,"replaced":false,"ssh":"banger"}}
+EOF
+cat >"$A/ocialready" <<'EOF'
+{"ok":true,"result":{"name":"mine","ref":"docker.io/x/y:1","digest":"sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef","already":true}}
+EOF
+test_expect_success 'image pull REFERENCE: image-import-oci with the reference and the local name, no auth without a docker config' '
+	use ocipulled &&
+	DOCKER_CONFIG="$TRASH/nodocker" fake image pull library/debian:bookworm-slim >out 2>err &&
+	test "$(head -n 1 "$TRASH/request")" = image-import-oci &&
+	test "$(jget name)" = debian-bookworm-slim &&
+	test "$(jget ref)" = library/debian:bookworm-slim &&
+	test "$(jget auth)" = "(none)" &&
+	grep -q "^banger: pulling docker.io/library/debian:bookworm-slim as image debian-bookworm-slim\$" err &&
+	grep -q "^image debian-bookworm-slim pulled from docker.io/library/debian:bookworm-slim (sha256:0123.*): 2 layers, 1.0 MiB downloaded, 2.0 MiB on disk\$" out
+'
+test_expect_success 'image pull REFERENCE --name --size: credentials from $DOCKER_CONFIG/config.json, matched to the registry' '
+	use ocialready &&
+	mkdir -p "$TRASH/docker" &&
+	printf "{\"auths\":{\"https://index.docker.io/v1/\":{\"auth\":\"dTpw\"},\"reg.example\":{\"auth\":\"eDp5\"}}}" >"$TRASH/docker/config.json" &&
+	DOCKER_CONFIG="$TRASH/docker" fake image pull docker.io/x/y:1 --name mine --size 2G >out 2>err &&
+	test "$(jget name)" = mine && test "$(jget size)" = 2147483648 &&
+	test "$(jget auth)" = dTpw &&
+	grep -q "^image mine is installed already (docker.io/x/y:1, the same digest)\$" out &&
+	DOCKER_CONFIG="$TRASH/docker" fake image pull reg.example/y >out 2>err &&
+	test "$(jget auth)" = eDp5 &&
+	DOCKER_CONFIG="$TRASH/docker" fake image pull other.example/y >out 2>err &&
+	test "$(jget auth)" = "(none)"
+'
+test_expect_success 'image pull REFERENCE: a malformed docker config is an error naming the file; a credential helper is said and skipped' '
+	use ocialready &&
+	echo "{" >"$TRASH/docker/config.json" &&
+	must_fail 100 env DOCKER_CONFIG="$TRASH/docker" BANGER_SOCKET="$FAKE" banger image pull docker.io/x/y 2>err &&
+	grep -q "$TRASH/docker/config.json" err &&
+	echo "{\"credHelpers\":{\"docker.io\":\"pass\"}}" >"$TRASH/docker/config.json" &&
+	DOCKER_CONFIG="$TRASH/docker" fake image pull docker.io/x/y >out 2>err &&
+	grep -q "pulling anonymously" err &&
+	test "$(jget auth)" = "(none)"
+'
 # verbs: the verbs the fake server got since the last reset (one line).
 verbs() {
 	cut -d" " -f1 requests | tr "\n" " " | sed "s/ $//"
