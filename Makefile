@@ -65,9 +65,14 @@ CONF_FILES  := conf/slice.conf conf/access/owner.allow conf/config.toml.example
 SHARE_OUT   := $(UNIT_FILES:units/%.in=$(B)/share/banger/units/%) \
                $(CONF_FILES:%=$(B)/share/banger/%)
 
+# The guest tar (images/guest/build.sh): what `image pull` lays over a
+# container image so that it boots and takes banger's ssh
+# (docs/oci-import.md).  Debian's dropbear, fetched with apt-get download.
+GUEST_TAR   := $(B)/share/banger/guest.tar
+
 .PHONY: all build check test deps deps-check clean install lint images image-debian demo bundles serve-bundles
 all build: $(B)/bin/banger $(HELPERS) lib/libbanger.a $(UNITS_T) $(BENCH_BIN) $(UNITS_OUT) $(SHARE_OUT) $(IMG_BIN) \
-    $(B)/t/fc-fixture $(B)/t/vmm-client $(FUZZ_BIN)
+    $(B)/t/fc-fixture $(B)/t/vmm-client $(FUZZ_BIN) $(GUEST_TAR)
 
 # The version, rewritten only when it changes (lib/version.c).
 $(B)/gen/version.h: FORCE
@@ -148,6 +153,9 @@ $(B)/images/kernel/manifest.json: $(wildcard images/kernel/*) $(IMG_BIN)
 $(B)/images/test/manifest.json: $(wildcard images/test/*) images/lib.sh $(IMG_BIN)
 	sh images/test/build.sh $(B)/images/test
 
+$(GUEST_TAR): images/guest/build.sh images/lib.sh $(B)/images/bin/banger-init
+	BANGER_IMAGE_CACHE="$${BANGER_IMAGE_CACHE:-$(B)/images/cache}" sh images/guest/build.sh $@
+
 # The debian-bookworm golden image (debootstrap: root, network, ~75 s).
 # Not part of `images`; t/1300 builds its own cached copy.
 image-debian: $(B)/images/debian-bookworm/manifest.json
@@ -219,6 +227,7 @@ install: all
 	install -m 0644 $(B)/share/banger/units/* $(DESTDIR)$(SHAREDIR)/units/
 	install -m 0644 $(B)/share/banger/conf/*.* $(DESTDIR)$(SHAREDIR)/conf/
 	install -m 0644 $(B)/share/banger/conf/access/* $(DESTDIR)$(SHAREDIR)/conf/access/
+	install -m 0644 $(GUEST_TAR) $(DESTDIR)$(SHAREDIR)/guest.tar
 
 clean:
 	rm -rf $(B) lib/libbanger.a

@@ -149,6 +149,38 @@ test_expect_success 'parser: random bytes never crash it' '
 	done
 '
 
+# The imported images' init (docs/guest.md): which /sbin/init is
+# systemd, and what is unmounted at shutdown, in which order.
+test_expect_success 'banger-init: systemd is a resolved /sbin/init named systemd' '
+	"$BI" systemd /lib/systemd/systemd /usr/lib/systemd/systemd /systemd \
+	    /bin/busybox /sbin/init /usr/lib/systemd/systemd-udevd \
+	    /usr/bin/systemdx "" >out &&
+	printf "%s\n" "/lib/systemd/systemd yes" "/usr/lib/systemd/systemd yes" \
+	    "/systemd yes" "/bin/busybox no" "/sbin/init no" \
+	    "/usr/lib/systemd/systemd-udevd no" "/usr/bin/systemdx no" " no" >want &&
+	test_cmp want out
+'
+
+test_expect_success 'banger-init: the unmount plan (block devices but /, last first)' '
+	printf "%s\n" "/dev/root / ext4 rw,relatime 0 0" \
+	    "devtmpfs /dev devtmpfs rw 0 0" "proc /proc proc rw 0 0" \
+	    "/dev/vdc /lib/modules/6.1.0-57-amd64 ext4 ro 0 0" \
+	    "tmpfs /run tmpfs rw 0 0" "/dev/vdb /root ext4 rw 0 0" \
+	    "/dev/vdd /mnt/a\\040b\\134c ext4 rw 0 0" "/dev/vde relative ext4 rw 0 0" \
+	    "/dev/vdf" "/dev/vdg /nofields" "" "garbage" \
+	    "/dev/vdh /mnt/x\\04 ext4 rw 0 0" "/dev/vdi /mnt/y\\777 ext4 rw 0 0" >mounts &&
+	"$BI" mounts <mounts >out &&
+	printf "%s\n" "/mnt/y\\777" "/mnt/x\\04" "/mnt/a b\\c" /root \
+	    /lib/modules/6.1.0-57-amd64 >want &&
+	test_cmp want out &&
+	for i in $(seq 70); do echo "/dev/vdb /m$i ext4 rw 0 0"; done >many &&
+	"$BI" mounts <many >out && test "$(wc -l <out)" = 64 &&
+	test "$(head -n 1 out)" = /m64 && test "$(tail -n 1 out)" = /m1 &&
+	for i in 1 2 3 4 5; do
+		head -c 5000 /dev/urandom | "$BI" mounts >/dev/null 2>&1 || return 1
+	done
+'
+
 # ---- (b) the image --------------------------------------------------
 
 test_expect_success 'images/test/build.sh builds the image' '

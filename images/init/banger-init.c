@@ -12,8 +12,16 @@
  * is fatal: a guest that boots without network can still be debugged
  * from its serial log (`banger vm logs`), one whose PID 1 died cannot.
  *
+ * An image made from a container image (`banger image pull`) carries
+ * /.banger/ssh, banger's own ssh server, and usually no init of its own.
+ * There, without banger.init=, we start that server for systemd (a
+ * runtime unit) or, when /sbin/init is not systemd, stay PID 1 as a
+ * minimal init: run the ssh server and restart it, reap orphans, and
+ * shut down cleanly on a signal or the ACPI power button.
+ *
  * Built with -DBANGER_INIT_TEST it is a host program instead: it parses
- * the command line given on stdin and prints the result (t/1001).
+ * the command line given on stdin and prints the result, or, with an
+ * argument, runs one of the other parsers (t/1001).
  * docs/guest.md is the contract this program implements.
  */
 
@@ -322,17 +330,98 @@ parse_cmdline(char *s, struct conf *c)
 	}
 }
 
+/* systemd_path: a resolved path of /sbin/init that is systemd. */
+static bool
+systemd_path(const char *p)
+{
+	size_t n = strlen(p);
+
+	return n >= 8 && strcmp(p + n - 8, "/systemd") == 0;
+}
+
+/* unescape: undo the octal escapes of a mount table (\040: a space). */
+static void
+unescape(char *s)
+{
+	char *o = s;
+
+	for (; *s != '\0'; s++) {
+		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' &&
+		    s[2] <= '7' && s[3] >= '0' && s[3] <= '7') {
+			*o++ = (char)((s[1] - '0') << 6 | (s[2] - '0') << 3 |
+			    (s[3] - '0'));
+			s += 3;
+		} else
+			*o++ = *s;
+	}
+	*o = '\0';
+}
+
+/*
+ * unmount_plan: from the text of /proc/self/mounts (modified in place),
+ * the mount points of block devices (a source under /dev/) other than
+ * /, last mounted first: the order to unmount them in.  At most max of
+ * them (the first max mounted); returns how many.
+ */
+static size_t
+unmount_plan(char *tab, char **dirs, size_t max)
+{
+	char *line, *next, *dir, *end, *t;
+	size_t n = 0, i;
+
+	for (line = tab; *line != '\0' && n < max; line = next) {
+		next = line + strcspn(line, "\n");
+		if (*next == '\n')
+			*next++ = '\0';
+		if ((dir = strchr(line, ' ')) == NULL)
+			continue;
+		*dir++ = '\0';
+		if ((end = strchr(dir, ' ')) == NULL)
+			continue;
+		*end = '\0';
+		unescape(dir);
+		if (strncmp(line, "/dev/", 5) != 0 || dir[0] != '/' ||
+		    strcmp(dir, "/") == 0)
+			continue;
+		dirs[n++] = dir;
+	}
+	for (i = 0; i < n / 2; i++) {
+		t = dirs[i];
+		dirs[i] = dirs[n - 1 - i];
+		dirs[n - 1 - i] = t;
+	}
+	return n;
+}
+
 #ifdef BANGER_INIT_TEST
 
-/* Test build: stdin is a command line; print what it configures. */
+/*
+ * Test build.  No argument: stdin is a command line; print what it
+ * configures.  "mounts": stdin is a mount table; print the unmount
+ * plan.  "systemd PATH...": whether each PATH counts as systemd.
+ */
 int
-main(void)
+main(int argc, char **argv)
 {
 	static char buf[CMDLINE_MAX];
-	char a[INET_ADDRSTRLEN];
+	char a[INET_ADDRSTRLEN], *dirs[64];
 	struct conf c;
 	unsigned i;
+	size_t n;
 
+	if (argc > 1 && strcmp(argv[1], "mounts") == 0) {
+		read_cmdline(0, buf);
+		n = unmount_plan(buf, dirs, sizeof(dirs) / sizeof(dirs[0]));
+		for (i = 0; i < n; i++)
+			printf("%s\n", dirs[i]);
+		return 0;
+	}
+	if (argc > 1 && strcmp(argv[1], "systemd") == 0) {
+		for (i = 2; i < (unsigned)argc; i++)
+			printf("%s %s\n", argv[i],
+			    systemd_path(argv[i]) ? "yes" : "no");
+		return 0;
+	}
 	read_cmdline(0, buf);
 	parse_cmdline(buf, &c);
 	printf("ip=");
@@ -350,18 +439,56 @@ main(void)
 
 #else
 
+#include <dirent.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
 #include <time.h>
+#include <linux/input.h>
 #include <net/if.h>
 #include <net/if_arp.h>
 #include <net/route.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/reboot.h>
+#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/wait.h>
 
-#define KEY_MAX 16384 /* bytes of a host key file */
+#define HOST_KEY_MAX 16384 /* bytes of a host key file */
+
+/*
+ * An image made by `image pull` (docs/oci-import.md): banger's ssh
+ * server, Debian's dropbear with its own glibc loader and libraries, so
+ * that neither the image's libc nor its absence matters.  The loader
+ * runs it: --library-path keeps the image's libraries out (and, unlike
+ * LD_LIBRARY_PATH, is not inherited by the shells dropbear starts).
+ * --argv0 ends in a '/' so that dropbear cannot open its argv[0]: it
+ * would re-exec that file for each connection without the loader, which
+ * fails in an image without glibc's loader, or loads the image's
+ * libraries in one with it; when it cannot open argv[0], it just forks.
+ */
+#define GUEST_SSH "/.banger/ssh"
+#define SSH_LD GUEST_SSH "/lib/ld-linux-x86-64.so.2"
+#define SSH_LIBS GUEST_SSH "/lib"
+#define DROPBEAR GUEST_SSH "/bin/dropbear"
+#define HOST_KEY "/etc/ssh/ssh_host_ed25519_key"
+#define RUN_DIR "/run/banger"
+#define DROPBEAR_KEY RUN_DIR "/dropbear_ed25519_host_key"
+/* -s -g: no passwords; -R: a key of its own if none was delivered. */
+#define DROPBEAR_ARGV \
+	SSH_LD, "--library-path", SSH_LIBS, "--argv0", DROPBEAR "/", DROPBEAR, \
+	    "-F", "-E", "-s", "-g", "-R", "-p", "22", "-r", DROPBEAR_KEY, \
+	    "-P", RUN_DIR "/dropbear.pid"
+#define SSHD "/usr/sbin/sshd"
+#define UNIT_DIR "/run/systemd/system"
+#define UNIT_LINK UNIT_DIR "/multi-user.target.wants/banger-ssh.service"
+#define BUTTONS_MAX 4 /* "Power Button" input devices we watch */
+#define RESTART_MIN_MS 250 /* the ssh server's restart back-off */
+#define RESTART_MAX_MS 8000
+#define RAN_OK_MS 10000 /* a server that ran this long was fine */
 
 static void
 nap_ms(long ms)
@@ -775,7 +902,7 @@ host_keys(int rfd)
 		{ "ssh_host_ed25519_key", 0600 },
 		{ "ssh_host_ed25519_key.pub", 0644 },
 	};
-	static char buf[KEY_MAX];
+	static char buf[HOST_KEY_MAX];
 	char path[128];
 	ssize_t n;
 	size_t i;
@@ -861,6 +988,567 @@ normalise(void)
 	close(rfd);
 }
 
+/* now_ms: the monotonic clock, in milliseconds. */
+static long long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* mkdir_p: mkdir -p of an absolute path (short), mode for new ones. */
+static int
+mkdir_p(const char *path, mode_t mode)
+{
+	char buf[256];
+	size_t i, n = strlen(path);
+
+	if (n >= sizeof(buf)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(buf, path, n + 1);
+	for (i = 1; i <= n; i++) {
+		if (buf[i] != '/' && buf[i] != '\0')
+			continue;
+		buf[i] = '\0';
+		if (mkdir(buf, mode) < 0 && errno != EEXIST)
+			return -1;
+		buf[i] = i < n ? '/' : '\0';
+	}
+	return 0;
+}
+
+/*
+ * spawn: argv in a child of its own session, signals unblocked (mask),
+ * stdin /dev/null, stdout and stderr to out (or the console), in /,
+ * with a plain PATH and nothing else in its environment.
+ */
+static pid_t
+spawn(char *const argv[], const sigset_t *mask, int out)
+{
+	static char *const envp[] = {
+		"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:"
+		"/bin",
+		NULL
+	};
+	pid_t pid = fork();
+	int fd;
+
+	if (pid < 0)
+		say("fork for %s: %m", argv[0]);
+	if (pid != 0)
+		return pid;
+	sigprocmask(SIG_SETMASK, mask, NULL);
+	setsid();
+	if (out < 0)
+		out = logfd;
+	if ((fd = open("/dev/null", O_RDWR)) >= 0 && fd != 0) {
+		dup2(fd, 0);
+		close(fd);
+	}
+	dup2(out, 1);
+	dup2(out, 2);
+	if (chdir("/") < 0) {
+		/* Wherever we are, then. */
+	}
+	execve(argv[0], argv, envp);
+	say("exec %s: %m", argv[0]);
+	_exit(127);
+}
+
+/*
+ * dropbear_key: convert the VM's OpenSSH host key, which host_keys()
+ * installed, to dropbear's format in /run/banger (a tmpfs: nothing is
+ * written to the image), with dropbearconvert; at most 10 s.  Its
+ * output is logged only when it fails.
+ */
+static void
+dropbear_key(const sigset_t *mask)
+{
+	static char *const argv[] = { SSH_LD, "--library-path", SSH_LIBS,
+		GUEST_SSH "/bin/dropbearconvert", "openssh", "dropbear",
+		HOST_KEY, DROPBEAR_KEY, NULL };
+	char out[512], how[32];
+	size_t n = 0;
+	ssize_t r;
+	long long end = now_ms() + 10000;
+	int p[2], st = 0;
+	pid_t pid, w = 0;
+
+	if (access(HOST_KEY, R_OK) < 0) {
+		say("no %s: dropbear makes a key of its own, which banger "
+		    "refuses",
+		    HOST_KEY);
+		return;
+	}
+	if (mkdir_p(RUN_DIR, 0755) < 0 ||
+	    (unlink(DROPBEAR_KEY) < 0 && errno != ENOENT) ||
+	    pipe2(p, O_CLOEXEC) < 0) {
+		say("convert the host key for dropbear: %m");
+		return;
+	}
+	fcntl(p[0], F_SETFL, O_NONBLOCK);
+	pid = spawn(argv, mask, p[1]);
+	close(p[1]);
+	while (pid > 0 && (w = waitpid(pid, &st, WNOHANG)) == 0) {
+		if (now_ms() > end) {
+			kill(pid, SIGKILL);
+			w = waitpid(pid, &st, 0);
+			st = -1;
+			break;
+		}
+		while (n < sizeof(out) - 1 &&
+		    (r = read(p[0], out + n, sizeof(out) - 1 - n)) > 0)
+			n += (size_t)r;
+		nap_ms(10);
+	}
+	while (n < sizeof(out) - 1 &&
+	    (r = read(p[0], out + n, sizeof(out) - 1 - n)) > 0)
+		n += (size_t)r;
+	close(p[0]);
+	out[n] = '\0';
+	out[strcspn(out, "\n")] = '\0';
+	if (pid <= 0)
+		return;
+	if (w == pid && st == 0) {
+		say("converted %s for dropbear: %s", HOST_KEY, DROPBEAR_KEY);
+		return;
+	}
+	if (st < 0)
+		snprintf(how, sizeof(how), "timed out");
+	else if (WIFSIGNALED(st))
+		snprintf(how, sizeof(how), "signal %d", WTERMSIG(st));
+	else
+		snprintf(how, sizeof(how), "exit status %d", WEXITSTATUS(st));
+	say("dropbearconvert failed (%s): %s", how, clean(out));
+}
+
+/*
+ * systemd_unit: banger-ssh.service, dropbear in the foreground, as a
+ * runtime unit wanted by multi-user.target, all under /run/systemd/system
+ * (our tmpfs /run, which systemd keeps): nothing in the image changes.
+ */
+static void
+systemd_unit(void)
+{
+	static const char *const argv[] = { DROPBEAR_ARGV };
+	static const char wants[] = UNIT_DIR "/multi-user.target.wants";
+	char unit[1024];
+	size_t n, i;
+
+	n = (size_t)snprintf(unit, sizeof(unit),
+	    "# Written by banger-init at boot: this image has no ssh server\n"
+	    "# of its own (docs/guest.md).\n"
+	    "[Unit]\n"
+	    "Description=banger's ssh server (dropbear, " GUEST_SSH ")\n"
+	    "\n[Service]\nExecStart=");
+	for (i = 0; i < sizeof(argv) / sizeof(argv[0]); i++)
+		n += (size_t)snprintf(unit + n, sizeof(unit) - n, "%s%s",
+		    i ? " " : "", argv[i]);
+	n += (size_t)snprintf(unit + n, sizeof(unit) - n,
+	    "\nRestart=always\nRestartSec=1\nKillMode=process\n"
+	    "\n[Install]\nWantedBy=multi-user.target\n");
+	if (n >= sizeof(unit) || mkdir_p(wants, 0755) < 0 ||
+	    write_file(UNIT_DIR "/banger-ssh.service", unit, n, 0644) < 0) {
+		say("write " UNIT_DIR "/banger-ssh.service: %m");
+		return;
+	}
+	unlink(UNIT_LINK);
+	if (symlink("../banger-ssh.service", UNIT_LINK) < 0)
+		say("symlink %s: %m", UNIT_LINK);
+	else
+		say("wrote " UNIT_DIR "/banger-ssh.service (dropbear from "
+		    "/.banger/ssh) for systemd");
+}
+
+/* The ssh server banger-init runs as PID 1, and its restarts. */
+struct server {
+	char *const *argv;
+	bool openssh;
+	pid_t pid; /* 0: not running, restart at due */
+	unsigned quick; /* exits in a row, each within RAN_OK_MS */
+	long delay; /* the next restart's back-off */
+	long long started, due;
+};
+
+static void
+server_start(struct server *s, const sigset_t *mask)
+{
+	if (s->openssh && mkdir("/run/sshd", 0755) < 0 && errno != EEXIST)
+		say("mkdir /run/sshd: %m");
+	s->started = now_ms();
+	if ((s->pid = spawn(s->argv, mask, -1)) < 0) {
+		s->pid = 0;
+		s->due = s->started + RESTART_MAX_MS;
+		return;
+	}
+	say("started %s (pid %d)", s->openssh ? SSHD : "dropbear", (int)s->pid);
+}
+
+/* server_dropbear: from here on, banger's dropbear. */
+static void
+server_dropbear(struct server *s, const sigset_t *mask)
+{
+	static char *const argv[] = { DROPBEAR_ARGV, NULL };
+
+	s->argv = argv;
+	s->openssh = false;
+	s->quick = 0;
+	s->delay = RESTART_MIN_MS;
+	dropbear_key(mask);
+}
+
+/*
+ * server_exited: log how, and when it will be restarted: the back-off
+ * doubles (RESTART_MIN_MS up to RESTART_MAX_MS) while it keeps dying
+ * young.  The image's sshd dying young three times in a row gives way
+ * to banger's dropbear, so that a broken sshd_config does not lock
+ * banger out.
+ */
+static void
+server_exited(struct server *s, int st, const sigset_t *mask)
+{
+	long long now = now_ms();
+
+	if (WIFSIGNALED(st))
+		say("%s (pid %d) killed by signal %d",
+		    s->openssh ? SSHD : "dropbear", (int)s->pid, WTERMSIG(st));
+	else
+		say("%s (pid %d) exited with status %d",
+		    s->openssh ? SSHD : "dropbear", (int)s->pid,
+		    WEXITSTATUS(st));
+	s->pid = 0;
+	if (now - s->started >= RAN_OK_MS) {
+		s->quick = 0;
+		s->delay = RESTART_MIN_MS;
+	} else if (++s->quick >= 3 && s->openssh) {
+		say("%s keeps failing: running banger's dropbear instead",
+		    SSHD);
+		server_dropbear(s, mask);
+	}
+	s->due = now + s->delay;
+	say("restarting it in %ld ms", s->delay);
+	if (s->quick > 0 && s->delay < RESTART_MAX_MS)
+		s->delay *= 2;
+}
+
+/* reap: every exited child; ours is restarted later. */
+static void
+reap(struct server *s, const sigset_t *mask)
+{
+	pid_t pid;
+	int st;
+
+	while ((pid = waitpid(-1, &st, WNOHANG)) > 0)
+		if (pid == s->pid)
+			server_exited(s, st, mask);
+}
+
+/* all_gone: reap until no process is left, or ms have passed. */
+static bool
+all_gone(long ms)
+{
+	long long end = now_ms() + ms;
+	pid_t pid;
+
+	for (;;) {
+		while ((pid = waitpid(-1, NULL, WNOHANG)) > 0)
+			continue;
+		if (pid < 0 && errno == ECHILD)
+			return true;
+		if (now_ms() >= end)
+			return false;
+		nap_ms(20);
+	}
+}
+
+/*
+ * unmount_all: every block device's file system but /, last mounted
+ * first (one that stays busy is remounted read-only), then / read-only.
+ */
+static void
+unmount_all(void)
+{
+	static char tab[CMDLINE_MAX * 4];
+	char *dirs[64];
+	size_t n = 0, i, done = 0;
+	ssize_t r;
+	int fd;
+
+	if ((fd = open("/proc/self/mounts", O_RDONLY | O_CLOEXEC)) < 0)
+		say("open /proc/self/mounts: %m");
+	else {
+		while (n < sizeof(tab) - 1 &&
+		    (r = read(fd, tab + n, sizeof(tab) - 1 - n)) > 0)
+			n += (size_t)r;
+		close(fd);
+	}
+	tab[n] = '\0';
+	n = unmount_plan(tab, dirs, sizeof(dirs) / sizeof(dirs[0]));
+	for (i = 0; i < n; i++)
+		if (umount2(dirs[i], 0) == 0)
+			done++;
+		else if (mount(NULL, dirs[i], NULL, MS_REMOUNT | MS_RDONLY,
+			     NULL) < 0)
+			say("unmount %s: %m", clean(dirs[i]));
+	if (mount(NULL, "/", NULL, MS_REMOUNT | MS_RDONLY, NULL) < 0)
+		say("remount / read-only: %m");
+	else
+		say("unmounted %zu file system(s), / read-only", done);
+}
+
+static void shut_down(const char *, int) __attribute__((noreturn));
+
+/* shut_down: stop every process, unmount, end the VM; never returns. */
+static void
+shut_down(const char *why, int how)
+{
+	say("%s: stopping every process", why);
+	kill(-1, SIGTERM);
+	kill(-1, SIGCONT);
+	if (!all_gone(5000)) {
+		say("processes left after 5 s: SIGKILL");
+		kill(-1, SIGKILL);
+		all_gone(2000);
+	}
+	sync();
+	unmount_all();
+	say("%s", how == RB_POWER_OFF ? "powering off" : "rebooting");
+	reboot(how);
+	say("reboot: %m");
+	reboot(RB_AUTOBOOT);
+	for (;;)
+		pause();
+}
+
+/*
+ * power_buttons: open the input devices named "Power Button" (the ACPI
+ * button driver's, which the kernel bundle's initrd loads with evdev):
+ * QEMU's system_powerdown, banger's `vm stop`, presses it.
+ */
+static int
+power_buttons(struct pollfd *p, int max)
+{
+	char path[300], name[64];
+	struct dirent *e;
+	ssize_t r;
+	DIR *d;
+	int n = 0, fd;
+
+	if ((d = opendir("/sys/class/input")) == NULL) {
+		say("open /sys/class/input: %m");
+		return 0;
+	}
+	while (n < max && (e = readdir(d)) != NULL) {
+		if (strncmp(e->d_name, "event", 5) != 0 ||
+		    strlen(e->d_name) > 32)
+			continue;
+		snprintf(path, sizeof(path), "/sys/class/input/%s/device/name",
+		    e->d_name);
+		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+			continue;
+		r = read(fd, name, sizeof(name) - 1);
+		close(fd);
+		name[r > 0 ? r : 0] = '\0';
+		name[strcspn(name, "\n")] = '\0';
+		if (strcmp(name, "Power Button") != 0)
+			continue;
+		snprintf(path, sizeof(path), "/dev/input/%s", e->d_name);
+		if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) < 0) {
+			say("open %s: %m", path);
+			continue;
+		}
+		p[n].fd = fd;
+		p[n++].events = POLLIN;
+		say("watching the power button, %s", path);
+	}
+	closedir(d);
+	if (n == 0)
+		say("no ACPI power button: only signals shut down");
+	return n;
+}
+
+/* pressed: the input device fd reported a press of KEY_POWER. */
+static bool
+pressed(int fd)
+{
+	struct input_event ev[16];
+	bool hit = false;
+	ssize_t r;
+	size_t i;
+
+	while ((r = read(fd, ev, sizeof(ev))) > 0)
+		for (i = 0; i < (size_t)r / sizeof(ev[0]); i++)
+			if (ev[i].type == EV_KEY && ev[i].code == KEY_POWER &&
+			    ev[i].value == 1)
+				hit = true;
+	return hit;
+}
+
+/* sig_why: what a signal to PID 1 asks for, for the log. */
+static const char *
+sig_why(int sig)
+{
+	switch (sig) {
+	case SIGTERM:
+		return "SIGTERM (reboot)";
+	case SIGINT:
+		return "SIGINT (Ctrl-Alt-Del)";
+	case SIGUSR1:
+		return "SIGUSR1 (halt)";
+	case SIGUSR2:
+		return "SIGUSR2 (poweroff)";
+	default:
+		return "SIGPWR";
+	}
+}
+
+/* next_signal: one pending signal of set, or 0. */
+static int
+next_signal(int sfd, const sigset_t *set)
+{
+	static const struct timespec zero = { 0, 0 };
+	struct signalfd_siginfo si;
+	int sig;
+
+	if (sfd >= 0)
+		return read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si) ?
+		    (int)si.ssi_signo :
+		    0;
+	sig = sigtimedwait(set, NULL, &zero);
+	return sig > 0 ? sig : 0;
+}
+
+static void supervise(void) __attribute__((noreturn));
+
+/*
+ * supervise: the image has no init we run, so we stay PID 1: run the
+ * ssh server (the image's OpenSSH when it has one, set up, else
+ * banger's dropbear), restart it when it dies, reap every orphan, and
+ * shut down on a signal or the power button.  Ctrl-Alt-Del (Firecracker's
+ * SendCtrlAltDel, banger's `vm stop` there) comes as SIGINT
+ * (RB_DISABLE_CAD).  busybox's halt, poweroff and reboot send SIGUSR1,
+ * SIGUSR2 and SIGTERM.  A reboot ends the VM as a power-off does (the
+ * VMM exits on either), so every request ends it; halt too, as a
+ * halted VM would only wait for a forced stop.  Never returns.
+ */
+static void
+supervise(void)
+{
+	static const int sigs[] = { SIGCHLD, SIGTERM, SIGINT, SIGPWR, SIGUSR1,
+		SIGUSR2 };
+	static char *const sshd[] = { SSHD, "-D", "-e", NULL };
+	struct pollfd p[1 + BUTTONS_MAX];
+	struct server s;
+	struct stat st;
+	sigset_t set, mask;
+	long long left;
+	int sfd, sig, nb, i;
+	size_t k;
+
+	sigemptyset(&set);
+	for (k = 0; k < sizeof(sigs) / sizeof(sigs[0]); k++)
+		sigaddset(&set, sigs[k]);
+	sigprocmask(SIG_BLOCK, &set, &mask);
+	if ((sfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)) < 0)
+		say("signalfd: %m; signals are checked every 0.5 s");
+	if (reboot(RB_DISABLE_CAD) < 0)
+		say("reboot(RB_DISABLE_CAD): %m");
+	if (mkdir("/dev/shm", 01777) < 0 && errno != EEXIST)
+		say("mkdir /dev/shm: %m");
+	else if (!is_mountpoint("/dev/shm", "/dev") &&
+	    mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV,
+		"mode=1777") < 0)
+		say("mount tmpfs on /dev/shm: %m");
+	nb = power_buttons(p + 1, BUTTONS_MAX);
+
+	memset(&s, 0, sizeof(s));
+	s.delay = RESTART_MIN_MS;
+	if (access(SSHD, X_OK) == 0 && stat("/etc/ssh/sshd_config", &st) == 0 &&
+	    S_ISREG(st.st_mode)) {
+		say("the image has OpenSSH: running %s", SSHD);
+		s.argv = sshd;
+		s.openssh = true;
+	} else
+		server_dropbear(&s, &mask);
+	server_start(&s, &mask);
+
+	for (;;) {
+		p[0].fd = sfd;
+		p[0].events = POLLIN;
+		left = -1;
+		if (s.pid == 0)
+			left = s.due > now_ms() ? s.due - now_ms() : 0;
+		if (sfd < 0 && (left < 0 || left > 500))
+			left = 500;
+		if (poll(p, (nfds_t)(1 + nb), (int)left) < 0 && errno != EINTR)
+			nap_ms(100);
+		while ((sig = next_signal(sfd, &set)) != 0) {
+			if (sig == SIGCHLD)
+				reap(&s, &mask);
+			else
+				shut_down(sig_why(sig),
+				    sig == SIGTERM || sig == SIGINT ?
+					RB_AUTOBOOT :
+					RB_POWER_OFF);
+		}
+		for (i = 1; i <= nb; i++) {
+			if (p[i].revents & (POLLERR | POLLHUP | POLLNVAL))
+				p[i].fd = -1;
+			else if ((p[i].revents & POLLIN) && pressed(p[i].fd))
+				shut_down("the power button", RB_POWER_OFF);
+		}
+		if (s.pid == 0 && now_ms() >= s.due)
+			server_start(&s, &mask);
+	}
+}
+
+/*
+ * imported: in an image made from a container image (it has
+ * /.banger/ssh) and without banger.init=, see that banger's ssh works:
+ * returns to exec a systemd /sbin/init (with banger-ssh.service when
+ * the image has no ssh server of its own), else stays PID 1.
+ */
+static void
+imported(const struct conf *c)
+{
+	char init[PATH_MAX];
+	struct stat st;
+	sigset_t none;
+
+	if (stat(GUEST_SSH, &st) < 0 || !S_ISDIR(st.st_mode))
+		return;
+	if (c->init[0] != '\0') {
+		say("an imported image, and banger.init=%s: run as given",
+		    c->init);
+		return;
+	}
+	sigemptyset(&none);
+	if (realpath("/sbin/init", init) != NULL && systemd_path(init) &&
+	    access(init, X_OK) == 0) {
+		if (access(SSHD, X_OK) == 0 ||
+		    access("/usr/sbin/dropbear", X_OK) == 0)
+			say("an imported image with systemd and an ssh server "
+			    "of its own");
+		else {
+			say("an imported image with systemd and no ssh "
+			    "server: adding banger's");
+			dropbear_key(&none);
+			systemd_unit();
+		}
+		return;
+	}
+	if (access("/sbin/init", F_OK) == 0)
+		say("an imported image: /sbin/init is not systemd, not run "
+		    "(banger.init=/sbin/init would run it); staying PID 1");
+	else
+		say("an imported image without an init: staying PID 1");
+	supervise();
+}
+
 /* exec_init: the image's init, then fallbacks; never returns. */
 static void
 exec_init(const struct conf *c, char **argv)
@@ -917,6 +1605,7 @@ main(int argc, char **argv)
 	work_disk();
 	normalise();
 	sync();
+	imported(&c);
 	exec_init(&c, argv);
 	return 111;
 }

@@ -36,25 +36,9 @@ done
 
 # Downloads: the candidate .deb of each package, kept in the cache and
 # checked against the SHA256 of the archive's signed index.
-mkdir -p "$CACHE"
-URIS=$(apt-get download --print-uris $PKGS 2>/dev/null | tr -d "'") ||
-    die "apt-get knows not all of: $PKGS (apt-get update?)"
-[ "$(echo "$URIS" | wc -l)" = "$(echo $PKGS | wc -w)" ] ||
-    die "apt-get download --print-uris: unexpected answer"
-DEBS=$(echo "$URIS" | awk -v c="$CACHE" '{ print c "/" $2 }')
-SUMS=$(echo "$URIS" | awk -v c="$CACHE" '{ sub(/^SHA256:/, "", $4);
-    print $4 "  " c "/" $2 }')
-GET=$(echo "$SUMS" | sha256sum -c 2>/dev/null | awk -F': ' '$2 != "OK" {
-    n = split($1, p, "/"); sub(/_.*/, "", p[n]); print p[n] }' |
-    tr '\n' ' ')
-if [ -n "$GET" ]; then
-	# As root, apt would drop to _apt, who cannot write the cache.
-	[ "$(id -u)" = 0 ] && set -- -o APT::Sandbox::User=root || set --
-	(cd "$CACHE" && apt-get download -q "$@" $GET) ||
-	    die "apt-get download $GET failed"
-	echo "$SUMS" | sha256sum -c --status ||
-	    die "downloaded packages do not match the archive's index"
-fi
+. "$TOP/images/lib.sh"
+# shellcheck disable=SC2086
+deb_fetch $PKGS
 
 TMP=$(mktemp -d "$(dirname "$OUT")/.test-build.XXXXXX")
 trap 'rm -rf "$TMP"' EXIT
@@ -91,15 +75,10 @@ mkdir -p usr/lib/git-core
 # Libraries: what the package's own loader resolves for dropbear, so
 # nothing from the build host leaks in and nothing unneeded goes in.
 LD=$X/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2
-LIBPATH=$X/lib/x86_64-linux-gnu:$X/usr/lib/x86_64-linux-gnu
-for b in usr/sbin/dropbear usr/bin/dropbearconvert usr/bin/dropbearkey \
-    usr/bin/git; do
-	"$LD" --library-path "$LIBPATH" --list "$b" |
-	    awk '$2 == "=>" && $3 ~ /^\// { print $3 }'
-done | sort -u | while read -r lib; do
-	rel=${lib#"$X"/}
-	[ "$rel" != "$lib" ] || die "$lib is not from the packages"
-	cp -L "$lib" "$rel"
+LIBS=$(deb_libs "$X" usr/sbin/dropbear usr/bin/dropbearconvert \
+    usr/bin/dropbearkey usr/bin/git)
+for lib in $LIBS; do
+	cp -L "$lib" "${lib#"$X"/}"
 done
 cp -L "$LD" lib/x86_64-linux-gnu/
 ln -s /lib/x86_64-linux-gnu/ld-linux-x86-64.so.2 lib64/
@@ -141,6 +120,5 @@ E2FSPROGS_FAKE_TIME=$EPOCH fakeroot mkfs.ext4 -q -d "$R" -L rootfs \
     sed "s|^\.\(.*\)|sif \1 ctime @$EPOCH|" > ctimes
 E2FSPROGS_FAKE_TIME=$EPOCH debugfs -w -f ctimes rootfs.ext4 >/dev/null 2>&1
 
-. "$TOP/images/lib.sh"
 image_publish test dropbear
 echo "images/test: $OUT/rootfs.ext4 ($HASH)"
