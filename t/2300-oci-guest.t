@@ -1,8 +1,9 @@
 #!/bin/bash
 # A container image's root booted as a VM (docs/oci-import.md, "Booting
 # container images"): a busybox-only tree, as a registry would give it —
-# static busybox with its applets as symlinks, /etc/passwd with root, no
-# init and no ssh server — with build/share/banger/guest.tar laid over
+# static busybox with its applets as symlinks, /etc/passwd with root
+# (whose shell is /bin/ash, to see that it is read), no init and no ssh
+# server — with build/share/banger/guest.tar laid over
 # it and /sbin/banger-init a symlink to /.banger/banger-init, as the
 # converter does.  Made here, before the sandbox, as an ext4 image
 # (mkfs.ext4 -d), handed to the owner, registered with `banger image
@@ -11,6 +12,14 @@
 # dropbear (its own glibc loader: the image has no libc), restarts it,
 # reaps orphans, and shuts down on the power button (vm stop), poweroff
 # (SIGUSR2) and reboot (SIGTERM).
+#
+# Then two Debian 12 images (debootstrap minbase with systemd, dbus and
+# openssh-server, built once into build/cache/oci-debian-<key> under a
+# flock; each run makes hard-linked copies): one whose /sbin/init is
+# systemd but without its ssh server, which banger-init gives a runtime
+# banger-ssh.service, and one without an init but with OpenSSH, which
+# banger-init runs (sshd -D -e) as PID 1.  They reach the sandbox as
+# images of its state (BANGER_SANDBOX_IMAGES).
 if [ "${BANGER_SANDBOX:-0}" != 1 ]; then
 	TOP=$(cd "$(dirname "$0")/.." && pwd)
 	. "$TOP/t/lib.sh"
@@ -55,7 +64,8 @@ if [ "${BANGER_SANDBOX:-0}" != 1 ]; then
 		case $a in sbin/init | linuxrc) continue ;; esac
 		[ -e "$R/$a" ] || ln -s /bin/busybox "$R/$a" || exit 1
 	done &&
-	printf 'root:x:0:0:root:/root:/bin/sh\n' >"$R/etc/passwd" &&
+	printf 'root:x:0:0:root:/root:/bin/ash\n' >"$R/etc/passwd" &&
+	printf '/bin/sh\n/bin/ash\n' >"$R/etc/shells" &&
 	printf 'root:x:0:\n' >"$R/etc/group" &&
 	tar -xf "$GT" -C "$R" && ln -s /.banger/banger-init "$R/sbin/banger-init" &&
 	mkfs.ext4 -q -d "$R" -L rootfs "$W/oci-busybox.ext4" 64M >/dev/null &&
@@ -65,6 +75,66 @@ if [ "${BANGER_SANDBOX:-0}" != 1 ]; then
 		exit 1
 	}
 	export BANGER_SANDBOX_ROOT_SETUP="install -m 0644 '$W/oci-busybox.ext4' \"\$BANGER_SANDBOX_DIR/oci-busybox.ext4\""
+
+	# The Debian tree, once (about 50 s), then the two images.
+	T2300_DEBIAN=
+	C=$TOP/build/cache
+	PKGS=systemd,systemd-sysv,dbus,openssh-server
+	KEY=$(echo "debootstrap --variant=minbase --include=$PKGS bookworm" |
+	    sha256sum | cut -c1-12)
+	D=$C/oci-debian-$KEY
+	if ! command -v debootstrap >/dev/null || ! command -v flock >/dev/null; then
+		T2300_DEBIAN='needs debootstrap and flock'
+	elif [ ! -d "$D/root" ]; then
+		mkdir -p "$C"
+		exec 9>"$C/.oci-debian.lock"
+		flock -w 1800 9 || { echo "Bail out! timed out waiting for $C/.oci-debian.lock"; exit 1; }
+		if [ ! -d "$D/root" ]; then
+			rm -rf --one-file-system "$C"/.oci-debian-build.* "$C"/oci-debian-*
+			echo "# debootstrap of the Debian images' tree into $D (once; about 50 s)"
+			B=$(mktemp -d "$C/.oci-debian-build.XXXXXX") &&
+			debootstrap --variant=minbase --include=$PKGS bookworm "$B/root" \
+			    http://deb.debian.org/debian >"$B/log" 2>&1 &&
+			mv "$B" "$D" || {
+				tail -n 20 "$B/log" | sed 's/^/# /'
+				rm -rf --one-file-system "$B"
+				echo "Bail out! debootstrap failed"
+				exit 1
+			}
+		fi
+		exec 9>&-
+	fi
+	# debian_image NAME: a hard-linked copy of the tree with the guest
+	# tar, as the converter makes it (merged /usr: /sbin is usr/sbin),
+	# less what the caller removed in $V/root, as an image directory.
+	debian_image() {
+		mkfs.ext4 -q -d "$V/root" -L rootfs "$V/rootfs.ext4" 1G >/dev/null &&
+		h=$(sha256sum <"$V/rootfs.ext4" | cut -d' ' -f1) &&
+		printf '{"name":"%s","kind":"image","version":"%s","files":{"rootfs.ext4":{"size":%s,"sha256":"%s"}}}\n' \
+		    "$1" "$(echo "$h" | cut -c1-16)" "$(stat -c %s "$V/rootfs.ext4")" "$h" \
+		    >"$V/manifest.json" &&
+		rm -rf "$V/root" && BANGER_SANDBOX_IMAGES="${BANGER_SANDBOX_IMAGES:-} $V"
+	}
+	copy_tree() {
+		V=$W/$1 && mkdir -p "$V" && cp -al "$D/root" "$V/root" &&
+		tar -xf "$GT" -C "$V/root" &&
+		ln -s /.banger/banger-init "$V/root/usr/sbin/banger-init"
+	}
+	if [ -z "$T2300_DEBIAN" ]; then
+		# systemd, its ssh server gone: no sshd, no ssh.service.
+		copy_tree oci-sd && rm -f "$V/root/usr/sbin/sshd" \
+		    "$V/root/etc/systemd/system/sshd.service" \
+		    "$V/root/etc/systemd/system/multi-user.target.wants/ssh.service" &&
+		debian_image oci-sd &&
+		# OpenSSH, no init: /sbin/init (usr/sbin/init) gone.
+		copy_tree oci-ossh && rm -f "$V/root/usr/sbin/init" &&
+		debian_image oci-ossh || {
+			echo "Bail out! cannot make the Debian images"
+			exit 1
+		}
+		export BANGER_SANDBOX_IMAGES
+	fi
+	export T2300_DEBIAN
 	"$TOP/t/with-sandbox" "$0" "$@"
 	exit $?	# lib.sh's trap removes $TRASH
 fi
@@ -126,13 +196,13 @@ test_expect_success 'vm run: PID 1 is banger-init, which adopts and reaps orphan
 	banger vm run --rm --name o2 --image oci-bb -- sh -c "$(cat check.sh)" >out 2>err ||
 	    { cat out err; false; } &&
 	grep -qx "PID1 banger-init /.banger/banger-init" out &&
-	grep -qx "SHELL /bin/sh USER root HOME /root" out &&
+	grep -qx "SHELL /bin/ash USER root HOME /root" out &&
 	grep -qx "ORPHAN-PPID 1" out && grep -qx "ZOMBIES 0" out &&
 	grep -q "^DROPBEAR /.banger/ssh/lib/ld-linux-x86-64.so.2 --library-path /.banger/ssh/lib --argv0 /.banger/ssh/bin/dropbear/ /.banger/ssh/bin/dropbear -F -E -s -g " out &&
 	grep -qx "KEY -rw-------" out &&
 	grep -qx "ROOT /dev/vdb ext4" out && grep -qx "MODULES /dev/vdc ext4" out &&
 	grep -qx "SHM tmpfs" out && grep -qx "HOST o2" out &&
-	grep -qx "PASSWD root:x:0:0:root:/root:/bin/sh" out
+	grep -qx "PASSWD root:x:0:0:root:/root:/bin/ash" out
 '
 
 test_expect_success 'an interactive session gets a pty (dropbear, /dev/pts)' '
@@ -176,7 +246,47 @@ test_expect_success 'reboot in the guest ends the VM too (SIGTERM)' '
 	logged o3 "banger-init: rebooting"
 '
 
+test_expect_success 'SIGINT to PID 1 (what Ctrl-Alt-Del becomes) ends the VM too' '
+	banger vm start o3 >/dev/null 2>&1 && wait_ssh o3 &&
+	{ banger vm ssh o3 -- kill -INT 1 || :; } && wait_stopped o3 &&
+	logged o3 "banger-init: SIGINT (Ctrl-Alt-Del): stopping every process"
+'
+
 test_expect_success 'clean up: the VM and the image go' '
 	banger vm delete o3 >/dev/null 2>&1 && banger image delete oci-bb >/dev/null 2>&1
+'
+
+if [ -n "${T2300_DEBIAN:-}" ]; then
+	test_skip 'a systemd image without ssh server gets banger-ssh.service' "$T2300_DEBIAN"
+	test_skip 'an image with OpenSSH and no init: banger-init runs sshd' "$T2300_DEBIAN"
+	test_done
+fi
+
+test_expect_success 'systemd without an ssh server: banger-init adds banger-ssh.service' '
+	banger vm run --rm --name sd1 --image oci-sd -- sh -c "
+		echo PID1 \$(cat /proc/1/comm)
+		echo UNIT \$(systemctl is-active banger-ssh.service)
+		echo LINK \$(readlink /run/systemd/system/multi-user.target.wants/banger-ssh.service)
+		grep ^ExecStart= /run/systemd/system/banger-ssh.service
+		echo SSHD \$(ls /usr/sbin/sshd 2>&1 | grep -c ^/usr/sbin/sshd\$)
+		echo STATE \$(systemctl is-system-running)
+		systemctl --failed --no-legend --plain | sed s/^/FAILED-/" >sd 2>sderr ||
+	    { cat sd sderr; false; } &&
+	grep -qx "PID1 systemd" sd && grep -qx "UNIT active" sd &&
+	grep -qx "LINK ../banger-ssh.service" sd && grep -qx "SSHD 0" sd &&
+	grep -qx "ExecStart=/.banger/ssh/lib/ld-linux-x86-64.so.2 --library-path /.banger/ssh/lib --argv0 /.banger/ssh/bin/dropbear/ /.banger/ssh/bin/dropbear -F -E -s -g -R -p 22 -r /run/banger/dropbear_ed25519_host_key -P /run/banger/dropbear.pid" sd
+'
+sed -n 's/^\(STATE\|FAILED-\)/# &/p' "$TRASH/sd" 2>/dev/null
+
+test_expect_success 'OpenSSH and no init: banger-init runs the image'"'"'s sshd, stops cleanly' '
+	banger vm create --name os1 --image oci-ossh >/dev/null 2>&1 &&
+	banger vm start os1 >/dev/null 2>&1 && wait_ssh os1 &&
+	banger vm ssh os1 -- sh -c "echo PID1 \$(cat /proc/1/comm); echo PARENT \$(cat /proc/\$PPID/comm)" >os 2>&1 &&
+	grep -qx "PID1 banger-init" os && grep -qx "PARENT sshd" os &&
+	logged os1 "banger-init: the image has OpenSSH: running /usr/sbin/sshd" &&
+	logged os1 "banger-init: started /usr/sbin/sshd (pid" &&
+	banger --json vm stop os1 >stop 2>&1 && test "$(jq -r .forced stop)" = false &&
+	logged os1 "banger-init: powering off" &&
+	banger vm delete os1 >/dev/null 2>&1
 '
 test_done
