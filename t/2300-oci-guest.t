@@ -278,13 +278,18 @@ test_expect_success 'systemd without an ssh server: banger-init adds banger-ssh.
 '
 sed -n 's/^\(STATE\|FAILED-\)/# &/p' "$TRASH/sd" 2>/dev/null
 
-test_expect_success 'OpenSSH and no init: banger-init runs the image'"'"'s sshd, stops cleanly' '
+test_expect_success 'OpenSSH and no init: banger-init runs the image'"'"'s sshd; when it keeps failing, dropbear' '
 	banger vm create --name os1 --image oci-ossh >/dev/null 2>&1 &&
 	banger vm start os1 >/dev/null 2>&1 && wait_ssh os1 &&
 	banger vm ssh os1 -- sh -c "echo PID1 \$(cat /proc/1/comm); echo PARENT \$(cat /proc/\$PPID/comm)" >os 2>&1 &&
 	grep -qx "PID1 banger-init" os && grep -qx "PARENT sshd" os &&
 	logged os1 "banger-init: the image has OpenSSH: running /usr/sbin/sshd" &&
 	logged os1 "banger-init: started /usr/sbin/sshd (pid" &&
+	{ banger vm ssh os1 -- sh -c "echo Bogus yes >>/etc/ssh/sshd_config; kill \$(cat /run/sshd.pid)" || :; } &&
+	sleep 2 && wait_ssh os1 &&
+	logged os1 "banger-init: restarting it in 500 ms" &&
+	logged os1 "banger-init: /usr/sbin/sshd keeps failing: running banger'"'"'s dropbear instead" &&
+	logged os1 "banger-init: started dropbear (pid" &&
 	banger --json vm stop os1 >stop 2>&1 && test "$(jq -r .forced stop)" = false &&
 	logged os1 "banger-init: powering off" &&
 	banger vm delete os1 >/dev/null 2>&1
