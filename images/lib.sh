@@ -24,9 +24,17 @@ image_publish() {
 # deb_fetch PKG...: the candidate .deb of each package, in $CACHE, each
 # checked against the SHA256 of apt's signed index (downloaded only when
 # the cached file is missing or does not match); sets DEBS to their
-# paths, one a line.  The recipe defines die().
+# paths, one a line.  Recipes sharing a cache (make -j) take turns, by
+# a flock on $CACHE/.deb-fetch.lock (fd 9).  The recipe defines die().
 deb_fetch() {
 	mkdir -p "$CACHE"
+	exec 9>"$CACHE/.deb-fetch.lock"
+	flock -w 600 9 || die "timed out waiting for $CACHE/.deb-fetch.lock"
+	_deb_fetch "$@"
+	exec 9>&-
+}
+
+_deb_fetch() {
 	_uris=$(apt-get download --print-uris "$@" 2>/dev/null | tr -d "'") ||
 	    die "apt-get knows not all of: $* (apt-get update?)"
 	[ "$(echo "$_uris" | wc -l)" = "$#" ] ||
