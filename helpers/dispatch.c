@@ -25,6 +25,7 @@ static const char *const verbs[] = {
 	"image-register",
 	"image-delete",
 	"image-pull",
+	"image-import-oci",
 	"kernel-list",
 	"kernel-pull",
 	"kernel-delete",
@@ -33,7 +34,6 @@ static const char *const verbs[] = {
 };
 /* Known, and answered with "not implemented yet". */
 static const char *const planned[] = {
-	"image-import-oci",
 	NULL,
 };
 

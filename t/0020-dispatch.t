@@ -108,9 +108,10 @@ test_expect_success 'dispatch: unknown verb is unknown_verb, exit 100' '
 	test $(wc -l <out) = 1
 '
 
-test_expect_success 'dispatch: a verb without a helper is not_implemented' '
-	printf "image-import-oci\n{}\n" | must_fail 100 "$X/dispatch" >out &&
-	grep -q "\"code\":\"not_implemented\"" out
+test_expect_success 'dispatch: image-import-oci reaches its helper, which checks the request' '
+	printf "image-import-oci\n{\"v\":1}\n" | must_fail 100 "$X/dispatch" >out &&
+	grep -q "\"code\":\"bad_request\"" out &&
+	grep -q "name" out
 '
 
 test_expect_success 'dispatch: bad verb lines' '

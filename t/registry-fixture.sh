@@ -43,6 +43,14 @@
 #   reg_curl PATH [ARGS]  curl https://127.0.0.1:PORT/PATH with the CA,
 #                         bounded, no credentials (add -u banger:secret)
 #   reg_ns CMD...         CMD in the registry's network namespace
+#   reg_put_blob NAME FILE
+#                         uploads FILE as a blob of NAME (POST, then PUT
+#                         with its digest); prints "sha256:HEX"
+#   reg_put_manifest NAME REF MEDIATYPE FILE
+#                         PUTs FILE as the manifest NAME:REF (a tag or a
+#                         digest) with that Content-Type, as written: the
+#                         tests' hand-made documents (an index, another
+#                         artifact type, a layer no tool would write)
 #
 # Network: the registry must never listen in the host's namespace.
 # Either the caller is already in a named one (t/with-sandbox's root
@@ -285,4 +293,25 @@ reg_blob() {
 	set -- "/v2/$1/blobs/$2" -f -L
 	[ -n "$(reg_creds)" ] && set -- "$@" -u "$(reg_creds)"
 	reg_curl "$@"
+}
+
+reg_put_blob() {
+	_d=sha256:$(sha256sum <"$2" | cut -d' ' -f1)
+	set -- "$1" "$2"
+	_c=$(reg_creds)
+	_loc=$(reg_curl "/v2/$1/blobs/uploads/" -f -X POST -D - -o /dev/null \
+	    ${_c:+-u "$_c"} | tr -d '\r' | sed -n 's/^[Ll]ocation: //p') &&
+	    [ -n "$_loc" ] || return 1
+	case $_loc in http*) _loc=/${_loc#*://*/} ;; esac
+	case $_loc in *\?*) _loc="$_loc&digest=$_d" ;; *) _loc="$_loc?digest=$_d" ;; esac
+	reg_curl "$_loc" -f -X PUT ${_c:+-u "$_c"} \
+	    -H 'Content-Type: application/octet-stream' \
+	    --data-binary "@$2" -o /dev/null || return 1
+	echo "$_d"
+}
+
+reg_put_manifest() {
+	_c=$(reg_creds)
+	reg_curl "/v2/$1/manifests/$2" -f -X PUT ${_c:+-u "$_c"} \
+	    -H "Content-Type: $3" --data-binary "@$4" -o /dev/null
 }
