@@ -2,8 +2,9 @@
 # t/registry-fixture.sh — a private OCI registry for the image-import
 # tests (sourced after t/lib.sh): Debian's docker-registry (distribution
 # 2.8) on 127.0.0.1 with TLS from a test CA, optional htpasswd (bcrypt)
-# basic auth, and images built with umoci and pushed with skopeo.  No
-# docker, no service installed on the host.
+# basic auth or token auth (JWTs from a token server such as
+# t/oci-token-server.py), and images built with umoci and pushed with
+# skopeo.  No docker, no service installed on the host.
 #
 #   reg_tools             REG_BIN: /usr/bin/docker-registry of the Debian
 #                         package, unpacked (dpkg -x, never installed: its
@@ -15,12 +16,27 @@
 #   reg_ca DIR            DIR/ca.pem (+ .key), DIR/localhost.pem (+ .key:
 #                         DNS:localhost, IP:127.0.0.1), DIR/certs/ca.crt
 #                         (a skopeo --dest-cert-dir holding only the CA)
-#   reg_start DIR PORT [none|basic]
+#   reg_start DIR PORT [none|basic|token]
 #                         serves DIR/data on https://127.0.0.1:PORT/ (CA in
 #                         DIR/pki, made if missing), user banger, password
 #                         secret with basic; logs to DIR/registry.log, pid
 #                         in DIR/registry.pid; waits (10 s at most) until
 #                         /v2/ answers 200 or 401.  Sets REG_DIR=DIR.
+#                         token: distribution's token auth (Bearer JWTs
+#                         from a token server the caller runs, such as
+#                         t/oci-token-server.py, with user banger,
+#                         password secret): the realm REG_TOKEN_REALM
+#                         (required, written as given: http:// too),
+#                         service REG_TOKEN_SERVICE (banger-registry),
+#                         issuer REG_TOKEN_ISSUER (banger-token-issuer),
+#                         rootcertbundle REG_TOKEN_ROOTS (DIR/pki/ca.pem);
+#                         reg_token_pki makes the signing key.  Needs jq.
+#   reg_token_pki DIR     DIR/token.key (RSA 2048) and DIR/token.pem, its
+#                         certificate signed by DIR/ca.pem (reg_ca): the
+#                         token server's signing key, sent as "x5c"
+#   reg_token NAME        a token for repository:NAME:pull,push from the
+#                         token registry's realm as banger:secret, stdout
+#                         (reg_manifest, reg_blob and reg_put_* send one)
 #   reg_stop [DIR]        stops it (TERM, then KILL after 5 s): at_exit
 #   reg_image NAME[:TAG] TREE...
 #                         an OCI image (TAG default latest), one layer per
@@ -165,6 +181,33 @@ reg_creds() {
 	return 0
 }
 
+reg_token_pki() {
+	(
+		cd "$1" || exit 1
+		openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 \
+		    -out token.key 2>/dev/null &&
+		    openssl req -new -key token.key -subj /CN=banger-token-signer \
+		    -out token.csr 2>/dev/null &&
+		    openssl x509 -req -in token.csr -CA ca.pem -CAkey ca.key \
+		    -CAcreateserial -days 30 -out token.pem 2>/dev/null
+	)
+}
+
+reg_token() {
+	_realm=$(cat "$REG_DIR/token-realm") &&
+	    _svc=$(cat "$REG_DIR/token-service") &&
+	    reg_ns curl -sS -f --max-time 20 --cacert "$REG_DIR/pki/ca.pem" \
+	    -u banger:secret -G --data-urlencode "service=$_svc" \
+	    --data-urlencode "scope=repository:$1:pull,push" "$_realm" |
+	    jq -er .token
+}
+
+# A token for NAME when the registry takes tokens; nothing otherwise.
+_reg_tok() {
+	[ "$(cat "$REG_DIR/auth")" = token ] || return 0
+	reg_token "$1"
+}
+
 reg_start() {
 	[ -n "$REG_BIN" ] || reg_tools || {
 		echo "registry-fixture: $REG_MISSING" >&2
@@ -187,11 +230,31 @@ reg_start() {
 			printf 'auth:\n  htpasswd:\n    realm: banger-test\n'
 			printf '    path: %s/htpasswd\n' "$1"
 		fi
+		if [ "$_auth" = token ]; then
+			printf 'auth:\n  token:\n    realm: "%s"\n' "$REG_TOKEN_REALM"
+			printf '    service: "%s"\n' "${REG_TOKEN_SERVICE:-banger-registry}"
+			printf '    issuer: "%s"\n' "${REG_TOKEN_ISSUER:-banger-token-issuer}"
+			printf '    rootcertbundle: "%s"\n' "${REG_TOKEN_ROOTS:-$1/pki/ca.pem}"
+		fi
 	} >"$1/config.yml" || return 1
 	case $_auth in
 	basic) htpasswd -Bbc "$1/htpasswd" banger secret 2>/dev/null || return 1 ;;
 	none) ;;
-	*) echo "reg_start: auth is none or basic, not $_auth" >&2; return 1 ;;
+	token)
+		case ${REG_TOKEN_REALM:-} in
+		'' | *\"* | *\\*)
+			echo "reg_start: token needs REG_TOKEN_REALM (no quotes)" >&2
+			return 1 ;;
+		esac
+		command -v jq >/dev/null 2>&1 || {
+			echo "reg_start: token needs jq (package jq)" >&2
+			return 1
+		}
+		printf '%s\n' "$REG_TOKEN_REALM" >"$1/token-realm" &&
+		    printf '%s\n' "${REG_TOKEN_SERVICE:-banger-registry}" \
+		    >"$1/token-service" || return 1
+		;;
+	*) echo "reg_start: auth is none, basic or token, not $_auth" >&2; return 1 ;;
 	esac
 	# exec all the way (ip netns exec does not fork): the pid is the registry's.
 	(
@@ -270,7 +333,9 @@ reg_image() {
 		}
 	done
 	set -- --insecure-policy copy --retry-times 0 --dest-cert-dir "$REG_DIR/pki/certs"
-	[ "$(cat "$REG_DIR/auth")" = basic ] && set -- "$@" --dest-creds banger:secret
+	case $(cat "$REG_DIR/auth") in
+	basic | token) set -- "$@" --dest-creds banger:secret ;;
+	esac
 	[ -n "${REG_PUSH_FORMAT:-}" ] && set -- "$@" --format "$REG_PUSH_FORMAT"
 	reg_ns timeout 60 skopeo "$@" "oci:$_oci:$_tag" \
 	    "docker://127.0.0.1:$(reg_port)/$_name:$_tag" >"$REG_DIR/skopeo.log" 2>&1 || {
@@ -286,25 +351,30 @@ reg_manifest() {
 	    -H 'Accept: application/vnd.oci.image.manifest.v1+json' \
 	    -H 'Accept: application/vnd.docker.distribution.manifest.v2+json'
 	[ -n "$(reg_creds)" ] && set -- "$@" -u "$(reg_creds)"
-	reg_curl "$@"
+	_tk=$(_reg_tok "$_m") || return 1
+	reg_curl "$@" ${_tk:+-H "Authorization: Bearer $_tk"}
 }
 
 reg_blob() {
+	_tk=$(_reg_tok "$1") || return 1
 	set -- "/v2/$1/blobs/$2" -f -L
 	[ -n "$(reg_creds)" ] && set -- "$@" -u "$(reg_creds)"
-	reg_curl "$@"
+	reg_curl "$@" ${_tk:+-H "Authorization: Bearer $_tk"}
 }
 
 reg_put_blob() {
 	_d=sha256:$(sha256sum <"$2" | cut -d' ' -f1)
 	set -- "$1" "$2"
 	_c=$(reg_creds)
+	_tk=$(_reg_tok "$1") || return 1
 	_loc=$(reg_curl "/v2/$1/blobs/uploads/" -f -X POST -D - -o /dev/null \
-	    ${_c:+-u "$_c"} | tr -d '\r' | sed -n 's/^[Ll]ocation: //p') &&
+	    ${_c:+-u "$_c"} ${_tk:+-H "Authorization: Bearer $_tk"} |
+	    tr -d '\r' | sed -n 's/^[Ll]ocation: //p') &&
 	    [ -n "$_loc" ] || return 1
 	case $_loc in http*) _loc=/${_loc#*://*/} ;; esac
 	case $_loc in *\?*) _loc="$_loc&digest=$_d" ;; *) _loc="$_loc?digest=$_d" ;; esac
 	reg_curl "$_loc" -f -X PUT ${_c:+-u "$_c"} \
+	    ${_tk:+-H "Authorization: Bearer $_tk"} \
 	    -H 'Content-Type: application/octet-stream' \
 	    --data-binary "@$2" -o /dev/null || return 1
 	echo "$_d"
@@ -312,6 +382,8 @@ reg_put_blob() {
 
 reg_put_manifest() {
 	_c=$(reg_creds)
+	_tk=$(_reg_tok "$1") || return 1
 	reg_curl "/v2/$1/manifests/$2" -f -X PUT ${_c:+-u "$_c"} \
+	    ${_tk:+-H "Authorization: Bearer $_tk"} \
 	    -H "Content-Type: $3" --data-binary "@$4" -o /dev/null
 }
