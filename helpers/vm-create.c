@@ -34,6 +34,7 @@
  * everything made so far is removed before answering.
  */
 #include <dirent.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -186,6 +187,109 @@ image_kernel(const char *image, char *out, size_t n)
 		return -ENOENT;
 	strcpy(out, k);
 	return 0;
+}
+
+/* A growing string: ~/.profile's text. */
+struct text {
+	char *p;
+	size_t n, cap;
+	bool oom;
+};
+
+static void
+add(struct text *t, const char *s, size_t k)
+{
+	if (t->oom)
+		return;
+	if (t->n + k + 1 > t->cap) {
+		size_t cap = (t->n + k + 1) * 2;
+		char *np = realloc(t->p, cap);
+
+		if (np == NULL) {
+			t->oom = true;
+			return;
+		}
+		t->p = np;
+		t->cap = cap;
+	}
+	memcpy(t->p + t->n, s, k);
+	t->n += k;
+	t->p[t->n] = '\0';
+}
+
+/* s as one single-quoted shell word ('\'' for each '). */
+static void
+add_quoted(struct text *t, const char *s)
+{
+	add(t, "'", 1);
+	for (const char *q; (q = strchr(s, '\'')) != NULL; s = q + 1) {
+		add(t, s, (size_t)(q - s));
+		add(t, "'\\''", 4);
+	}
+	add(t, s, strlen(s));
+	add(t, "'", 1);
+}
+
+/* A shell variable name. */
+static bool
+env_name_ok(const char *s, size_t n)
+{
+	if (n == 0 || n > 255 || (!isalpha((unsigned char)s[0]) && s[0] != '_'))
+		return false;
+	for (size_t i = 1; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) && s[i] != '_')
+			return false;
+	return true;
+}
+
+/*
+ * An image imported from an OCI registry keeps its config's Env and
+ * WorkingDir in its manifest ("oci"): ~/.profile on the work disk gives
+ * them to login shells (vm ssh, vm run without a command), each value
+ * single-quoted; Env names that are not shell names are left out, and
+ * so is the cd when the VM has a workspace.  NULL: nothing to write.
+ */
+static char *
+oci_profile(const char *image, bool workspace)
+{
+	_cleanup_json_ cJSON *m = NULL;
+	_cleanup_close_ int dfd = -1;
+	const cJSON *oci, *e, *wd;
+	struct text t = { 0 };
+	char rel[PATH_MAX];
+	static const char head[] = "# Written by banger from the image's "
+				   "config (docs/oci-import.md).\n";
+
+	dfd = bg_state_dir(BG_DIR_STATE, "images", 0755);
+	snprintf(rel, sizeof(rel), "%s/manifest.json", image);
+	if (dfd < 0 || bg_json_read_file(dfd, rel, 1u << 20, &m) < 0)
+		return NULL;
+	oci = cJSON_GetObjectItemCaseSensitive(m, "oci");
+	if (!cJSON_IsObject(oci))
+		return NULL;
+	add(&t, head, sizeof(head) - 1);
+	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(oci, "env")) {
+		const char *kv = cJSON_GetStringValue(e), *eq;
+
+		if (kv == NULL || (eq = strchr(kv, '=')) == NULL ||
+		    !env_name_ok(kv, (size_t)(eq - kv)))
+			continue;
+		add(&t, "export ", 7);
+		add(&t, kv, (size_t)(eq - kv) + 1);
+		add_quoted(&t, eq + 1);
+		add(&t, "\n", 1);
+	}
+	wd = cJSON_GetObjectItemCaseSensitive(oci, "working_dir");
+	if (!workspace && cJSON_IsString(wd) && wd->valuestring[0] == '/') {
+		add(&t, "cd ", 3);
+		add_quoted(&t, wd->valuestring);
+		add(&t, " 2>/dev/null || :\n", 18);
+	}
+	if (t.oom) {
+		free(t.p);
+		return NULL;
+	}
+	return t.p;
 }
 
 /*
@@ -409,7 +513,7 @@ work_disk(struct bg_req *rq, char *hostpub, size_t hn, struct bg_err *err)
 {
 	struct bg_workdisk w = { 0 };
 	char path[PATH_MAX], comment[BG_NAME_MAX + 8];
-	char *priv = NULL, *pub = NULL;
+	char *priv = NULL, *pub = NULL, *profile;
 	int r;
 
 	snprintf(comment, sizeof(comment), "%s.vm", h.vm.name);
@@ -432,11 +536,14 @@ work_disk(struct bg_req *rq, char *hostpub, size_t hn, struct bg_err *err)
 		w.ws_lim.max_entries = WS_MAX_ENTRIES;
 	}
 	w.warn = warn;
+	profile = oci_profile(h.vm.image, bg_req_bool(rq, "workspace"));
+	w.profile = profile;
 	r = bg_vm_path(&h, BG_VMF_WORK, path, sizeof(path));
 	if (r == 0)
 		r = bg_workdisk_build(h.sfd, "work.ext4", path, &w, err);
 	bg_sshkey_free(priv);
 	free(pub);
+	free(profile);
 	return r;
 }
 

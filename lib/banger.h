@@ -883,6 +883,9 @@ struct bg_workdisk {
 	struct bg_untar_limits ws_lim;
 	/* Each file_sync entry skipped inside a directory (symlink, FIFO...). */
 	void (*warn)(const char *msg);
+	/* ~/.profile (an OCI image's Env and WorkingDir), or NULL; a
+	 * [[file_sync]] .profile wins over it. */
+	const char *profile;
 };
 /*
  * Make the image name beneath dirfd (which path names too, for mkfs)

@@ -302,6 +302,11 @@ fill(struct bg_ext4 *x, const struct bg_workdisk *w, struct bg_err *err)
 		return r;
 	if (w->file_sync != NULL && (r = sync_entries(x, w, err)) < 0)
 		return r;
+	/* After file_sync: the user's own .profile, if synced, is kept. */
+	if (w->profile != NULL &&
+	    (r = put(x, ".profile", 0644, w->profile, "", err)) < 0 &&
+	    r != -EEXIST)
+		return r;
 	if (w->ws_read == NULL)
 		return 0;
 	/*
