@@ -65,6 +65,17 @@ if [ "${BANGER_SANDBOX:-0}" != 1 ]; then
 		echo "Bail out! cannot make the layers"
 		exit 1
 	}
+	# Debian with systemd and openssh-server (t/oci-debian-fixture.sh),
+	# one layer with Cmd /sbin/init: its own init and ssh server boot.
+	. "$TOP/t/oci-debian-fixture.sh"
+	T2220_DEBIAN=
+	oci_debian_tree
+	case $? in
+	0) ;;
+	1) T2220_DEBIAN=$OCI_DEBIAN_WHY ;;
+	*) echo "Bail out! $OCI_DEBIAN_WHY"; exit 1 ;;
+	esac
+	export T2220_DEBIAN
 	# The root hook: the registry in the sandbox's namespace, the image
 	# built (umoci), its config given Env and WorkingDir, pushed (skopeo).
 	cat >"$W/hook.sh" <<EOF
@@ -80,7 +91,10 @@ umoci config --image "\$REG_DIR/oci/t/bb:1" --config.env FOO=bar \\
 reg_ns timeout 60 skopeo --insecure-policy copy --retry-times 0 \\
     --dest-cert-dir "\$REG_DIR/pki/certs" "oci:\$REG_DIR/oci/t/bb:1" \\
     docker://127.0.0.1:5000/t/bb:1 >"\$REG_DIR/skopeo2.log" 2>&1 &&
-chmod -R a+rX "\$REG_DIR/pki"
+chmod -R a+rX "\$REG_DIR/pki" &&
+if [ -n "$OCI_DEBIAN" ]; then
+	reg_image t/deb:12 "$OCI_DEBIAN"
+fi
 EOF
 	export BANGER_SANDBOX_ROOT_SETUP="bash '$W/hook.sh'"
 	"$TOP/t/with-sandbox" "$0" "$@"
@@ -154,6 +168,20 @@ test_expect_success 'a login shell gets the image config'"'"'s Env and WorkingDi
 	banger vm ssh e1 -- sh -c pwd >out &&
 	test "$(cat out)" = /root
 '
+
+if [ -n "${T2220_DEBIAN:-}" ]; then
+	test_skip 'a Debian image with systemd and OpenSSH, pulled and booted' "$T2220_DEBIAN"
+else
+	test_expect_success 'Debian with systemd and openssh-server: pulled; its own init and sshd boot' '
+		banger image pull localhost:5000/t/deb:12 --name deb --kernel "$KNAME" >out 2>err ||
+		    { cat out err; false; } &&
+		banger vm run --rm --name d1 --image deb -- sh -c "cat /proc/1/comm; systemctl is-system-running --wait; systemctl is-active ssh; test ! -e /run/systemd/system/banger-ssh.service && echo no-banger-ssh" >out 2>err ||
+		    { cat out err; false; } &&
+		sed -n 1p out | grep -qx systemd &&
+		sed -n 2p out | grep -Eqx "running|degraded" &&
+		grep -qx active out && grep -qx no-banger-ssh out
+	'
+fi
 
 test_expect_success 'clean up: the VM and the image go' '
 	banger vm delete e1 >/dev/null 2>&1 && banger image delete bb >/dev/null 2>&1 &&

@@ -77,33 +77,14 @@ if [ "${BANGER_SANDBOX:-0}" != 1 ]; then
 	export BANGER_SANDBOX_ROOT_SETUP="install -m 0644 '$W/oci-busybox.ext4' \"\$BANGER_SANDBOX_DIR/oci-busybox.ext4\""
 
 	# The Debian tree, once (about 50 s), then the two images.
+	. "$TOP/t/oci-debian-fixture.sh"
 	T2300_DEBIAN=
-	C=$TOP/build/cache
-	PKGS=systemd,systemd-sysv,dbus,openssh-server
-	KEY=$(echo "debootstrap --variant=minbase --include=$PKGS bookworm" |
-	    sha256sum | cut -c1-12)
-	D=$C/oci-debian-$KEY
-	if ! command -v debootstrap >/dev/null || ! command -v flock >/dev/null; then
-		T2300_DEBIAN='needs debootstrap and flock'
-	elif [ ! -d "$D/root" ]; then
-		mkdir -p "$C"
-		exec 9>"$C/.oci-debian.lock"
-		flock -w 1800 9 || { echo "Bail out! timed out waiting for $C/.oci-debian.lock"; exit 1; }
-		if [ ! -d "$D/root" ]; then
-			rm -rf --one-file-system "$C"/.oci-debian-build.* "$C"/oci-debian-*
-			echo "# debootstrap of the Debian images' tree into $D (once; about 50 s)"
-			B=$(mktemp -d "$C/.oci-debian-build.XXXXXX") &&
-			debootstrap --variant=minbase --include=$PKGS bookworm "$B/root" \
-			    http://deb.debian.org/debian >"$B/log" 2>&1 &&
-			mv "$B" "$D" || {
-				tail -n 20 "$B/log" | sed 's/^/# /'
-				rm -rf --one-file-system "$B"
-				echo "Bail out! debootstrap failed"
-				exit 1
-			}
-		fi
-		exec 9>&-
-	fi
+	oci_debian_tree
+	case $? in
+	0) D=${OCI_DEBIAN%/root} ;;
+	1) T2300_DEBIAN=$OCI_DEBIAN_WHY ;;
+	*) echo "Bail out! $OCI_DEBIAN_WHY"; exit 1 ;;
+	esac
 	# debian_image NAME: a hard-linked copy of the tree with the guest
 	# tar, as the converter makes it (merged /usr: /sbin is usr/sbin),
 	# less what the caller removed in $V/root, as an image directory.
