@@ -30,6 +30,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <archive.h>
+#include <archive_entry.h>
+
 #include "banger.h"
 #include "oci-apply.h"
 #include "oci-pull.h"
@@ -181,6 +184,60 @@ prefix_err(struct bg_err *err, const char *head)
 	bg_err_set(err, err->code, "%.300s: %.700s", head, m);
 }
 
+struct mem {
+	const unsigned char *p;
+	size_t left;
+};
+
+static ssize_t
+mem_read(void *arg, void *buf, size_t n)
+{
+	struct mem *m = arg;
+
+	if (n > m->left)
+		n = m->left;
+	memcpy(buf, m->p, n);
+	m->p += n;
+	m->left -= n;
+	return (ssize_t)n;
+}
+
+/* A layer of one whiteout (wh: ".wh.NAME"): NAME at the top goes. */
+static int
+remove_top(struct bg_oci_apply *a, const char *wh, struct bg_err *err)
+{
+	unsigned char buf[4096];
+	struct archive *w = archive_write_new();
+	struct archive_entry *e = archive_entry_new();
+	struct bg_oci_apply_limits lim = { 0, 1 };
+	struct mem m = { buf, 0 };
+	size_t used = 0;
+	int r = -ENOMEM;
+
+	if (w != NULL && e != NULL &&
+	    archive_write_set_format_ustar(w) == ARCHIVE_OK &&
+	    archive_write_set_bytes_in_last_block(w, 1) == ARCHIVE_OK &&
+	    archive_write_open_memory(w, buf, sizeof(buf), &used) ==
+		ARCHIVE_OK) {
+		archive_entry_set_pathname(e, wh);
+		archive_entry_set_filetype(e, AE_IFREG);
+		archive_entry_set_perm(e, 0644);
+		archive_entry_set_size(e, 0);
+		if (archive_write_header(w, e) == ARCHIVE_OK &&
+		    archive_write_close(w) == ARCHIVE_OK)
+			r = 0;
+	}
+	archive_entry_free(e);
+	archive_write_free(w);
+	if (r < 0) {
+		bg_err_set(err, "internal", "cannot write a whiteout layer");
+		return r;
+	}
+	m.left = used;
+	return bg_oci_apply_layer(a, BG_OCI_COMP_NONE, mem_read, &m, &lim, NULL,
+	    err);
+}
+
 /*
  * banger's part: the guest files, /sbin/banger-init, /etc/passwd when
  * missing, /.banger/oci.json.  *own_ssh: the image has an ssh server of
@@ -210,6 +267,10 @@ add_banger(struct bg_oci_apply *a, struct pull *p, bool *supplied,
 	snprintf(path, sizeof(path), "%s/banger-init", sbin);
 	if (bg_oci_apply_exists(a, path))
 		return 0;
+	/* What the image had at /.banger goes: the directory is banger's. */
+	if (bg_oci_apply_exists(a, ".banger") &&
+	    (r = remove_top(a, ".wh..banger", err)) < 0)
+		return r;
 	r = guest_tar(path, sizeof(path));
 	if (r == 0) {
 		fd = open(path, O_RDONLY | O_CLOEXEC);

@@ -181,6 +181,18 @@ test_expect_success 'the rootfs: banger-init linked in, the guest files under /.
 	jq -e ".oci.env | type == \"array\"" "$S/images/three/manifest.json" >/dev/null
 '
 
+test_expect_success 'what an image has at /.banger is replaced by banger'"'"'s guest files' '
+	id=$(tarball own.tgz "add(\".banger/stale\", b\"old\"); add(\".banger/banger-init\", b\"fake\")") &&
+	config "$id" >own-config.json &&
+	raw_image t/own 1 own-config.json own.tgz &&
+	pull "$(req own localhost:5000/t/own:1)" &&
+	ok_answer &&
+	! exists own /.banger/stale &&
+	test "$(dbg own "cat /.banger/banger-init" | wc -c)" -gt 4096 &&
+	exists own /.banger/ssh/bin/dropbear &&
+	e2fsck -fn "$S/images/own/rootfs.ext4" >fsck.out 2>&1 || { cat fsck.out; false; }
+'
+
 test_expect_success 'image-list: the origin is REF@sha256:<12 digits>' '
 	printf "{}\n" | "$X/image-list" >list &&
 	D=$(jq -r .oci_digest "$S/images/three/manifest.json") &&
