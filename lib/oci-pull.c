@@ -38,6 +38,12 @@
 #include "oci-pull.h"
 #include "oci-registry.h"
 
+/* make's SHAREDIR (not lib/install.c's accessor: it would link the
+ * installer's sd-bus and nftables into this helper). */
+#ifndef BG_SHAREDIR
+#define BG_SHAREDIR "/usr/local/share/banger"
+#endif
+
 #define MIB (1ULL << 20)
 #define GIB (1ULL << 30)
 #define SIZE_MIN GIB /* the smallest file system made */
@@ -132,8 +138,7 @@ guest_tar(char *buf, size_t n)
 		    0 :
 		    -ENAMETOOLONG;
 	}
-	return (size_t)snprintf(buf, n, "%s/guest.tar",
-		   bg_install_dir(BG_INST_SHARE)) < n ?
+	return (size_t)snprintf(buf, n, "%s/guest.tar", BG_SHAREDIR) < n ?
 	    0 :
 	    -ENAMETOOLONG;
 }
