@@ -479,6 +479,9 @@ send_request(int fd, const char *verb, const cJSON *req, struct bg_err *err)
 	memcpy(buf + vl, json, jl);
 	buf[vl + jl] = '\n';
 	r = bg_write_all(fd, buf, vl + jl + 1);
+	/* It may carry a credential (image pull's "auth"): wiped. */
+	explicit_bzero(buf, vl + jl + 1);
+	explicit_bzero(json, jl);
 	free(buf);
 	cJSON_free(json);
 	/* A peer that closed early may still have left an answer to read. */

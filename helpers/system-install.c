@@ -208,9 +208,13 @@ programs(struct inst *in, struct bg_err *err)
 	return 0;
 }
 
-/* SHAREDIR: the unit templates and conf/, for later reinstalls. */
+/*
+ * SHAREDIR: the unit templates and conf/, for later reinstalls, and the
+ * guest files `image pull` lays over container images (docs/oci-import.md).
+ */
 static const char *const shared[] = { "conf/slice.conf",
-	"conf/config.toml.example", "conf/access/owner.allow", NULL };
+	"conf/config.toml.example", "conf/access/owner.allow", "guest.tar",
+	NULL };
 
 static int
 share(struct inst *in, struct bg_err *err)

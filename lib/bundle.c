@@ -36,7 +36,7 @@
 #define BLK 4096
 
 const char *const bg_bundle_local_keys[] = { "pulled_from", "bundle_sha256",
-	"pulled_at", "catalog", NULL };
+	"pulled_at", "catalog", "oci_digest", NULL };
 
 /* A member's name: [A-Za-z0-9][A-Za-z0-9._-]{0,63}, not manifest.json. */
 static bool

@@ -1405,11 +1405,11 @@ apply_entry(struct bg_oci_apply *a, struct archive *in,
 			    raw);
 			return -EINVAL;
 		}
-	if (strncmp(base, WH, strlen(WH)) == 0) {
-		st->whiteouts++;
-		return whiteout(a, path, err);
-	}
-	if (hl == NULL && type == AE_IFREG && size > 0) {
+	/*
+	 * Every entry's data counts, whiteouts' and hard links' too: the
+	 * tar reader decompresses it even when nothing is written.
+	 */
+	if (size > 0) {
 		if ((uint64_t)size > lim->max_bytes - st->bytes) {
 			bg_err_set(err, "bad_request",
 			    "the layer's files are larger than %llu bytes in "
@@ -1418,6 +1418,10 @@ apply_entry(struct bg_oci_apply *a, struct archive *in,
 			return -E2BIG;
 		}
 		st->bytes += (uint64_t)size;
+	}
+	if (strncmp(base, WH, strlen(WH)) == 0) {
+		st->whiteouts++;
+		return whiteout(a, path, err);
 	}
 	if (uid < 0 || uid > UINT32_MAX || gid < 0 || gid > UINT32_MAX) {
 		bg_err_set(err, "bad_request",

@@ -87,7 +87,9 @@ progress(void *arg, uint64_t n)
 	cJSON_AddNumberToObject(o, "done", (double)p->done);
 	cJSON_AddNumberToObject(o, "total", (double)p->m.layers_size);
 	cJSON_AddStringToObject(o, "unit", "bytes");
-	bg_proto_event(p->events_fd, "progress", o);
+	/* A client that hung up (^C): the pull stops, nothing installed. */
+	if (bg_proto_event(p->events_fd, "progress", o) == -EPIPE)
+		p->c.cancelled = true;
 }
 
 /*
@@ -119,6 +121,22 @@ installed(int dfd, const struct pull *p, struct bg_err *err)
 		    "another name (--name)",
 		    p->name, p->name);
 	return r;
+}
+
+/* Is the image directory dir an OCI import (its manifest's oci_digest)? */
+static bool
+oci_import(int dfd, const char *dir)
+{
+	char rel[BG_NAME_MAX + 64];
+	cJSON *m = NULL;
+	bool yes;
+
+	snprintf(rel, sizeof(rel), "%s/manifest.json", dir);
+	if (bg_json_read_file(dfd, rel, BG_BUNDLE_MANIFEST_MAX, &m) < 0)
+		return false;
+	yes = cJSON_IsString(cJSON_GetObjectItemCaseSensitive(m, "oci_digest"));
+	cJSON_Delete(m);
+	return yes;
 }
 
 /* SHAREDIR/guest.tar, or the build tree's beside BANGER_LIBEXECDIR. */
@@ -376,8 +394,9 @@ make_fs(int dirfd, const char *path, uint64_t size, struct bg_err *err)
 static int
 convert(struct pull *p, const char *path, bool *supplied, struct bg_err *err)
 {
+	/* One budget for the whole pull: each layer gets what is left. */
 	struct bg_oci_apply_limits lim = { 64 * GIB, 10000000 };
-	struct bg_oci_apply_stats st;
+	struct bg_oci_apply_stats st = { 0 };
 	struct bg_oci_apply *a = NULL;
 	struct bg_oci_blob b;
 	size_t i;
@@ -390,6 +409,13 @@ convert(struct pull *p, const char *path, bool *supplied, struct bg_err *err)
 			break;
 		r = bg_oci_apply_layer(a, p->m.layers[i].compression,
 		    bg_oci_blob_read, &b, &lim, &st, err);
+		if (r == 0) {
+			lim.max_bytes -=
+			    st.bytes < lim.max_bytes ? st.bytes : lim.max_bytes;
+			lim.max_entries -= st.entries < lim.max_entries ?
+			    st.entries :
+			    lim.max_entries;
+		}
 		/* The stream's own failure says more than the reader's. */
 		if (r < 0 && b.failed)
 			*err = b.err;
@@ -474,7 +500,15 @@ manifest_of(const struct pull *p, uint64_t size, const char *sha, bool supplied)
 	cJSON_AddStringToObject(m, "pulled_from", p->c.name);
 	cJSON_AddStringToObject(m, "oci_digest", p->digest);
 	cJSON_AddStringToObject(m, "pulled_at", when);
-	cJSON_AddItemToObject(m, "oci", config_json(&p->cfg));
+	{
+		/* Env, WorkingDir, User: what vm-create reads (~/.profile);
+		 * the rest is in /.banger/oci.json. */
+		cJSON *c = config_json(&p->cfg);
+
+		cJSON_DeleteItemFromObjectCaseSensitive(c, "entrypoint");
+		cJSON_DeleteItemFromObjectCaseSensitive(c, "cmd");
+		cJSON_AddItemToObject(m, "oci", c);
+	}
 	return m;
 }
 
@@ -526,9 +560,7 @@ pull(struct pull *p, cJSON **result, struct bg_err *err)
 	if (r < 0)
 		return r;
 	snprintf(tmp, sizeof(tmp), ".pull-%s-%ld", p->name, (long)getpid());
-	if (mkdirat(dfd, tmp, 0755) < 0 ||
-	    (sfd = openat(dfd, tmp,
-		 O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
+	if (mkdirat(dfd, tmp, 0755) < 0) {
 		r = -errno;
 		bg_err_set(err, "temporary",
 		    "cannot make %s in the images directory: %s", tmp,
@@ -536,6 +568,13 @@ pull(struct pull *p, cJSON **result, struct bg_err *err)
 		goto out;
 	}
 	made = true;
+	sfd = openat(dfd, tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (sfd < 0) {
+		r = -errno;
+		bg_err_set(err, "temporary", "cannot open %s: %s", tmp,
+		    strerror(-r));
+		goto out;
+	}
 	/* Held while we work: `vm prune` removes staging whose lock is free. */
 	slk = bg_lock_at(sfd, ".lock", 0);
 	if (slk < 0) {
@@ -572,17 +611,59 @@ pull(struct pull *p, cJSON **result, struct bg_err *err)
 		goto out;
 	}
 	m = manifest_of(p, (uint64_t)st.st_size, hex, supplied);
+	if (m != NULL) {
+		/* Every reader of manifest.json reads at most this much. */
+		char *txt = cJSON_Print(m);
+		size_t len = txt != NULL ? strlen(txt) : 0;
+
+		free(txt);
+		if (len > BG_BUNDLE_MANIFEST_MAX) {
+			bg_err_set(err, "bad_request",
+			    "%.300s: the image config's Env, WorkingDir and "
+			    "User take %zu bytes with the rest of the "
+			    "manifest; banger keeps at most %u",
+			    p->c.name, len, (unsigned)BG_BUNDLE_MANIFEST_MAX);
+			r = -EFBIG;
+			goto out;
+		}
+	}
+	if (r == 0 && p->c.cancelled) {
+		bg_err_set(err, "temporary",
+		    "%.300s: the client went away: the pull stopped",
+		    p->c.name);
+		r = -ECANCELED;
+		goto out;
+	}
 	r = m == NULL ? -ENOMEM :
 			bg_json_write_file(sfd, "manifest.json", m, 0644);
 	if (r == 0 && (fsync(rfd) < 0 || fsync(sfd) < 0))
 		r = -errno;
 	if (r == 0 &&
 	    renameat2(dfd, tmp, dfd, p->name,
-		replace ? RENAME_EXCHANGE : RENAME_NOREPLACE) < 0)
+		replace ? RENAME_EXCHANGE : RENAME_NOREPLACE) < 0) {
 		r = -errno;
+		/* The earlier import went meanwhile: a plain install. */
+		if (r == -ENOENT && replace) {
+			replace = false;
+			r = renameat2(dfd, tmp, dfd, p->name,
+				RENAME_NOREPLACE) < 0 ?
+			    -errno :
+			    0;
+		}
+	}
+	/*
+	 * What was swapped out must still be an OCI import: an image
+	 * registered or pulled from a catalog under the name meanwhile
+	 * (those do not take our lock) is swapped back, never deleted.
+	 */
+	if (r == 0 && replace && !oci_import(dfd, tmp)) {
+		renameat2(dfd, tmp, dfd, p->name, RENAME_EXCHANGE);
+		r = -EEXIST;
+	}
 	if (r < 0) {
 		bg_err_set(err, r == -EEXIST ? "exists" : "temporary",
-		    r == -EEXIST ? "image %s appeared meanwhile" :
+		    r == -EEXIST ? "image %s appeared meanwhile, not from an "
+				   "OCI registry: it is kept" :
 				   "cannot install image %s: %s",
 		    p->name, strerror(-r));
 		goto out;

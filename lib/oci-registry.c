@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -238,6 +239,12 @@ bg_oci_get(struct bg_oci_client *c, const char *kind, const char *id,
 		return -ENAMETOOLONG;
 	}
 	for (;;) {
+		if (c->cancelled) {
+			bg_err_set(err, "temporary",
+			    "%.300s: the client went away: the pull stopped",
+			    what);
+			return -ECANCELED;
+		}
 		rq.authorization = c->auth[0] != '\0' ? c->auth : NULL;
 		r = bg_https_request(url, offset, &rq, c->https, &h, err);
 		if (r < 0 && strcmp(err->code, "temporary") == 0 &&
@@ -271,12 +278,38 @@ bg_oci_get(struct bg_oci_client *c, const char *kind, const char *id,
 		if (bg_https_status(h) != 401)
 			break;
 		{
-			char ch[BG_OCI_CHALLENGE_MAX + 1];
+			char ch[BG_OCI_CHALLENGE_MAX + 1], api[300];
 			const char *v = bg_https_header(h, "WWW-Authenticate");
+			bool ours;
 
+			/*
+			 * Credentials answer the registry only: a 401 from
+			 * where it redirected (a blob store) is refused, not
+			 * answered with the user's password.
+			 */
+			snprintf(api, sizeof(api), "https://%s/",
+			    bg_oci_ref_api_host(c->ref));
+			ours =
+			    strncasecmp(bg_https_url(h), api, strlen(api)) == 0;
+			if (v != NULL && strlen(v) > BG_OCI_CHALLENGE_MAX) {
+				bg_https_close(h);
+				bg_err_set(err, "permission_denied",
+				    "%.300s: the registry's WWW-Authenticate "
+				    "is longer than %d bytes: refused",
+				    what, BG_OCI_CHALLENGE_MAX);
+				return -EACCES;
+			}
 			snprintf(ch, sizeof(ch), "%s", v != NULL ? v : "");
 			bg_https_close(h);
 			h = NULL;
+			if (!ours) {
+				bg_err_set(err, "permission_denied",
+				    "%.300s: a host the registry redirected to "
+				    "asks for credentials (401): refused, they "
+				    "are the registry's",
+				    what);
+				return -EACCES;
+			}
 			if (rounds++ > 0) {
 				bg_err_set(err, "permission_denied",
 				    "%.300s: the registry refuses %s (401)%s",
@@ -465,11 +498,16 @@ bg_oci_blob_read(void *arg, void *buf, size_t n)
 {
 	struct bg_oci_blob *b = arg;
 	uint64_t left = b->d->size - b->got;
-	int tries = 0;
 	ssize_t k;
 
 	if (b->failed)
 		return -EIO;
+	if (b->c->cancelled) {
+		bg_err_set(&b->err, "temporary",
+		    "%.300s: the client went away: the pull stopped",
+		    b->c->name);
+		return blob_fail(b, -ECANCELED);
+	}
 	/* One byte past the size is asked for, so a longer blob shows. */
 	if (n > left + 1)
 		n = (size_t)left + 1;
@@ -494,13 +532,16 @@ bg_oci_blob_read(void *arg, void *buf, size_t n)
 			break;
 		bg_https_close(b->h);
 		b->h = NULL;
-		if (strcmp(b->err.code, "temporary") != 0 || tries >= RETRIES)
+		/* A budget per blob: a registry that cuts every chunk ends. */
+		if (strcmp(b->err.code, "temporary") != 0 ||
+		    b->retries >= BG_OCI_BLOB_RETRIES || b->c->cancelled)
 			return blob_fail(b, (int)k);
 		if (b->c->events_fd >= 0)
 			bg_proto_log(b->c->events_fd,
 			    "%.300s; going on from byte %llu", b->err.msg,
 			    (unsigned long long)b->got);
-		nap_ms(BACKOFF_MS << tries++);
+		nap_ms(BACKOFF_MS << (b->retries < 4 ? b->retries : 4));
+		b->retries++;
 	}
 	if ((uint64_t)k > left) {
 		bg_err_set(&b->err, "bad_request",

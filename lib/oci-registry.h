@@ -24,6 +24,8 @@ struct bg_oci_client {
 	/* Called with each count of layer bytes read (progress). */
 	void (*progress)(void *arg, uint64_t n);
 	void *progress_arg;
+	/* The client hung up: every request stops (-ECANCELED). */
+	bool cancelled;
 };
 
 /* basic: base64 of USER:PASSWORD for this registry, or NULL. */
@@ -59,8 +61,10 @@ struct bg_oci_blob {
 	uint64_t got;
 	struct bg_sha256 sha;
 	bool failed; /* err says why */
+	int retries; /* resumes so far (at most BG_OCI_BLOB_RETRIES) */
 	struct bg_err err;
 };
+#define BG_OCI_BLOB_RETRIES 8
 int bg_oci_blob_open(struct bg_oci_blob *b, struct bg_oci_client *c,
     const struct bg_oci_descriptor *d, struct bg_err *err);
 /* Up to n bytes, never past d->size; a break resumes with Range. */

@@ -263,6 +263,8 @@ bg_proto_read_request_payload(int fd, int64_t deadline_ms, cJSON **out,
 		*extra_len = xl;
 	}
 	r = parse_line(buf, len, &j, err);
+	/* It may carry a credential (image-import-oci's "auth"). */
+	explicit_bzero(buf, len);
 	free(buf);
 	if (r < 0) {
 		if (extra != NULL) {

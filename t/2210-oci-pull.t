@@ -79,7 +79,7 @@ raw_image() {
 	_layers=
 	for _l in "$@"; do
 		_ld=$(reg_put_blob "$_n" "$_l") || return 1
-		_layers="$_layers${_layers:+,}{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar+gzip\",\"digest\":\"$_ld\",\"size\":$(stat -c %s "$_l")}"
+		_layers="$_layers${_layers:+,}{\"mediaType\":\"${RAW_LAYER_TYPE:-application/vnd.oci.image.layer.v1.tar+gzip}\",\"digest\":\"$_ld\",\"size\":$(stat -c %s "$_l")}"
 	done
 	printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"%s","digest":"%s","size":%s},"layers":[%s]}' \
 	    "${RAW_CONFIG_TYPE:-application/vnd.oci.image.config.v1+json}" \
@@ -313,6 +313,63 @@ test_expect_success 'basic auth: 401 without credentials (exit 1, naming the fix
 	pull "$(req private localhost:5001/t/private:1 ",\"auth\":\"$(printf banger:secret | base64)\"")" &&
 	ok_answer &&
 	! grep -r "$(printf banger:secret | base64)" "$S/images/private" err
+'
+
+test_expect_success 'a zstd layer' '
+	id=$(tarball z.tgz "add(\"etc/z\", b\"zstd\")") &&
+	zstd -q -c z.tgz.tar >z.tzst &&
+	config "$id" >z-config.json &&
+	RAW_LAYER_TYPE=application/vnd.oci.image.layer.v1.tar+zstd raw_image t/z 1 z-config.json z.tzst &&
+	pull "$(req zst localhost:5000/t/z:1)" &&
+	ok_answer &&
+	dbg zst "cat /etc/z" | grep -qx zstd
+'
+
+# slow_pull NAME: loopback at 10 Mbit/s (tc tbf) and a 16 MiB layer of
+# random bytes pushed as t/NAME:1, so a pull of it lasts about 14 s.
+slow_pull() {
+	id=$(tarball "$1.tgz" "import os; add(\"rnd\", os.urandom(16 << 20))") &&
+	    config "$id" >"$1-config.json" &&
+	    raw_image "t/$1" 1 "$1-config.json" "$1.tgz" &&
+	    ip netns exec "$REG_NETNS" tc qdisc replace dev lo root tbf rate 10mbit burst 64kb latency 50ms
+}
+unslow() { ip netns exec "$REG_NETNS" tc qdisc del dev lo root 2>/dev/null || :; }
+# first_progress: wait until out has a progress event.
+first_progress() {
+	n=0
+	while ! grep -q "\"event\":\"progress\"" "$1" && [ $n -lt 400 ]; do
+		sleep 0.05; n=$((n + 1))
+	done
+	grep -q "\"event\":\"progress\"" "$1"
+}
+
+test_expect_success 'the client hangs up (^C): the pull stops, nothing installed' '
+	slow_pull hup &&
+	{ printf "{\"v\":1,%s}\n" "$(req hup localhost:5000/t/hup:1)" |
+	    ip netns exec "$REG_NETNS" "$X/image-import-oci" 2>hup.err | head -c 1 >/dev/null & } &&
+	n=0 &&
+	while ! grep -q "the client went away" hup.err && [ $n -lt 600 ]; do
+		sleep 0.05; n=$((n + 1))
+	done &&
+	wait &&
+	unslow &&
+	grep -q "the client went away: the pull stopped" hup.err &&
+	nothing_left hup
+'
+
+test_expect_success 'the registry restarts mid-layer: the pull goes on from where it stopped (Range)' '
+	slow_pull cut &&
+	{ printf "{\"v\":1,%s}\n" "$(req cut localhost:5000/t/cut:1)" |
+	    ip netns exec "$REG_NETNS" "$X/image-import-oci" >cut.out 2>cut.err & } &&
+	pid=$! &&
+	first_progress cut.out &&
+	reg_stop "$REG_DIR" &&
+	reg_start "$REG_DIR" 5000 none &&
+	unslow &&
+	wait "$pid" &&
+	tail -n 1 cut.out | grep -q "^{\"ok\":true" &&
+	grep -q "going on from byte [1-9]" cut.out &&
+	exists cut /rnd
 '
 
 # The kill must land mid-pull: loopback is slowed to 40 Mbit/s for it
