@@ -14,7 +14,8 @@ struct bg_err;
 #define BG_OCI_CHALLENGE_MAX 4096 /* a WWW-Authenticate value */
 #define BG_OCI_CHALLENGE_VALUE_MAX 1024 /* one auth-param's value */
 #define BG_OCI_CHALLENGE_PARAMS_MAX 32 /* auth-params in one challenge */
-#define BG_OCI_TOKEN_MAX 8192 /* a bearer token */
+/* A bearer token: "Bearer " and it fit one header line (BG_HTTPS_LINE_MAX). */
+#define BG_OCI_TOKEN_MAX 8184
 #define BG_OCI_TOKEN_JSON_MAX 65536 /* the token server's answer */
 #define BG_OCI_DOCKER_CONFIG_MAX (1 << 20) /* ~/.docker/config.json */
 #define BG_OCI_BASIC_MAX 4096 /* base64 of USER:PASSWORD */
