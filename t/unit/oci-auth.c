@@ -438,7 +438,7 @@ test_token(void)
 		small[0] == '\0',
 	    "a token larger than the buffer is refused");
 	strcpy(big + n + BG_OCI_TOKEN_MAX, "a\"}");
-	token_refused(big, strlen(big), "longer than 8192");
+	token_refused(big, strlen(big), "longer than 8184");
 	/* The JSON's size: 64 KiB with padding is fine, more is not. */
 	n = (size_t)snprintf(big, sizeof(big), "{\"token\":\"t\"}");
 	memset(big + n, ' ', BG_OCI_TOKEN_JSON_MAX - n);
