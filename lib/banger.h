@@ -150,6 +150,14 @@ int bg_base64_decode(const char *s, size_t len, unsigned char *out);
 /* ---- I/O (lib/io.c) ---------------------------------------------- */
 
 int64_t bg_now_ms(void);
+/* Now, UTC, as "2026-12-07T12:00:00Z" (n >= 21). */
+void bg_now_rfc3339(char *buf, size_t n);
+/* Bytes from memory, as a bg_untar_read_fn (arg: struct bg_mem_src). */
+struct bg_mem_src {
+	const void *p;
+	size_t left;
+};
+ssize_t bg_mem_read(void *arg, void *buf, size_t n);
 /* read() that waits at most until deadline_ms (bg_now_ms() clock); -ETIMEDOUT. */
 ssize_t bg_read_deadline(int fd, void *buf, size_t n, int64_t deadline_ms);
 /* Write all of buf, retrying on EINTR/short writes. */

@@ -371,6 +371,12 @@ url_resolve(const struct url *u, const char *loc, char *out, size_t cap)
 /* ---- no_proxy and the proxy URL ------------------------------------ */
 
 bool
+bg_https_proxy_ok(const char *s)
+{
+	return strncmp(s, "http://", 7) == 0 || strstr(s, "://") == NULL;
+}
+
+bool
 bg_https_no_proxy(const char *no_proxy, const char *host)
 {
 	const char *p = no_proxy;

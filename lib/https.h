@@ -113,6 +113,30 @@ bg_https_read(struct bg_https *h, void *buf, size_t n, struct bg_err *err);
 /* Closes the connection and frees h (NULL is fine). */
 void bg_https_close(struct bg_https *h);
 
+/* http://[user:pass@]host[:port] or host:port (docs/https.md). */
+bool bg_https_proxy_ok(const char *s);
+/*
+ * A pull request's TLS and proxy fields (image-pull, kernel-pull,
+ * image-import-oci).  ca_file is a path, not a name: these helpers are
+ * the owner's, on the owner's 0600 socket, and read it as the owner — no
+ * privilege is crossed (names, not paths, across the root boundary:
+ * docs/conventions.md).
+ */
+#define BG_F_HTTPS_OPTS \
+	{ .key = "ca_file", \
+		.type = BG_T_STR, \
+		.max = PATH_MAX - 1, \
+		.valid = bg_abs_path_valid, \
+		.what = "an absolute path (no . or .. components)" }, \
+	    { .key = "proxy", \
+		    .type = BG_T_STR, \
+		    .max = BG_HTTPS_URL_MAX, \
+		    .valid = bg_https_proxy_ok, \
+		    .what = "an http:// proxy URL or host:port" }, \
+	{ \
+		.key = "no_proxy", .type = BG_T_STR, .max = 4096 \
+	}
+
 /* Exposed for tests: does host match the no_proxy list? */
 bool bg_https_no_proxy(const char *no_proxy, const char *host);
 

@@ -6,6 +6,7 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -140,4 +141,27 @@ bg_fd_inherit(int fd)
 	if (fl < 0 || fcntl(fd, F_SETFD, fl & ~FD_CLOEXEC) < 0)
 		return -errno;
 	return 0;
+}
+
+void
+bg_now_rfc3339(char *buf, size_t n)
+{
+	time_t t = time(NULL);
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+ssize_t
+bg_mem_read(void *arg, void *buf, size_t n)
+{
+	struct bg_mem_src *m = arg;
+
+	if (n > m->left)
+		n = m->left;
+	memcpy(buf, m->p, n);
+	m->p = (const char *)m->p + n;
+	m->left -= n;
+	return (ssize_t)n;
 }

@@ -207,24 +207,6 @@ prefix_err(struct bg_err *err, const char *head)
 	bg_err_set(err, err->code, "%.300s: %.700s", head, m);
 }
 
-struct mem {
-	const unsigned char *p;
-	size_t left;
-};
-
-static ssize_t
-mem_read(void *arg, void *buf, size_t n)
-{
-	struct mem *m = arg;
-
-	if (n > m->left)
-		n = m->left;
-	memcpy(buf, m->p, n);
-	m->p += n;
-	m->left -= n;
-	return (ssize_t)n;
-}
-
 /* A layer of one whiteout (wh: ".wh.NAME"): NAME at the top goes. */
 static int
 remove_top(struct bg_oci_apply *a, const char *wh, struct bg_err *err)
@@ -233,7 +215,7 @@ remove_top(struct bg_oci_apply *a, const char *wh, struct bg_err *err)
 	struct archive *w = archive_write_new();
 	struct archive_entry *e = archive_entry_new();
 	struct bg_oci_apply_limits lim = { 0, 1 };
-	struct mem m = { buf, 0 };
+	struct bg_mem_src m = { buf, 0 };
 	size_t used = 0;
 	int r = -ENOMEM;
 
@@ -257,8 +239,8 @@ remove_top(struct bg_oci_apply *a, const char *wh, struct bg_err *err)
 		return r;
 	}
 	m.left = used;
-	return bg_oci_apply_layer(a, BG_OCI_COMP_NONE, mem_read, &m, &lim, NULL,
-	    err);
+	return bg_oci_apply_layer(a, BG_OCI_COMP_NONE, bg_mem_read, &m, &lim,
+	    NULL, err);
 }
 
 /*
@@ -461,16 +443,6 @@ convert(struct pull *p, const char *path, bool *supplied, struct bg_err *err)
 	return r;
 }
 
-static void
-now_rfc3339(char *buf, size_t n)
-{
-	time_t t = time(NULL);
-	struct tm tm;
-
-	gmtime_r(&t, &tm);
-	strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 static cJSON *
 manifest_of(const struct pull *p, uint64_t size, const char *sha, bool supplied)
 {
@@ -496,7 +468,7 @@ manifest_of(const struct pull *p, uint64_t size, const char *sha, bool supplied)
 	cJSON_AddStringToObject(m, "ssh",
 	    supplied ? "dropbear (banger's, in /.banger)" : "the image's own");
 	cJSON_AddStringToObject(m, "source", "OCI image");
-	now_rfc3339(when, sizeof(when));
+	bg_now_rfc3339(when, sizeof(when));
 	cJSON_AddStringToObject(m, "pulled_from", p->c.name);
 	cJSON_AddStringToObject(m, "oci_digest", p->digest);
 	cJSON_AddStringToObject(m, "pulled_at", when);
@@ -712,12 +684,6 @@ basic_ok(const char *s)
 	return s[n] == '\0' && n > 0 && n % 4 == 0;
 }
 
-static bool
-proxy_ok(const char *s)
-{
-	return strncmp(s, "http://", 7) == 0 || strstr(s, "://") == NULL;
-}
-
 const struct bg_field bg_oci_pull_fields[] = {
 	BG_F_ARTIFACT("name", true),
 	{ .key = "ref",
@@ -737,18 +703,7 @@ const struct bg_field bg_oci_pull_fields[] = {
 	    .min = (int64_t)(64 * MIB),
 	    .max = (int64_t)(16ULL << 40) },
 	BG_F_ARTIFACT("kernel", false),
-	/* A path: see lib/pull.c's fields (the owner's, read as the owner). */
-	{ .key = "ca_file",
-	    .type = BG_T_STR,
-	    .max = PATH_MAX - 1,
-	    .valid = bg_abs_path_valid,
-	    .what = "an absolute path (no . or .. components)" },
-	{ .key = "proxy",
-	    .type = BG_T_STR,
-	    .max = BG_HTTPS_URL_MAX,
-	    .valid = proxy_ok,
-	    .what = "an http:// proxy URL or host:port" },
-	{ .key = "no_proxy", .type = BG_T_STR, .max = 4096 },
+	BG_F_HTTPS_OPTS,
 	{ NULL },
 };
 

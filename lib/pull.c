@@ -399,16 +399,6 @@ staging_name(char *buf, size_t n, const char *name)
 	snprintf(buf, n, ".pull-%s-%ld", name, (long)getpid());
 }
 
-static void
-now_rfc3339(char *buf, size_t n)
-{
-	time_t t = time(NULL);
-	struct tm tm;
-
-	gmtime_r(&t, &tm);
-	strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 /* An installed artifact of this bundle: 1; another one: 0 (err set). */
 static int
 installed(int dfd, const struct bg_pull *p, struct bg_err *err)
@@ -624,7 +614,7 @@ over:
 	for (i = 0; bg_bundle_local_keys[i] != NULL; i++)
 		cJSON_DeleteItemFromObjectCaseSensitive(m,
 		    bg_bundle_local_keys[i]);
-	now_rfc3339(when, sizeof(when));
+	bg_now_rfc3339(when, sizeof(when));
 	cJSON_AddStringToObject(m, "pulled_from", p->url);
 	cJSON_AddStringToObject(m, "bundle_sha256", p->sha256);
 	cJSON_AddStringToObject(m, "pulled_at", when);
@@ -693,13 +683,6 @@ https_url_ok(const char *s)
 	return strncmp(s, "https://", 8) == 0 && s[8] != '\0';
 }
 
-/* http://[user:pass@]host[:port] or host:port (docs/https.md). */
-static bool
-proxy_ok(const char *s)
-{
-	return strncmp(s, "http://", 7) == 0 || strstr(s, "://") == NULL;
-}
-
 const struct bg_field bg_pull_fields[] = {
 	BG_F_ARTIFACT("name", true),
 	{ .key = "url",
@@ -717,23 +700,7 @@ const struct bg_field bg_pull_fields[] = {
 	{ .key = "size", .type = BG_T_INT, .min = 0, .max = INT64_MAX },
 	BG_F_ARTIFACT("kernel", false),
 	BG_F_ARTIFACT("catalog", false),
-	/*
-	 * A path, not a name: this helper is the owner's, on the owner's
-	 * 0600 socket, and reads ca_file as the owner — no privilege is
-	 * crossed (names, not paths, across the root boundary:
-	 * docs/conventions.md).
-	 */
-	{ .key = "ca_file",
-	    .type = BG_T_STR,
-	    .max = PATH_MAX - 1,
-	    .valid = bg_abs_path_valid,
-	    .what = "an absolute path (no . or .. components)" },
-	{ .key = "proxy",
-	    .type = BG_T_STR,
-	    .max = BG_HTTPS_URL_MAX,
-	    .valid = proxy_ok,
-	    .what = "an http:// proxy URL or host:port" },
-	{ .key = "no_proxy", .type = BG_T_STR, .max = 4096 },
+	BG_F_HTTPS_OPTS,
 	{ NULL },
 };
 

@@ -243,30 +243,12 @@ sync_entries(struct bg_ext4 *x, const struct bg_workdisk *w, struct bg_err *err)
 	return 0;
 }
 
-struct from_mem {
-	const char *p;
-	size_t left;
-};
-
-static ssize_t
-mem_read(void *arg, void *buf, size_t n)
-{
-	struct from_mem *m = arg;
-
-	if (n > m->left)
-		n = m->left;
-	memcpy(buf, m->p, n);
-	m->p += n;
-	m->left -= n;
-	return (ssize_t)n;
-}
-
 static int
 put(struct bg_ext4 *x, const char *path, unsigned mode, const char *a,
     const char *b, struct bg_err *err)
 {
 	char *text;
-	struct from_mem m;
+	struct bg_mem_src m;
 	int r;
 
 	if (asprintf(&text, "%s%s", a, b) < 0) {
@@ -275,7 +257,7 @@ put(struct bg_ext4 *x, const char *path, unsigned mode, const char *a,
 	}
 	m.p = text;
 	m.left = strlen(text);
-	r = bg_ext4_file(x, path, mode, time(NULL), mem_read, &m, err);
+	r = bg_ext4_file(x, path, mode, time(NULL), bg_mem_read, &m, err);
 	/* The host key's private half: wiped, not just freed. */
 	explicit_bzero(text, strlen(text));
 	free(text);
