@@ -868,6 +868,14 @@ int bg_ext4_symlink(struct bg_ext4 *x, const char *path, const char *target,
  * missing), with lib/untar.c's checks: files, directories, symlinks and
  * hard links, modes without setuid/setgid, modification times kept.
  */
+/*
+ * An empty ext4 file system, sparse, in the new file name beneath dirfd
+ * (which path names too, for mkfs.ext4), every inode root's; one inode
+ * per inode_ratio bytes (0: mkfs's default).  what names it in errors.
+ */
+int bg_ext4_mkfs(int dirfd, const char *name, const char *path, uint64_t bytes,
+    const char *label, unsigned inode_ratio, const char *what,
+    struct bg_err *err);
 int bg_ext4_untar(struct bg_ext4 *x, const char *top, bg_untar_read_fn *rd,
     void *arg, const struct bg_untar_limits *lim, struct bg_untar_stats *st,
     struct bg_err *err);

@@ -16,6 +16,8 @@
  * extent header, data through ext2fs_file_write.
  */
 #include <errno.h>
+#include <unistd.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -491,4 +493,42 @@ bg_ext4_untar(struct bg_ext4 *x, const char *top, bg_untar_read_fn *rd,
 		r = bg_untar_stream(rd, arg, lim, st, &sink, err);
 	x->top = root;
 	return r;
+}
+
+int
+bg_ext4_mkfs(int dirfd, const char *name, const char *path, uint64_t bytes,
+    const char *label, unsigned inode_ratio, const char *what,
+    struct bg_err *err)
+{
+	char mkfs[PATH_MAX], ratio[16];
+	int fd, r;
+
+	fd = bg_openat_beneath(dirfd, name, O_WRONLY | O_CREAT | O_EXCL, 0644);
+	if (fd < 0 || ftruncate(fd, (off_t)bytes) < 0) {
+		r = fd < 0 ? fd : -errno;
+		if (fd >= 0)
+			close(fd);
+		bg_err_set(err, "temporary", "cannot make %s: %s", what,
+		    strerror(-r));
+		return r;
+	}
+	close(fd);
+	if (bg_host_tool("mkfs.ext4", NULL, mkfs, sizeof(mkfs)) < 0) {
+		bg_err_set(err, "temporary",
+		    "mkfs.ext4 is missing: sudo apt-get install e2fsprogs");
+		return -ENOENT;
+	}
+	snprintf(ratio, sizeof(ratio), "%u", inode_ratio);
+	{
+		char *argv[] = { mkfs, "-q", "-F", "-t", "ext4", "-L",
+			(char *)label, "-E", "root_owner=0:0", (char *)path,
+			NULL, NULL, NULL };
+
+		if (inode_ratio > 0) { /* -i RATIO before the path */
+			argv[9] = "-i";
+			argv[10] = ratio;
+			argv[11] = (char *)path;
+		}
+		return bg_run(argv, 120000, err);
+	}
 }

@@ -338,40 +338,6 @@ fs_size(const struct pull *p)
 	return (s + 64 * MIB - 1) / (64 * MIB) * (64 * MIB);
 }
 
-/* An empty ext4 file system at path, of size bytes, sparse. */
-static int
-make_fs(int dirfd, const char *path, uint64_t size, struct bg_err *err)
-{
-	char mkfs[PATH_MAX], full[PATH_MAX];
-
-	int fd, r;
-
-	fd = openat(dirfd, "rootfs.ext4",
-	    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-	if (fd < 0 || ftruncate(fd, (off_t)size) < 0) {
-		r = -errno;
-		if (fd >= 0)
-			close(fd);
-		bg_err_set(err, "temporary", "cannot make the image's file: %s",
-		    strerror(-r));
-		return r;
-	}
-	close(fd);
-	if (bg_host_tool("mkfs.ext4", NULL, mkfs, sizeof(mkfs)) < 0) {
-		bg_err_set(err, "temporary",
-		    "mkfs.ext4 is missing: sudo apt-get install e2fsprogs");
-		return -ENOENT;
-	}
-	snprintf(full, sizeof(full), "%s", path);
-	{
-		/* One inode per 8 KiB: images of many small files fit. */
-		char *argv[] = { mkfs, "-q", "-F", "-t", "ext4", "-L", "rootfs",
-			"-i", "8192", "-E", "root_owner=0:0", full, NULL };
-
-		return bg_run(argv, 120000, err);
-	}
-}
-
 /* Every layer, in order, into the image at path. */
 static int
 convert(struct pull *p, const char *path, bool *supplied, struct bg_err *err)
@@ -569,7 +535,9 @@ pull(struct pull *p, cJSON **result, struct bg_err *err)
 		    strerror(-r));
 		goto out;
 	}
-	r = make_fs(sfd, path, fs_size(p), err);
+	/* One inode per 8 KiB: images of many small files fit. */
+	r = bg_ext4_mkfs(sfd, "rootfs.ext4", path, fs_size(p), "rootfs", 8192,
+	    "the image's file", err);
 	if (r == 0)
 		r = convert(p, path, &supplied, err);
 	if (r < 0)

@@ -314,33 +314,13 @@ int
 bg_workdisk_build(int dirfd, const char *name, const char *path,
     const struct bg_workdisk *w, struct bg_err *err)
 {
-	char mkfs[PATH_MAX];
 	struct bg_ext4 *x;
-	int fd, r;
+	int r;
 
-	fd = bg_openat_beneath(dirfd, name, O_WRONLY | O_CREAT | O_EXCL, 0644);
-	if (fd < 0 || ftruncate(fd, (off_t)w->bytes) < 0) {
-		r = fd < 0 ? fd : -errno;
-		if (fd >= 0)
-			close(fd);
-		bg_err_set(err, "temporary", "cannot make the work disk: %s",
-		    strerror(-r));
+	r = bg_ext4_mkfs(dirfd, name, path, w->bytes, "work", 0,
+	    "the work disk", err);
+	if (r < 0)
 		return r;
-	}
-	close(fd);
-	if (bg_host_tool("mkfs.ext4", NULL, mkfs, sizeof(mkfs)) < 0) {
-		bg_err_set(err, "temporary",
-		    "mkfs.ext4 is missing: sudo apt-get install e2fsprogs");
-		return -ENOENT;
-	}
-	{
-		char *argv[] = { mkfs, "-q", "-F", "-t", "ext4", "-L", "work",
-			"-E", "root_owner=0:0", (char *)path, NULL };
-
-		r = bg_run(argv, 120000, err);
-		if (r < 0)
-			return r;
-	}
 	r = bg_ext4_open(path, &x, err);
 	if (r < 0)
 		return r;
