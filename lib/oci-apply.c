@@ -1161,6 +1161,13 @@ make_hardlink(struct bg_oci_apply *a, const char *path, const char *target,
 		return r;
 	if ((r = check_name(name, path, err)) < 0)
 		return r;
+	/* As for any other entry: lost+found stays mkfs's directory. */
+	if (dir == EXT2_ROOT_INO && strcmp(name, "lost+found") == 0) {
+		bg_err_set(err, "bad_request",
+		    "layer entry \"%.200s\": lost+found must stay a directory",
+		    path);
+		return -EPERM;
+	}
 	if (ino == t)
 		return see_path(a, path) < 0 ? no_memory(err) : 0;
 	if (ino != 0 && (e = remove_name(a, dir, name, ino)) != 0)

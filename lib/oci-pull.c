@@ -338,6 +338,19 @@ fs_size(const struct pull *p)
 	return (s + 64 * MIB - 1) / (64 * MIB) * (64 * MIB);
 }
 
+/*
+ * A layer's failure quotes its entries' names, which the image chose:
+ * no control character of theirs reaches the user's terminal or the
+ * journal (a newline could forge a "banger:" line).
+ */
+static void
+scrub(struct bg_err *err)
+{
+	for (char *c = err->msg; *c != '\0'; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			*c = '?';
+}
+
 /* Every layer, in order, into the image at path. */
 static int
 convert(struct pull *p, const char *path, bool *supplied, struct bg_err *err)
@@ -357,6 +370,8 @@ convert(struct pull *p, const char *path, bool *supplied, struct bg_err *err)
 			break;
 		r = bg_oci_apply_layer(a, p->m.layers[i].compression,
 		    bg_oci_blob_read, &b, &lim, &st, err);
+		if (r < 0)
+			scrub(err);
 		if (r == 0) {
 			lim.max_bytes -=
 			    st.bytes < lim.max_bytes ? st.bytes : lim.max_bytes;

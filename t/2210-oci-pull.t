@@ -280,6 +280,16 @@ test_expect_success 'refused at apply time: ../ in a layer' '
 	nothing_left up
 '
 
+test_expect_success 'refused at apply time: a name with a newline is shown without it' '
+	id=$(tarball nl.tgz "add(\"a/../../x\\nbanger: run this\", b\"no\")") &&
+	config "$id" >nl-config.json &&
+	raw_image t/nl 1 nl-config.json nl.tgz &&
+	must_fail 100 pull "$(req nl localhost:5000/t/nl:1)" &&
+	err_says "x?banger: run this" &&
+	test "$(grep -c "^banger: run this" err)" = 0 &&
+	nothing_left nl
+'
+
 test_expect_success 'refused at apply time: a later layer writing through an absolute symlink' '
 	id1=$(tarball s1.tgz "add(\"etc\", type=tarfile.SYMTYPE, linkname=\"/tmp\")") &&
 	id2=$(tarball s2.tgz "add(\"etc/x\", b\"no\")") &&

@@ -757,6 +757,13 @@ test_refusals(void)
 		strstr(err.msg, "symlink") != NULL,
 	    "a hard link whose target goes through a symlink is refused");
 	tb_open(&t, BG_OCI_COMP_NONE);
+	tb_hard(&t, "lost+found", "sub/f");
+	tb_close(&t);
+	is_int(one_layer("", &t, BG_OCI_COMP_NONE, &err), -EPERM,
+	    "a hard link over lost+found is refused");
+	ok(strstr(err.msg, "lost+found must stay a directory") != NULL,
+	    "... saying so: %s", err.msg);
+	tb_open(&t, BG_OCI_COMP_NONE);
 	tb_hard(&t, "h", "../etc/passwd");
 	tb_close(&t);
 	is_int(one_layer("", &t, BG_OCI_COMP_NONE, &err), -EPERM,
