@@ -149,13 +149,19 @@ rm_artifact(int dfd, const char *name)
 /*
  * A partial download of an interrupted pull (CACHE/pulls/SHA.part),
  * which the next pull of the same bundle would resume, unless a pull
- * holds SHA.lock now.
+ * holds SHA.lock now; or the lock file of a killed OCI import
+ * (CACHE/pulls/oci-NAME.lock) that nobody holds.
  */
 static bool
 dead_part(int dfd, const char *name)
 {
 	char lock[80];
+	size_t n = strlen(name);
 
+	/* An OCI import's lock (lib/oci-pull.c) that a killed pull left. */
+	if (strncmp(name, "oci-", 4) == 0 && n > 9 &&
+	    strcmp(name + n - 5, ".lock") == 0)
+		return bg_lock_held_at(dfd, name) == 0;
 	if (strlen(name) != 69 || strcmp(name + 64, ".part") != 0)
 		return false;
 	snprintf(lock, sizeof(lock), "%.64s.lock", name);
@@ -167,8 +173,10 @@ rm_part(int dfd, const char *name)
 {
 	char lock[80];
 
-	snprintf(lock, sizeof(lock), "%.64s.lock", name);
 	unlinkat(dfd, name, 0);
+	if (strncmp(name, "oci-", 4) == 0)
+		return;
+	snprintf(lock, sizeof(lock), "%.64s.lock", name);
 	unlinkat(dfd, lock, 0);
 }
 

@@ -472,7 +472,7 @@ pull(struct pull *p, cJSON **result, struct bg_err *err)
 	char path[PATH_MAX], sdir[PATH_MAX], hex[65];
 	_cleanup_close_ int dfd = -1, cfd = -1, lk = -1, sfd = -1, slk = -1;
 	_cleanup_close_ int rfd = -1;
-	bool made = false, supplied = false, replace = false;
+	bool made = false, supplied = false, replace = false, locked = false;
 	struct stat st;
 	cJSON *m = NULL;
 	int r;
@@ -494,9 +494,10 @@ pull(struct pull *p, cJSON **result, struct bg_err *err)
 		    strerror(-lk));
 		return lk;
 	}
+	locked = true;
 	r = bg_oci_resolve(&p->c, &p->m, p->digest, err);
 	if (r < 0)
-		return r;
+		goto out;
 	r = installed(dfd, p, err);
 	if (r == 1) {
 		*result = cJSON_CreateObject();
@@ -504,14 +505,15 @@ pull(struct pull *p, cJSON **result, struct bg_err *err)
 		cJSON_AddStringToObject(*result, "ref", p->c.name);
 		cJSON_AddStringToObject(*result, "digest", p->digest);
 		cJSON_AddBoolToObject(*result, "already", true);
-		return 0;
+		r = 0;
+		goto out;
 	}
 	if (r == -EEXIST)
-		return r;
+		goto out;
 	replace = r == 0;
 	r = bg_oci_get_config(&p->c, &p->m, &p->cfg, err);
 	if (r < 0)
-		return r;
+		goto out;
 	snprintf(tmp, sizeof(tmp), ".pull-%s-%ld", p->name, (long)getpid());
 	if (mkdirat(dfd, tmp, 0755) < 0) {
 		r = -errno;
@@ -628,6 +630,7 @@ pull(struct pull *p, cJSON **result, struct bg_err *err)
 	made = replace;
 	fsync(dfd);
 	unlinkat(cfd, lockname, 0);
+	locked = false;
 	*result = cJSON_CreateObject();
 	cJSON_AddStringToObject(*result, "name", p->name);
 	cJSON_AddStringToObject(*result, "kind", "image");
@@ -645,6 +648,9 @@ pull(struct pull *p, cJSON **result, struct bg_err *err)
 out:
 	if (made)
 		bg_rm_rf_at(dfd, tmp);
+	/* The lock file goes too, whatever the outcome: nothing is left. */
+	if (locked)
+		unlinkat(cfd, lockname, 0);
 	cJSON_Delete(m);
 	return r;
 }

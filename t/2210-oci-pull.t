@@ -63,7 +63,13 @@ no_staging() {
 	done
 	return 0
 }
-nothing_left() { test ! -e "$S/images/$1" && no_staging; }
+no_lock() {
+	for f in "$BANGER_ROOT/var/cache/banger/pulls"/oci-*.lock; do
+		[ -e "$f" ] && { echo "left: $f" >&2; return 1; }
+	done
+	return 0
+}
+nothing_left() { test ! -e "$S/images/$1" && no_staging && no_lock; }
 # dbg NAME CMD: debugfs's answer about image NAME's file system.
 dbg() { debugfs -R "$2" "$S/images/$1/rootfs.ext4" 2>/dev/null; }
 # links NAME PATH, mode NAME PATH (octal, with type), owner NAME PATH
